@@ -1,0 +1,105 @@
+package lead
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"time"
+)
+
+// Status is where a lead stands in the double opt-in.
+type Status string
+
+const (
+	StatusPending      Status = "pending"
+	StatusConfirmed    Status = "confirmed"
+	StatusUnsubscribed Status = "unsubscribed"
+	StatusBounced      Status = "bounced"
+)
+
+// Mailable reports whether any mail but a confirmation may go to the lead.
+func (s Status) Mailable() bool { return s == StatusConfirmed }
+
+// Stage is the lead's place in the sales funnel.
+type Stage string
+
+const (
+	StageLead Stage = "lead"
+	StageMQL  Stage = "mql"
+	StageSAL  Stage = "sal"
+	StageSQL  Stage = "sql"
+)
+
+// Lead is one address that signed up.
+type Lead struct {
+	ID             int64      `db:"id" json:"id"`
+	Email          string     `db:"email" json:"email"`
+	FirstName      string     `db:"first_name" json:"first_name"`
+	LastName       string     `db:"last_name" json:"last_name"`
+	Status         Status     `db:"status" json:"status"`
+	Stage          Stage      `db:"stage" json:"stage"`
+	Source         string     `db:"source" json:"source"`
+	Attributes     Attributes `db:"attributes" json:"attributes"`
+	Score          int        `db:"score" json:"score"`
+	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at" json:"updated_at"`
+	ConfirmedAt    *time.Time `db:"confirmed_at" json:"confirmed_at,omitempty"`
+	UnsubscribedAt *time.Time `db:"unsubscribed_at" json:"unsubscribed_at,omitempty"`
+}
+
+// Attr returns one attribute as text, or "" when it is not set.
+func (l *Lead) Attr(name string) string { return l.Attributes.String(name) }
+
+// Timezone is the lead's IANA time zone from its attributes, or "".
+func (l *Lead) Timezone() string { return l.Attributes.String("timezone") }
+
+// EmailHash is the SHA-256 of a normalised address: what the suppression list
+// and an erased lead's ledger keep instead of the address.
+func EmailHash(normalised string) []byte {
+	sum := sha256.Sum256([]byte(normalised))
+	return sum[:]
+}
+
+// EventKind names an entry in the consent ledger.
+type EventKind string
+
+const (
+	EventSignup       EventKind = "signup"
+	EventConfirmation EventKind = "confirmation"
+	EventResend       EventKind = "resend"
+	EventUnsubscribe  EventKind = "unsubscribe"
+	EventErasure      EventKind = "erasure"
+)
+
+// Evidence is what the server saw of a request that changed consent.
+type Evidence struct {
+	At             time.Time `db:"at" json:"at"`
+	IP             string    `db:"ip" json:"ip"`
+	UserAgent      string    `db:"user_agent" json:"user_agent"`
+	ConsentText    string    `db:"consent_text" json:"consent_text"`
+	ConsentVersion string    `db:"consent_version" json:"consent_version"`
+	Source         string    `db:"source" json:"source"`
+	SourceURL      string    `db:"source_url" json:"source_url"`
+}
+
+// ConsentEvent is one entry of the append-only consent ledger.
+type ConsentEvent struct {
+	ID        int64     `db:"id" json:"id"`
+	LeadID    *int64    `db:"lead_id" json:"-"`
+	Kind      EventKind `db:"kind" json:"kind"`
+	MessageID *int64    `db:"message_id" json:"-"`
+	// Mail is the confirmation mail exactly as it was handed to SMTP, when
+	// the entry caused one.
+	Mail *string `db:"mail" json:"mail,omitempty"`
+	Evidence
+}
+
+// MarshalJSON writes the evidence fields flat beside the kind.
+func (e ConsentEvent) MarshalJSON() ([]byte, error) {
+	type flat struct {
+		Kind EventKind `json:"kind"`
+		Evidence
+		At   string  `json:"at"`
+		Mail *string `json:"mail,omitempty"`
+	}
+	return json.Marshal(flat{Kind: e.Kind, Evidence: e.Evidence, At: e.At.UTC().Format("2006-01-02T15:04:05.000Z"), Mail: e.Mail})
+}

@@ -1,0 +1,162 @@
+package lead
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Signup is what a person sent through a form or the API.
+type Signup struct {
+	Email          string     `json:"email"`
+	FirstName      string     `json:"first_name"`
+	LastName       string     `json:"last_name"`
+	Source         string     `json:"source"`
+	ConsentText    string     `json:"consent_text"`
+	ConsentVersion string     `json:"consent_version"`
+	Attributes     Attributes `json:"attributes"`
+}
+
+// FieldErrors maps a field name to what is wrong with it.
+type FieldErrors map[string]string
+
+func (fe FieldErrors) Error() string {
+	keys := make([]string, 0, len(fe))
+	for k := range fe {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + fe[k]
+	}
+	return "invalid signup: " + strings.Join(parts, "; ")
+}
+
+// Limits on what a signup may carry.
+const (
+	maxName       = 100
+	maxSource     = 100
+	maxConsent    = 10000
+	maxVersion    = 100
+	maxAttributes = 50
+	maxAttrKey    = 64
+	maxAttrValue  = 500
+)
+
+// Normalize checks a signup and returns it cleaned: the address normalised,
+// text trimmed and NFC-normalised. A problem comes back as FieldErrors.
+func (s Signup) Normalize() (Signup, error) {
+	fe := FieldErrors{}
+	out := Signup{Attributes: Attributes{}}
+
+	email, err := NormalizeEmail(s.Email)
+	if err != nil {
+		fe["email"] = err.Error()
+	}
+	out.Email = email
+
+	text := func(field, v string, max int, required bool) string {
+		v = strings.TrimSpace(norm.NFC.String(v))
+		switch {
+		case required && v == "":
+			fe[field] = "is required"
+		case utf8.RuneCountInString(v) > max:
+			fe[field] = fmt.Sprintf("must be at most %d characters", max)
+		case hasControl(v, field == "consent_text"):
+			fe[field] = "must not contain line breaks or control characters"
+		}
+		return v
+	}
+	out.FirstName = text("first_name", s.FirstName, maxName, false)
+	out.LastName = text("last_name", s.LastName, maxName, false)
+	out.Source = text("source", s.Source, maxSource, false)
+	out.ConsentText = text("consent_text", s.ConsentText, maxConsent, true)
+	out.ConsentVersion = text("consent_version", s.ConsentVersion, maxVersion, true)
+
+	if len(s.Attributes) > maxAttributes {
+		fe["attributes"] = fmt.Sprintf("at most %d attributes", maxAttributes)
+	}
+	for k, v := range s.Attributes {
+		field := "attributes." + k
+		if k == "" || len(k) > maxAttrKey || hasControl(k, false) {
+			fe["attributes"] = fmt.Sprintf("attribute name %q is not allowed", k)
+			continue
+		}
+		switch v := v.(type) {
+		case nil:
+		case bool, float64, int, int64:
+			out.Attributes[k] = v
+		case string:
+			out.Attributes[k] = text(field, v, maxAttrValue, false)
+		default:
+			fe[field] = "must be text, a number or true/false"
+		}
+	}
+	if tz := out.Attributes.String("timezone"); tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+			fe["attributes.timezone"] = "is not an IANA time zone such as Europe/Berlin"
+		}
+	}
+	if len(fe) > 0 {
+		return out, fe
+	}
+	return out, nil
+}
+
+// hasControl reports control characters; CR and LF are never allowed, since
+// a value may end up in a mail header. Multi-line text may keep its newlines
+// when allowNewline is set (the consent text), but never a lone CR.
+func hasControl(s string, allowNewline bool) bool {
+	for _, r := range s {
+		if allowNewline && (r == '\n' || r == '\t') {
+			continue
+		}
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return true
+		}
+	}
+	return false
+}
+
+var errEmail = errors.New("is not a valid email address")
+
+// NormalizeEmail checks an address's syntax and returns its canonical form:
+// NFC, lower case, and the domain in its ASCII (punycode) form, so that the
+// same mailbox written two ways is one lead.
+func NormalizeEmail(raw string) (string, error) {
+	s := strings.TrimSpace(norm.NFC.String(raw))
+	if s == "" {
+		return "", errors.New("is required")
+	}
+	if len(s) > 254 || hasControl(s, false) || strings.ContainsAny(s, " <>,;\"") {
+		return "", errEmail
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || at == len(s)-1 {
+		return "", errEmail
+	}
+	local, domain := s[:at], strings.TrimSuffix(s[at+1:], ".")
+	if len(local) > 64 {
+		return "", errEmail
+	}
+	ascii, err := idna.Lookup.ToASCII(strings.ToLower(domain))
+	if err != nil || !strings.Contains(ascii, ".") {
+		return "", errEmail
+	}
+	addr := strings.ToLower(local) + "@" + ascii
+	// net/mail checks the local part's grammar (dots, quoting, specials).
+	parsed, err := mail.ParseAddress(addr)
+	if err != nil || parsed.Address != addr {
+		return "", errEmail
+	}
+	return addr, nil
+}
