@@ -1,0 +1,93 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func source(m map[string]string) Source { return func(n string) string { return m[n] } }
+
+func valid() map[string]string {
+	return map[string]string{
+		"NURTURE_DATABASE_URL": "postgres://localhost/nurture",
+		"NURTURE_SMTP_URL":     "smtp://127.0.0.1:1025",
+		"NURTURE_BASE_URL":     "https://news.example.com/",
+		"NURTURE_SECRET":       strings.Repeat("s", 32),
+		"NURTURE_FROM":         "Acme <news@acme.example>",
+		"NURTURE_ADMIN_TOKEN":  "0123456789abcdef",
+	}
+}
+
+func TestLoad_DefaultsApply(t *testing.T) {
+	c, err := Load(source(valid()), ServeNeeds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.Tick != 5*time.Second || c.ConfirmTTL != 72*time.Hour || c.Campaigns != "./campaigns" {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	if c.BaseURL.String() != "https://news.example.com" {
+		t.Errorf("base URL keeps trailing slash: %s", c.BaseURL)
+	}
+	if c.UnsubscribeMailto != "news@acme.example" {
+		t.Errorf("unsubscribe mailto = %q", c.UnsubscribeMailto)
+	}
+}
+
+func TestLoad_ErrorNamesTheSetting(t *testing.T) {
+	tests := []struct {
+		key, value, want string
+	}{
+		{"NURTURE_DATABASE_URL", "", "config: NURTURE_DATABASE_URL: is required"},
+		{"NURTURE_SECRET", "short", "config: NURTURE_SECRET: must be at least 32 bytes, got 5"},
+		{"NURTURE_BASE_URL", "news.example.com", `config: NURTURE_BASE_URL: "news.example.com" is not an absolute http(s) URL`},
+		{"NURTURE_TICK", "soon", `config: NURTURE_TICK: "soon" is not a positive duration such as 5s or 72h`},
+		{"NURTURE_LISTEN", "8080", `config: NURTURE_LISTEN: "8080" is not host:port`},
+		{"NURTURE_TRUSTED_PROXIES", "10.0.0.0/8, nope", `config: NURTURE_TRUSTED_PROXIES: "nope" is not a CIDR such as 10.0.0.0/8`},
+		{"NURTURE_FROM", "no address", "config: NURTURE_FROM: \"no address\" is not an address like `Acme <news@acme.example>`"},
+		{"NURTURE_DEFAULT_TIMEZONE", "Mars/Base", `config: NURTURE_DEFAULT_TIMEZONE: "Mars/Base" is not an IANA time zone such as Europe/Berlin`},
+		{"NURTURE_RATE_IP", "-1", `config: NURTURE_RATE_IP: "-1" is not a whole number ≥ 0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			m := valid()
+			m[tt.key] = tt.value
+			_, err := Load(source(m), ServeNeeds...)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("got %v, want %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoad_OnlyNeededSettingsAreRequired(t *testing.T) {
+	if _, err := Load(source(map[string]string{"NURTURE_DATABASE_URL": "postgres://x"}), "NURTURE_DATABASE_URL"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFromEnv_FileUnderEnvironment(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nurture.yaml")
+	os.WriteFile(path, []byte("listen: 127.0.0.1:9999\ntick: 2s\n"), 0o600)
+	t.Setenv("NURTURE_CONFIG", path)
+	t.Setenv("NURTURE_TICK", "3s")
+	get, err := FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if get("NURTURE_LISTEN") != "127.0.0.1:9999" || get("NURTURE_TICK") != "3s" {
+		t.Errorf("listen=%q tick=%q", get("NURTURE_LISTEN"), get("NURTURE_TICK"))
+	}
+}
+
+func TestFromEnv_UnknownFileKeyIsAnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nurture.yaml")
+	os.WriteFile(path, []byte("lisen: 127.0.0.1:9999\n"), 0o600)
+	t.Setenv("NURTURE_CONFIG", path)
+	if _, err := FromEnv(); err == nil || !strings.Contains(err.Error(), `unknown setting "lisen"`) {
+		t.Fatalf("got %v", err)
+	}
+}
