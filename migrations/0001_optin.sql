@@ -21,15 +21,6 @@ CREATE TABLE leads (
 );
 CREATE INDEX leads_pending_created_idx ON leads (created_at) WHERE status = 'pending';
 
--- Confirmation tokens are stored as SHA-256 hashes only.
-CREATE TABLE confirm_tokens (
-    hash       BYTEA PRIMARY KEY,
-    lead_id    BIGINT NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
-    created_at TIMESTAMPTZ NOT NULL,
-    expires_at TIMESTAMPTZ NOT NULL
-);
-CREATE INDEX confirm_tokens_lead_idx ON confirm_tokens (lead_id);
-
 -- The outbox: every mail Nurture sends is a row here first, written in the
 -- transaction that caused it. raw holds the exact bytes handed to SMTP.
 CREATE TABLE messages (
@@ -84,6 +75,17 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
     FOR EACH ROW EXECUTE FUNCTION consent_events_append_only();
 
+-- Confirmation tokens are stored as SHA-256 hashes only.
+CREATE TABLE confirm_tokens (
+    hash       BYTEA PRIMARY KEY,
+    lead_id    BIGINT NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+    -- the signup whose consent text and version a confirmation confirms
+    signup_event_id BIGINT NOT NULL REFERENCES consent_events (id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX confirm_tokens_lead_idx ON confirm_tokens (lead_id);
+
 -- Unsubscribed and bounced addresses, stored as SHA-256 of the normalised address.
 CREATE TABLE suppressions (
     email_hash BYTEA PRIMARY KEY,
@@ -102,8 +104,8 @@ CREATE TABLE purge_counts (
 -- +goose Down
 DROP TABLE purge_counts;
 DROP TABLE suppressions;
+DROP TABLE confirm_tokens;
 DROP TABLE consent_events;
 DROP FUNCTION consent_events_append_only;
 DROP TABLE messages;
-DROP TABLE confirm_tokens;
 DROP TABLE leads;

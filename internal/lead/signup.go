@@ -160,3 +160,21 @@ func NormalizeEmail(raw string) (string, error) {
 	}
 	return addr, nil
 }
+
+// GreetingName returns the first name for a greeting in mail the person has
+// not confirmed yet, or "" when it looks like a link, an address or markup.
+// Subscription bombers put spam links in the name field so that the
+// confirmation mail carries them; such a name is left out rather than shown.
+func GreetingName(first string) string {
+	l := strings.ToLower(first)
+	if strings.ContainsAny(l, "<>[](){}@/\\:=&%$*#") || strings.Contains(l, "www") {
+		return ""
+	}
+	// a dot between letters reads as a domain: "evil.example"
+	for i := 1; i+1 < len(l); i++ {
+		if l[i] == '.' && l[i-1] != ' ' && l[i+1] != ' ' {
+			return ""
+		}
+	}
+	return first
+}

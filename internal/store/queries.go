@@ -4,5 +4,36 @@ import "github.com/jmoiron/sqlx"
 
 // queries are the prepared statements; each field's tag names its file in sql/.
 type queries struct {
-	Placeholder *sqlx.Stmt `query:"placeholder"`
+	// leads and the double opt-in
+	LeadForUpdate         *sqlx.Stmt `query:"lead_for_update"`
+	LeadByID              *sqlx.Stmt `query:"lead_by_id"`
+	LeadByEmail           *sqlx.Stmt `query:"lead_by_email"`
+	InsertLead            *sqlx.Stmt `query:"insert_lead"`
+	UpdateSignup          *sqlx.Stmt `query:"update_signup"`
+	MarkConfirmMailed     *sqlx.Stmt `query:"mark_confirm_mailed"`
+	ConfirmLead           *sqlx.Stmt `query:"confirm_lead"`
+	UnsubscribeLead       *sqlx.Stmt `query:"unsubscribe_lead"`
+	DeleteLead            *sqlx.Stmt `query:"delete_lead"`
+	PurgePending          *sqlx.Stmt `query:"purge_pending"`
+	InsertConfirmToken    *sqlx.Stmt `query:"insert_confirm_token"`
+	ConfirmToken          *sqlx.Stmt `query:"confirm_token"`
+	ConfirmTokenForUpdate *sqlx.Stmt `query:"confirm_token_for_update"`
+
+	// the consent ledger and suppression list
+	InsertConsentEvent  *sqlx.Stmt `query:"insert_consent_event"`
+	ConsentEvent        *sqlx.Stmt `query:"consent_event"`
+	ConsentEventsOfLead *sqlx.Stmt `query:"consent_events_of_lead"`
+	InsertSuppression   *sqlx.Stmt `query:"insert_suppression"`
+	DeleteSuppression   *sqlx.Stmt `query:"delete_suppression"`
+	IsSuppressed        *sqlx.Stmt `query:"is_suppressed"`
+
+	// the outbox
+	InsertMessage  *sqlx.Stmt `query:"insert_message"`
+	ClaimMessages  *sqlx.Stmt `query:"claim_messages"`
+	MarkSent       *sqlx.Stmt `query:"mark_sent"`
+	MarkRetry      *sqlx.Stmt `query:"mark_retry"`
+	MarkFailed     *sqlx.Stmt `query:"mark_failed"`
+	BounceLead     *sqlx.Stmt `query:"bounce_lead"`
+	NextMessageDue *sqlx.Stmt `query:"next_message_due"`
+	OutboxCounts   *sqlx.Stmt `query:"outbox_counts"`
 }

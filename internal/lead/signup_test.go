@@ -1,0 +1,90 @@
+package lead
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestNormalizeEmail(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"Anna@Example.COM", "anna@example.com", true},
+		{"  anna@example.com ", "anna@example.com", true},
+		{"jörg@bücher.de", "jörg@xn--bcher-kva.de", true},
+		{"anna@example.com.", "anna@example.com", true},
+		{"first.last+tag@sub.example.org", "first.last+tag@sub.example.org", true},
+		{"", "", false},
+		{"anna", "", false},
+		{"anna@", "", false},
+		{"@example.com", "", false},
+		{"anna@localhost", "", false},
+		{"anna@@example.com", "", false},
+		{"an na@example.com", "", false},
+		{"Anna <anna@example.com>", "", false},
+		{"anna@example.com\r\nBcc: x@evil.example", "", false},
+		{"a..b@example.com", "", false},
+		{strings.Repeat("a", 65) + "@example.com", "", false},
+	}
+	for _, tt := range tests {
+		got, err := NormalizeEmail(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestSignupNormalize_FieldErrors(t *testing.T) {
+	s := Signup{
+		Email:          "nope",
+		FirstName:      "Anna\r\nBcc: victim@example.com",
+		ConsentText:    "",
+		ConsentVersion: "v1",
+		Attributes:     Attributes{"timezone": "Mars/Olympus", "nested": map[string]any{"a": 1}},
+	}
+	_, err := s.Normalize()
+	var fe FieldErrors
+	if !errors.As(err, &fe) {
+		t.Fatalf("got %v", err)
+	}
+	for _, field := range []string{"email", "first_name", "consent_text", "attributes.timezone", "attributes.nested"} {
+		if fe[field] == "" {
+			t.Errorf("no error for %s in %v", field, fe)
+		}
+	}
+}
+
+func TestSignupNormalize_CleansValidInput(t *testing.T) {
+	s := Signup{
+		Email: "Anna@Example.com", FirstName: "  Anna ", Source: "newsletter",
+		ConsentText: "Yes, send me the newsletter.\nI can unsubscribe any time.", ConsentVersion: "2026-01",
+		Attributes: Attributes{"company": "Acme", "timezone": "Europe/Berlin", "company_size": float64(250)},
+	}
+	got, err := s.Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Email != "anna@example.com" || got.FirstName != "Anna" || got.Attributes.String("company_size") != "250" {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestGreetingName_DropsLinksAndMarkup(t *testing.T) {
+	tests := map[string]string{
+		"Anna":                       "Anna",
+		"Anna-Lena":                  "Anna-Lena",
+		"J. R.":                      "J. R.",
+		"<b>x</b>":                   "",
+		"[win](http://evil.example)": "",
+		"evil.example":               "",
+		"visit www evil":             "",
+		"me@evil.example":            "",
+	}
+	for in, want := range tests {
+		if got := GreetingName(in); got != want {
+			t.Errorf("GreetingName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+// NewConsentEvent is a ledger entry to append.
+type NewConsentEvent struct {
+	LeadID    *int64
+	EmailHash []byte
+	Kind      lead.EventKind
+	MessageID *int64
+	lead.Evidence
+}
+
+// AppendConsent appends one entry to the consent ledger. Times are kept to
+// the millisecond in UTC.
+func (t *Tx) AppendConsent(ctx context.Context, e NewConsentEvent) (int64, error) {
+	var id int64
+	err := t.stmt(t.q.InsertConsentEvent).GetContext(ctx, &id,
+		e.LeadID, e.EmailHash, e.Kind, e.At.UTC().Truncate(time.Millisecond), e.IP, e.UserAgent,
+		e.ConsentText, e.ConsentVersion, e.Source, e.SourceURL, e.MessageID)
+	if err != nil {
+		return 0, fmt.Errorf("store: append consent: %w", err)
+	}
+	return id, nil
+}
+
+// ConsentEvent returns one ledger entry.
+func (t *Tx) ConsentEvent(ctx context.Context, id int64) (*lead.ConsentEvent, error) {
+	var e lead.ConsentEvent
+	if err := t.stmt(t.q.ConsentEvent).GetContext(ctx, &e, id); err != nil {
+		return nil, fmt.Errorf("store: consent event: %w", notFound(err))
+	}
+	return &e, nil
+}
+
+// ConsentLedger returns a lead's ledger, oldest first, with the mail each
+// entry caused exactly as it was queued for SMTP.
+func (s *Store) ConsentLedger(ctx context.Context, leadID int64) ([]lead.ConsentEvent, error) {
+	out := []lead.ConsentEvent{}
+	if err := s.q.ConsentEventsOfLead.SelectContext(ctx, &out, leadID); err != nil {
+		return nil, fmt.Errorf("store: consent ledger: %w", err)
+	}
+	return out, nil
+}
+
+// Suppress adds an address hash to the suppression list.
+func (t *Tx) Suppress(ctx context.Context, emailHash []byte, reason string, now time.Time) error {
+	if _, err := t.stmt(t.q.InsertSuppression).ExecContext(ctx, emailHash, reason, now); err != nil {
+		return fmt.Errorf("store: suppress: %w", err)
+	}
+	return nil
+}
+
+// Unsuppress lifts a suppression after a new, confirmed opt-in.
+func (t *Tx) Unsuppress(ctx context.Context, emailHash []byte) error {
+	if _, err := t.stmt(t.q.DeleteSuppression).ExecContext(ctx, emailHash); err != nil {
+		return fmt.Errorf("store: unsuppress: %w", err)
+	}
+	return nil
+}
+
+// Suppressed reports whether an address hash is on the suppression list.
+func (s *Store) Suppressed(ctx context.Context, emailHash []byte) (bool, error) {
+	var ok bool
+	if err := s.q.IsSuppressed.GetContext(ctx, &ok, emailHash); err != nil {
+		return false, fmt.Errorf("store: suppressed: %w", err)
+	}
+	return ok, nil
+}
+
+// ConfirmToken is a stored confirmation token with its lead's state.
+type ConfirmToken struct {
+	LeadID          int64       `db:"lead_id"`
+	SignupEventID   int64       `db:"signup_event_id"`
+	ExpiresAt       time.Time   `db:"expires_at"`
+	Status          lead.Status `db:"status"`
+	Email           string      `db:"email"`
+	ConfirmMailedAt *time.Time  `db:"confirm_mailed_at"`
+}
+
+// InsertConfirmToken stores a token's hash.
+func (t *Tx) InsertConfirmToken(ctx context.Context, hash []byte, leadID, signupEventID int64, now, expires time.Time) error {
+	if _, err := t.stmt(t.q.InsertConfirmToken).ExecContext(ctx, hash, leadID, signupEventID, now, expires); err != nil {
+		return fmt.Errorf("store: insert confirm token: %w", err)
+	}
+	return nil
+}
+
+// ConfirmToken looks a token up by its hash.
+func (s *Store) ConfirmToken(ctx context.Context, hash []byte) (*ConfirmToken, error) {
+	var c ConfirmToken
+	if err := s.q.ConfirmToken.GetContext(ctx, &c, hash); err != nil {
+		return nil, fmt.Errorf("store: confirm token: %w", notFound(err))
+	}
+	return &c, nil
+}
+
+// ConfirmTokenForUpdate looks a token up and locks its lead.
+func (t *Tx) ConfirmTokenForUpdate(ctx context.Context, hash []byte) (*ConfirmToken, error) {
+	var c ConfirmToken
+	if err := t.stmt(t.q.ConfirmTokenForUpdate).GetContext(ctx, &c, hash); err != nil {
+		return nil, fmt.Errorf("store: confirm token: %w", notFound(err))
+	}
+	return &c, nil
+}

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+// LeadRow is a lead with the bookkeeping the opt-in needs.
+type LeadRow struct {
+	lead.Lead
+	ConfirmMailedAt *time.Time `db:"confirm_mailed_at"`
+}
+
+// LeadForUpdate locks and returns the lead with this normalised address.
+func (t *Tx) LeadForUpdate(ctx context.Context, email string) (*LeadRow, error) {
+	var l LeadRow
+	if err := t.stmt(t.q.LeadForUpdate).GetContext(ctx, &l, email); err != nil {
+		return nil, fmt.Errorf("store: lead for update: %w", notFound(err))
+	}
+	return &l, nil
+}
+
+// InsertLead adds a pending lead; ErrNotFound means the address exists already.
+func (t *Tx) InsertLead(ctx context.Context, s lead.Signup, now time.Time) (int64, error) {
+	var id int64
+	err := t.stmt(t.q.InsertLead).GetContext(ctx, &id, s.Email, s.FirstName, s.LastName, s.Source, s.Attributes, now)
+	if err != nil {
+		return 0, fmt.Errorf("store: insert lead: %w", notFound(err))
+	}
+	return id, nil
+}
+
+// UpdateSignup refreshes an unconfirmed lead with what a repeated signup sent.
+func (t *Tx) UpdateSignup(ctx context.Context, id int64, s lead.Signup, now time.Time) error {
+	_, err := t.stmt(t.q.UpdateSignup).ExecContext(ctx, id, s.FirstName, s.LastName, s.Source, s.Attributes, now)
+	if err != nil {
+		return fmt.Errorf("store: update signup: %w", err)
+	}
+	return nil
+}
+
+// MarkConfirmMailed records when the last confirmation mail was queued.
+func (t *Tx) MarkConfirmMailed(ctx context.Context, id int64, now time.Time) error {
+	if _, err := t.stmt(t.q.MarkConfirmMailed).ExecContext(ctx, id, now); err != nil {
+		return fmt.Errorf("store: mark confirm mailed: %w", err)
+	}
+	return nil
+}
+
+// ConfirmLead marks the lead confirmed; false when it already was.
+func (t *Tx) ConfirmLead(ctx context.Context, id int64, now time.Time) (bool, error) {
+	res, err := t.stmt(t.q.ConfirmLead).ExecContext(ctx, id, now)
+	if err != nil {
+		return false, fmt.Errorf("store: confirm lead: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// UnsubscribeLead marks the lead unsubscribed; false when it already was.
+func (t *Tx) UnsubscribeLead(ctx context.Context, id int64, now time.Time) (bool, error) {
+	res, err := t.stmt(t.q.UnsubscribeLead).ExecContext(ctx, id, now)
+	if err != nil {
+		return false, fmt.Errorf("store: unsubscribe lead: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// DeleteLead erases a lead with its ledger, tokens and mail, and returns
+// its address.
+func (t *Tx) DeleteLead(ctx context.Context, id int64) (string, error) {
+	var email string
+	if err := t.stmt(t.q.DeleteLead).GetContext(ctx, &email, id); err != nil {
+		return "", fmt.Errorf("store: delete lead: %w", notFound(err))
+	}
+	return email, nil
+}
+
+// LeadByID returns one lead.
+func (s *Store) LeadByID(ctx context.Context, id int64) (*LeadRow, error) {
+	var l LeadRow
+	if err := s.q.LeadByID.GetContext(ctx, &l, id); err != nil {
+		return nil, fmt.Errorf("store: lead %d: %w", id, notFound(err))
+	}
+	return &l, nil
+}
+
+// LeadByEmail returns the lead with this normalised address.
+func (s *Store) LeadByEmail(ctx context.Context, email string) (*LeadRow, error) {
+	var l LeadRow
+	if err := s.q.LeadByEmail.GetContext(ctx, &l, email); err != nil {
+		return nil, fmt.Errorf("store: lead by email: %w", notFound(err))
+	}
+	return &l, nil
+}
+
+// PurgePending deletes unconfirmed leads created before cutoff, in batches,
+// keeping only anonymous per-day, per-source counts. It returns how many
+// leads it deleted.
+func (s *Store) PurgePending(ctx context.Context, cutoff, now time.Time) (int64, error) {
+	const batch = 1000
+	var total int64
+	for {
+		var n int64
+		if err := s.q.PurgePending.GetContext(ctx, &n, cutoff, now.UTC().Format(time.DateOnly), batch); err != nil {
+			return total, fmt.Errorf("store: purge pending: %w", err)
+		}
+		total += n
+		if n < batch {
+			return total, nil
+		}
+	}
+}
+
+// PurgeCount is one anonymous count the purge left behind.
+type PurgeCount struct {
+	Day    time.Time `db:"day"`
+	Source string    `db:"source"`
+	Purged int64     `db:"purged"`
+}
+
+// PurgeCounts returns the anonymous counts of purged leads.
+func (s *Store) PurgeCounts(ctx context.Context) ([]PurgeCount, error) {
+	var out []PurgeCount
+	err := s.db.SelectContext(ctx, &out, `SELECT day, source, purged FROM purge_counts ORDER BY day, source`)
+	if err != nil {
+		return nil, fmt.Errorf("store: purge counts: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+// OutboxChannel is the LISTEN/NOTIFY channel that wakes the senders when a
+// transaction queues mail.
+const OutboxChannel = "nurture_outbox"
+
+// NewMessage is a mail to queue in the outbox.
+type NewMessage struct {
+	Kind      string // confirmation, step, test, handoff
+	LeadID    *int64
+	MessageID string
+	From      string // envelope sender
+	To        string // envelope recipient
+	Raw       []byte
+	RunAt     time.Time
+}
+
+// QueueMessage writes a mail to the outbox in the caller's transaction and
+// notifies the senders, who see it the moment the transaction commits.
+func (t *Tx) QueueMessage(ctx context.Context, m NewMessage) (int64, error) {
+	var id int64
+	err := t.stmt(t.q.InsertMessage).GetContext(ctx, &id, m.Kind, m.LeadID, m.MessageID, m.From, m.To, m.Raw, m.RunAt)
+	if err != nil {
+		return 0, fmt.Errorf("store: queue message: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, OutboxChannel); err != nil {
+		return 0, fmt.Errorf("store: notify outbox: %w", err)
+	}
+	return id, nil
+}
+
+// Claimed is a message a sender holds a lease on.
+type Claimed struct {
+	ID         int64  `db:"id"`
+	Kind       string `db:"kind"`
+	LeadID     *int64 `db:"lead_id"`
+	From       string `db:"sender"`
+	To         string `db:"recipient"`
+	Raw        []byte `db:"raw"`
+	Attempts   int    `db:"attempts"`
+	Suppressed bool   `db:"suppressed"`
+}
+
+// ClaimMessages leases up to limit due messages until leaseUntil. Any number
+// of senders may claim at once; each message goes to one of them.
+func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Claimed, error) {
+	var out []Claimed
+	if err := s.q.ClaimMessages.SelectContext(ctx, &out, now, leaseUntil, limit); err != nil {
+		return nil, fmt.Errorf("store: claim messages: %w", err)
+	}
+	return out, nil
+}
+
+// MarkSent records that SMTP accepted these messages with these replies.
+func (s *Store) MarkSent(ctx context.Context, ids []int64, replies []string, now time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.q.MarkSent.ExecContext(ctx, pq.Array(ids), now, pq.Array(replies)); err != nil {
+		return fmt.Errorf("store: mark sent: %w", err)
+	}
+	return nil
+}
+
+// MarkRetry puts a message back in the queue for another attempt at runAt.
+func (s *Store) MarkRetry(ctx context.Context, id int64, runAt time.Time, reply string) error {
+	if _, err := s.q.MarkRetry.ExecContext(ctx, id, runAt, reply); err != nil {
+		return fmt.Errorf("store: mark retry: %w", err)
+	}
+	return nil
+}
+
+// MarkFailed gives a message up for good.
+func (s *Store) MarkFailed(ctx context.Context, id int64, reply string) error {
+	if _, err := s.q.MarkFailed.ExecContext(ctx, id, reply); err != nil {
+		return fmt.Errorf("store: mark failed: %w", err)
+	}
+	return nil
+}
+
+// Bounce gives a message up and marks its lead bounced: the address goes on
+// the suppression list, so nothing more is sent to it.
+func (s *Store) Bounce(ctx context.Context, id int64, leadID *int64, reply string, now time.Time) error {
+	return s.WithTx(ctx, func(tx *Tx) error {
+		if _, err := tx.stmt(s.q.MarkFailed).ExecContext(ctx, id, reply); err != nil {
+			return fmt.Errorf("store: bounce: %w", err)
+		}
+		if leadID == nil {
+			return nil
+		}
+		var email string
+		err := tx.stmt(s.q.BounceLead).GetContext(ctx, &email, *leadID, now)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("store: bounce lead: %w", err)
+		}
+		return tx.Suppress(ctx, lead.EmailHash(email), "bounce", now)
+	})
+}
+
+// NextMessageDue returns when the earliest queued message is due, or nil.
+func (s *Store) NextMessageDue(ctx context.Context) (*time.Time, error) {
+	var t *time.Time
+	if err := s.q.NextMessageDue.GetContext(ctx, &t); err != nil {
+		return nil, fmt.Errorf("store: next message due: %w", err)
+	}
+	return t, nil
+}
+
+// OutboxStatus counts messages per status.
+type OutboxStatus struct {
+	Status  string `db:"status"`
+	N       int64  `db:"n"`
+	Repeats int64  `db:"repeats"`
+}
+
+// OutboxCounts returns how many messages are in each status.
+func (s *Store) OutboxCounts(ctx context.Context) ([]OutboxStatus, error) {
+	var out []OutboxStatus
+	if err := s.q.OutboxCounts.SelectContext(ctx, &out); err != nil {
+		return nil, fmt.Errorf("store: outbox counts: %w", err)
+	}
+	return out, nil
+}

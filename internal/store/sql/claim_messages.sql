@@ -1,0 +1,22 @@
+-- Claims up to $3 messages that are due at $1, or whose sender died while
+-- holding them (lease ran out at $1), and leases them until $2. A message
+-- claimed again while 'sending' may already have reached SMTP: it is counted
+-- in repeats. Suppressed recipients are flagged for every mail but the
+-- confirmation mail the person asked for.
+UPDATE messages m
+SET status = 'sending',
+    attempts = m.attempts + 1,
+    locked_until = $2,
+    repeats = m.repeats + CASE WHEN m.status = 'sending' THEN 1 ELSE 0 END
+FROM (
+    SELECT id FROM messages
+    WHERE (status = 'queued' AND run_at <= $1) OR (status = 'sending' AND locked_until <= $1)
+    ORDER BY run_at
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+) due
+WHERE m.id = due.id
+RETURNING m.id, m.kind, m.lead_id, m.sender, m.recipient, m.raw, m.attempts,
+    (m.kind <> 'confirmation' AND EXISTS (
+        SELECT 1 FROM suppressions s WHERE s.email_hash = sha256(convert_to(m.recipient, 'UTF8'))
+    )) AS suppressed

@@ -1,0 +1,1 @@
+DELETE FROM leads WHERE id = $1 RETURNING email
