@@ -1,0 +1,35 @@
+// Package pgtest gives tests a real, migrated Postgres database of their own.
+//
+// NewDB clones a fresh database from a template that holds every migration
+// in github.com/nurture/nurture/migrations, and drops it when the test
+// ends. Cloning takes a few tens of milliseconds, so each test, parallel
+// or not, can have its own database instead of sharing one.
+//
+// # Which server
+//
+// When NURTURE_TEST_DATABASE_URL is set (make test sets it), that server is
+// used; the URL names a database from which the role can CREATE DATABASE,
+// such as postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
+//
+// Otherwise pgtest runs scripts/pg (found beside the go.mod above the
+// package under test) to start one fast, throwaway cluster in
+// $TMPDIR/nurture-pgtest-<uid>, shared by every test binary of the same
+// user. Each binary that uses it holds a shared flock on users.lock in that
+// folder until it exits, however it exits. A watcher (scripts/pg autostop)
+// stops the cluster once nobody has held that lock for 15 seconds; the
+// data stays for the next run, so the template is migrated once and only
+// rebuilt when the migrations change. A test binary that crashed leaves
+// its databases behind; the next binary to start drops those whose process
+// is gone.
+//
+// # The template
+//
+// The template is named nurture_tpl_<hash of the migration files>, so a
+// change to the migrations builds a new one. Test binaries that start at
+// once build it one at a time under a Postgres advisory lock; a build that
+// died half way (the database exists but is not yet marked as a template)
+// is dropped and done again. Templates of older migrations are left in
+// place, since another checkout may still use them.
+//
+// pgtest is for tests only: nothing outside _test.go files may import it.
+package pgtest
