@@ -36,4 +36,14 @@ type queries struct {
 	BounceLead     *sqlx.Stmt `query:"bounce_lead"`
 	NextMessageDue *sqlx.Stmt `query:"next_message_due"`
 	OutboxCounts   *sqlx.Stmt `query:"outbox_counts"`
+
+	// sequences: enrolments, events and step mail
+	InsertEnrolment    *sqlx.Stmt `query:"insert_enrolment"`
+	ClaimEnrolments    *sqlx.Stmt `query:"claim_enrolments"`
+	SaveEnrolments     *sqlx.Stmt `query:"save_enrolments"`
+	InsertStepMessages *sqlx.Stmt `query:"insert_step_messages"`
+	EventsOfLeads      *sqlx.Stmt `query:"events_of_leads"`
+	InsertEvent        *sqlx.Stmt `query:"insert_event"`
+	EnrolmentsOfLead   *sqlx.Stmt `query:"enrolments_of_lead"`
+	NextEnrolmentDue   *sqlx.Stmt `query:"next_enrolment_due"`
 }

@@ -1,3 +1,8 @@
+-- Marks lead $1 bounced at $2 and stops all its enrolments.
+WITH stopped AS (
+    UPDATE enrolments SET state = 'stopped', ended_at = $2, ended_reason = 'bounced'
+    WHERE lead_id = $1 AND state = 'active'
+)
 UPDATE leads SET status = 'bounced', updated_at = $2
 WHERE id = $1 AND status IN ('pending', 'confirmed')
 RETURNING email

@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+// Enrolment states.
+const (
+	EnrolmentActive    = "active"
+	EnrolmentCompleted = "completed"
+	EnrolmentExited    = "exited"
+	EnrolmentStopped   = "stopped"
+)
+
+// Enrolment is one lead's walk through one sequence.
+type Enrolment struct {
+	ID          int64          `db:"id" json:"id"`
+	LeadID      int64          `db:"lead_id" json:"lead_id"`
+	Sequence    string         `db:"sequence" json:"sequence"`
+	State       string         `db:"state" json:"state"`
+	StepsDone   pq.StringArray `db:"steps_done" json:"steps_done"`
+	LastOrder   int            `db:"last_order" json:"last_order"`
+	DueAt       time.Time      `db:"due_at" json:"due_at"`
+	EnrolledAt  time.Time      `db:"enrolled_at" json:"enrolled_at"`
+	LastSentAt  *time.Time     `db:"last_sent_at" json:"last_sent_at,omitempty"`
+	EndedAt     *time.Time     `db:"ended_at" json:"ended_at,omitempty"`
+	EndedReason string         `db:"ended_reason" json:"ended_reason,omitempty"`
+}
+
+// Enrol enrols a confirmed lead in a sequence, due at due. It reports false
+// when the lead is not confirmed, or is enrolled already (at all, unless
+// reenroll; at the moment, if reenroll).
+func (t *Tx) Enrol(ctx context.Context, leadID int64, sequence string, reenroll bool, due, now time.Time) (int64, bool, error) {
+	var id int64
+	err := t.stmt(t.q.InsertEnrolment).GetContext(ctx, &id, leadID, sequence, reenroll, due, now)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("store: enrol: %w", err)
+	}
+	return id, true, nil
+}
+
+// Due is a claimed enrolment with its lead.
+type Due struct {
+	EnrolmentID int64          `db:"enrolment_id"`
+	Sequence    string         `db:"sequence"`
+	StepsDone   pq.StringArray `db:"steps_done"`
+	LastOrder   int            `db:"last_order"`
+	DueAt       time.Time      `db:"due_at"`
+	EnrolledAt  time.Time      `db:"enrolled_at"`
+	LastSentAt  *time.Time     `db:"last_sent_at"`
+	Suppressed  bool           `db:"suppressed"`
+	lead.Lead
+}
+
+// ClaimEnrolments locks up to limit enrolments due at now for the rest of
+// the transaction; concurrent dispatchers get disjoint batches.
+func (t *Tx) ClaimEnrolments(ctx context.Context, now time.Time, limit int) ([]Due, error) {
+	var out []Due
+	if err := t.stmt(t.q.ClaimEnrolments).SelectContext(ctx, &out, now, limit); err != nil {
+		return nil, fmt.Errorf("store: claim enrolments: %w", err)
+	}
+	return out, nil
+}
+
+// Outcome is what became of one claimed enrolment.
+type Outcome struct {
+	ID        int64
+	State     string // EnrolmentActive, …
+	StepsDone []string
+	LastOrder int
+	DueAt     time.Time  // when to look again; kept as is once it ended
+	SentAt    *time.Time // a step went out at this time
+	Reason    string     // why it ended
+}
+
+// SaveEnrolments writes the outcomes of a claimed batch in one statement.
+func (t *Tx) SaveEnrolments(ctx context.Context, now time.Time, out []Outcome) error {
+	if len(out) == 0 {
+		return nil
+	}
+	n := len(out)
+	ids, states, done := make([]int64, n), make([]string, n), make([]string, n)
+	orders, due := make([]int64, n), make([]time.Time, n)
+	sent, reasons := make([]string, n), make([]string, n)
+	for i, o := range out {
+		ids[i], states[i], orders[i], due[i], reasons[i] = o.ID, o.State, int64(o.LastOrder), o.DueAt, o.Reason
+		done[i] = strings.Join(o.StepsDone, "/")
+		if o.SentAt != nil {
+			sent[i] = o.SentAt.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	_, err := t.stmt(t.q.SaveEnrolments).ExecContext(ctx, now, pq.Array(ids), pq.Array(states), pq.Array(done),
+		pq.Array(orders), pq.Array(due), pq.Array(sent), pq.Array(reasons))
+	if err != nil {
+		return fmt.Errorf("store: save enrolments: %w", err)
+	}
+	return nil
+}
+
+// StepMessage is a step's mail to queue.
+type StepMessage struct {
+	LeadID      int64
+	EnrolmentID int64
+	StepKey     string // sequence/slug
+	MessageID   string
+	From, To    string
+	Raw         []byte
+}
+
+// QueueSteps writes a batch of step mails to the outbox in one statement and
+// notifies the senders, who see them when the transaction commits.
+func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	n := len(ms)
+	leads, enrols := make([]int64, n), make([]int64, n)
+	mids, froms, tos, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	raws := make([][]byte, n)
+	for i, m := range ms {
+		leads[i], enrols[i], keys[i] = m.LeadID, m.EnrolmentID, m.StepKey
+		mids[i], froms[i], tos[i], raws[i] = m.MessageID, m.From, m.To, m.Raw
+	}
+	_, err := t.stmt(t.q.InsertStepMessages).ExecContext(ctx, now, pq.Array(leads), pq.Array(mids),
+		pq.Array(froms), pq.Array(tos), pq.Array(raws), pq.Array(enrols), pq.Array(keys))
+	if err != nil {
+		return fmt.Errorf("store: queue steps: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, OutboxChannel); err != nil {
+		return fmt.Errorf("store: notify outbox: %w", err)
+	}
+	return nil
+}
+
+// Event is something a lead did: an open, a click, or a custom event such
+// as demo_booked.
+type Event struct {
+	LeadID  int64     `db:"lead_id"`
+	Type    string    `db:"type"`
+	StepKey string    `db:"step_key"` // sequence/slug of the mail an open or click came from
+	URL     string    `db:"url"`
+	At      time.Time `db:"at"`
+}
+
+// EventsOf returns the events of these leads, oldest first, by lead.
+func (t *Tx) EventsOf(ctx context.Context, leadIDs []int64) (map[int64][]Event, error) {
+	out := make(map[int64][]Event, len(leadIDs))
+	if len(leadIDs) == 0 {
+		return out, nil
+	}
+	var evs []Event
+	if err := t.stmt(t.q.EventsOfLeads).SelectContext(ctx, &evs, pq.Array(leadIDs)); err != nil {
+		return nil, fmt.Errorf("store: events of leads: %w", err)
+	}
+	for _, e := range evs {
+		out[e.LeadID] = append(out[e.LeadID], e)
+	}
+	return out, nil
+}
+
+// RecordEvent appends an event of a lead.
+func (t *Tx) RecordEvent(ctx context.Context, e Event) (int64, error) {
+	var id int64
+	if err := t.stmt(t.q.InsertEvent).GetContext(ctx, &id, e.LeadID, e.Type, e.StepKey, e.URL, e.At); err != nil {
+		return 0, fmt.Errorf("store: record event: %w", err)
+	}
+	return id, nil
+}
+
+// Lead returns one lead inside the transaction.
+func (t *Tx) Lead(ctx context.Context, id int64) (*LeadRow, error) {
+	var l LeadRow
+	if err := t.stmt(t.q.LeadByID).GetContext(ctx, &l, id); err != nil {
+		return nil, fmt.Errorf("store: lead %d: %w", id, notFound(err))
+	}
+	return &l, nil
+}
+
+// EnrolmentsOf returns a lead's enrolments, oldest first.
+func (s *Store) EnrolmentsOf(ctx context.Context, leadID int64) ([]Enrolment, error) {
+	var out []Enrolment
+	if err := s.q.EnrolmentsOfLead.SelectContext(ctx, &out, leadID); err != nil {
+		return nil, fmt.Errorf("store: enrolments of lead: %w", err)
+	}
+	return out, nil
+}
+
+// NextEnrolmentDue returns when the earliest active enrolment is due, or nil.
+func (s *Store) NextEnrolmentDue(ctx context.Context) (*time.Time, error) {
+	var t *time.Time
+	if err := s.q.NextEnrolmentDue.GetContext(ctx, &t); err != nil {
+		return nil, fmt.Errorf("store: next enrolment due: %w", err)
+	}
+	return t, nil
+}

@@ -1,0 +1,13 @@
+-- Writes what a dispatcher decided for a batch of claimed enrolments at $1.
+-- steps_done comes joined with '/', which a slug cannot hold.
+UPDATE enrolments e
+SET state = u.state,
+    steps_done = string_to_array(u.done, '/'),
+    last_order = u.last_order,
+    due_at = u.due_at,
+    last_sent_at = COALESCE(NULLIF(u.sent_at, '')::timestamptz, e.last_sent_at),
+    ended_at = CASE WHEN u.state = 'active' THEN NULL ELSE $1::timestamptz END,
+    ended_reason = u.reason
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::timestamptz[], $7::text[], $8::text[])
+    AS u(id, state, done, last_order, due_at, sent_at, reason)
+WHERE e.id = u.id
