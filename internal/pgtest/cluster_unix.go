@@ -17,11 +17,6 @@ import (
 	"time"
 )
 
-// usersLock is held, shared, from the cluster's start until the process
-// exits; the kernel lets go of it however the process ends. It must stay
-// reachable: a collected *os.File closes its descriptor.
-var usersLock *os.File
-
 // startCluster starts (or joins) the throwaway cluster of this user and
 // returns its URL. See the package comment.
 func startCluster(ctx context.Context) (string, error) {
@@ -38,22 +33,26 @@ func startCluster(ctx context.Context) (string, error) {
 		return "", err
 	}
 
-	f, err := os.OpenFile(filepath.Join(dir, "users.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	// The shared lock on users.lock is held until the process exits, which
+	// releases it however the process ends. A raw descriptor, since an
+	// *os.File would close it when collected; close-on-exec keeps it out of
+	// the server we start.
+	lockPath := filepath.Join(dir, "users.lock")
+	fd, err := syscall.Open(lockPath, syscall.O_CREAT|syscall.O_RDWR|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("open %s: %w", lockPath, err)
 	}
 	// Blocks while the watcher is stopping the cluster.
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH)
+		err = syscall.Flock(fd, syscall.LOCK_SH)
 		if !errors.Is(err, syscall.EINTR) {
 			break
 		}
 	}
 	if err != nil {
-		f.Close()
-		return "", fmt.Errorf("lock %s: %w", f.Name(), err)
+		syscall.Close(fd)
+		return "", fmt.Errorf("lock %s: %w", lockPath, err)
 	}
-	usersLock = f
 
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, "bash", script, "start", "--fast", dir)

@@ -182,7 +182,7 @@ func ensureTemplate(ctx context.Context, admin *sql.DB, serverURL string) (strin
 		return "", err
 	}
 	name := "nurture_tpl_" + sum[:12]
-	exists, ready, err := templateState(ctx, admin, name)
+	_, ready, err := templateState(ctx, admin, name)
 	if err != nil || ready {
 		return name, err
 	}
@@ -201,7 +201,8 @@ func ensureTemplate(ctx context.Context, admin *sql.DB, serverURL string) (strin
 			conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 	}()
-	if exists, ready, err = templateState(ctx, conn, name); err != nil || ready {
+	exists, ready, err := templateState(ctx, conn, name)
+	if err != nil || ready {
 		return name, err
 	}
 	if exists {
