@@ -1,0 +1,42 @@
+# Nurture's developer and CI tasks. Postgres comes from scripts/pg: a
+# private cluster in a folder of the work tree, never the system's.
+#
+#   make build   bin/nurture
+#   make test    every test against one throwaway cluster (.tmp/pgtest), then
+#                the check of the shipped campaigns
+#   make lint    gofmt, go vet, staticcheck (pinned, built into bin/)
+#   make run     Nurture with the dev cluster (.data/pg) and the mail catcher;
+#                make run ARGS=--fast passes ARGS to `nurture serve`
+#   make bench   the benchmarks against a throwaway cluster (BENCHTIME=1s)
+#   make clean   remove bin/ and .tmp/ (stops the throwaway cluster); the dev
+#                data in .data/ stays: make clean-data removes it
+
+GO ?= go
+ARGS ?=
+BENCHTIME ?= 1s
+
+.PHONY: build test lint run bench clean clean-data
+
+build:
+	$(GO) build -o bin/nurture ./cmd/nurture
+
+test:
+	@GO=$(GO) bash scripts/with-testdb bash scripts/test
+
+lint:
+	@GO=$(GO) bash scripts/lint
+
+run: build
+	@[ -n "$$NURTURE_DATABASE_URL" ] || bash scripts/pg start .data/pg >/dev/null
+	@exec bash scripts/run $(ARGS)
+
+bench:
+	@bash scripts/with-testdb $(GO) test -count=1 -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m ./...
+
+clean:
+	-@bash scripts/pg stop .tmp/pgtest 2>/dev/null
+	rm -rf bin .tmp
+
+clean-data:
+	-@bash scripts/pg stop .data/pg 2>/dev/null
+	rm -rf .data
