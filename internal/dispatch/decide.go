@@ -1,0 +1,178 @@
+package dispatch
+
+import (
+	"slices"
+	"time"
+
+	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/store"
+)
+
+// Why enrolments end.
+const (
+	reasonRemoved     = "sequence removed"
+	reasonNotMailable = "lead not confirmed"
+	reasonSuppressed  = "address suppressed"
+	reasonStage       = "exit: stage "
+	reasonEvent       = "exit: event "
+	reasonClick       = "exit: clicked "
+	reasonDone        = "all steps passed"
+)
+
+// renderRetry is how long an enrolment waits after its step failed to
+// render (a template error that `campaigns check` should have caught).
+const renderRetry = time.Hour
+
+// decide handles one claimed enrolment: stop, exit, skip steps whose
+// condition is false, wait for the delay or the window, or send the next
+// step and schedule the one after it.
+func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Event, now time.Time) (store.Outcome, *store.StepMessage) {
+	out := store.Outcome{ID: e.EnrolmentID, State: store.EnrolmentActive, StepsDone: e.StepsDone, LastOrder: e.LastOrder, DueAt: e.DueAt}
+	end := func(state, reason string) (store.Outcome, *store.StepMessage) {
+		out.State, out.Reason = state, reason
+		return out, nil
+	}
+	p := set.Sequence(e.Sequence)
+	switch {
+	case p == nil:
+		return end(store.EnrolmentStopped, reasonRemoved)
+	case !e.Status.Mailable():
+		return end(store.EnrolmentStopped, reasonNotMailable)
+	case e.Suppressed:
+		return end(store.EnrolmentStopped, reasonSuppressed)
+	}
+	f := &facts{lead: &e.Lead, now: now, since: e.EnrolledAt, events: events}
+	if reason := exitReason(p.Exit, f); reason != "" {
+		return end(store.EnrolmentExited, reason)
+	}
+	loc := p.Location(&e.Lead, d.cfg.DefaultZone)
+	base := e.EnrolledAt
+	if e.LastSentAt != nil {
+		base = *e.LastSentAt
+	}
+	done := slices.Clone([]string(e.StepsDone))
+	for i := nextIndex(p, done, e.LastOrder); ; i = nextIndex(p, done, out.LastOrder) {
+		if i >= len(p.Steps) {
+			out.StepsDone = done
+			return end(store.EnrolmentCompleted, reasonDone)
+		}
+		st := p.Steps[i]
+		if at := d.sendAt(p, st, base, loc, now); at.After(now) {
+			out.StepsDone, out.DueAt = done, at
+			return out, nil
+		}
+		send, err := st.Eval(f)
+		if err != nil {
+			d.log.Error("dispatch: condition failed; step skipped", "step", st.Key(), "lead", e.ID, "err", err)
+		}
+		if err != nil || !send {
+			done, out.LastOrder = append(done, st.Slug), st.Number
+			continue
+		}
+		msg, err := d.mail(e, st, now)
+		if err != nil {
+			d.log.Error("dispatch: step does not render; will retry", "step", st.Key(), "lead", e.ID, "err", err)
+			out.StepsDone, out.DueAt = done, now.Add(renderRetry)
+			return out, nil
+		}
+		done, out.LastOrder = append(done, st.Slug), st.Number
+		out.StepsDone, out.SentAt = done, &now
+		j := nextIndex(p, done, out.LastOrder)
+		if j >= len(p.Steps) {
+			out.State, out.Reason = store.EnrolmentCompleted, reasonDone
+			return out, msg
+		}
+		out.DueAt = d.sendAt(p, p.Steps[j], now, loc, now)
+		return out, msg
+	}
+}
+
+// nextIndex is the step after the last passed step still in the sequence,
+// skipping passed ones; when none of the passed steps is left, the first
+// step numbered after the last one passed. So a step inserted before the
+// lead's position is never sent, and a deleted step is simply gone.
+//
+// campaign.Sequence.Next knows only the last slug; this looks at every
+// passed slug, so a step moved behind the lead's position is not sent twice.
+func nextIndex(p *campaign.Sequence, done []string, lastOrder int) int {
+	from := -1
+	for i, st := range p.Steps {
+		if slices.Contains(done, st.Slug) {
+			from = i
+		}
+	}
+	if from < 0 {
+		for i, st := range p.Steps {
+			if st.Number > lastOrder {
+				return i
+			}
+		}
+		return len(p.Steps)
+	}
+	for i := from + 1; i < len(p.Steps); i++ {
+		if !slices.Contains(done, p.Steps[i].Slug) {
+			return i
+		}
+	}
+	return len(p.Steps)
+}
+
+// sendAt is when a step whose wait starts at base may go out: after its
+// delay, at the next opening of the send window; and never before now's
+// window, should the dispatcher have fallen behind.
+func (d *Dispatcher) sendAt(p *campaign.Sequence, st *campaign.Step, base time.Time, loc *time.Location, now time.Time) time.Time {
+	if d.cfg.Fast {
+		wait := time.Duration(st.Delay.Days)*24*time.Hour + st.Delay.Time
+		return base.Add(wait / FastFactor)
+	}
+	at := st.Delay.After(base, loc)
+	if at.Before(now) {
+		at = now
+	}
+	return p.Window.Next(at, loc)
+}
+
+// exitReason returns why the exit conditions end the enrolment, or "".
+// Events and clicks count from the enrolment's start.
+func exitReason(x campaign.Exit, f *facts) string {
+	if x.OnStage(f.lead.Stage) {
+		return reasonStage + string(f.lead.Stage)
+	}
+	for _, e := range f.events {
+		if e.At.Before(f.since) {
+			continue
+		}
+		if x.OnEvent(e.Type) {
+			return reasonEvent + e.Type
+		}
+		if e.Type == "click" && x.OnClick(e.URL) {
+			return reasonClick + e.URL
+		}
+	}
+	return ""
+}
+
+// mail renders and composes one step for one lead.
+func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*store.StepMessage, error) {
+	l := &e.Lead
+	unsub := d.links.Unsubscribe(l.ID)
+	r, err := campaign.Render(st, campaign.Data{Lead: l, BaseURL: d.links.URL(""), UnsubscribeURL: unsub, Footer: d.cfg.Footer})
+	if err != nil {
+		return nil, err
+	}
+	mid := d.composer.NewMessageID()
+	raw, err := d.composer.Compose(Mail{
+		From: d.cfg.From, To: l.Email, Subject: r.Subject, Preheader: r.Preheader,
+		HTML: r.HTML, Text: r.Text, MessageID: mid, Date: now,
+		UnsubscribeURL: unsub, Unsubmail: d.links.UnsubscribeMailto(l.ID),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &store.StepMessage{
+		LeadID: l.ID, EnrolmentID: e.EnrolmentID, StepKey: st.Key(), MessageID: mid,
+		From: d.envFrom, To: l.Email, Raw: raw,
+	}, nil
+}
+
+var _ campaign.Facts = (*facts)(nil)

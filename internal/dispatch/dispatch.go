@@ -1,0 +1,212 @@
+package dispatch
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/link"
+	"github.com/nurture/nurture/internal/store"
+)
+
+// Sentinel outcomes callers act on.
+var (
+	ErrNotFound    = errors.New("dispatch: not found")
+	ErrNotEnrolled = errors.New("dispatch: lead not enrolled (not confirmed, or enrolled already)")
+)
+
+// Mail is one step's mail for one lead, for the Composer.
+type Mail struct {
+	From, To                  string
+	Subject, Preheader        string
+	HTML, Text                string
+	MessageID                 string
+	Date                      time.Time
+	UnsubscribeURL, Unsubmail string // List-Unsubscribe: URL and mailto
+}
+
+// Composer turns a Mail into the exact bytes handed to SMTP, and makes
+// Message-IDs.
+type Composer interface {
+	Compose(m Mail) ([]byte, error)
+	NewMessageID() string
+}
+
+// Config tunes the dispatcher; zero values take the defaults.
+type Config struct {
+	From        string         // From header, e.g. "Acme <news@acme.example>"
+	DefaultZone *time.Location // for leads without a valid timezone attribute (default UTC)
+	Batch       int            // enrolments claimed per transaction (default 500)
+	Workers     int            // goroutines deciding and rendering a batch (default GOMAXPROCS)
+	Tick        time.Duration  // poll interval of Run (default 5s)
+	Footer      string         // the sender's postal address for the layouts
+	// Fast is the demo mode: every delay is divided by FastFactor and send
+	// windows are ignored, so a three-week sequence plays out in minutes.
+	Fast bool
+}
+
+// FastFactor is how much --fast shortens delays: a day becomes a minute,
+// so three weeks take 21 minutes and a 2h wait five seconds.
+const FastFactor = 24 * 60
+
+// Dispatcher moves enrolments through their sequences.
+type Dispatcher struct {
+	store    *store.Store
+	composer Composer
+	links    *link.Builder
+	log      *slog.Logger
+	now      func() time.Time
+	cfg      Config
+	envFrom  string
+	set      func() *campaign.Set
+	wake     chan struct{}
+}
+
+// New returns a dispatcher over the campaigns that set returns; it is asked
+// again for every batch, so a reload applies at once.
+func New(st *store.Store, set func() *campaign.Set, c Composer, links *link.Builder, log *slog.Logger, now func() time.Time, cfg Config) (*Dispatcher, error) {
+	cfg.Batch = cmp.Or(cfg.Batch, 500)
+	cfg.Workers = cmp.Or(cfg.Workers, runtime.GOMAXPROCS(0))
+	cfg.Tick = cmp.Or(cfg.Tick, 5*time.Second)
+	if cfg.DefaultZone == nil {
+		cfg.DefaultZone = time.UTC
+	}
+	from, err := mail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: From %q: %w", cfg.From, err)
+	}
+	return &Dispatcher{
+		store: st, composer: c, links: links, log: log, now: now, cfg: cfg,
+		envFrom: from.Address, set: set, wake: make(chan struct{}, 1),
+	}, nil
+}
+
+// Wake makes a running dispatcher look for due enrolments now.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run drains due enrolments on every tick, wake-up, or when the next one
+// falls due, until ctx is done.
+func (d *Dispatcher) Run(ctx context.Context) {
+	for {
+		if _, err := d.Drain(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("dispatch: drain", "err", err)
+		}
+		wait := d.cfg.Tick
+		if next, err := d.store.NextEnrolmentDue(ctx); err == nil && next != nil {
+			wait = min(wait, max(next.Sub(d.now()), 10*time.Millisecond))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-d.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// Drain ticks until nothing is due, and returns how many enrolments it
+// handled. A step with no delay after the one just sent is due at once, so
+// it goes out in the same drain.
+func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := d.Tick(ctx)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return total, nil
+}
+
+// Stats are what one tick did.
+type Stats struct {
+	Sent, Skipped, Waiting, Completed, Exited, Stopped int
+}
+
+// Tick claims one batch of due enrolments and handles it in one
+// transaction: the mails it queues exist exactly when the enrolments
+// advance. It returns how many enrolments it claimed.
+func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
+	now := d.now()
+	set := d.set()
+	if set == nil {
+		set = &campaign.Set{}
+	}
+	var claimed int
+	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
+		due, err := tx.ClaimEnrolments(ctx, now, d.cfg.Batch)
+		if err != nil || len(due) == 0 {
+			claimed = len(due)
+			return err
+		}
+		claimed = len(due)
+		ids := make([]int64, len(due))
+		for i := range due {
+			ids[i] = due[i].ID
+		}
+		events, err := tx.EventsOf(ctx, ids)
+		if err != nil {
+			return err
+		}
+		outcomes := make([]store.Outcome, len(due))
+		mails := make([]*store.StepMessage, len(due))
+		d.parallel(len(due), func(i int) {
+			outcomes[i], mails[i] = d.decide(&due[i], set, events[due[i].ID], now)
+		})
+		queue := make([]store.StepMessage, 0, len(due))
+		for _, m := range mails {
+			if m != nil {
+				queue = append(queue, *m)
+			}
+		}
+		if err := tx.QueueSteps(ctx, now, queue); err != nil {
+			return err
+		}
+		return tx.SaveEnrolments(ctx, now, outcomes)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dispatch: tick: %w", err)
+	}
+	return claimed, nil
+}
+
+// parallel runs fn(0..n-1) on the configured number of workers.
+func (d *Dispatcher) parallel(n int, fn func(i int)) {
+	workers := min(d.cfg.Workers, n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}

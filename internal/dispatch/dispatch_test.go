@@ -1,0 +1,354 @@
+package dispatch_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/store"
+)
+
+// monday is Monday 2 November 2026, 09:30 UTC.
+var monday = time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+
+const day = 24 * time.Hour
+
+func step(subject, delay, extra, body string) string {
+	return "---\nsubject: " + subject + "\ndelay: " + delay + "\n" + extra + "---\n" + body + "\n"
+}
+
+// threeSteps writes the sequence "welcome": at once, after 2 days, after a
+// week.
+func (b *bundle) threeSteps(seqExtra string) {
+	b.write("welcome/sequence.md", "---\nname: Welcome\ntrigger: confirmed\n"+seqExtra+"---\nThe welcome series.\n")
+	b.write("welcome/01-hello.md", step("Hello {{ .Lead.FirstName }}", "0", "", "Welcome aboard, {{ or .Lead.FirstName \"there\" }}!"))
+	b.write("welcome/02-tips.md", step("Three tips", "2d", "", "Here are [three tips](https://acme.example/tips)."))
+	b.write("welcome/03-offer.md", step("An offer", "1w", "", "A good offer."))
+	b.load()
+}
+
+func TestSequence_ThreeStepsGoOutAfterTheirDelays(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	id := b.lead("anna@example.com", "Anna", nil)
+
+	b.run()
+	b.wantSubjects("Hello Anna")
+	b.advance(2*day - time.Minute)
+	b.wantSubjects("Hello Anna")
+	b.advance(time.Minute)
+	b.wantSubjects("Hello Anna", "Three tips")
+	b.advance(7*day - time.Second)
+	b.wantSubjects("Hello Anna", "Three tips")
+	b.advance(time.Second)
+	b.wantSubjects("Hello Anna", "Three tips", "An offer")
+
+	e := b.enrolment(id)
+	if e.State != store.EnrolmentCompleted || strings.Join(e.StepsDone, ",") != "hello,tips,offer" {
+		t.Fatalf("enrolment at the end: %+v", e)
+	}
+	b.advance(30 * day)
+	b.wantSubjects("Hello Anna", "Three tips", "An offer")
+}
+
+func TestStep_FalseConditionIsSkippedAndTheLeadMovesOn(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	b.write("welcome/02-tips.md", step("Three tips", "2d", "if: opened(previous)\n", "Tips for readers."))
+	b.load()
+	reader := b.lead("reader@example.com", "Rita", nil)
+	skipper := b.lead("skipper@example.com", "Sam", nil)
+	b.run()
+	b.event(reader, "open", "welcome/hello", "")
+
+	b.advance(2 * day)
+	got := map[string][]string{}
+	for _, m := range b.mail.Messages() {
+		got[m.To[0]] = append(got[m.To[0]], m.Subject)
+	}
+	if strings.Join(got["reader@example.com"], "|") != "Hello Rita|Three tips" || strings.Join(got["skipper@example.com"], "|") != "Hello Sam" {
+		t.Fatalf("after 2 days: %v", got)
+	}
+	if e := b.enrolment(skipper); strings.Join(e.StepsDone, ",") != "hello,tips" || e.State != store.EnrolmentActive {
+		t.Fatalf("skipped step not passed: %+v", e)
+	}
+	// The skipped step's delay does not count: the offer waits a week from
+	// the last mail sent.
+	b.advance(5*day - time.Minute)
+	if n := len(b.mail.Messages()); n != 3 {
+		t.Fatalf("skipper got the offer early: %d mails", n)
+	}
+	b.advance(time.Minute)
+	if n := len(b.mail.Messages()); n != 4 {
+		t.Fatalf("a week after the welcome: %d mails, want 4", n)
+	}
+	b.advance(2 * day)
+	if n := len(b.mail.Messages()); n != 5 {
+		t.Fatalf("after 9 days: %d mails, want 5", n)
+	}
+}
+
+func TestWindow_EuropeBerlinAcrossTheSpringDSTChange(t *testing.T) {
+	t.Parallel()
+	// Friday 27 March 2026, 17:30 in Berlin (CET, UTC+1): after the window.
+	// Clocks go forward on Sunday 29 March, so Monday 09:00 is 07:00 UTC.
+	b := setup(t, time.Date(2026, 3, 27, 16, 30, 0, 0, time.UTC))
+	b.threeSteps("send_window: Mon-Fri 09:00-17:00\ntimezone: lead\n")
+	id := b.lead("berlin@example.com", "Bea", lead.Attributes{"timezone": "Europe/Berlin"})
+
+	b.run()
+	b.wantSubjects()
+	want := time.Date(2026, 3, 30, 7, 0, 0, 0, time.UTC)
+	if e := b.enrolment(id); !e.DueAt.Equal(want) {
+		t.Fatalf("first step due %s, want %s (Monday 09:00 CEST)", e.DueAt.UTC(), want)
+	}
+	b.clock.Set(want.Add(-time.Minute))
+	b.run()
+	b.wantSubjects()
+	b.clock.Set(want)
+	b.run()
+	b.wantSubjects("Hello Bea")
+	// 2 days later is Wednesday 09:00 CEST, inside the window.
+	b.clock.Set(want.Add(2*day - time.Second))
+	b.run()
+	b.wantSubjects("Hello Bea")
+	b.clock.Set(want.Add(2 * day))
+	b.run()
+	b.wantSubjects("Hello Bea", "Three tips")
+}
+
+func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
+	t.Parallel()
+	// Saturday 24 October 2026 10:00 UTC; clocks go back on Sunday 25
+	// October, so Monday 09:00 in Berlin is 08:00 UTC.
+	b := setup(t, time.Date(2026, 10, 24, 10, 0, 0, 0, time.UTC))
+	b.threeSteps("send_window: Mon-Fri 09:00-17:00\ntimezone: Europe/Berlin\n")
+	id := b.lead("herbst@example.com", "Hans", nil)
+	want := time.Date(2026, 10, 26, 8, 0, 0, 0, time.UTC)
+	if e := b.enrolment(id); !e.DueAt.Equal(want) {
+		t.Fatalf("first step due %s, want %s (Monday 09:00 CET)", e.DueAt.UTC(), want)
+	}
+}
+
+func TestExit_OnEventEndsTheEnrolment(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("exit:\n  event: demo_booked\n")
+	id := b.lead("demo@example.com", "Dora", nil)
+	b.run()
+	if _, err := b.disp.RecordEvent(b.ctx, id, "demo_booked"); err != nil {
+		t.Fatal(err)
+	}
+	b.advance(30 * day)
+	b.wantSubjects("Hello Dora")
+	if e := b.enrolment(id); e.State != store.EnrolmentExited || !strings.Contains(e.EndedReason, "demo_booked") {
+		t.Fatalf("enrolment: %+v", e)
+	}
+}
+
+func TestExit_OnClickedURL(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("exit:\n  clicked_url: https://acme.example/pricing*\n")
+	id := b.lead("click@example.com", "Cleo", nil)
+	b.run()
+	b.event(id, "click", "welcome/hello", "https://acme.example/pricing?plan=team")
+	b.advance(30 * day)
+	b.wantSubjects("Hello Cleo")
+	if e := b.enrolment(id); e.State != store.EnrolmentExited {
+		t.Fatalf("enrolment: %+v", e)
+	}
+}
+
+func TestEdits_WhileEnrolled_EditAppliesInsertIsNeverSentDeleteIsSkipped(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("drip/10-a.md", step("A", "0", "", "a"))
+	b.write("drip/20-b.md", step("B", "1d", "", "b"))
+	b.write("drip/30-c.md", step("C", "1d", "", "c"))
+	b.load()
+	old := b.lead("old@example.com", "Olga", nil)
+	b.run()
+	b.advance(day)
+	b.wantSubjects("A", "B")
+
+	// Edited text applies to what is sent from now on; a step inserted
+	// before the lead's position is never sent to it; a deleted step is
+	// skipped.
+	b.write("drip/20-b.md", step("B edited", "1d", "", "b, better"))
+	b.write("drip/15-early.md", step("Early", "0", "", "inserted"))
+	b.write("drip/30-c.md", "")
+	b.write("drip/40-d.md", step("D", "1d", "", "d"))
+	b.write("drip/50-e.md", step("E {{ .Lead.FirstName }}", "1d", "", "e"))
+	b.load()
+	b.advance(day)
+	b.wantSubjects("A", "B", "D")
+	b.advance(day)
+	b.wantSubjects("A", "B", "D", "E Olga")
+	if e := b.enrolment(old); e.State != store.EnrolmentCompleted || strings.Join(e.StepsDone, ",") != "a,b,d,e" {
+		t.Fatalf("old lead: %+v", e)
+	}
+
+	// A lead enrolled now walks the new version, edits included.
+	b.mail.Reset()
+	b.lead("new@example.com", "Nina", nil)
+	b.run()
+	b.advance(day)
+	b.wantSubjects("A", "Early", "B edited")
+}
+
+func TestEdits_LastPassedStepDeleted_LeadGoesOnAfterItsNumber(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("drip/01-a.md", step("A", "0", "", "a"))
+	b.write("drip/02-b.md", step("B", "1d", "", "b"))
+	b.load()
+	b.lead("x@example.com", "X", nil)
+	b.run()
+	b.write("drip/01-a.md", "")
+	b.write("drip/01-z.md", step("Z", "0", "", "z"))
+	b.load()
+	b.advance(day)
+	b.wantSubjects("A", "B")
+}
+
+func TestSequenceRemoved_EnrolmentsStop(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	id := b.lead("gone@example.com", "Gus", nil)
+	b.run()
+	b.write("other/sequence.md", "---\ntrigger: manual\n---\n")
+	b.write("other/01-x.md", step("X", "0", "", "x"))
+	if err := os.RemoveAll(filepath.Join(b.dir, "welcome")); err != nil {
+		t.Fatal(err)
+	}
+	b.load()
+	b.advance(30 * day)
+	b.wantSubjects("Hello Gus")
+	if e := b.enrolment(id); e.State != store.EnrolmentStopped {
+		t.Fatalf("enrolment: %+v", e)
+	}
+}
+
+func TestSMTP4xx_IsRetriedAndSentOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	b.mail.SetRule(devmail.Fail(devmail.AtRcpt, devmail.Reply{Code: 451, Enhanced: "4.3.0", Text: "try later"}))
+	b.lead("grey@example.com", "Greta", nil)
+	b.run()
+	b.wantSubjects()
+	b.advance(time.Minute)
+	b.wantSubjects()
+	if s := b.relay.Stats(); s.Retried != 2 || s.Bounced != 0 {
+		t.Fatalf("relay stats: %+v", s)
+	}
+	b.mail.SetRule(nil)
+	b.advance(time.Minute)
+	b.wantSubjects("Hello Greta")
+	b.advance(2 * day)
+	b.wantSubjects("Hello Greta", "Three tips")
+}
+
+func TestSMTP5xx_BouncesTheLeadAndStopsItsEnrolments(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	b.mail.SetRule(devmail.Fail(devmail.AtRcpt, devmail.Reply{Code: 550, Enhanced: "5.1.1", Text: "no such user"}, "nobody@example.com"))
+	gone := b.lead("nobody@example.com", "Nobody", nil)
+	b.lead("fine@example.com", "Fine", nil)
+	b.run()
+	b.advance(2 * day)
+	b.advance(7 * day)
+	b.wantSubjects("Hello Fine", "Three tips", "An offer")
+	l, err := b.store.LeadByID(b.ctx, gone)
+	if err != nil || l.Status != lead.StatusBounced {
+		t.Fatalf("lead: %+v %v", l, err)
+	}
+	if e := b.enrolment(gone); e.State != store.EnrolmentStopped || e.EndedReason != "bounced" {
+		t.Fatalf("enrolment: %+v", e)
+	}
+}
+
+func TestSMTPDownThenUp_NothingIsLost(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	if err := b.mail.StopSMTP(); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		b.lead(e, "Pat", nil)
+	}
+	b.run()
+	b.advance(time.Minute)
+	if len(b.mail.Messages()) != 0 {
+		t.Fatal("mail caught while SMTP was down")
+	}
+	if err := b.mail.StartSMTP(); err != nil {
+		t.Fatal(err)
+	}
+	b.advance(time.Minute)
+	if n := len(b.mail.Messages()); n != 3 {
+		t.Fatalf("after SMTP came back: %d mails, want 3", n)
+	}
+	b.advance(2 * day)
+	if n := len(b.mail.Messages()); n != 6 {
+		t.Fatalf("next step: %d mails, want 6", n)
+	}
+}
+
+func TestMarkupInName_ShowsLiterallyInHTMLAndText(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	name := `<b>x</b> [win](http://evil.example)`
+	b.lead("markup@example.com", name, nil)
+	b.run()
+	msgs := b.mail.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d mails", len(msgs))
+	}
+	m := msgs[0]
+	if strings.Contains(m.HTML, "<b>x") || strings.Contains(m.HTML, `href="http://evil.example`) {
+		t.Fatalf("markup from the name reached the HTML:\n%s", m.HTML)
+	}
+	if !strings.Contains(m.HTML, "&lt;b&gt;x&lt;/b&gt; [win](http://evil.example)") {
+		t.Fatalf("the name is not shown as text in the HTML:\n%s", m.HTML)
+	}
+	if !strings.Contains(m.Text, "Welcome aboard, "+name+"!") {
+		t.Fatalf("the name is not literal in the text:\n%s", m.Text)
+	}
+	if m.Subject != "Hello "+name {
+		t.Fatalf("subject %q", m.Subject)
+	}
+}
+
+func TestUnsubscribedLead_GetsNothingMore(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	id := b.lead("bye@example.com", "Bye", nil)
+	b.run()
+	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+		_, err := tx.UnsubscribeLead(b.ctx, id, b.clock.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.advance(30 * day)
+	b.wantSubjects("Hello Bye")
+	if e := b.enrolment(id); e.State != store.EnrolmentStopped || e.EndedReason != "unsubscribed" {
+		t.Fatalf("enrolment: %+v", e)
+	}
+}

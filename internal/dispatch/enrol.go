@@ -1,0 +1,132 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/store"
+)
+
+// enrol enrols the lead in q, due when q's first step may go out.
+func (d *Dispatcher) enrol(ctx context.Context, tx *store.Tx, l *lead.Lead, q *campaign.Sequence, now time.Time) (bool, error) {
+	due := now
+	if len(q.Steps) > 0 {
+		due = d.sendAt(q, q.Steps[0], now, q.Location(l, d.cfg.DefaultZone), now)
+	}
+	_, ok, err := tx.Enrol(ctx, l.ID, q.ID, q.Reenroll, due, now)
+	if ok {
+		d.Wake()
+	}
+	return ok, err
+}
+
+// enrolIn enrols a lead in every sequence that pick returns for it.
+func (d *Dispatcher) enrolIn(ctx context.Context, tx *store.Tx, leadID int64, now time.Time, pick func(*campaign.Set, *lead.Lead) []*campaign.Sequence) (int, error) {
+	set := d.set()
+	if set == nil {
+		return 0, nil
+	}
+	l, err := tx.Lead(ctx, leadID)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, q := range pick(set, &l.Lead) {
+		ok, err := d.enrol(ctx, tx, &l.Lead, q, now)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// OnConfirmed enrols a lead that just confirmed in the sequences triggered
+// by confirmation (from its signup source). It runs inside the confirming
+// transaction: it fits optin.Options.OnConfirmed.
+func (d *Dispatcher) OnConfirmed(ctx context.Context, tx *store.Tx, leadID int64, now time.Time) error {
+	_, err := d.enrolIn(ctx, tx, leadID, now, func(s *campaign.Set, l *lead.Lead) []*campaign.Sequence {
+		return s.OnConfirmed(l.Source)
+	})
+	return err
+}
+
+// OnStage enrols a lead whose stage just changed in the sequences
+// triggered by reaching that stage, in the caller's transaction.
+func (d *Dispatcher) OnStage(ctx context.Context, tx *store.Tx, leadID int64, stage lead.Stage, now time.Time) error {
+	_, err := d.enrolIn(ctx, tx, leadID, now, func(s *campaign.Set, _ *lead.Lead) []*campaign.Sequence {
+		return s.OnStage(stage)
+	})
+	return err
+}
+
+// RecordEvent records a custom event of a lead, such as demo_booked, and
+// enrols the lead in the sequences that event triggers. It returns in how
+// many. Exits on the event happen when the enrolment is next due.
+func (d *Dispatcher) RecordEvent(ctx context.Context, leadID int64, typ string) (int, error) {
+	now := d.now()
+	var n int
+	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Lead(ctx, leadID); errors.Is(err, store.ErrNotFound) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.RecordEvent(ctx, store.Event{LeadID: leadID, Type: typ, At: now}); err != nil {
+			return err
+		}
+		var err error
+		n, err = d.enrolIn(ctx, tx, leadID, now, func(s *campaign.Set, _ *lead.Lead) []*campaign.Sequence {
+			return s.OnEvent(typ)
+		})
+		return err
+	})
+	return n, err
+}
+
+// Enrol enrols a lead in a sequence by hand (the admin API). ErrNotFound
+// means no such lead or sequence; ErrNotEnrolled that the lead is not
+// confirmed or is enrolled already.
+func (d *Dispatcher) Enrol(ctx context.Context, sequence string, leadID int64) (store.Enrolment, error) {
+	set := d.set()
+	if set == nil || set.Sequence(sequence) == nil {
+		return store.Enrolment{}, ErrNotFound
+	}
+	q := set.Sequence(sequence)
+	now := d.now()
+	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
+		l, err := tx.Lead(ctx, leadID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		ok, err := d.enrol(ctx, tx, &l.Lead, q, now)
+		if err == nil && !ok {
+			err = ErrNotEnrolled
+		}
+		return err
+	})
+	if err != nil {
+		return store.Enrolment{}, err
+	}
+	es, err := d.store.EnrolmentsOf(ctx, leadID)
+	if err != nil {
+		return store.Enrolment{}, err
+	}
+	for i := len(es) - 1; i >= 0; i-- {
+		if es[i].Sequence == sequence {
+			return es[i], nil
+		}
+	}
+	return store.Enrolment{}, ErrNotFound
+}

@@ -1,0 +1,239 @@
+package dispatch_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/smtp"
+	"net/textproto"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/clock"
+	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/link"
+	"github.com/nurture/nurture/internal/outbox"
+	"github.com/nurture/nurture/internal/pgtest"
+	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/internal/token"
+	"github.com/nurture/nurture/templates"
+)
+
+// bundle is a dispatcher and an outbox relay on a fresh database, sending
+// to a mail catcher, with campaigns in a temporary folder and a fake clock.
+type bundle struct {
+	t     *testing.T
+	ctx   context.Context
+	store *store.Store
+	clock *clock.Fake
+	mail  *devmail.Server
+	relay *outbox.Relay
+	disp  *dispatch.Dispatcher
+	dir   string
+	set   atomic.Pointer[campaign.Set]
+}
+
+func setup(t *testing.T, start time.Time) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	db, _ := pgtest.NewDB(t)
+	st, err := store.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
+	if err := mail.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mail.Close() })
+	b := &bundle{t: t, ctx: ctx, store: st, clock: clock.NewFake(start), mail: mail, dir: t.TempDir()}
+	log := slog.New(slog.DiscardHandler)
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	base, _ := url.Parse("https://nurture.test")
+	links := link.New(base, token.NewSigner([]byte(strings.Repeat("s", 32))), "unsubscribe@acme.example")
+	b.disp, err = dispatch.New(st, b.set.Load, testComposer{}, links, log, b.clock.Now, dispatch.Config{
+		From: "Acme <news@acme.example>", DefaultZone: time.UTC, Batch: 50,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.relay = outbox.New(st, smtpSender{mail.SMTPAddr()}, log, b.clock.Now, outbox.Config{
+		Workers: 2, Backoff: func(int) time.Duration { return time.Minute },
+	})
+	return b
+}
+
+// write puts a campaign file in place; "" removes it.
+func (b *bundle) write(rel, content string) {
+	b.t.Helper()
+	p := filepath.Join(b.dir, rel)
+	if content == "" {
+		if err := os.Remove(p); err != nil {
+			b.t.Fatal(err)
+		}
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// load loads the campaign folder and makes it current.
+func (b *bundle) load() {
+	b.t.Helper()
+	set, problems := campaign.Load(b.dir, templates.FS)
+	if set == nil {
+		b.t.Fatalf("campaigns do not load: %v", problems)
+	}
+	b.set.Store(set)
+}
+
+// lead adds a confirmed lead and runs the confirmation hook for it.
+func (b *bundle) lead(email, first string, attrs lead.Attributes) int64 {
+	b.t.Helper()
+	var id int64
+	now := b.clock.Now()
+	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+		var err error
+		id, err = tx.InsertLead(b.ctx, lead.Signup{Email: email, FirstName: first, Source: "web", Attributes: attrs}, now)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ConfirmLead(b.ctx, id, now); err != nil {
+			return err
+		}
+		return b.disp.OnConfirmed(b.ctx, tx, id, now)
+	})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return id
+}
+
+// run lets the dispatcher and the relay do everything due now.
+func (b *bundle) run() {
+	b.t.Helper()
+	if _, err := b.disp.Drain(b.ctx); err != nil {
+		b.t.Fatal(err)
+	}
+	if _, err := b.relay.Drain(b.ctx); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// advance moves the clock and runs.
+func (b *bundle) advance(d time.Duration) {
+	b.t.Helper()
+	b.clock.Advance(d)
+	b.run()
+}
+
+// subjects lists the subjects caught so far, in order.
+func (b *bundle) subjects() []string {
+	var out []string
+	for _, m := range b.mail.Messages() {
+		out = append(out, m.Subject)
+	}
+	return out
+}
+
+func (b *bundle) wantSubjects(want ...string) {
+	b.t.Helper()
+	got := b.subjects()
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		b.t.Fatalf("at %s mails caught:\n got %q\nwant %q", b.clock.Now().Format(time.RFC3339), got, want)
+	}
+}
+
+func (b *bundle) enrolment(leadID int64) store.Enrolment {
+	b.t.Helper()
+	es, err := b.store.EnrolmentsOf(b.ctx, leadID)
+	if err != nil || len(es) == 0 {
+		b.t.Fatalf("enrolments of %d: %v, %v", leadID, es, err)
+	}
+	return es[len(es)-1]
+}
+
+func (b *bundle) event(leadID int64, typ, stepKey, u string) {
+	b.t.Helper()
+	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+		_, err := tx.RecordEvent(b.ctx, store.Event{LeadID: leadID, Type: typ, StepKey: stepKey, URL: u, At: b.clock.Now()})
+		return err
+	})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// testComposer writes a plain multipart/alternative mail; the production
+// composer (mailer, go-mail) is tested in its own package.
+type testComposer struct{}
+
+var midSeq atomic.Int64
+
+func (testComposer) NewMessageID() string {
+	return fmt.Sprintf("<%d.%d@acme.example>", time.Now().UnixNano(), midSeq.Add(1))
+}
+
+func (testComposer) Compose(m dispatch.Mail) ([]byte, error) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: %s\r\nDate: %s\r\n",
+		m.From, m.To, mime.QEncoding.Encode("utf-8", m.Subject), m.MessageID, m.Date.Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "List-Unsubscribe: <%s>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=BOUNDARY\r\n\r\n", m.UnsubscribeURL)
+	for _, part := range []struct{ typ, body string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
+		fmt.Fprintf(&b, "--BOUNDARY\r\nContent-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", part.typ)
+		enc := base64.StdEncoding.EncodeToString([]byte(part.body))
+		for len(enc) > 76 {
+			b.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		b.WriteString(enc + "\r\n")
+	}
+	b.WriteString("--BOUNDARY--\r\n")
+	return b.Bytes(), nil
+}
+
+// smtpSender hands raw mail to SMTP with net/smtp, one connection per
+// mail; replies of 5xx are permanent, everything else temporary.
+type smtpSender struct{ addr string }
+
+type smtpError struct {
+	err       error
+	temporary bool
+}
+
+func (e smtpError) Error() string   { return e.err.Error() }
+func (e smtpError) Temporary() bool { return e.temporary }
+
+func (s smtpSender) Send(_ context.Context, from, to string, raw []byte) error {
+	err := smtp.SendMail(s.addr, nil, from, []string{to}, raw)
+	if err == nil {
+		return nil
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return smtpError{err, te.Code < 500}
+	}
+	return smtpError{err, true}
+}
+
+var _ = io.Discard
