@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -160,11 +161,12 @@ func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*stor
 	if err != nil {
 		return nil, err
 	}
-	mid := d.composer.NewMessageID()
-	raw, err := d.composer.Compose(Mail{
+	mid := mailer.NewMessageID(d.domain)
+	raw, err := d.composer.Compose(mailer.Message{
 		From: d.cfg.From, To: l.Email, Subject: r.Subject, Preheader: r.Preheader,
 		HTML: r.HTML, Text: r.Text, MessageID: mid, Date: now,
-		UnsubscribeURL: unsub, Unsubmail: d.links.UnsubscribeMailto(l.ID),
+		ListUnsubscribeURL: unsub, ListUnsubscribeMailto: d.links.UnsubscribeMailto(l.ID),
+		Headers: map[string]string{"X-Nurture-Step": st.Key()},
 	})
 	if err != nil {
 		return nil, err

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/mail"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/link"
+	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -22,21 +24,10 @@ var (
 	ErrNotEnrolled = errors.New("dispatch: lead not enrolled (not confirmed, or enrolled already)")
 )
 
-// Mail is one step's mail for one lead, for the Composer.
-type Mail struct {
-	From, To                  string
-	Subject, Preheader        string
-	HTML, Text                string
-	MessageID                 string
-	Date                      time.Time
-	UnsubscribeURL, Unsubmail string // List-Unsubscribe: URL and mailto
-}
-
-// Composer turns a Mail into the exact bytes handed to SMTP, and makes
-// Message-IDs.
+// Composer turns a mail into the exact bytes handed to SMTP;
+// *mailer.Composer is one.
 type Composer interface {
-	Compose(m Mail) ([]byte, error)
-	NewMessageID() string
+	Compose(m mailer.Message) ([]byte, error)
 }
 
 // Config tunes the dispatcher; zero values take the defaults.
@@ -65,6 +56,7 @@ type Dispatcher struct {
 	now      func() time.Time
 	cfg      Config
 	envFrom  string
+	domain   string
 	set      func() *campaign.Set
 	wake     chan struct{}
 }
@@ -84,7 +76,7 @@ func New(st *store.Store, set func() *campaign.Set, c Composer, links *link.Buil
 	}
 	return &Dispatcher{
 		store: st, composer: c, links: links, log: log, now: now, cfg: cfg,
-		envFrom: from.Address, set: set, wake: make(chan struct{}, 1),
+		envFrom: from.Address, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:], set: set, wake: make(chan struct{}, 1),
 	}, nil
 }
 

@@ -1,15 +1,18 @@
 package dispatch_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/devmail"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/templates"
 )
 
 // monday is Monday 2 November 2026, 09:30 UTC.
@@ -351,4 +354,35 @@ func TestUnsubscribedLead_GetsNothingMore(t *testing.T) {
 	if e := b.enrolment(id); e.State != store.EnrolmentStopped || e.EndedReason != "unsubscribed" {
 		t.Fatalf("enrolment: %+v", e)
 	}
+}
+
+func TestReload_InvalidEditIsRejectedAndTheLastGoodVersionKeepsSending(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	lib, err := campaign.NewLibrary(b.dir, templates.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib.OnChange(func(s *campaign.Set) { b.set.Store(s) })
+	b.set.Store(lib.Set())
+	b.lead("hot@example.com", "Hannah", nil)
+	b.run()
+
+	b.write("welcome/02-tips.md", step("Broken tips", "2 days", "", "Broken."))
+	err = lib.Reload()
+	var inv *campaign.InvalidError
+	if !errors.As(err, &inv) || !strings.Contains(err.Error(), filepath.Join(b.dir, "welcome/02-tips.md")+":3:") {
+		t.Fatalf("reload of a broken edit: %v", err)
+	}
+	b.advance(2 * day)
+	b.wantSubjects("Hello Hannah", "Three tips")
+
+	b.write("welcome/03-offer.md", step("A better offer", "1w", "", "Better."))
+	b.write("welcome/02-tips.md", step("Three tips", "2d", "", "Fixed."))
+	if err := lib.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	b.advance(7 * day)
+	b.wantSubjects("Hello Hannah", "Three tips", "A better offer")
 }

@@ -1,14 +1,9 @@
 package dispatch_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/smtp"
 	"net/textproto"
 	"net/url"
@@ -25,6 +20,7 @@ import (
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
+	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
@@ -67,7 +63,11 @@ func setup(t *testing.T, start time.Time) *bundle {
 	}
 	base, _ := url.Parse("https://nurture.test")
 	links := link.New(base, token.NewSigner([]byte(strings.Repeat("s", 32))), "unsubscribe@acme.example")
-	b.disp, err = dispatch.New(st, b.set.Load, testComposer{}, links, log, b.clock.Now, dispatch.Config{
+	composer, err := mailer.NewComposer(mailer.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.disp, err = dispatch.New(st, b.set.Load, composer, links, log, b.clock.Now, dispatch.Config{
 		From: "Acme <news@acme.example>", DefaultZone: time.UTC, Batch: 50,
 	})
 	if err != nil {
@@ -184,34 +184,6 @@ func (b *bundle) event(leadID int64, typ, stepKey, u string) {
 	}
 }
 
-// testComposer writes a plain multipart/alternative mail; the production
-// composer (mailer, go-mail) is tested in its own package.
-type testComposer struct{}
-
-var midSeq atomic.Int64
-
-func (testComposer) NewMessageID() string {
-	return fmt.Sprintf("<%d.%d@acme.example>", time.Now().UnixNano(), midSeq.Add(1))
-}
-
-func (testComposer) Compose(m dispatch.Mail) ([]byte, error) {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: %s\r\nDate: %s\r\n",
-		m.From, m.To, mime.QEncoding.Encode("utf-8", m.Subject), m.MessageID, m.Date.Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "List-Unsubscribe: <%s>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=BOUNDARY\r\n\r\n", m.UnsubscribeURL)
-	for _, part := range []struct{ typ, body string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
-		fmt.Fprintf(&b, "--BOUNDARY\r\nContent-Type: %s; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", part.typ)
-		enc := base64.StdEncoding.EncodeToString([]byte(part.body))
-		for len(enc) > 76 {
-			b.WriteString(enc[:76] + "\r\n")
-			enc = enc[76:]
-		}
-		b.WriteString(enc + "\r\n")
-	}
-	b.WriteString("--BOUNDARY--\r\n")
-	return b.Bytes(), nil
-}
-
 // smtpSender hands raw mail to SMTP with net/smtp, one connection per
 // mail; replies of 5xx are permanent, everything else temporary.
 type smtpSender struct{ addr string }
@@ -235,5 +207,3 @@ func (s smtpSender) Send(_ context.Context, from, to string, raw []byte) error {
 	}
 	return smtpError{err, true}
 }
-
-var _ = io.Discard
