@@ -1,0 +1,156 @@
+package campaign
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Library holds the current valid Set of campaign files and swaps in a new
+// one when the files change and are still valid. A broken edit never
+// replaces a good version: sending goes on with the last good one.
+type Library struct {
+	dir       string
+	templates fs.FS
+	current   atomic.Pointer[Set]
+
+	mu    sync.Mutex // one reload at a time, hooks in order
+	hooks []func(*Set)
+}
+
+// debounce lets an editor finish writing (temporary file, rename, chmod)
+// before the files are read again.
+const debounce = 200 * time.Millisecond
+
+// NewLibrary loads the campaign files under dir, with layouts from
+// templates. It fails when they have errors, since there is no last good
+// version to fall back to yet.
+func NewLibrary(dir string, templates fs.FS) (*Library, error) {
+	l := &Library{dir: dir, templates: templates}
+	if err := l.Reload(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Set returns the current valid Set.
+func (l *Library) Set() *Set { return l.current.Load() }
+
+// OnChange registers fn to be called with each new Set after a successful
+// reload, in the reloading goroutine. fn must not call Reload.
+func (l *Library) OnChange(fn func(*Set)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.hooks = append(l.hooks, fn)
+}
+
+// Reload reads the campaign files again. When they have errors it keeps the
+// current Set and returns an *InvalidError that lists them as path:line.
+func (l *Library) Reload() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	set, ps := Load(l.dir, l.templates)
+	if set == nil {
+		return &InvalidError{Problems: ps}
+	}
+	l.current.Store(set)
+	for _, fn := range l.hooks {
+		fn(set)
+	}
+	return nil
+}
+
+// Watch reloads whenever a file under the folder changes, until ctx ends.
+// A rejected edit is logged with each problem's path:line.
+func (l *Library) Watch(ctx context.Context, logger *slog.Logger) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if err := watchTree(w, l.dir); err != nil {
+		return err
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if ignoredFile(filepath.Base(ev.Name)) {
+				continue
+			}
+			if ev.Has(fsnotify.Create) {
+				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
+					if err := watchTree(w, ev.Name); err != nil {
+						logger.Warn("campaigns: cannot watch a new folder", "path", ev.Name, "err", err)
+					}
+				}
+			}
+			timer.Reset(debounce)
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			logger.Warn("campaigns: watching for edits", "err", err)
+		case <-timer.C:
+			if err := l.Reload(); err != nil {
+				logRejected(logger, err)
+				continue
+			}
+			set := l.Set()
+			logger.Info("campaigns: reloaded", "sequences", len(set.Sequences), "warnings", len(set.Warnings))
+		}
+	}
+}
+
+func logRejected(logger *slog.Logger, err error) {
+	inv, ok := err.(*InvalidError)
+	if !ok {
+		logger.Error("campaigns: reload failed, still using the last good version", "err", err)
+		return
+	}
+	logger.Error("campaigns: edit rejected, still using the last good version", "problems", len(inv.Problems))
+	for _, p := range inv.Problems {
+		level := slog.LevelError
+		if p.Severity == SeverityWarning {
+			level = slog.LevelWarn
+		}
+		logger.Log(context.Background(), level, "campaigns: "+p.String())
+	}
+}
+
+// watchTree watches dir and every folder below it; fsnotify does not
+// recurse by itself.
+func watchTree(w *fsnotify.Watcher, dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		return w.Add(p)
+	})
+}
+
+// ignoredFile tells editors' swap and backup files, which change while
+// typing, from the campaign files.
+func ignoredFile(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") || strings.HasSuffix(name, ".swp") || strings.HasSuffix(name, ".tmp")
+}

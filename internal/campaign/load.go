@@ -1,0 +1,575 @@
+package campaign
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+// Set is one load of the campaign files in which nothing is wrong but
+// perhaps a few warnings. It is never changed after Load returns, so any
+// number of goroutines may use it.
+type Set struct {
+	Dir       string
+	Sequences []*Sequence // by ID
+	Warnings  []Problem
+
+	steps map[string]*Step
+}
+
+// Sequence returns the sequence with an ID (its folder's name), or nil.
+func (s *Set) Sequence(id string) *Sequence {
+	i, ok := slices.BinarySearchFunc(s.Sequences, id, func(q *Sequence, id string) int { return cmp.Compare(q.ID, id) })
+	if !ok {
+		return nil
+	}
+	return s.Sequences[i]
+}
+
+// Step returns the step with a key such as "welcome/hello", or nil.
+func (s *Set) Step(key string) *Step { return s.steps[key] }
+
+// Lookup finds a step the way a person names it on the command line:
+// "sequence/step", where step is the slug ("hello"), the file name
+// ("01-hello" or "01-hello.md") or the number ("01" or "1").
+func (s *Set) Lookup(ref string) (*Step, error) {
+	seqID, stepRef, ok := strings.Cut(strings.Trim(ref, "/"), "/")
+	if !ok || stepRef == "" {
+		return nil, fmt.Errorf("campaign: %q: name a step as sequence/step, such as welcome/01-hello", ref)
+	}
+	q := s.Sequence(seqID)
+	if q == nil {
+		return nil, fmt.Errorf("campaign: no sequence %q (there are: %s)", seqID, strings.Join(s.ids(), ", "))
+	}
+	stepRef = strings.TrimSuffix(stepRef, ".md")
+	for _, st := range q.Steps {
+		n, err := strconv.Atoi(stepRef)
+		if st.Slug == stepRef || filepath.Base(st.Path) == stepRef+".md" || (err == nil && n == st.Number) {
+			return st, nil
+		}
+	}
+	names := make([]string, len(q.Steps))
+	for i, st := range q.Steps {
+		names[i] = strings.TrimSuffix(filepath.Base(st.Path), ".md")
+	}
+	return nil, fmt.Errorf("campaign: sequence %q has no step %q (it has: %s)", seqID, stepRef, strings.Join(names, ", "))
+}
+
+func (s *Set) ids() []string {
+	ids := make([]string, len(s.Sequences))
+	for i, q := range s.Sequences {
+		ids[i] = q.ID
+	}
+	return ids
+}
+
+// OnConfirmed returns the sequences a lead from source enters when it
+// confirms its address.
+func (s *Set) OnConfirmed(source string) []*Sequence {
+	return s.filter(func(q *Sequence) bool { return q.Trigger.OnConfirmed(source) })
+}
+
+// OnEvent returns the sequences an event of this type enrols a lead in.
+func (s *Set) OnEvent(typ string) []*Sequence {
+	return s.filter(func(q *Sequence) bool { return q.Trigger.OnEvent(typ) })
+}
+
+// OnStage returns the sequences a lead enters on reaching a stage.
+func (s *Set) OnStage(st lead.Stage) []*Sequence {
+	return s.filter(func(q *Sequence) bool { return q.Trigger.OnStage(st) })
+}
+
+func (s *Set) filter(keep func(*Sequence) bool) []*Sequence {
+	var out []*Sequence
+	for _, q := range s.Sequences {
+		if keep(q) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Step is one mail of a sequence.
+type Step struct {
+	Sequence string // the sequence's ID
+	Slug     string // from the file name after NN-: the step's identity within its sequence
+	Number   int    // the NN of the file name
+	Index    int    // position in the sequence, from 0
+	// Version changes whenever the step's file does.
+	Version   string
+	Delay     Delay
+	Layout    string
+	Condition string // the if: expression; "" when the step is always sent
+	Subject   string // as written, before placeholders are filled in
+	Preheader string
+	// Links are the absolute addresses the mail links to, as written;
+	// links built from placeholders are left out.
+	Links    []string
+	Path     string
+	Lines    map[string]int // front-matter key → line
+	BodyLine int            // line of the file where the Markdown starts
+
+	cond      *condition
+	subject   *texttemplate.Template
+	preheader *texttemplate.Template
+	body      *body
+	layout    *layout
+	bodySrc   string // the Markdown, between parseStep and compileStep
+}
+
+// Key is the step's identity across edits: "sequence/slug".
+func (st *Step) Key() string { return st.Sequence + "/" + st.Slug }
+
+// Eval reports whether the step is to be sent to a lead: true when it has
+// no condition. A false step is skipped, not retried.
+func (st *Step) Eval(f Facts) (bool, error) {
+	if st.cond == nil {
+		return true, nil
+	}
+	ok, err := st.cond.eval(f)
+	if err != nil {
+		return false, fmt.Errorf("campaign: %s: if %s: %w", st.Key(), st.Condition, err)
+	}
+	return ok, nil
+}
+
+// Line returns the line of a front-matter key, or 1 when it is not set.
+func (st *Step) Line(key string) int {
+	if l, ok := st.Lines[key]; ok {
+		return l
+	}
+	return 1
+}
+
+var (
+	stepFileRE  = regexp.MustCompile(`^(\d+)-(.*)\.md$`)
+	slugRE      = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	sequenceRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	nameTokenRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
+)
+
+var (
+	sequenceKeys = []string{"name", "trigger", "sources", "exit", "send_window", "timezone", "reenroll"}
+	stepKeys     = []string{"subject", "delay", "if", "layout", "preheader"}
+	exitKeys     = []string{"stage", "event", "clicked_url"}
+	triggerKeys  = []string{"event", "stage"}
+)
+
+// Load reads the campaign files under dir: one folder per sequence, each
+// with a sequence.md and NN-slug.md steps. Files at the top level, such as
+// README.md and scoring.yaml, and folders whose names start with . or _ are
+// left alone. Layouts come from email/layouts/ in templates. The Set is nil
+// when any problem is an error; the problems come sorted by file and line.
+func Load(dir string, templates fs.FS) (*Set, []Problem) {
+	var ps problems
+	set := &Set{Dir: dir, steps: map[string]*Step{}}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		ps.errorf(dir, 0, "cannot read the campaigns folder: %v", err)
+		return nil, ps
+	}
+	ls := newLayouts(templates, &ps)
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+			continue
+		}
+		if q := loadSequence(filepath.Join(dir, name), name, ls, &ps); q != nil {
+			set.Sequences = append(set.Sequences, q)
+			for _, st := range q.Steps {
+				set.steps[st.Key()] = st
+			}
+		}
+	}
+	sortProblems(ps)
+	if HasErrors(ps) {
+		return nil, ps
+	}
+	set.Warnings = ps
+	return set, ps
+}
+
+func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
+	seqPath := filepath.Join(dir, "sequence.md")
+	if !sequenceRE.MatchString(id) {
+		ps.errorf(dir, 0, "folder name %q cannot name a sequence: use lower-case letters, digits, - and _", id)
+		return nil
+	}
+	q := &Sequence{ID: id, Name: id, Path: seqPath, Timezone: "lead", Lines: map[string]int{}}
+	data, err := os.ReadFile(seqPath)
+	switch {
+	case os.IsNotExist(err):
+		ps.errorf(seqPath, 0, "missing: every sequence folder needs a sequence.md that says what enrols a lead")
+	case err != nil:
+		ps.errorf(seqPath, 0, "cannot read: %v", err)
+	default:
+		parseSequence(q, data, ps)
+	}
+
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		ps.errorf(dir, 0, "cannot read: %v", err)
+		return nil
+	}
+	byNumber := map[int]string{}
+	bySlug := map[string]string{}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || name == "sequence.md" || !strings.HasSuffix(name, ".md") {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		m := stepFileRE.FindStringSubmatch(name)
+		if m == nil {
+			ps.warnf(p, 0, "ignored: a step's file name is a number, a hyphen and a name, such as 01-welcome.md")
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		if !slugRE.MatchString(m[2]) {
+			ps.errorf(p, 0, "step name %q: use lower-case letters, digits and hyphens after the number, such as 01-welcome.md", m[2])
+			continue
+		}
+		if other, dup := byNumber[n]; dup {
+			ps.errorf(p, 0, "step number %s is also used by %s: each step needs its own number, which sets the order", m[1], other)
+			continue
+		}
+		if other, dup := bySlug[m[2]]; dup {
+			ps.errorf(p, 0, "step name %q is also used by %s: the name is the step's identity, so it must be unique in the sequence", m[2], other)
+			continue
+		}
+		byNumber[n], bySlug[m[2]] = name, name
+		data, err := os.ReadFile(p)
+		if err != nil {
+			ps.errorf(p, 0, "cannot read: %v", err)
+			continue
+		}
+		st := parseStep(q, p, m[2], n, data, ps)
+		if st != nil {
+			q.Steps = append(q.Steps, st)
+		}
+	}
+	slices.SortFunc(q.Steps, func(a, b *Step) int { return cmp.Compare(a.Number, b.Number) })
+	slugs := make([]string, len(q.Steps))
+	for i, st := range q.Steps {
+		st.Index = i
+		slugs[i] = st.Slug
+	}
+	for _, st := range q.Steps {
+		compileStep(st, slugs, ls, ps)
+	}
+	if len(q.Steps) == 0 && data != nil {
+		ps.warnf(seqPath, 0, "the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md")
+	}
+	return q
+}
+
+func parseSequence(q *Sequence, data []byte, ps *problems) {
+	path := q.Path
+	doc, ok := splitDocument(path, data, ps)
+	if !ok {
+		return
+	}
+	q.Description = strings.TrimSpace(doc.body)
+	doc.checkKeys(sequenceKeys, ps)
+	for _, f := range doc.fields {
+		q.Lines[f.key] = f.line
+	}
+	if f, ok := doc.get("name"); ok {
+		if v, ok := f.text(path, ps); ok && strings.TrimSpace(v) != "" {
+			q.Name = strings.TrimSpace(v)
+		}
+	}
+	if f, ok := doc.get("trigger"); ok {
+		parseTrigger(q, f, path, ps)
+	} else {
+		ps.errorf(path, 1, "trigger is missing: say what enrols a lead, such as trigger: confirmed")
+	}
+	if f, ok := doc.get("sources"); ok {
+		if srcs, ok := f.list(path, ps); ok {
+			if q.Trigger.Kind != TriggerConfirmed && q.Trigger.Kind != "" {
+				ps.errorf(path, f.line, "sources only works with trigger: confirmed")
+			}
+			for _, s := range srcs {
+				if !nameTokenRE.MatchString(s) {
+					ps.errorf(path, f.line, "source %q: a source is one word such as ebook-datensicherheit", s)
+				}
+			}
+			q.Trigger.Sources = srcs
+		}
+	}
+	if f, ok := doc.get("exit"); ok {
+		parseExit(q, f, path, ps)
+	}
+	if f, ok := doc.get("send_window"); ok {
+		if v, ok := f.text(path, ps); ok {
+			w, err := ParseWindow(v)
+			if err != nil {
+				ps.errorf(path, f.line, "%v", err)
+			}
+			q.Window = w
+		}
+	}
+	if f, ok := doc.get("timezone"); ok {
+		if v, ok := f.text(path, ps); ok {
+			v = strings.TrimSpace(v)
+			switch {
+			case v == "lead":
+				q.Timezone = v
+			case loadLocation(v) != nil:
+				q.Timezone, q.loc = v, loadLocation(v)
+			default:
+				ps.errorf(path, f.line, "timezone %q: write lead (each lead's own zone) or a zone name such as Europe/Berlin", v)
+			}
+		}
+	}
+	if f, ok := doc.get("reenroll"); ok {
+		q.Reenroll, _ = f.boolean(path, ps)
+	}
+}
+
+func parseTrigger(q *Sequence, f field, path string, ps *problems) {
+	const shapes = "use confirmed, manual, event: TYPE or stage: STAGE"
+	switch f.node.Kind {
+	case yaml.ScalarNode:
+		switch v := strings.TrimSpace(f.node.Value); v {
+		case "confirmed", "manual":
+			q.Trigger.Kind = TriggerKind(v)
+		case "event", "stage":
+			ps.errorf(path, f.line, "trigger %s needs a value on the next line, such as\n  trigger:\n    %s: %s", v, v, map[string]string{"event": "webinar_attended", "stage": "mql"}[v])
+		default:
+			if s := suggest(v, []string{"confirmed", "manual"}); s != "" {
+				ps.errorf(path, f.line, "trigger %q is unknown: did you mean %s?", v, s)
+			} else {
+				ps.errorf(path, f.line, "trigger %q is unknown: %s", v, shapes)
+			}
+		}
+	case yaml.MappingNode:
+		if len(f.node.Content) != 2 {
+			ps.errorf(path, f.line, "trigger takes one of event: or stage:, not several")
+			return
+		}
+		k, v := f.node.Content[0], f.node.Content[1]
+		sub := field{key: "trigger " + k.Value, line: k.Line + 1, node: v}
+		if !slices.Contains(triggerKeys, k.Value) {
+			ps.errorf(path, sub.line, "trigger %q is unknown: %s", k.Value, shapes)
+			return
+		}
+		val, ok := sub.text(path, ps)
+		if !ok {
+			return
+		}
+		val = strings.TrimSpace(val)
+		switch k.Value {
+		case "event":
+			if !nameTokenRE.MatchString(val) {
+				ps.errorf(path, sub.line, "trigger event %q: an event type is one word such as webinar_attended", val)
+				return
+			}
+			q.Trigger = Trigger{Kind: TriggerEvent, Event: val}
+		case "stage":
+			st, err := parseStage(val)
+			if err != nil {
+				ps.errorf(path, sub.line, "trigger stage: %v", err)
+				return
+			}
+			q.Trigger = Trigger{Kind: TriggerStage, Stage: st}
+		}
+	default:
+		ps.errorf(path, f.line, "trigger: %s", shapes)
+	}
+}
+
+func parseExit(q *Sequence, f field, path string, ps *problems) {
+	if f.node.Kind != yaml.MappingNode {
+		ps.errorf(path, f.line, "exit takes keys on the lines below it: stage, event or clicked_url")
+		return
+	}
+	for i := 0; i+1 < len(f.node.Content); i += 2 {
+		k, v := f.node.Content[i], f.node.Content[i+1]
+		sub := field{key: "exit " + k.Value, line: k.Line + 1, node: v}
+		if !slices.Contains(exitKeys, k.Value) {
+			if s := suggest(k.Value, exitKeys); s != "" {
+				ps.errorf(path, sub.line, "unknown key %q in exit: did you mean %q?", k.Value, s)
+			} else {
+				ps.errorf(path, sub.line, "unknown key %q in exit: use stage, event or clicked_url", k.Value)
+			}
+			continue
+		}
+		vals, ok := sub.list(path, ps)
+		if !ok {
+			continue
+		}
+		for _, val := range vals {
+			switch k.Value {
+			case "stage":
+				st, err := parseStage(val)
+				if err != nil {
+					ps.errorf(path, sub.line, "exit stage: %v", err)
+					continue
+				}
+				q.Exit.Stages = append(q.Exit.Stages, st)
+			case "event":
+				if !nameTokenRE.MatchString(val) {
+					ps.errorf(path, sub.line, "exit event %q: an event type is one word such as demo_booked", val)
+					continue
+				}
+				q.Exit.Events = append(q.Exit.Events, val)
+			case "clicked_url":
+				static, _, _ := strings.Cut(val, "*")
+				if !strings.HasPrefix(static, "https://") && !strings.HasPrefix(static, "http://") {
+					ps.errorf(path, sub.line, "exit clicked_url %q: write a full address, with * for any text, such as https://example.com/pricing*", val)
+					continue
+				}
+				q.Exit.ClickedURLs = append(q.Exit.ClickedURLs, val)
+			}
+		}
+	}
+}
+
+// parseStep reads a step's front matter; compileStep does the rest once all
+// steps of the sequence are known.
+func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *problems) *Step {
+	sum := sha256.Sum256(data)
+	st := &Step{
+		Sequence: q.ID,
+		Slug:     slug,
+		Number:   number,
+		Version:  hex.EncodeToString(sum[:8]),
+		Layout:   "default",
+		Path:     path,
+		Lines:    map[string]int{},
+	}
+	doc, ok := splitDocument(path, data, ps)
+	if !ok {
+		return nil
+	}
+	st.BodyLine = doc.bodyLine
+	doc.checkKeys(stepKeys, ps)
+	for _, f := range doc.fields {
+		st.Lines[f.key] = f.line
+	}
+	if f, ok := doc.get("subject"); ok {
+		if v, ok := f.text(path, ps); ok {
+			st.Subject = strings.TrimSpace(v)
+			if st.Subject == "" {
+				ps.errorf(path, f.line, "subject is empty")
+			}
+		}
+	} else {
+		ps.errorf(path, 1, "subject is missing: every mail needs a subject: line")
+	}
+	if f, ok := doc.get("delay"); ok {
+		if v, ok := f.text(path, ps); ok {
+			d, err := ParseDelay(v)
+			if err != nil {
+				ps.errorf(path, f.line, "%v", err)
+			}
+			st.Delay = d
+		}
+	}
+	if f, ok := doc.get("if"); ok {
+		if v, ok := f.text(path, ps); ok {
+			st.Condition = strings.TrimSpace(v)
+			if st.Condition == "" {
+				ps.errorf(path, f.line, "if is empty: write a condition or remove the line")
+			}
+		}
+	}
+	if f, ok := doc.get("layout"); ok {
+		if v, ok := f.text(path, ps); ok && strings.TrimSpace(v) != "" {
+			st.Layout = strings.TrimSpace(v)
+		}
+	}
+	if f, ok := doc.get("preheader"); ok {
+		if v, ok := f.text(path, ps); ok {
+			st.Preheader = strings.TrimSpace(v)
+		}
+	}
+	st.bodySrc = doc.body
+	return st
+}
+
+// compileStep compiles what needs the whole sequence (conditions naming
+// other steps) or is costly (templates), and renders the step once for the
+// sample lead so that a mistake shows now rather than at send time.
+func compileStep(st *Step, slugs []string, ls *layouts, ps *problems) {
+	path := st.Path
+	if st.Index > 0 {
+		if _, ok := st.Lines["delay"]; !ok {
+			ps.warnf(path, 1, "no delay: this mail goes out as soon as the previous one is sent; write delay: 0 to say so")
+		}
+	}
+	ok := true
+	if st.Condition != "" {
+		st.cond, ok = compileCondition(st.Condition, st.Sequence, slugs, st.Index, path, st.Line("if"), ps)
+		if ok {
+			sample := SampleLead()
+			if _, err := st.cond.eval(Snapshot{Of: sample, At: sample.CreatedAt.Add(10 * 24 * time.Hour)}); err != nil {
+				ps.warnf(path, st.Line("if"), "if: fails for the sample lead: %v", err)
+			}
+		}
+	}
+	sample := sampleView()
+	var lok bool
+	if st.subject, lok = compileLine(path, "subject", st.Line("subject"), st.Subject, sample, ps); !lok {
+		ok = false
+	}
+	if st.Preheader != "" {
+		if st.preheader, lok = compileLine(path, "preheader", st.Line("preheader"), st.Preheader, sample, ps); !lok {
+			ok = false
+		}
+	}
+	if strings.TrimSpace(st.bodySrc) == "" {
+		ps.warnf(path, st.BodyLine, "the mail has no text below the front matter")
+	}
+	b, bok := compileBody(path, st.bodySrc, st.BodyLine, sample, ps)
+	l, why := ls.get(st.Layout)
+	if l == nil {
+		ps.errorf(path, st.Line("layout"), "%s", why)
+		ok = false
+	}
+	if !ok || !bok {
+		return
+	}
+	st.body, st.layout = b, l
+	st.Links = b.links
+	if _, err := Render(st, SampleData()); err != nil {
+		ps.errorf(path, st.BodyLine, "cannot render for the sample lead: %v", err)
+	}
+}
+
+// compileLine compiles a one-line template such as the subject.
+func compileLine(path, key string, line int, src string, sample view, ps *problems) (*texttemplate.Template, bool) {
+	if src == "" {
+		return nil, false
+	}
+	if strings.ContainsAny(src, "\r\n") {
+		ps.errorf(path, line, "%s must be one line", key)
+		return nil, false
+	}
+	t, err := texttemplate.New(key).Option("missingkey=error").Parse(src)
+	if err == nil {
+		err = t.Execute(io.Discard, sample)
+	}
+	if err != nil {
+		_, msg := templateError(err, key)
+		ps.errorf(path, line, "%s: %s", key, msg)
+		return nil, false
+	}
+	return t, true
+}

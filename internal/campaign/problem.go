@@ -1,0 +1,136 @@
+package campaign
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Severity tells an error, which makes a Set invalid, from a warning, which
+// is only reported.
+type Severity int
+
+const (
+	SeverityError Severity = iota
+	SeverityWarning
+)
+
+// Problem is one thing wrong in a campaign file, at a line of it. Line is 0
+// when the problem concerns the whole file, such as a missing one.
+type Problem struct {
+	Path     string
+	Line     int
+	Msg      string
+	Severity Severity
+}
+
+// String formats the problem the way compilers do: "path:line: message", with
+// "warning: " before the message of a warning.
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.Path)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Line)
+	}
+	b.WriteString(": ")
+	if p.Severity == SeverityWarning {
+		b.WriteString("warning: ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// HasErrors reports whether any of the problems is an error.
+func HasErrors(ps []Problem) bool {
+	return slices.ContainsFunc(ps, func(p Problem) bool { return p.Severity == SeverityError })
+}
+
+// InvalidError is returned when the campaign files have errors. It lists
+// every problem, warnings included.
+type InvalidError struct {
+	Problems []Problem
+}
+
+func (e *InvalidError) Error() string {
+	var b strings.Builder
+	n := 0
+	for _, p := range e.Problems {
+		if p.Severity == SeverityError {
+			n++
+		}
+	}
+	fmt.Fprintf(&b, "campaign: %d %s", n, plural(n, "error", "errors"))
+	for _, p := range e.Problems {
+		b.WriteString("\n")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// problems collects what is wrong while loading.
+type problems []Problem
+
+func (ps *problems) errorf(path string, line int, format string, args ...any) {
+	*ps = append(*ps, Problem{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (ps *problems) warnf(path string, line int, format string, args ...any) {
+	*ps = append(*ps, Problem{Path: path, Line: line, Msg: fmt.Sprintf(format, args...), Severity: SeverityWarning})
+}
+
+func sortProblems(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
+	})
+}
+
+// suggest returns the candidate closest to word when it is close enough to
+// be a typo of it, or "".
+func suggest(word string, candidates []string) string {
+	word = strings.ToLower(word)
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		if d := editDistance(word, c); bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" || bestDist > max(1, (len(best)+1)/3) {
+		return ""
+	}
+	return best
+}
+
+// editDistance counts the insertions, deletions, substitutions and swaps of
+// neighbours that turn a into b.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}

@@ -1,0 +1,55 @@
+package campaign
+
+import (
+	"time"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+// SampleLead returns a made-up but realistic lead that Load renders every
+// step for, and previews use. Each call returns a fresh copy.
+func SampleLead() *lead.Lead {
+	signup := time.Date(2026, time.March, 2, 9, 30, 0, 0, time.UTC)
+	return &lead.Lead{
+		Email:     "jana.schneider@nordlicht-logistik.example",
+		FirstName: "Jana",
+		LastName:  "Schneider",
+		Status:    lead.StatusConfirmed,
+		Stage:     lead.StageLead,
+		Source:    "ebook-datensicherheit",
+		Score:     35,
+		Attributes: lead.Attributes{
+			"company":      "Nordlicht Logistik GmbH",
+			"company_size": float64(250), // numbers arrive from JSON as float64
+			"job_title":    "Head of IT",
+			"industry":     "Logistics",
+			"country":      "DE",
+			"city":         "Hamburg",
+			"timezone":     "Europe/Berlin",
+		},
+		CreatedAt:   signup,
+		UpdatedAt:   signup,
+		ConfirmedAt: &signup,
+	}
+}
+
+// SampleData is what previews render with: the sample lead and example
+// addresses.
+func SampleData() Data {
+	return Data{
+		Lead:           SampleLead(),
+		BaseURL:        "https://nurture.example",
+		UnsubscribeURL: "https://nurture.example/unsubscribe/SAMPLE-TOKEN",
+		Footer:         "Nordwind Software GmbH · Speicherstadt 1 · 20457 Hamburg · Germany",
+	}
+}
+
+func sampleView() view {
+	d := SampleData()
+	return view{
+		Lead:           d.Lead,
+		BaseURL:        d.BaseURL,
+		UnsubscribeURL: d.UnsubscribeURL,
+		NurtureLink:    func(int) string { return "https://example.com/" },
+	}
+}
