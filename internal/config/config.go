@@ -40,6 +40,8 @@ type Config struct {
 	DKIMDomain        string
 	DKIMSelector      string
 	DKIMKeyFile       string
+
+	Fast bool // serve --fast, the demo mode; not a setting
 }
 
 // Setting documents one setting; the README's table lists the same.

@@ -2,13 +2,11 @@ package dispatch_test
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net/smtp"
-	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,7 +71,14 @@ func setup(t *testing.T, start time.Time) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.relay = outbox.New(st, smtpSender{mail.SMTPAddr()}, log, b.clock.Now, outbox.Config{
+	smtpCfg, err := mailer.ParseURL("smtp://" + mail.SMTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	smtpCfg.Conns = 2
+	pool := mailer.NewPool(smtpCfg, log)
+	t.Cleanup(func() { pool.Close(context.Background()) })
+	b.relay = outbox.New(st, pool, log, b.clock.Now, outbox.Config{
 		Workers: 2, Backoff: func(int) time.Duration { return time.Minute },
 	})
 	return b
@@ -164,6 +169,19 @@ func (b *bundle) wantSubjects(want ...string) {
 	}
 }
 
+// wantSubjectsAnyOrder is wantSubjects for mails that went out at the same
+// moment over several connections.
+func (b *bundle) wantSubjectsAnyOrder(want ...string) {
+	b.t.Helper()
+	got := b.subjects()
+	slices.Sort(got)
+	want = slices.Clone(want)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		b.t.Fatalf("at %s mails caught:\n got %q\nwant %q", b.clock.Now().Format(time.RFC3339), got, want)
+	}
+}
+
 func (b *bundle) enrolment(leadID int64) store.Enrolment {
 	b.t.Helper()
 	es, err := b.store.EnrolmentsOf(b.ctx, leadID)
@@ -182,28 +200,4 @@ func (b *bundle) event(leadID int64, typ, stepKey, u string) {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-}
-
-// smtpSender hands raw mail to SMTP with net/smtp, one connection per
-// mail; replies of 5xx are permanent, everything else temporary.
-type smtpSender struct{ addr string }
-
-type smtpError struct {
-	err       error
-	temporary bool
-}
-
-func (e smtpError) Error() string   { return e.err.Error() }
-func (e smtpError) Temporary() bool { return e.temporary }
-
-func (s smtpSender) Send(_ context.Context, from, to string, raw []byte) error {
-	err := smtp.SendMail(s.addr, nil, from, []string{to}, raw)
-	if err == nil {
-		return nil
-	}
-	var te *textproto.Error
-	if errors.As(err, &te) {
-		return smtpError{err, te.Code < 500}
-	}
-	return smtpError{err, true}
 }
