@@ -18,6 +18,8 @@ CREATE TABLE enrolments (
     due_at       TIMESTAMPTZ NOT NULL,
     enrolled_at  TIMESTAMPTZ NOT NULL,
     last_sent_at TIMESTAMPTZ,
+    -- when the last step was sent or skipped: the next step's delay runs from here
+    last_passed_at TIMESTAMPTZ,
     ended_at     TIMESTAMPTZ,
     ended_reason TEXT NOT NULL DEFAULT ''
 );

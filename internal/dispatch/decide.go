@@ -48,8 +48,8 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Even
 	}
 	loc := p.Location(&e.Lead, d.cfg.DefaultZone)
 	base := e.EnrolledAt
-	if e.LastSentAt != nil {
-		base = *e.LastSentAt
+	if e.LastPassedAt != nil {
+		base = *e.LastPassedAt
 	}
 	done := slices.Clone([]string(e.StepsDone))
 	for i := nextIndex(p, done, e.LastOrder); ; i = nextIndex(p, done, out.LastOrder) {
@@ -58,7 +58,8 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Even
 			return end(store.EnrolmentCompleted, reasonDone)
 		}
 		st := p.Steps[i]
-		if at := d.sendAt(p, st, base, loc, now); at.After(now) {
+		at := d.sendAt(p, st, base, loc, now)
+		if at.After(now) {
 			out.StepsDone, out.DueAt = done, at
 			return out, nil
 		}
@@ -67,7 +68,10 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Even
 			d.log.Error("dispatch: condition failed; step skipped", "step", st.Key(), "lead", e.ID, "err", err)
 		}
 		if err != nil || !send {
-			done, out.LastOrder = append(done, st.Slug), st.Number
+			// The next step waits its delay from the moment this one was
+			// due, as if it had been sent: the timeline holds either way.
+			done, out.LastOrder, base = append(done, st.Slug), st.Number, at
+			out.PassedAt = &at
 			continue
 		}
 		msg, err := d.mail(e, st, now)
@@ -77,7 +81,7 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Even
 			return out, nil
 		}
 		done, out.LastOrder = append(done, st.Slug), st.Number
-		out.StepsDone, out.SentAt = done, &now
+		out.StepsDone, out.SentAt, out.PassedAt = done, &now, &now
 		j := nextIndex(p, done, out.LastOrder)
 		if j >= len(p.Steps) {
 			out.State, out.Reason = store.EnrolmentCompleted, reasonDone

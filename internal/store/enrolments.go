@@ -60,7 +60,9 @@ type Due struct {
 	DueAt       time.Time      `db:"due_at"`
 	EnrolledAt  time.Time      `db:"enrolled_at"`
 	LastSentAt  *time.Time     `db:"last_sent_at"`
-	Suppressed  bool           `db:"suppressed"`
+	// LastPassedAt is when the last step was sent or skipped.
+	LastPassedAt *time.Time `db:"last_passed_at"`
+	Suppressed   bool       `db:"suppressed"`
 	lead.Lead
 }
 
@@ -82,6 +84,7 @@ type Outcome struct {
 	LastOrder int
 	DueAt     time.Time  // when to look again; kept as is once it ended
 	SentAt    *time.Time // a step went out at this time
+	PassedAt  *time.Time // a step was sent or skipped at this time
 	Reason    string     // why it ended
 }
 
@@ -93,16 +96,19 @@ func (t *Tx) SaveEnrolments(ctx context.Context, now time.Time, out []Outcome) e
 	n := len(out)
 	ids, states, done := make([]int64, n), make([]string, n), make([]string, n)
 	orders, due := make([]int64, n), make([]time.Time, n)
-	sent, reasons := make([]string, n), make([]string, n)
+	sent, passed, reasons := make([]string, n), make([]string, n), make([]string, n)
 	for i, o := range out {
 		ids[i], states[i], orders[i], due[i], reasons[i] = o.ID, o.State, int64(o.LastOrder), o.DueAt, o.Reason
 		done[i] = strings.Join(o.StepsDone, "/")
 		if o.SentAt != nil {
 			sent[i] = o.SentAt.UTC().Format(time.RFC3339Nano)
 		}
+		if o.PassedAt != nil {
+			passed[i] = o.PassedAt.UTC().Format(time.RFC3339Nano)
+		}
 	}
 	_, err := t.stmt(t.q.SaveEnrolments).ExecContext(ctx, now, pq.Array(ids), pq.Array(states), pq.Array(done),
-		pq.Array(orders), pq.Array(due), pq.Array(sent), pq.Array(reasons))
+		pq.Array(orders), pq.Array(due), pq.Array(sent), pq.Array(passed), pq.Array(reasons))
 	if err != nil {
 		return fmt.Errorf("store: save enrolments: %w", err)
 	}

@@ -1,7 +1,7 @@
 -- Locks up to $2 active enrolments due at $1, with their leads, for the
 -- caller's transaction. Rows another dispatcher holds are skipped.
 SELECT e.id AS enrolment_id, e.sequence, e.steps_done, e.last_order, e.due_at,
-    e.enrolled_at, e.last_sent_at,
+    e.enrolled_at, e.last_sent_at, e.last_passed_at,
     l.id, l.email, l.first_name, l.last_name, l.status, l.stage, l.source,
     l.attributes, l.score, l.created_at, l.updated_at, l.confirmed_at, l.unsubscribed_at,
     EXISTS (
