@@ -187,6 +187,9 @@ func exprError(err error) (int, string) {
 		return 1, err.Error()
 	}
 	msg := fe.Message
+	if strings.HasPrefix(msg, "unexpected token EOF") {
+		msg = "the condition ends too early"
+	}
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
 		if s := suggest(name, condNames); s != "" {
 			msg += fmt.Sprintf("; did you mean %s?", s)

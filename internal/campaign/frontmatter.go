@@ -53,13 +53,10 @@ func splitDocument(path string, data []byte, ps *problems) (*document, bool) {
 	doc.bodyLine = end + 2
 
 	var root yaml.Node
-	if err := yaml.Unmarshal([]byte(strings.Join(lines[1:end], "\n")), &root); err != nil {
-		line, msg := 1, err.Error()
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			line, msg = n+1, m[2]
-		}
-		ps.errorf(path, line, "front matter is not valid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	fm := quoteText(lines[1:end])
+	if err := yaml.Unmarshal([]byte(strings.Join(fm, "\n")), &root); err != nil {
+		line, msg := yamlError(err, fm)
+		ps.errorf(path, line+1, "front matter is not valid YAML: %s", msg)
 		return doc, false
 	}
 	if len(root.Content) == 0 {
@@ -82,6 +79,59 @@ func splitDocument(path string, data []byte, ps *problems) (*document, bool) {
 		doc.fields = append(doc.fields, f)
 	}
 	return doc, true
+}
+
+// textKeys hold text for people or conditions, never YAML structure.
+var textKeys = []string{"name", "subject", "preheader", "if"}
+
+var textLineRE = regexp.MustCompile(`^(\w+):[ \t]+(\S.*?)[ \t]*$`)
+
+// quoteText puts quotes around the value of a text key when YAML would not
+// read it as the text it looks like: a subject that starts with {{, has a
+// colon in it or starts with a quoted word, or a condition such as
+// "webinar_attended" in events. Marketers need not learn YAML's quoting
+// rules for these. Lines keep their numbers.
+func quoteText(lines []string) []string {
+	out := slices.Clone(lines)
+	for i, l := range lines {
+		m := textLineRE.FindStringSubmatch(l)
+		if m == nil || !slices.Contains(textKeys, m[1]) || strings.HasPrefix(m[2], "|") || strings.HasPrefix(m[2], ">") {
+			continue
+		}
+		var v map[string]any
+		if err := yaml.Unmarshal([]byte(l), &v); err == nil {
+			if _, isText := v[m[1]].(string); isText {
+				continue
+			}
+		}
+		out[i] = m[1] + ": '" + strings.ReplaceAll(m[2], "'", "''") + "'"
+	}
+	return out
+}
+
+var flowValueRE = regexp.MustCompile(`^\s*[\w-]+:\s*[{\[]`)
+
+// yamlError returns the front-matter line a YAML error is on and a message
+// with a hint at the usual cause.
+func yamlError(err error, lines []string) (int, string) {
+	line, msg := 0, strings.TrimPrefix(err.Error(), "yaml: ")
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	switch {
+	case strings.Contains(msg, "mapping values are not allowed"):
+		msg += "; check the indentation, and put quotes around a value with a colon and a space in it"
+	case strings.Contains(msg, "tab character"):
+		msg += "; indent with spaces, not tabs"
+	case line == 0 || strings.Contains(msg, "did not find expected"):
+		for i, l := range lines {
+			if flowValueRE.MatchString(l) {
+				return i + 1, msg + "; a value that starts with { or [ is read as YAML structure: put the whole value in quotes"
+			}
+		}
+	}
+	return max(line, 1), msg
 }
 
 // checkKeys reports keys that are not among known, suggesting the one meant.

@@ -79,6 +79,7 @@ func (l *Library) Watch(ctx context.Context, logger *slog.Logger) error {
 	if err := watchTree(w, l.dir); err != nil {
 		return err
 	}
+	logger.Debug("campaigns: watching for edits", "dir", l.dir)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {

@@ -6,6 +6,7 @@ import (
 	htmltemplate "html/template"
 	"io"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +19,8 @@ import (
 	extast "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
+
+	"github.com/nurture/nurture/internal/lead"
 )
 
 // How a step's body becomes two templates: every {{ … }} action is swapped
@@ -77,12 +80,15 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 	if err == nil {
 		err = raw.Execute(io.Discard, sample)
 	}
+	actions, protected := protectActions(src)
 	if err != nil {
 		line, msg := templateError(err, "body")
+		if a, ok := unclosedBlock(actions); ok && strings.HasSuffix(err.Error(), "unexpected EOF") {
+			line, msg = a.line, a.text+" has no {{ end }}"
+		}
 		ps.errorf(path, fileLine(max(line, 1)), "%s", msg)
 		return nil, false
 	}
-	actions, protected := protectActions(src)
 	lineAt := func(offset int) int {
 		orig := offset
 		for _, a := range actions {
@@ -102,6 +108,7 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 	b := &body{}
 	tr := &textRenderer{source: source, links: map[*ast.Link]linkInfo{}}
 	ok := true
+	htmlLines := map[int]bool{} // one complaint per line about HTML
 	var silentParagraphs []*ast.Paragraph
 	var autolinks []*ast.AutoLink
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -113,7 +120,10 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 			ps.errorf(path, lineAt(n.Lines().At(0).Start), "HTML is not allowed in a mail's text: write Markdown instead")
 			ok = false
 		case *ast.RawHTML:
-			ps.errorf(path, lineAt(n.Segments.At(0).Start), "HTML is not allowed in a mail's text: write Markdown instead (a < followed by a letter starts HTML; write \\< for the character)")
+			if l := lineAt(n.Segments.At(0).Start); !htmlLines[l] {
+				htmlLines[l] = true
+				ps.errorf(path, l, "HTML is not allowed in a mail's text: write Markdown instead (a < followed by a letter starts HTML; write \\< for the character)")
+			}
 			ok = false
 		case *ast.Paragraph:
 			if isSilent(n, source, actions) {
@@ -410,11 +420,14 @@ func checkLink(path string, line int, dest string, image bool, b *body, ps *prob
 	return false
 }
 
-var templateLineRE = regexp.MustCompile(`^template: [^:]+:(\d+):(?:\d+:)? ?(.*)$`)
-var executingRE = regexp.MustCompile(`^executing "[^"]*" at <(.*?)>: (.*)$`)
+var (
+	templateLineRE = regexp.MustCompile(`^template: [^:]+:(\d+):(?:\d+:)? ?(.*)$`)
+	executingRE    = regexp.MustCompile(`^executing "[^"]*" at <(.*?)>: (.*)$`)
+	fieldRE        = regexp.MustCompile(`can't evaluate field (\w+) in type (\S+)$`)
+)
 
 // templateError pulls the line and a readable message out of a
-// text/template error.
+// text/template error, suggesting the field meant when one is misspelt.
 func templateError(err error, name string) (int, string) {
 	msg := err.Error()
 	m := templateLineRE.FindStringSubmatch(msg)
@@ -426,7 +439,57 @@ func templateError(err error, name string) (int, string) {
 	if e := executingRE.FindStringSubmatch(msg); e != nil {
 		msg = fmt.Sprintf("{{ %s }}: %s", e[1], e[2])
 	}
+	if f := fieldRE.FindStringSubmatch(msg); f != nil {
+		if s := suggest(f[1], templateFields[f[2]]); s != "" {
+			msg += fmt.Sprintf("; did you mean %s?", s)
+		} else if f[2] == "*lead.Lead" {
+			msg += `; for a signup form's field write {{ .Lead.Attr "` + strings.ToLower(f[1]) + `" }}`
+		}
+	}
+	if msg == "unexpected EOF" {
+		msg = "a placeholder is not closed: each {{ if }}, {{ range }} and {{ with }} needs an {{ end }}"
+	}
 	return line, msg
+}
+
+// templateFields are the names a template may use after a dot, by the type
+// text/template names in its errors.
+var templateFields = map[string][]string{
+	"*lead.Lead":    methodsAndFields(reflect.TypeFor[*lead.Lead]()),
+	"campaign.view": {"Lead", "BaseURL", "UnsubscribeURL"},
+}
+
+func methodsAndFields(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumMethod() {
+		names = append(names, t.Method(i).Name)
+	}
+	for i := range t.Elem().NumField() {
+		names = append(names, t.Elem().Field(i).Name)
+	}
+	return names
+}
+
+// unclosedBlock finds the {{ if }}, {{ range }}, {{ with }} or {{ block }}
+// that lacks its {{ end }}, for a clearer message than "unexpected EOF".
+func unclosedBlock(actions []action) (action, bool) {
+	var open []action
+	for _, a := range actions {
+		in := strings.TrimSpace(strings.Trim(strings.TrimSuffix(strings.TrimPrefix(a.text, "{{"), "}}"), "-"))
+		word, _, _ := strings.Cut(in, " ")
+		switch word {
+		case "if", "range", "with", "block", "define":
+			open = append(open, a)
+		case "end":
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+		}
+	}
+	if len(open) == 0 {
+		return action{}, false
+	}
+	return open[len(open)-1], true
 }
 
 // linkInfo is what the text renderer knows of a link.

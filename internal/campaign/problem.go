@@ -98,7 +98,7 @@ func suggest(word string, candidates []string) string {
 	word = strings.ToLower(word)
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		if d := editDistance(word, c); bestDist < 0 || d < bestDist {
+		if d := editDistance(word, strings.ToLower(c)); bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
 	}

@@ -43,12 +43,12 @@ func (q *Sequence) Step(slug string) *Step {
 
 // Next returns the step a lead goes on with, or nil when the sequence is
 // done for them. passed are the slugs of the steps the lead has passed in
-// this enrolment (sent, or skipped because their condition was false), and
-// lastNumber the file number of the last one. The lead continues after the
-// furthest passed step still in the sequence, skipping any it passed
-// already; steps inserted before that point are never sent to them. When
-// none of the passed steps is left (deleted or renamed), it continues with
-// the first step numbered above lastNumber.
+// this enrolment (sent, or skipped because their condition was false), in
+// the order it passed them, and lastNumber is the file number the last of
+// them had then. The lead goes on after the step it passed last, skipping
+// steps it passed already, so a step inserted before that point is never
+// sent to it. When the step passed last is gone (deleted or renamed), the
+// lead goes on with the first step numbered above lastNumber.
 func (q *Sequence) Next(passed []string, lastNumber int) *Step {
 	if len(passed) == 0 {
 		if len(q.Steps) == 0 {
@@ -56,21 +56,17 @@ func (q *Sequence) Next(passed []string, lastNumber int) *Step {
 		}
 		return q.Steps[0]
 	}
-	from := -1
-	for i, st := range q.Steps {
-		if slices.Contains(passed, st.Slug) {
-			from = i
+	rest := q.Steps
+	if last := q.Step(passed[len(passed)-1]); last != nil {
+		rest = q.Steps[last.Index+1:]
+	} else {
+		i := slices.IndexFunc(q.Steps, func(st *Step) bool { return st.Number > lastNumber })
+		if i < 0 {
+			return nil
 		}
+		rest = q.Steps[i:]
 	}
-	if from < 0 {
-		for _, st := range q.Steps {
-			if st.Number > lastNumber {
-				return st
-			}
-		}
-		return nil
-	}
-	for _, st := range q.Steps[from+1:] {
+	for _, st := range rest {
 		if !slices.Contains(passed, st.Slug) {
 			return st
 		}

@@ -81,10 +81,8 @@ func FormatTimeline(w io.Writer, q *Sequence, start time.Time, loc *time.Locatio
 	}
 	fmt.Fprintf(&b, "\n  exit     %s\n", q.Exit)
 	fmt.Fprintf(&b, "  start    %s\n\n", start.In(loc).Format(timeFormat))
-	if _, err := io.WriteString(w, b.String()); err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  STEP\tDELAY\tSENDS\tAFTER START\tNOTE")
 	for _, p := range plan {
 		var notes []string
@@ -98,7 +96,15 @@ func FormatTimeline(w io.Writer, q *Sequence, start time.Time, loc *time.Locatio
 			strings.TrimSuffix(filepath.Base(p.Step.Path), ".md"), p.Step.Delay, p.At.In(loc).Format(timeFormat),
 			since(p.At.Sub(start)), strings.Join(notes, "; "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for line := range strings.Lines(table.String()) {
+		b.WriteString(strings.TrimRight(line, " \n"))
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // since writes an elapsed time in days and hours, such as "3d 4h".

@@ -1,0 +1,525 @@
+package campaign
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
+	t.Parallel()
+	set, ps := Load("testdata/broken", testLayouts)
+	if set != nil {
+		t.Error("Load returned a Set for files with errors")
+	}
+	want := []string{
+		`testdata/broken/bad/01-welcome.md:1: subject is missing: every mail needs a subject: line`,
+		`testdata/broken/bad/01-welcome.md:2: unknown key "subjet": did you mean "subject"?`,
+		`testdata/broken/bad/01-welcome.md:3: delay "3 days": write a whole number and a unit (s, m, h, d or w), such as 45s, 30m, 2h, 3d, 1w or 1d12h`,
+		`testdata/broken/bad/01-welcome.md:7: link "/pricing" is not a full address: write it with https:// and the domain, such as https://example.com/pricing`,
+		`testdata/broken/bad/02-follow-up.md:2: subject: {{ .Lead.FirstNam }}: can't evaluate field FirstNam in type *lead.Lead; did you mean FirstName?`,
+		`testdata/broken/bad/02-follow-up.md:4: if: clicked("welcom"): there is no step "welcom" in this sequence; did you mean "welcome"?`,
+		`testdata/broken/bad/02-follow-up.md:5: layout "fancy" does not exist: the templates have no email/layouts/fancy.html`,
+		`testdata/broken/bad/02-follow-up.md:9: link "javascript:alert(1)" is not allowed: a link must start with https:// or http://`,
+		`testdata/broken/bad/02-reminder.md: step number 02 is also used by 02-follow-up.md: each step needs its own number, which sets the order`,
+		`testdata/broken/bad/03-welcome.md: step name "welcome" is also used by 01-welcome.md: the name is the step's identity, so it must be unique in the sequence`,
+		`testdata/broken/bad/04-case-study.md:2: subject is empty`,
+		`testdata/broken/bad/04-case-study.md:4: if: the condition ends too early (column 7)`,
+		`testdata/broken/bad/04-case-study.md:5: layout must be text, not a list`,
+		`testdata/broken/bad/04-case-study.md:9: {{ if .Lead.FirstName }} has no {{ end }}`,
+		`testdata/broken/bad/05-Offer.md: step name "Offer": use lower-case letters, digits and hyphens after the number, such as 01-welcome.md`,
+		`testdata/broken/bad/06-html.md:4: delay is set twice (first on line 3)`,
+		`testdata/broken/bad/06-html.md:5: if: clicked("later"): that step comes later, so it has not been sent when this one is due`,
+		`testdata/broken/bad/06-html.md:9: HTML is not allowed in a mail's text: write Markdown instead`,
+		`testdata/broken/bad/07-no-front-matter.md:1: missing front matter: the file must start with a line ---, the settings, and another line ---`,
+		`testdata/broken/bad/08-yaml.md:6: front matter is not valid YAML: mapping values are not allowed in this context; check the indentation, and put quotes around a value with a colon and a space in it`,
+		`testdata/broken/bad/09-later.md:2: subject: unexpected "}" in operand`,
+		`testdata/broken/bad/09-later.md:4: if: unknown name opend; did you mean opened? (column 1)`,
+		`testdata/broken/bad/09-later.md:6: {{ .Lead.Compnay }}: can't evaluate field Compnay in type *lead.Lead; for a signup form's field write {{ .Lead.Attr "compnay" }}`,
+		`testdata/broken/bad/10-no-delay.md:1: warning: no delay: this mail goes out as soon as the previous one is sent; write delay: 0 to say so`,
+		`testdata/broken/bad/11-flow.md:3: front matter is not valid YAML: did not find expected ',' or '}'; a value that starts with { or [ is read as YAML structure: put the whole value in quotes`,
+		// 12-no-quotes.md is fine: text keys need no quotes.
+		`testdata/broken/bad/notes.md: warning: ignored: a step's file name is a number, a hyphen and a name, such as 01-welcome.md`,
+		`testdata/broken/bad/sequence.md:3: trigger "confirmd" is unknown: did you mean confirmed?`,
+		`testdata/broken/bad/sequence.md:4: send window "Mon-Fry 09:00-17:00": "fry" is not a day: use Mon, Tue, Wed, Thu, Fri, Sat, Sun, daily, weekdays or weekends`,
+		`testdata/broken/bad/sequence.md:5: timezone "Europe/Berln": write lead (each lead's own zone) or a zone name such as Europe/Berlin`,
+		`testdata/broken/bad/sequence.md:7: exit stage: "won" is not a stage: use lead, mql, sal, sql`,
+		`testdata/broken/bad/sequence.md:8: unknown key "evnt" in exit: did you mean "event"?`,
+		`testdata/broken/bad/sequence.md:9: exit clicked_url "/pricing*": write a full address, with * for any text, such as https://example.com/pricing*`,
+		`testdata/broken/bad/sequence.md:10: reenroll must be true or false`,
+		`testdata/broken/bad/sequence.md:11: unknown key "colour": use one of name, trigger, sources, exit, send_window, timezone, reenroll`,
+		`testdata/broken/no-sequence/sequence.md: missing: every sequence folder needs a sequence.md that says what enrols a lead`,
+	}
+	got := make([]string, len(ps))
+	for i, p := range ps {
+		got[i] = p.String()
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\n\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// problemsOf loads files and returns the problems, with paths relative to
+// the campaigns folder.
+func problemsOf(t *testing.T, files map[string]string, templates fstest.MapFS) []string {
+	t.Helper()
+	dir := writeFiles(t, files)
+	_, ps := Load(dir, templates)
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = strings.TrimPrefix(p.String(), dir+string(filepath.Separator))
+	}
+	return out
+}
+
+func TestLoad_Problems(t *testing.T) {
+	t.Parallel()
+	step := func(fm, body string) string { return "---\n" + fm + "\n---\n" + body }
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string
+	}{
+		{
+			name: "a sources list needs the confirmed trigger",
+			files: map[string]string{
+				"s/sequence.md": "---\ntrigger:\n  event: webinar_attended\nsources: [newsletter]\n---\n",
+				"s/01-a.md":     step("subject: A", "Hi."),
+			},
+			want: []string{"s/sequence.md:4: sources only works with trigger: confirmed"},
+		},
+		{
+			name: "a trigger stage must be a stage",
+			files: map[string]string{
+				"s/sequence.md": "---\ntrigger:\n  stage: customer\n---\n",
+				"s/01-a.md":     step("subject: A", "Hi."),
+			},
+			want: []string{`s/sequence.md:3: trigger stage: "customer" is not a stage: use lead, mql, sal, sql`},
+		},
+		{
+			name: "a trigger event needs its type below it",
+			files: map[string]string{
+				"s/sequence.md": "---\ntrigger: event\n---\n",
+				"s/01-a.md":     step("subject: A", "Hi."),
+			},
+			want: []string{"s/sequence.md:2: trigger event needs a value on the next line, such as\n  trigger:\n    event: webinar_attended"},
+		},
+		{
+			name:  "a trigger is required",
+			files: map[string]string{"s/sequence.md": "---\nname: No trigger\n---\n", "s/01-a.md": step("subject: A", "Hi.")},
+			want:  []string{"s/sequence.md:1: trigger is missing: say what enrols a lead, such as trigger: confirmed"},
+		},
+		{
+			name:  "a sequence without steps is only a warning",
+			files: map[string]string{"s/sequence.md": testSequence},
+			want:  []string{"s/sequence.md: warning: the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md"},
+		},
+		{
+			name: "previous only works inside opened and clicked",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A", "Hi."),
+				"s/02-b.md":     step("subject: B\ndelay: 1d\nif: previous == \"a\"", "Hi."),
+			},
+			want: []string{"s/02-b.md:4: if: previous only works inside opened() or clicked()"},
+		},
+		{
+			name: "the first step has no previous step",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A\nif: opened(previous)", "Hi."),
+			},
+			want: []string{"s/01-a.md:3: if: opened(previous): the first step has no previous step"},
+		},
+		{
+			name: "a step cannot ask about itself",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A\nif: not clicked(\"a\")", "Hi."),
+			},
+			want: []string{`s/01-a.md:3: if: clicked("a"): a step cannot ask about itself; it has not been sent yet`},
+		},
+		{
+			name: "a step name must be in quotes",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A", "Hi."),
+				"s/02-b.md":     step("subject: B\ndelay: 1d\nif: opened(a)", "Hi."),
+			},
+			want: []string{`s/02-b.md:4: if: opened(a): write the step's name in quotes, such as opened("a"), or previous`},
+		},
+		{
+			name: "a condition must be true or false",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A\nif: score + 1", "Hi."),
+			},
+			want: []string{"s/01-a.md:3: if: expected bool, but got int"},
+		},
+		{
+			name: "a condition's types are checked",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A\nif: stage > 3", "Hi."),
+			},
+			want: []string{"s/01-a.md:3: if: invalid operation: > (mismatched types string and int) (column 7)"},
+		},
+		{
+			name: "a condition failing for the sample lead is a warning",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A\nif: attr.company > 3", "Hi."),
+			},
+			want: []string{`s/01-a.md:3: warning: if: fails for the sample lead: invalid operation: string > int (1:14)` + "\n | attr.company > 3\n | .............^"},
+		},
+		{
+			name: "a subject on several lines",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: |\n  One\n  Two", "Hi."),
+			},
+			want: []string{"s/01-a.md:2: subject must be one line"},
+		},
+		{
+			name: "a template error in the body names its line",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A", "Line one.\n\nLine three {{ .Lead.FirstName | nosuchfunc }}."),
+			},
+			want: []string{`s/01-a.md:6: function "nosuchfunc" not defined`},
+		},
+		{
+			name: "a placeholder lost by Markdown is an error",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A", "Hello.\n\n[unused]: {{ .BaseURL }}/x\n"),
+			},
+			want: []string{"s/01-a.md:6: this placeholder is where Markdown drops text (such as an unused link definition); move it into the text"},
+		},
+		{
+			name: "a relative image",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A", "Hi.\n\n![logo](logo.png)"),
+			},
+			want: []string{`s/01-a.md:6: image "logo.png" is not a full address: write it with https:// and the domain, such as https://example.com/logo.png`},
+		},
+		{
+			name: "an inline HTML tag",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A", "Hi,\nthis is <b>bold</b>."),
+			},
+			want: []string{`s/01-a.md:5: HTML is not allowed in a mail's text: write Markdown instead (a < followed by a letter starts HTML; write \< for the character)`},
+		},
+		{
+			name: "a folder name that cannot name a sequence",
+			files: map[string]string{
+				"Welcome Mails/sequence.md": testSequence,
+			},
+			want: []string{`Welcome Mails: folder name "Welcome Mails" cannot name a sequence: use lower-case letters, digits, - and _`},
+		},
+		{
+			name: "a link with a placeholder after the domain is fine, before it is not",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A", "[ok](https://example.com/?e={{ .Lead.Email }}) [bad](/p/{{ .Lead.Email }})"),
+			},
+			want: []string{`s/01-a.md:4: link "/p/{{…}}" is not a full address: write it with https:// and the domain, such as https://example.com/p/`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := problemsOf(t, tt.files, testLayouts)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestLoad_BrokenLayoutIsReportedAtTheLayoutFile(t *testing.T) {
+	t.Parallel()
+	layouts := fstest.MapFS{
+		"email/layouts/default.html": {Data: []byte("<html>\n<body>\n{{ .Content }\n</body></html>")},
+		"email/layouts/default.txt":  {Data: []byte("{{ .Content }}")},
+	}
+	got := problemsOf(t, map[string]string{
+		"s/sequence.md": testSequence,
+		"s/01-a.md":     "---\nsubject: A\n---\nHi.",
+		"s/02-b.md":     "---\nsubject: B\ndelay: 1d\n---\nHi.",
+	}, layouts)
+	want := []string{
+		`s/01-a.md:1: layout "default" has errors (see templates/email/layouts/default)`,
+		`s/02-b.md:1: layout "default" has errors (see templates/email/layouts/default)`,
+		`templates/email/layouts/default.html:3: unexpected "}" in operand`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestLoad_ReadsSequencesAndSteps(t *testing.T) {
+	t.Parallel()
+	set := loadFiles(t, map[string]string{
+		"README.md":           "# Not a sequence",
+		"scoring.yaml":        "not: [valid",
+		"_drafts/sequence.md": "broken",
+		"nurture/sequence.md": `---
+name: E-book nurture
+trigger: confirmed
+sources: [ebook, Webinar]
+exit:
+  stage: sal
+  event: [demo_booked, meeting_booked]
+  clicked_url: https://example.com/pricing*
+send_window: Mon-Fri 09:00-17:00
+timezone: Europe/Berlin
+reenroll: true
+---
+For people who downloaded the e-book.
+`,
+		"nurture/10-case-study.md": "---\nsubject: Case\ndelay: 1w\nif: attr.company_size >= 200\n---\nRead [the case](https://example.com/case).",
+		"nurture/02-guide.md":      "---\nsubject: Guide\ndelay: 2d\n---\nSee https://example.com/guide and [home]({{ .BaseURL }}/).",
+		"nurture/01-welcome.md":    "---\nsubject: Welcome\ndelay: 0\npreheader: Your copy\n---\nHello.",
+		"other/sequence.md":        "---\ntrigger:\n  stage: mql\n---\n",
+		"other/01-x.md":            "---\nsubject: X\n---\nHello.",
+	})
+	if got := set.ids(); !slices.Equal(got, []string{"nurture", "other"}) {
+		t.Fatalf("sequences = %v", got)
+	}
+	q := set.Sequence("nurture")
+	if q.Name != "E-book nurture" || q.Description != "For people who downloaded the e-book." || !q.Reenroll || q.Timezone != "Europe/Berlin" {
+		t.Errorf("sequence = %+v", q)
+	}
+	if q.Trigger.Kind != TriggerConfirmed || !slices.Equal(q.Trigger.Sources, []string{"ebook", "Webinar"}) {
+		t.Errorf("trigger = %+v", q.Trigger)
+	}
+	if q.Window.String() != "Mon-Fri 09:00-17:00" {
+		t.Errorf("window = %s", q.Window)
+	}
+	wantExit := Exit{Stages: []lead.Stage{lead.StageSAL}, Events: []string{"demo_booked", "meeting_booked"}, ClickedURLs: []string{"https://example.com/pricing*"}}
+	if q.Exit.String() != wantExit.String() {
+		t.Errorf("exit = %s, want %s", q.Exit, wantExit)
+	}
+	var keys []string
+	for i, st := range q.Steps {
+		keys = append(keys, st.Key())
+		if st.Index != i {
+			t.Errorf("%s: Index = %d, want %d", st.Key(), st.Index, i)
+		}
+		if set.Step(st.Key()) != st {
+			t.Errorf("Set.Step(%q) is not the step", st.Key())
+		}
+	}
+	if want := []string{"nurture/welcome", "nurture/guide", "nurture/case-study"}; !slices.Equal(keys, want) {
+		t.Errorf("steps = %v, want %v", keys, want)
+	}
+	cs := q.Step("case-study")
+	if cs.Number != 10 || cs.Delay != (Delay{Days: 7}) || cs.Condition != "attr.company_size >= 200" || cs.Layout != "default" {
+		t.Errorf("case-study = %+v", cs)
+	}
+	if cs.Lines["if"] != 4 || cs.Line("subject") != 2 || cs.Line("layout") != 1 || cs.BodyLine != 6 {
+		t.Errorf("case-study lines = %v, body at %d", cs.Lines, cs.BodyLine)
+	}
+	if g := q.Step("guide"); !slices.Equal(g.Links, []string{"https://example.com/guide"}) {
+		t.Errorf("guide links = %v", g.Links)
+	}
+	if w := q.Step("welcome"); w.Preheader != "Your copy" || len(w.Version) != 16 {
+		t.Errorf("welcome = %+v", w)
+	}
+	if got := set.OnConfirmed("webinar"); len(got) != 1 || got[0] != q {
+		t.Errorf("OnConfirmed(webinar) = %v", got)
+	}
+	if got := set.OnStage(lead.StageMQL); len(got) != 1 || got[0].ID != "other" {
+		t.Errorf("OnStage(mql) = %v", got)
+	}
+	if got := set.OnConfirmed("newsletter"); len(got) != 0 {
+		t.Errorf("OnConfirmed(newsletter) = %v", got)
+	}
+	if len(set.Warnings) != 0 {
+		t.Errorf("warnings: %v", set.Warnings)
+	}
+}
+
+func TestStep_VersionChangesWithTheFileOnly(t *testing.T) {
+	t.Parallel()
+	files := map[string]string{"s/sequence.md": testSequence, "s/01-a.md": "---\nsubject: A\n---\nHello."}
+	v1 := loadFiles(t, files).Step("s/a").Version
+	if v := loadFiles(t, files).Step("s/a").Version; v != v1 {
+		t.Errorf("the same file has versions %s and %s", v1, v)
+	}
+	files["s/01-a.md"] += " Edited."
+	if v := loadFiles(t, files).Step("s/a").Version; v == v1 {
+		t.Error("an edit kept the version")
+	}
+}
+
+func TestSet_LookupAcceptsSlugFileNameOrNumber(t *testing.T) {
+	t.Parallel()
+	set := loadFiles(t, map[string]string{
+		"welcome/sequence.md": testSequence,
+		"welcome/01-hello.md": "---\nsubject: Hello\n---\nHi.",
+		"welcome/02-tips.md":  "---\nsubject: Tips\ndelay: 1d\n---\nHi.",
+	})
+	for _, ref := range []string{"welcome/tips", "welcome/02-tips", "welcome/02-tips.md", "welcome/02", "welcome/2", "/welcome/tips/"} {
+		st, err := set.Lookup(ref)
+		if err != nil || st.Key() != "welcome/tips" {
+			t.Errorf("Lookup(%q) = %v, %v", ref, st, err)
+		}
+	}
+	for ref, msg := range map[string]string{
+		"welcome":       "name a step as sequence/step",
+		"nurture/hello": `no sequence "nurture" (there are: welcome)`,
+		"welcome/bye":   `sequence "welcome" has no step "bye" (it has: 01-hello, 02-tips)`,
+	} {
+		if _, err := set.Lookup(ref); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Lookup(%q) error = %v, want it to say %q", ref, err, msg)
+		}
+	}
+}
+
+func TestSequence_NextFollowsTheStepsIdentity(t *testing.T) {
+	t.Parallel()
+	// The sequence as it is now: "intro" was inserted, "old" deleted, and
+	// "tips" moved from 02 to 03.
+	q := &Sequence{}
+	for i, s := range []struct {
+		n    int
+		slug string
+	}{{1, "welcome"}, {2, "intro"}, {3, "tips"}, {5, "offer"}} {
+		q.Steps = append(q.Steps, &Step{Slug: s.slug, Number: s.n, Index: i})
+	}
+	tests := []struct {
+		name   string
+		passed []string
+		last   int
+		want   string
+	}{
+		{"a new lead starts at the first step", nil, 0, "welcome"},
+		{"the next step follows", []string{"welcome", "intro"}, 2, "tips"},
+		{"a step inserted before the lead's position is never sent", []string{"welcome", "tips"}, 2, "offer"},
+		{"a deleted last step continues by number", []string{"welcome", "old"}, 4, "offer"},
+		{"only deleted steps passed continues by number", []string{"gone"}, 2, "tips"},
+		{"after the last step the sequence is done", []string{"welcome", "intro", "tips", "offer"}, 5, ""},
+		{"a step moved behind the lead is not sent twice", []string{"welcome", "offer", "intro"}, 2, "tips"},
+	}
+	for _, tt := range tests {
+		got := ""
+		if st := q.Next(tt.passed, tt.last); st != nil {
+			got = st.Slug
+		}
+		if got != tt.want {
+			t.Errorf("%s: Next(%v, %d) = %q, want %q", tt.name, tt.passed, tt.last, got, tt.want)
+		}
+	}
+}
+
+func TestExit(t *testing.T) {
+	t.Parallel()
+	x := Exit{Stages: []lead.Stage{lead.StageSAL}, Events: []string{"demo_booked"}, ClickedURLs: []string{"https://example.com/pricing*", "https://example.com/demo"}}
+	for _, tt := range []struct {
+		what string
+		got  bool
+		want bool
+	}{
+		{"stage lead", x.OnStage(lead.StageLead), false},
+		{"stage mql", x.OnStage(lead.StageMQL), false},
+		{"stage sal", x.OnStage(lead.StageSAL), true},
+		{"stage sql is past sal", x.OnStage(lead.StageSQL), true},
+		{"event demo_booked", x.OnEvent("demo_booked"), true},
+		{"event webinar_attended", x.OnEvent("webinar_attended"), false},
+		{"click on pricing", x.OnClick("https://example.com/pricing"), true},
+		{"click on a pricing page", x.OnClick("https://example.com/pricing/enterprise?x=1"), true},
+		{"click on the exact demo page", x.OnClick("https://example.com/demo"), true},
+		{"click on a demo sub page", x.OnClick("https://example.com/demo/x"), false},
+		{"click elsewhere", x.OnClick("https://example.com/blog"), false},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.what, tt.got, tt.want)
+		}
+	}
+}
+
+func TestMatchURL(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		pattern, url string
+		want         bool
+	}{
+		{"https://example.com/pricing*", "https://example.com/pricing", true},
+		{"https://example.com/pricing*", "https://example.com/pricing/team", true},
+		{"https://example.com/pricing", "https://example.com/pricing/team", false},
+		{"*/pricing", "https://example.com/pricing", true},
+		{"https://*.example.com/*", "https://shop.example.com/cart", true},
+		{"https://*.example.com/*", "https://example.com/cart", false},
+		{"*", "anything", true},
+		{"a*b*c", "aXbYc", true},
+		{"a*b*c", "aXbY", false},
+	} {
+		if got := MatchURL(tt.pattern, tt.url); got != tt.want {
+			t.Errorf("MatchURL(%q, %q) = %v, want %v", tt.pattern, tt.url, got, tt.want)
+		}
+	}
+}
+
+func TestSequence_LocationPrefersTheSequencesZoneThenTheLeads(t *testing.T) {
+	t.Parallel()
+	berlin := mustZone(t, "Europe/Berlin")
+	tokyo := mustZone(t, "Asia/Tokyo")
+	leadIn := func(tz string) *lead.Lead { return &lead.Lead{Attributes: lead.Attributes{"timezone": tz}} }
+	fixed := &Sequence{Timezone: "Asia/Tokyo", loc: tokyo}
+	own := &Sequence{Timezone: "lead"}
+	for _, tt := range []struct {
+		name string
+		got  *time.Location
+		want string
+	}{
+		{"fixed zone wins", fixed.Location(leadIn("Europe/Berlin"), berlin), "Asia/Tokyo"},
+		{"the lead's zone", own.Location(leadIn("America/New_York"), berlin), "America/New_York"},
+		{"no zone falls back", own.Location(leadIn(""), berlin), "Europe/Berlin"},
+		{"an unknown zone falls back", own.Location(leadIn("Mars/Olympus"), berlin), "Europe/Berlin"},
+		{"no fallback is UTC", own.Location(nil, nil), "UTC"},
+	} {
+		if tt.got.String() != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestLoad_TextKeysNeedNoQuotes(t *testing.T) {
+	t.Parallel()
+	set := loadFiles(t, map[string]string{
+		"s/sequence.md": "---\nname: Webinar: follow-up\ntrigger: confirmed\n---\n",
+		"s/01-a.md":     "---\nsubject: A\n---\nHi.",
+		"s/02-b.md": `---
+subject: {{ .Lead.FirstName }}: "quotes" aren't needed here
+delay: 1d
+if: "webinar_attended" in events
+preheader: [Guide] Five checks: one afternoon
+---
+Hi.`,
+		"s/03-c.md": "---\nsubject: \"Quoted\" still works\ndelay: 1d\nif: 'opened(\"a\")'\npreheader: 2026\n---\nHi.",
+	})
+	q := set.Sequence("s")
+	b, c := q.Step("b"), q.Step("c")
+	for _, tt := range []struct{ got, want string }{
+		{q.Name, "Webinar: follow-up"},
+		{b.Subject, `{{ .Lead.FirstName }}: "quotes" aren't needed here`},
+		{b.Condition, `"webinar_attended" in events`},
+		{b.Preheader, "[Guide] Five checks: one afternoon"},
+		{c.Subject, `"Quoted" still works`},
+		{c.Condition, `opened("a")`},
+		{c.Preheader, "2026"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
