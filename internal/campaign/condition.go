@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -73,9 +74,10 @@ type condEnv struct {
 	Opened          func(step string) (bool, error) `expr:"opened"`
 	Clicked         func(step string) (bool, error) `expr:"clicked"`
 	ClickedURL      func(glob string) (bool, error) `expr:"clicked_url"`
+	Number          func(v any) float64             `expr:"number"`
 }
 
-var condNames = []string{"score", "stage", "source", "attr", "events", "days_since_signup", "opened", "clicked", "clicked_url", "previous"}
+var condNames = []string{"score", "stage", "source", "attr", "events", "days_since_signup", "opened", "clicked", "clicked_url", "number", "previous"}
 
 // condition is a step's compiled `if`.
 type condition struct {
@@ -241,12 +243,36 @@ func (c *condition) eval(f Facts) (bool, error) {
 		}
 		return false, nil
 	}
+	env.Number = number
 	out, err := expr.Run(c.prog, env)
 	if err != nil {
 		return false, err
 	}
 	b, _ := out.(bool)
 	return b, nil
+}
+
+// number reads a value as a number, forgivingly, since signup forms send
+// numbers as text: "250" and 250 are both 250, and anything that is not a
+// number, a missing attribute included, is 0.
+func number(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case bool:
+		if x {
+			return 1
+		}
+	case string:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
+			return f
+		}
+	}
+	return 0
 }
 
 // MatchURL reports whether url matches pattern, where * in the pattern

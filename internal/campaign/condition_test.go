@@ -27,7 +27,7 @@ func TestStepEval(t *testing.T) {
 	signup := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	l := &lead.Lead{
 		Score: 42, Stage: lead.StageMQL, Source: "ebook-datensicherheit", CreatedAt: signup,
-		Attributes: lead.Attributes{"company_size": float64(250), "industry": "Logistics", "newsletter": true},
+		Attributes: lead.Attributes{"company_size": float64(250), "industry": "Logistics", "newsletter": true, "employees": " 250 "},
 	}
 	facts := Snapshot{
 		Of:           l,
@@ -65,6 +65,10 @@ func TestStepEval(t *testing.T) {
 		{"days_since_signup == 10", true},
 		{"days_since_signup >= 14", false},
 		{"score > 30 or clicked(previous)", true},
+		{"number(attr.company_size) >= 200", true},
+		{"number(attr.employees) >= 200", true},
+		{"number(attr.missing) == 0", true},
+		{"number(attr.industry) == 0", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cond, func(t *testing.T) {

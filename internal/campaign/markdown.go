@@ -573,21 +573,63 @@ func (r *textRenderer) block(n ast.Node) string {
 	case *ast.HTMLBlock:
 		return ""
 	case *extast.Table:
-		var rows []string
-		for c := n.FirstChild(); c != nil; c = c.NextSibling() {
-			var cells []string
-			for cell := c.FirstChild(); cell != nil; cell = cell.NextSibling() {
-				cells = append(cells, strings.TrimSpace(r.inlines(cell)))
-			}
-			row := strings.Join(cells, " | ")
-			rows = append(rows, row)
-			if _, header := c.(*extast.TableHeader); header {
-				rows = append(rows, strings.Repeat("-", max(3, utf8.RuneCountInString(placeholderRE.ReplaceAllString(row, "xxxxxx")))))
-			}
-		}
-		return strings.Join(rows, "\n")
+		return r.table(n)
 	}
 	return r.blocks(n, "\n\n")
+}
+
+// table lines the columns up when the cells hold no placeholders, whose
+// width is known only per lead, and separates them with | otherwise.
+func (r *textRenderer) table(t *extast.Table) string {
+	var rows [][]string
+	templated := false
+	for row := t.FirstChild(); row != nil; row = row.NextSibling() {
+		var cells []string
+		for cell := row.FirstChild(); cell != nil; cell = cell.NextSibling() {
+			c := strings.ReplaceAll(strings.TrimSpace(r.inlines(cell)), "\n", " ")
+			templated = templated || placeholderRE.MatchString(c)
+			cells = append(cells, c)
+		}
+		rows = append(rows, cells)
+	}
+	if templated {
+		lines := make([]string, len(rows))
+		for i, cells := range rows {
+			lines[i] = strings.Join(cells, " | ")
+		}
+		return strings.Join(lines, "\n")
+	}
+	var widths []int
+	for _, cells := range rows {
+		for i, c := range cells {
+			if i >= len(widths) {
+				widths = append(widths, 3)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	line := func(cells []string) string {
+		var b strings.Builder
+		for i, c := range cells {
+			b.WriteString(c)
+			if i < len(cells)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+2))
+			}
+		}
+		return strings.TrimRight(b.String(), " ")
+	}
+	var out []string
+	for i, cells := range rows {
+		out = append(out, line(cells))
+		if i == 0 {
+			rule := make([]string, len(widths))
+			for j, w := range widths {
+				rule[j] = strings.Repeat("-", w)
+			}
+			out = append(out, line(rule))
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func (r *textRenderer) inlines(n ast.Node) string {

@@ -205,7 +205,8 @@ func TestRender_PlainTextIsReadable(t *testing.T) {
 		{"code block", "```\nnurture check\n```", "    nurture check"},
 		{"rule", "Above\n\n---\n\nBelow", "Above\n\n* * *\n\nBelow"},
 		{"hard break", "Line  \nbreak", "Line\nbreak"},
-		{"table", "| Plan | Price |\n|---|---|\n| Basic | 10 € |", "Plan | Price\n------------\nBasic | 10 €"},
+		{"table lines up its columns", "| Plan | Price |\n|---|---|\n| Basic | 10 € |\n| Enterprise | on request |", "Plan        Price\n----------  ----------\nBasic       10 €\nEnterprise  on request"},
+		{"table with placeholders", "| Name | Company |\n|---|---|\n| {{ .Lead.FirstName }} | x |", "Name | Company\nJana | x"},
 		{"text that reads like a placeholder stays text", "Use &#123;&#123; braces }}.", "Use {{ braces }}."},
 	}
 	for _, tt := range tests {
