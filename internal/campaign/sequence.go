@@ -56,7 +56,7 @@ func (q *Sequence) Next(passed []string, lastNumber int) *Step {
 		}
 		return q.Steps[0]
 	}
-	rest := q.Steps
+	var rest []*Step
 	if last := q.Step(passed[len(passed)-1]); last != nil {
 		rest = q.Steps[last.Index+1:]
 	} else {
