@@ -42,7 +42,7 @@ func TestCheck_SaysOKForValidFiles(t *testing.T) {
 	}
 }
 
-func TestPreview(t *testing.T) {
+func TestPreview_WritesHeadersAndTheChosenParts(t *testing.T) {
 	t.Parallel()
 	set := loadFiles(t, map[string]string{
 		"a/sequence.md": testSequence,

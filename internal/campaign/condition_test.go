@@ -9,8 +9,8 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 )
 
-// conditionSequence has three steps; the conditions under test belong to
-// the third, "offer".
+// conditionStep loads a sequence of three steps and returns the third,
+// "offer", with the condition under test.
 func conditionStep(t *testing.T, cond string) *Step {
 	t.Helper()
 	set := loadFiles(t, map[string]string{
@@ -22,7 +22,7 @@ func conditionStep(t *testing.T, cond string) *Step {
 	return set.Step("nurture/offer")
 }
 
-func TestStepEval(t *testing.T) {
+func TestStepEval_AnswersEveryKindOfCondition(t *testing.T) {
 	t.Parallel()
 	signup := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	l := &lead.Lead{

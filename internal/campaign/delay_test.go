@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-func TestParseDelay(t *testing.T) {
+func TestParseDelay_ReadsUnitsAndCombinations(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		in   string

@@ -77,7 +77,7 @@ func problemsOf(t *testing.T, files map[string]string, templates fstest.MapFS) [
 	return out
 }
 
-func TestLoad_Problems(t *testing.T) {
+func TestLoad_ReportsEachProblemWithItsLine(t *testing.T) {
 	t.Parallel()
 	step := func(fm, body string) string { return "---\n" + fm + "\n---\n" + body }
 	tests := []struct {
@@ -421,7 +421,7 @@ func TestSequence_NextFollowsTheStepsIdentity(t *testing.T) {
 	}
 }
 
-func TestExit(t *testing.T) {
+func TestExit_EndsOnLaterStagesEventsAndMatchingClicks(t *testing.T) {
 	t.Parallel()
 	x := Exit{Stages: []lead.Stage{lead.StageSAL}, Events: []string{"demo_booked"}, ClickedURLs: []string{"https://example.com/pricing*", "https://example.com/demo"}}
 	for _, tt := range []struct {
@@ -447,7 +447,7 @@ func TestExit(t *testing.T) {
 	}
 }
 
-func TestMatchURL(t *testing.T) {
+func TestMatchURL_StarMatchesAnyText(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
 		pattern, url string

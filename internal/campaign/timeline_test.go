@@ -72,7 +72,7 @@ func TestTimeline_KeepsTheWallClockAcrossDaylightSaving(t *testing.T) {
 	}
 }
 
-func TestFormatTimeline(t *testing.T) {
+func TestFormatTimeline_NotesWindowMovesAndConditions(t *testing.T) {
 	t.Parallel()
 	berlin := mustZone(t, "Europe/Berlin")
 	set := loadFiles(t, map[string]string{
@@ -101,7 +101,7 @@ func TestFormatTimeline(t *testing.T) {
 	}
 }
 
-func TestTimelineZone(t *testing.T) {
+func TestTimelineZone_PrefersTheSequencesOwnZone(t *testing.T) {
 	t.Parallel()
 	berlin := mustZone(t, "Europe/Berlin")
 	own := &Sequence{Timezone: "lead"}
@@ -125,7 +125,7 @@ func TestTimelineZone(t *testing.T) {
 	}
 }
 
-func TestParseStart(t *testing.T) {
+func TestParseStart_ReadsDatesAndTimesInTheZone(t *testing.T) {
 	t.Parallel()
 	berlin := mustZone(t, "Europe/Berlin")
 	now := time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)

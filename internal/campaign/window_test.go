@@ -18,7 +18,7 @@ func utc(y int, m time.Month, d, h, mi int) time.Time {
 	return time.Date(y, m, d, h, mi, 0, 0, time.UTC)
 }
 
-func TestWindowNext(t *testing.T) {
+func TestWindowNext_FindsTheEarliestInstantInside(t *testing.T) {
 	t.Parallel()
 	berlin := mustZone(t, "Europe/Berlin")
 	newYork := mustZone(t, "America/New_York")
