@@ -88,8 +88,8 @@ var textLineRE = regexp.MustCompile(`^(\w+):[ \t]+(\S.*?)[ \t]*$`)
 
 // quoteText puts quotes around the value of a text key when YAML would not
 // read it as the text it looks like: a subject that starts with {{, has a
-// colon in it or starts with a quoted word, or a condition such as
-// "webinar_attended" in events. Marketers need not learn YAML's quoting
+// colon in it, starts with a quoted word or has " #" in it, or a condition
+// such as "webinar_attended" in events. Marketers need not learn YAML's quoting
 // rules for these. Lines keep their numbers.
 func quoteText(lines []string) []string {
 	out := slices.Clone(lines)
@@ -100,7 +100,10 @@ func quoteText(lines []string) []string {
 		}
 		var v map[string]any
 		if err := yaml.Unmarshal([]byte(l), &v); err == nil {
-			if _, isText := v[m[1]].(string); isText {
+			_, isText := v[m[1]].(string)
+			quoted := strings.HasPrefix(m[2], `"`) || strings.HasPrefix(m[2], "'")
+			// " #" would start a YAML comment and cut the text short.
+			if isText && (quoted || !strings.Contains(m[2], " #")) {
 				continue
 			}
 		}

@@ -506,9 +506,10 @@ preheader: [Guide] Five checks: one afternoon
 ---
 Hi.`,
 		"s/03-c.md": "---\nsubject: \"Quoted\" still works\ndelay: 1d\nif: 'opened(\"a\")'\npreheader: 2026\n---\nHi.",
+		"s/04-d.md": "---\nsubject: Tip #3 # of 5\ndelay: 1d\npreheader: \"Quoted # kept\" # a comment\n---\nHi.",
 	})
 	q := set.Sequence("s")
-	b, c := q.Step("b"), q.Step("c")
+	b, c, d := q.Step("b"), q.Step("c"), q.Step("d")
 	for _, tt := range []struct{ got, want string }{
 		{q.Name, "Webinar: follow-up"},
 		{b.Subject, `{{ .Lead.FirstName }}: "quotes" aren't needed here`},
@@ -517,6 +518,8 @@ Hi.`,
 		{c.Subject, `"Quoted" still works`},
 		{c.Condition, `opened("a")`},
 		{c.Preheader, "2026"},
+		{d.Subject, "Tip #3 # of 5"},
+		{d.Preheader, "Quoted # kept"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
