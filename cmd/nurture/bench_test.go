@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nurture/nurture/internal/mailer"
+	"github.com/nurture/nurture/internal/pgtest"
+)
+
+// The signup benchmarks measure the whole path: HTTP, the signup
+// transaction, the outbox, composing and SMTP into the catcher. Each reports
+// its figure beside a bare baseline measured in the same run, since only the
+// ratio holds on a noisy machine.
+
+const benchClients = 32
+
+// load posts n signups from benchClients keep-alive clients and returns the
+// elapsed time until post returned for all of them.
+func load(b *testing.B, n int, post func(c *http.Client, i int) error) time.Duration {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients, MaxConnsPerHost: benchClients}}
+	defer client.CloseIdleConnections()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range benchClients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := post(client, i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+func postJSON(c *http.Client, url string, v any, want int) error {
+	body, _ := json.Marshal(v)
+	res, err := c.Post(url, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != want {
+		return fmt.Errorf("status %d", res.StatusCode)
+	}
+	return nil
+}
+
+// BenchmarkSignupThroughput: signups per second with the confirmation mail
+// queued and delivered to SMTP, beside a bare net/http handler that does one
+// INSERT per request on the same Postgres.
+func BenchmarkSignupThroughput(b *testing.B) {
+	const n = 5000
+	h := start(b, map[string]string{"NURTURE_RATE_IP": "0", "NURTURE_RATE_EMAIL": "0", "NURTURE_SMTP_CONNS": "8"})
+	baseURL := bareServer(b)
+
+	var nurtureRate, bareRate float64
+	for b.Loop() {
+		h.mail.Reset()
+		run := fmt.Sprint(time.Now().UnixNano())
+		bare := load(b, n, func(c *http.Client, i int) error {
+			return postJSON(c, baseURL, map[string]string{"email": fmt.Sprintf("bare-%s-%d@example.com", run, i)}, 201)
+		})
+		bareRate = n / bare.Seconds()
+
+		t0 := time.Now()
+		load(b, n, func(c *http.Client, i int) error {
+			return postJSON(c, h.base+"/api/v1/subscribe", signup(fmt.Sprintf("bench-%s-%d@example.com", run, i)), 202)
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		if _, err := h.mail.WaitFor(ctx, n); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+		nurtureRate = n / time.Since(t0).Seconds()
+	}
+	b.ReportMetric(nurtureRate, "signups/s")
+	b.ReportMetric(bareRate, "bare-inserts/s")
+	b.ReportMetric(nurtureRate/bareRate, "ratio")
+	b.Logf("signups with mail delivered: %.0f/s; bare HTTP+INSERT baseline: %.0f/s; ratio %.2f (goal: ≥ 2,000 signups/s)", nurtureRate, bareRate, nurtureRate/bareRate)
+}
+
+// bareServer is the baseline: JSON decode and one INSERT, nothing else.
+func bareServer(b *testing.B) string {
+	db, _ := pgtest.NewDB(b)
+	db.MustExec(`CREATE TABLE bare (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL UNIQUE, at TIMESTAMPTZ NOT NULL DEFAULT now())`)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var v struct{ Email string }
+		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+			w.WriteHeader(400)
+			return
+		}
+		if _, err := db.ExecContext(r.Context(), `INSERT INTO bare (email) VALUES ($1)`, v.Email); err != nil {
+			w.WriteHeader(500)
+			return
+		}
+		w.WriteHeader(201)
+	})}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// BenchmarkSignupLatency: at idle, the time from sending a signup to the
+// confirmation mail's arrival at SMTP, p50 and p99, beside the latency of a
+// bare go-mail send of a similar message to the same catcher.
+func BenchmarkSignupLatency(b *testing.B) {
+	const n = 300
+	h := start(b, map[string]string{"NURTURE_RATE_IP": "0", "NURTURE_RATE_EMAIL": "0"})
+	client := &http.Client{}
+	var lat, bare []time.Duration
+	for b.Loop() {
+		lat, bare = lat[:0], bare[:0]
+		h.mail.Reset()
+		raw := bareMessage(b)
+		send := bareSender(b, h.mail.SMTPAddr())
+		for i := range n {
+			t0 := time.Now()
+			if err := send(raw); err != nil {
+				b.Fatal(err)
+			}
+			waitCount(b, h, 2*i+1)
+			bare = append(bare, time.Since(t0))
+
+			t0 = time.Now()
+			if err := postJSON(client, h.base+"/api/v1/subscribe", signup(fmt.Sprintf("idle-%d-%d@example.com", time.Now().UnixNano(), i)), 202); err != nil {
+				b.Fatal(err)
+			}
+			waitCount(b, h, 2*i+2)
+			lat = append(lat, time.Since(t0))
+		}
+	}
+	p := func(d []time.Duration, q float64) time.Duration {
+		s := slices.Clone(d)
+		slices.Sort(s)
+		return s[int(q*float64(len(s)-1))]
+	}
+	b.ReportMetric(float64(p(lat, .5).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(p(lat, .99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(p(bare, .5).Microseconds())/1000, "bare-p50-ms")
+	b.ReportMetric(float64(p(bare, .99).Microseconds())/1000, "bare-p99-ms")
+	b.Logf("signup→SMTP latency p50 %v p99 %v; bare go-mail send p50 %v p99 %v (goal: p99 ≤ 1s)",
+		p(lat, .5), p(lat, .99), p(bare, .5), p(bare, .99))
+}
+
+func waitCount(b *testing.B, h *harness, n int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := h.mail.WaitFor(ctx, n); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// bareMessage is a confirmation-sized mail composed once with go-mail.
+func bareMessage(b *testing.B) []byte {
+	c, err := mailer.NewComposer(mailer.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := c.Compose(mailer.Message{
+		From: "news@acme.example", To: "bare@example.com", Subject: "Please confirm your subscription",
+		Text: "please confirm: http://127.0.0.1/confirm/x", HTML: "<p>please confirm</p>",
+		MessageID: mailer.NewMessageID("acme.example"), Date: time.Now(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return raw
+}
+
+// bareSender sends raw mail over one reused go-mail SMTP connection.
+func bareSender(b *testing.B, addr string) func(raw []byte) error {
+	cfg, err := mailer.ParseURL("smtp://" + addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Conns = 1
+	pool := mailer.NewPool(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	b.Cleanup(func() { pool.Close(context.Background()) })
+	return func(raw []byte) error {
+		return pool.Send(context.Background(), "news@acme.example", "bare@example.com", raw)
+	}
+}

@@ -1,0 +1,85 @@
+// Command nurture is the Nurture server and its tools. main only parses the
+// command line, loads the configuration and wires the packages together.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+type command struct {
+	name, usage, summary string
+	run                  func(ctx context.Context, args []string, stdout io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve [--fast]", "run the HTTP server, the outbox and the scheduler", runServe},
+		{"migrate", "migrate", "apply pending database migrations and exit", runMigrate},
+		{"campaigns", "campaigns check|preview|timeline|send-test …", "validate, preview, time and test-send the campaign files", runCampaigns},
+		{"devmail", "devmail [--smtp ADDR] [--http ADDR]", "run the mail catcher (SMTP 127.0.0.1:1025, web 127.0.0.1:8025)", runDevmail},
+		{"version", "version", "print the version", func(_ context.Context, _ []string, w io.Writer) error {
+			_, err := fmt.Fprintln(w, "nurture", version)
+			return err
+		}},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Nurture: double opt-in email nurturing and drip campaigns.")
+	fmt.Fprintln(w, "\nUsage: nurture <command> [arguments]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-46s %s\n", c.usage, c.summary)
+	}
+	fmt.Fprintf(w, "  %-46s %s\n", "help", "show this list")
+	fmt.Fprintln(w, "\nSettings come from NURTURE_* environment variables; see README.md.")
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
+		usage(os.Stdout)
+		return
+	}
+	for _, c := range commands() {
+		if c.name != os.Args[1] {
+			continue
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := c.run(ctx, os.Args[2:], os.Stdout)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "nurture "+c.name+":", err)
+			if code, ok := err.(exitCode); ok {
+				os.Exit(int(code))
+			}
+			os.Exit(1)
+		}
+		return
+	}
+	fmt.Fprintf(os.Stderr, "nurture: unknown command %q\n\n", os.Args[1])
+	usage(os.Stderr)
+	os.Exit(2)
+}
+
+// exitCode is an error that only sets the exit status (the command printed
+// its own report).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func newLogger() *slog.Logger {
+	level := slog.LevelInfo
+	if os.Getenv("NURTURE_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}

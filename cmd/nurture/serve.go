@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/nurture/nurture/internal/config"
+	"github.com/nurture/nurture/internal/link"
+	"github.com/nurture/nurture/internal/mailer"
+	"github.com/nurture/nurture/internal/optin"
+	"github.com/nurture/nurture/internal/outbox"
+	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/internal/token"
+	"github.com/nurture/nurture/internal/web"
+	"github.com/nurture/nurture/templates"
+)
+
+func runMigrate(ctx context.Context, args []string, stdout io.Writer) error {
+	get, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(get, "NURTURE_DATABASE_URL")
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := store.Migrate(ctx, db.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migration(s); the schema is current\n", n)
+	return nil
+}
+
+// templateFS is the built-in templates, or a folder that overrides them.
+func templateFS(dir string) fs.FS {
+	if dir == "" {
+		return templates.FS
+	}
+	return os.DirFS(dir)
+}
+
+func runServe(ctx context.Context, args []string, stdout io.Writer) error {
+	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fast := flags.Bool("fast", false, "demo mode: a day of delay takes a minute and send windows are ignored")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger()
+	get, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(get, config.ServeNeeds...)
+	if err != nil {
+		return err
+	}
+	cfg.Fast = *fast
+	app, err := wire(ctx, cfg, log, time.Now)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+	return app.run(ctx)
+}
+
+// app is a wired server.
+type app struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	store  *store.Store
+	pool   *mailer.Pool
+	relay  *outbox.Relay
+	optin  *optin.Service
+	seq    *sequences
+	http   *http.Server
+	closer []func()
+}
+
+func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a.closer = append(a.closer, func() { db.Close() })
+	if n, err := store.Migrate(ctx, db.DB); err != nil {
+		a.close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("migrated the database", "applied", n)
+	}
+	if a.store, err = store.New(ctx, db); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.closer = append(a.closer, func() { a.store.Close() })
+
+	smtpCfg, err := mailer.ParseURL(cfg.SMTPURL)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	smtpCfg.Conns = cfg.SMTPConns
+	smtpCfg.Rate = cfg.SMTPRate
+	if cfg.DKIMKeyFile != "" {
+		key, err := os.ReadFile(cfg.DKIMKeyFile)
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("config: NURTURE_DKIM_KEY_FILE: %w", err)
+		}
+		smtpCfg.DKIMDomain, smtpCfg.DKIMSelector, smtpCfg.DKIMKeyPEM = cfg.DKIMDomain, cfg.DKIMSelector, key
+	}
+	composer, err := mailer.NewComposer(smtpCfg)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.pool = mailer.NewPool(smtpCfg, log)
+
+	tpl := templateFS(cfg.Templates)
+	links := link.New(cfg.BaseURL, token.NewSigner(cfg.Secret), cfg.UnsubscribeMailto)
+	if a.seq, err = wireSequences(a.store, cfg, tpl, composer, links, log, now); err != nil {
+		a.close()
+		return nil, err
+	}
+	a.optin, err = optin.New(a.store, composer, links, tpl, log, now, optin.Options{
+		From:            cfg.From,
+		ConfirmTTL:      cfg.ConfirmTTL,
+		ConfirmInterval: cfg.ConfirmInterval,
+		Retention:       cfg.PendingRetention,
+		RatePerEmail:    cfg.RateEmail,
+		OnConfirmed:     a.seq.dispatch.OnConfirmed,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.relay = outbox.New(a.store, a.pool, log, now, outbox.Config{Workers: cfg.SMTPConns})
+
+	srv, err := web.New(a.optin, web.Config{
+		AdminToken:     cfg.AdminToken,
+		TrustedProxies: cfg.TrustedProxies,
+		RatePerIP:      cfg.RateIP,
+		Templates:      tpl,
+		Now:            now,
+		Log:            log,
+		Sequences:      a.seq.dispatch,
+		Ready: func(ctx context.Context) error {
+			if err := db.PingContext(ctx); err != nil {
+				return fmt.Errorf("database unreachable: %w", err)
+			}
+			ok, err := store.MigrationsCurrent(ctx, db.DB)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errors.New("database migrations are not current")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.http = &http.Server{
+		Addr:              cfg.Listen,
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	for i := len(a.closer) - 1; i >= 0; i-- {
+		a.closer[i]()
+	}
+}
+
+// run serves until ctx is done, then shuts down in order: stop taking
+// requests and let in-flight ones finish, let the outbox finish the SMTP
+// transactions it started, then close the SMTP connections.
+func (a *app) run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", a.cfg.Listen, err)
+	}
+	return a.serve(ctx, ln)
+}
+
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	a.log.Info("serving", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL.String())
+
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.relay.Run(work) })
+	wg.Go(func() {
+		err := store.Listen(work, a.cfg.DatabaseURL, store.OutboxChannel, a.log, a.relay.Wake)
+		if err != nil {
+			a.log.Error("outbox listener stopped", "err", err)
+		}
+	})
+
+	c := cron.New(cron.WithLocation(time.UTC))
+	c.AddFunc("@every 1h", func() {
+		_, err := a.store.Singleton(work, store.LockPurge, func(ctx context.Context) error {
+			_, err := a.optin.Purge(ctx)
+			return err
+		})
+		if err != nil {
+			a.log.Error("purge failed", "err", err)
+		}
+	})
+	a.seq.start(work, &wg, c, a.log)
+	c.Start()
+
+	served := make(chan error, 1)
+	go func() { served <- a.http.Serve(ln) }()
+	select {
+	case err := <-served:
+		stopWork()
+		wg.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := a.http.Shutdown(shutdown)
+	<-c.Stop().Done()
+	stopWork()
+	wg.Wait()
+	a.pool.Close(shutdown)
+	a.log.Info("stopped")
+	return err
+}

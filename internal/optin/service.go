@@ -1,0 +1,444 @@
+package optin
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"log/slog"
+	"net/mail"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/link"
+	"github.com/nurture/nurture/internal/mailer"
+	"github.com/nurture/nurture/internal/ratelimit"
+	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/internal/token"
+)
+
+// Sentinel outcomes callers act on.
+var (
+	ErrNotFound    = errors.New("optin: not found")
+	ErrExpired     = errors.New("optin: confirmation link expired")
+	ErrRateLimited = errors.New("optin: too many signups for this address")
+)
+
+// Composer turns a mail into the exact bytes handed to SMTP.
+type Composer interface {
+	Compose(m mailer.Message) ([]byte, error)
+}
+
+// ConfirmedHook runs in the confirming transaction, so whatever it writes
+// (say, enrolments in sequences) exists exactly when the confirmation does.
+type ConfirmedHook func(ctx context.Context, tx *store.Tx, leadID int64, now time.Time) error
+
+// Options tune the opt-in; zero values take the defaults.
+type Options struct {
+	From            string        // From header, e.g. "Acme <news@acme.example>"
+	ConfirmTTL      time.Duration // default 72h
+	ConfirmInterval time.Duration // at most one confirmation mail per address per interval; default 24h
+	Retention       time.Duration // unconfirmed leads are purged after this; default 30 days
+	RatePerEmail    int           // signups per hour for one address; 0 = unlimited
+	OnConfirmed     ConfirmedHook
+}
+
+// Service runs the double opt-in.
+type Service struct {
+	store    *store.Store
+	composer Composer
+	links    *link.Builder
+	log      *slog.Logger
+	now      func() time.Time
+	opts     Options
+	envFrom  string
+	domain   string
+	html     *htmltemplate.Template
+	text     *texttemplate.Template
+	perEmail *ratelimit.Keyed
+}
+
+// New returns the service. templates holds email/confirm.html and
+// email/confirm.txt; a template that does not parse is an error here, not at
+// the first signup.
+func New(st *store.Store, c Composer, links *link.Builder, templates fs.FS, log *slog.Logger, now func() time.Time, opts Options) (*Service, error) {
+	opts.ConfirmTTL = cmp.Or(opts.ConfirmTTL, 72*time.Hour)
+	opts.ConfirmInterval = cmp.Or(opts.ConfirmInterval, 24*time.Hour)
+	opts.Retention = cmp.Or(opts.Retention, 30*24*time.Hour)
+	from, err := mail.ParseAddress(opts.From)
+	if err != nil {
+		return nil, fmt.Errorf("optin: From %q: %w", opts.From, err)
+	}
+	html, err := htmltemplate.ParseFS(templates, "email/confirm.html")
+	if err != nil {
+		return nil, fmt.Errorf("optin: %w", err)
+	}
+	text, err := texttemplate.ParseFS(templates, "email/confirm.txt")
+	if err != nil {
+		return nil, fmt.Errorf("optin: %w", err)
+	}
+	return &Service{
+		store: st, composer: c, links: links, log: log, now: now, opts: opts,
+		envFrom: from.Address, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:],
+		html: html, text: text,
+		perEmail: ratelimit.New(opts.RatePerEmail, time.Hour),
+	}, nil
+}
+
+// Subscribe records a signup and, unless the address is confirmed already or
+// was mailed within the interval, queues a confirmation mail. Its result is
+// the same for a new, pending or confirmed address, so callers cannot tell
+// them apart; only invalid input (lead.FieldErrors) and the per-address rate
+// limit differ.
+func (s *Service) Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidence) error {
+	signup, err := in.Normalize()
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if !s.perEmail.Allow(signup.Email, now) {
+		return ErrRateLimited
+	}
+	ev.At = now
+	ev.ConsentText, ev.ConsentVersion = signup.ConsentText, signup.ConsentVersion
+	ev.Source = cmp.Or(signup.Source, ev.Source)
+	return s.store.WithTx(ctx, func(tx *store.Tx) error {
+		l, err := s.lockOrInsert(ctx, tx, signup, now)
+		if err != nil {
+			return err
+		}
+		if l.Status != lead.StatusConfirmed {
+			if err := tx.UpdateSignup(ctx, l.ID, signup, now); err != nil {
+				return err
+			}
+			l.FirstName = signup.FirstName
+		}
+		mailNow := l.Status != lead.StatusConfirmed &&
+			(l.ConfirmMailedAt == nil || now.Sub(*l.ConfirmMailedAt) >= s.opts.ConfirmInterval)
+		return s.recordSignup(ctx, tx, l, lead.EventSignup, ev, mailNow)
+	})
+}
+
+func (s *Service) lockOrInsert(ctx context.Context, tx *store.Tx, signup lead.Signup, now time.Time) (*store.LeadRow, error) {
+	l, err := tx.LeadForUpdate(ctx, signup.Email)
+	if errors.Is(err, store.ErrNotFound) {
+		// ON CONFLICT DO NOTHING: a concurrent signup of the same address
+		// may win the insert, and then we lock its row.
+		if _, err := tx.InsertLead(ctx, signup, now); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		l, err = tx.LeadForUpdate(ctx, signup.Email)
+	}
+	return l, err
+}
+
+// recordSignup appends a ledger entry and, when mailNow, queues a
+// confirmation mail that the entry points to.
+func (s *Service) recordSignup(ctx context.Context, tx *store.Tx, l *store.LeadRow, kind lead.EventKind, ev lead.Evidence, mailNow bool) error {
+	var msgID *int64
+	var tok string
+	var hash []byte
+	if mailNow {
+		tok, hash = token.Random()
+		raw, mid, err := s.composeConfirmation(l, tok, ev.At)
+		if err != nil {
+			return err
+		}
+		id, err := tx.QueueMessage(ctx, store.NewMessage{
+			Kind: "confirmation", LeadID: &l.ID, MessageID: mid,
+			From: s.envFrom, To: l.Email, Raw: raw, RunAt: ev.At,
+		})
+		if err != nil {
+			return err
+		}
+		msgID = &id
+		if err := tx.MarkConfirmMailed(ctx, l.ID, ev.At); err != nil {
+			return err
+		}
+	}
+	eventID, err := tx.AppendConsent(ctx, store.NewConsentEvent{
+		LeadID: &l.ID, EmailHash: lead.EmailHash(l.Email), Kind: kind, MessageID: msgID, Evidence: ev,
+	})
+	if err != nil {
+		return err
+	}
+	if mailNow {
+		return tx.InsertConfirmToken(ctx, hash, l.ID, eventID, ev.At, ev.At.Add(s.opts.ConfirmTTL))
+	}
+	return nil
+}
+
+type confirmData struct {
+	Name, Sender, ConfirmURL, Expires string
+	RetentionDays                     int
+}
+
+func (s *Service) composeConfirmation(l *store.LeadRow, tok string, now time.Time) ([]byte, string, error) {
+	from, _ := mail.ParseAddress(s.opts.From)
+	data := confirmData{
+		Name:          lead.GreetingName(l.FirstName),
+		Sender:        cmp.Or(from.Name, from.Address),
+		ConfirmURL:    s.links.Confirm(tok),
+		Expires:       now.Add(s.opts.ConfirmTTL).UTC().Format("2 January 2006, 15:04 UTC"),
+		RetentionDays: int(s.opts.Retention.Hours() / 24),
+	}
+	var subject, text, html bytes.Buffer
+	if err := s.text.ExecuteTemplate(&subject, "subject", data); err != nil {
+		return nil, "", fmt.Errorf("optin: confirmation subject: %w", err)
+	}
+	if err := s.text.Execute(&text, data); err != nil {
+		return nil, "", fmt.Errorf("optin: confirmation text: %w", err)
+	}
+	if err := s.html.Execute(&html, data); err != nil {
+		return nil, "", fmt.Errorf("optin: confirmation html: %w", err)
+	}
+	mid := mailer.NewMessageID(s.domain)
+	raw, err := s.composer.Compose(mailer.Message{
+		From: s.opts.From, To: l.Email, Subject: strings.TrimSpace(subject.String()),
+		HTML: html.String(), Text: text.String(), MessageID: mid, Date: now,
+		ListUnsubscribeURL:    s.links.Unsubscribe(l.ID),
+		ListUnsubscribeMailto: s.links.UnsubscribeMailto(l.ID),
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("optin: compose confirmation: %w", err)
+	}
+	return raw, mid, nil
+}
+
+// ConfirmState is what a confirmation link leads to, without acting on it.
+type ConfirmState struct {
+	Confirmed bool // the address is confirmed already
+}
+
+// CheckConfirm looks a token up for the page that GET shows. It changes
+// nothing: link scanners follow every GET.
+func (s *Service) CheckConfirm(ctx context.Context, tok string) (ConfirmState, error) {
+	t, err := s.store.ConfirmToken(ctx, token.Hash(tok))
+	if errors.Is(err, store.ErrNotFound) {
+		return ConfirmState{}, ErrNotFound
+	}
+	if err != nil {
+		return ConfirmState{}, err
+	}
+	if t.Status == lead.StatusConfirmed {
+		return ConfirmState{Confirmed: true}, nil
+	}
+	if !s.now().Before(t.ExpiresAt) {
+		return ConfirmState{}, ErrExpired
+	}
+	return ConfirmState{}, nil
+}
+
+// Confirm confirms the lead behind a token. It is idempotent: a second call
+// returns already = true and writes nothing.
+func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (already bool, err error) {
+	now := s.now()
+	ev.At = now
+	err = s.store.WithTx(ctx, func(tx *store.Tx) error {
+		t, err := tx.ConfirmTokenForUpdate(ctx, token.Hash(tok))
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if t.Status == lead.StatusConfirmed {
+			already = true
+			return nil
+		}
+		if !now.Before(t.ExpiresAt) {
+			return ErrExpired
+		}
+		// The confirmation confirms the consent given at the signup that
+		// sent this link.
+		signup, err := tx.ConsentEvent(ctx, t.SignupEventID)
+		if err != nil {
+			return err
+		}
+		ev.ConsentText, ev.ConsentVersion = signup.ConsentText, signup.ConsentVersion
+		ev.Source = signup.Source
+		if _, err := tx.ConfirmLead(ctx, t.LeadID, now); err != nil {
+			return err
+		}
+		hash := lead.EmailHash(t.Email)
+		if err := tx.Unsuppress(ctx, hash); err != nil {
+			return err
+		}
+		if _, err := tx.AppendConsent(ctx, store.NewConsentEvent{
+			LeadID: &t.LeadID, EmailHash: hash, Kind: lead.EventConfirmation, Evidence: ev,
+		}); err != nil {
+			return err
+		}
+		if s.opts.OnConfirmed != nil {
+			return s.opts.OnConfirmed(ctx, tx, t.LeadID, now)
+		}
+		return nil
+	})
+	if err == nil && !already {
+		s.log.Info("optin: confirmed", "source", ev.Source)
+	}
+	return already, err
+}
+
+// Resend queues a new confirmation mail for the lead behind an expired
+// link, unless one went out within the interval. Its result never says
+// which.
+func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) error {
+	now := s.now()
+	ev.At = now
+	return s.store.WithTx(ctx, func(tx *store.Tx) error {
+		t, err := tx.ConfirmTokenForUpdate(ctx, token.Hash(tok))
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNotFound
+		}
+		if err != nil || t.Status == lead.StatusConfirmed {
+			return err
+		}
+		signup, err := tx.ConsentEvent(ctx, t.SignupEventID)
+		if err != nil {
+			return err
+		}
+		ev.ConsentText, ev.ConsentVersion, ev.Source = signup.ConsentText, signup.ConsentVersion, signup.Source
+		l, err := tx.LeadForUpdate(ctx, t.Email)
+		if err != nil {
+			return err
+		}
+		mailNow := l.ConfirmMailedAt == nil || now.Sub(*l.ConfirmMailedAt) >= s.opts.ConfirmInterval
+		return s.recordSignup(ctx, tx, l, lead.EventResend, ev, mailNow)
+	})
+}
+
+// CheckUnsubscribe returns the address an unsubscribe link is for.
+func (s *Service) CheckUnsubscribe(ctx context.Context, tok string) (string, error) {
+	id, err := s.links.VerifyUnsubscribe(tok)
+	if err != nil {
+		return "", ErrNotFound
+	}
+	l, err := s.store.LeadByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", err
+	}
+	return l.Email, nil
+}
+
+// Unsubscribe unsubscribes the lead behind a signed token and suppresses its
+// address. It is idempotent; every call is written to the ledger.
+func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence) error {
+	id, err := s.links.VerifyUnsubscribe(tok)
+	if err != nil {
+		return ErrNotFound
+	}
+	now := s.now()
+	ev.At = now
+	return s.store.WithTx(ctx, func(tx *store.Tx) error {
+		l, err := s.store.LeadByID(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		changed, err := tx.UnsubscribeLead(ctx, id, now)
+		if err != nil {
+			return err
+		}
+		hash := lead.EmailHash(l.Email)
+		if err := tx.Suppress(ctx, hash, "unsubscribe", now); err != nil {
+			return err
+		}
+		if !changed {
+			return nil
+		}
+		_, err = tx.AppendConsent(ctx, store.NewConsentEvent{
+			LeadID: &id, EmailHash: hash, Kind: lead.EventUnsubscribe, Evidence: ev,
+		})
+		return err
+	})
+}
+
+// Erase deletes a lead with everything known about it (GDPR Art. 17). What
+// remains is the address's hash on the suppression list, so it is never
+// mailed again, and a ledger entry that proves the erasure.
+func (s *Service) Erase(ctx context.Context, id int64, ev lead.Evidence) error {
+	now := s.now()
+	ev.At = now
+	return s.store.WithTx(ctx, func(tx *store.Tx) error {
+		email, err := tx.DeleteLead(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		hash := lead.EmailHash(email)
+		if err := tx.Suppress(ctx, hash, "erasure", now); err != nil {
+			return err
+		}
+		_, err = tx.AppendConsent(ctx, store.NewConsentEvent{EmailHash: hash, Kind: lead.EventErasure, Evidence: ev})
+		return err
+	})
+}
+
+// Purge deletes leads that stayed unconfirmed past the retention period.
+func (s *Service) Purge(ctx context.Context) (int64, error) {
+	now := s.now()
+	n, err := s.store.PurgePending(ctx, now.Add(-s.opts.Retention), now)
+	if err == nil && n > 0 {
+		s.log.Info("optin: purged unconfirmed leads", "count", n)
+	}
+	return n, err
+}
+
+// Detail is a lead with its consent ledger.
+type Detail struct {
+	*lead.Lead
+	Ledger []lead.ConsentEvent `json:"consent_ledger"`
+}
+
+// Lookup finds a lead by id or address.
+func (s *Service) Lookup(ctx context.Context, ref string) (*Detail, error) {
+	var l *store.LeadRow
+	var err error
+	if id, ok := parseID(ref); ok {
+		l, err = s.store.LeadByID(ctx, id)
+	} else {
+		email, nerr := lead.NormalizeEmail(ref)
+		if nerr != nil {
+			return nil, ErrNotFound
+		}
+		l, err = s.store.LeadByEmail(ctx, email)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	ledger, err := s.store.ConsentLedger(ctx, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Detail{Lead: &l.Lead, Ledger: ledger}, nil
+}
+
+func parseID(s string) (int64, bool) {
+	var id int64
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		id = id*10 + int64(c-'0')
+	}
+	return id, true
+}

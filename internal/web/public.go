@@ -1,0 +1,262 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// honeypot is a form field people never see; bots fill it in.
+const honeypot = "website"
+
+// signupForm is what the hosted page renders: the values typed so far and
+// what is wrong with them.
+type signupForm struct {
+	Values   map[string]string
+	Errors   lead.FieldErrors
+	Action   string
+	Redirect string
+}
+
+func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.page(w, http.StatusOK, "subscribe.html", signupForm{
+		Values:   map[string]string{"source": q.Get("source")},
+		Redirect: q.Get("redirect"),
+	})
+}
+
+func (s *Server) embedPage(w http.ResponseWriter, r *http.Request) {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	s.page(w, http.StatusOK, "embed.html", map[string]string{
+		"Action": scheme + "://" + r.Host + "/subscribe",
+		"Source": r.URL.Query().Get("source"),
+	})
+}
+
+// subscribeForm takes the hosted or an embedded form. It answers with the
+// same page for a new, pending or confirmed address; a form may name where
+// to redirect instead.
+func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, bodyError(err))
+		return
+	}
+	f := r.PostForm
+	values := map[string]string{}
+	for k := range f {
+		values[k] = f.Get(k)
+	}
+	redirect := safeRedirect(f.Get("redirect"))
+	done := func() {
+		if redirect != "" {
+			http.Redirect(w, r, redirect, http.StatusSeeOther)
+			return
+		}
+		s.page(w, http.StatusOK, "check-inbox.html", nil)
+	}
+	if f.Get(honeypot) != "" {
+		s.cfg.Log.Info("web: honeypot filled, signup dropped")
+		done()
+		return
+	}
+	if err := s.guard(r, values); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	attrs := lead.Attributes{}
+	for k, v := range f {
+		if name, ok := strings.CutPrefix(k, "attributes."); ok && v[0] != "" {
+			attrs[name] = v[0]
+		}
+	}
+	err := s.optin.Subscribe(r.Context(), lead.Signup{
+		Email: f.Get("email"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
+		Source: f.Get("source"), ConsentText: f.Get("consent_text"), ConsentVersion: f.Get("consent_version"),
+		Attributes: attrs,
+	}, s.evidence(r, f.Get("source_url")))
+	var fe lead.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		s.page(w, http.StatusUnprocessableEntity, "subscribe.html", signupForm{Values: values, Errors: fe, Redirect: f.Get("redirect")})
+	case err != nil:
+		s.fail(w, r, err)
+	default:
+		done()
+	}
+}
+
+// signupRequest is the JSON body of POST /api/v1/subscribe.
+type signupRequest struct {
+	lead.Signup
+	SourceURL string            `json:"source_url"`
+	Challenge map[string]string `json:"challenge"`
+}
+
+func (s *Server) subscribeJSON(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.apiError(w, r, bodyError(err))
+		return
+	}
+	var req signupRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid JSON: " + err.Error()})
+		return
+	}
+	if err := s.guard(r, req.Challenge); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if err := s.optin.Subscribe(r.Context(), req.Signup, s.evidence(r, req.SourceURL)); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{
+		"status":  "accepted",
+		"message": "If the address can receive mail, a confirmation link is on its way.",
+	})
+}
+
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Access-Control-Allow-Methods", "POST")
+	w.Header().Set("Access-Control-Allow-Headers", "Content-Type")
+	w.Header().Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// guard applies the per-IP rate limit and the challenge hook.
+func (s *Server) guard(r *http.Request, values map[string]string) error {
+	if !s.perIP.Allow(s.clientIP(r).String(), s.cfg.Now()) {
+		return errRateLimited
+	}
+	if s.cfg.Challenge != nil {
+		if err := s.cfg.Challenge.Verify(r.Context(), r, values); err != nil {
+			s.cfg.Log.Info("web: challenge refused a signup", "err", err)
+			return errChallenge
+		}
+	}
+	return nil
+}
+
+func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
+	tok := r.PathValue("token")
+	state, err := s.optin.CheckConfirm(r.Context(), tok)
+	switch {
+	case err != nil:
+		s.fail(w, r, err)
+	case state.Confirmed:
+		s.page(w, http.StatusOK, "confirmed.html", map[string]bool{"Already": true})
+	default:
+		s.page(w, http.StatusOK, "confirm.html", map[string]string{"Token": tok})
+	}
+}
+
+func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
+	already, err := s.optin.Confirm(r.Context(), r.PathValue("token"), s.evidence(r, ""))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, http.StatusOK, "confirmed.html", map[string]bool{"Already": already})
+}
+
+func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
+	if err := s.optin.Resend(r.Context(), r.PathValue("token"), s.evidence(r, "")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, http.StatusOK, "check-inbox.html", map[string]bool{"Resent": true})
+}
+
+func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
+	email, err := s.optin.CheckUnsubscribe(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, http.StatusOK, "unsubscribe.html", map[string]string{"Token": r.PathValue("token"), "Email": email})
+}
+
+// unsubscribe is both the page's button and RFC 8058 one-click: a POST
+// without cookies, with body List-Unsubscribe=One-Click, from a mail client.
+func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	if err := s.optin.Unsubscribe(r.Context(), r.PathValue("token"), s.evidence(r, "")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, http.StatusOK, "unsubscribed.html", nil)
+}
+
+// fail renders an error page with the status the error maps to.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	if status >= 500 {
+		s.cfg.Log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	switch status {
+	case http.StatusNotFound:
+		s.page(w, status, "notfound.html", nil)
+	case http.StatusGone:
+		s.page(w, status, "expired.html", map[string]string{"Token": r.PathValue("token")})
+	default:
+		s.page(w, status, "error.html", map[string]any{"Status": status, "Message": message(err)})
+	}
+}
+
+func (s *Server) page(w http.ResponseWriter, status int, name string, data any) {
+	var buf bytes.Buffer
+	t, ok := s.pages[name]
+	if !ok {
+		s.cfg.Log.Error("web: no such page", "page", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		s.cfg.Log.Error("web: render page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors *")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// bodyError tells an oversized body from a malformed one.
+func bodyError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errTooLarge
+	}
+	return errors.Join(errBadRequest, err)
+}
+
+// safeRedirect accepts only absolute http(s) URLs, for forms embedded on
+// other sites that want their own thank-you page.
+func safeRedirect(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(s, "\r\n") {
+		return ""
+	}
+	return u.String()
+}

@@ -1,0 +1,242 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/optin"
+	"github.com/nurture/nurture/internal/ratelimit"
+)
+
+// Challenge is the hook for a captcha or proof-of-work check on signups. It
+// sees the request (form fields or JSON body already read into values) and
+// returns an error to refuse it.
+type Challenge interface {
+	Verify(ctx context.Context, r *http.Request, values map[string]string) error
+}
+
+// Config wires the HTTP surface; zero values take the defaults.
+type Config struct {
+	AdminToken     string
+	TrustedProxies []netip.Prefix
+	RatePerIP      int           // signups per minute per client IP; 0 = unlimited
+	MaxBody        int64         // default 64 KiB
+	Timeout        time.Duration // per request, default 10s
+	Templates      fs.FS         // holds pages/*.html
+	Challenge      Challenge     // optional
+	Ready          func(ctx context.Context) error
+	Sequences      Sequences // the admin API for events and enrolments; optional
+	Now            func() time.Time
+	Log            *slog.Logger
+}
+
+// Server serves Nurture's HTTP API and pages.
+type Server struct {
+	cfg   Config
+	optin *optin.Service
+	pages map[string]*template.Template
+	perIP *ratelimit.Keyed
+}
+
+// New parses the page templates; one that does not parse stops the start.
+func New(o *optin.Service, cfg Config) (*Server, error) {
+	cfg.MaxBody = cmp.Or(cfg.MaxBody, 64<<10)
+	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	names, err := fs.Glob(cfg.Templates, "pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "pages/")
+		if base == "base.html" {
+			continue
+		}
+		t, err := template.ParseFS(cfg.Templates, "pages/base.html", name)
+		if err != nil {
+			return nil, err
+		}
+		pages[base] = t
+	}
+	return &Server{cfg: cfg, optin: o, pages: pages, perIP: ratelimit.New(cfg.RatePerIP, time.Minute)}, nil
+}
+
+// Handler returns the routes, each with a body limit and a timeout.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/subscribe", http.StatusFound)
+	})
+	mux.HandleFunc("GET /subscribe", s.subscribePage)
+	mux.HandleFunc("POST /subscribe", s.subscribeForm)
+	mux.HandleFunc("GET /subscribe/embed", s.embedPage)
+	mux.HandleFunc("POST /api/v1/subscribe", s.subscribeJSON)
+	mux.HandleFunc("OPTIONS /api/v1/subscribe", s.preflight)
+
+	mux.HandleFunc("GET /confirm/{token}", s.confirmPage)
+	mux.HandleFunc("POST /confirm/{token}", s.confirm)
+	mux.HandleFunc("POST /confirm/{token}/resend", s.resend)
+
+	mux.HandleFunc("GET /unsubscribe/{token}", s.unsubscribePage)
+	mux.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
+
+	mux.Handle("GET /api/v1/leads/{ref}", s.admin(s.getLead))
+	mux.Handle("DELETE /api/v1/leads/{ref}", s.admin(s.eraseLead))
+	s.sequenceRoutes(mux)
+
+	return s.limitBody(http.TimeoutHandler(mux, s.cfg.Timeout, "request timed out"))
+}
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBody {
+			s.fail(w, r, errTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// evidence is what the request proves about who consented, and how.
+func (s *Server) evidence(r *http.Request, sourceURL string) lead.Evidence {
+	return lead.Evidence{
+		IP:        s.clientIP(r).String(),
+		UserAgent: truncate(r.UserAgent(), 1000),
+		SourceURL: truncate(cmp.Or(sourceURL, r.Referer()), 2000),
+	}
+}
+
+// clientIP is the socket's peer, or the rightmost X-Forwarded-For entry that
+// is not a trusted proxy when the peer itself is one.
+func (s *Server) clientIP(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.IPv4Unspecified()
+	}
+	ip = ip.Unmap()
+	if !s.trusted(ip) {
+		return ip
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return ip
+		}
+		ip = hop.Unmap()
+		if !s.trusted(ip) {
+			return ip
+		}
+	}
+	return ip
+}
+
+func (s *Server) trusted(ip netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) admin(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="nurture"`)
+			writeError(w, errUnauthorized)
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
+	d, err := s.optin.Lookup(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) eraseLead(w http.ResponseWriter, r *http.Request) {
+	d, err := s.optin.Lookup(r.Context(), r.PathValue("ref"))
+	if err == nil {
+		err = s.optin.Erase(r.Context(), d.ID, s.evidence(r, ""))
+	}
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	if statusOf(err) >= 500 {
+		s.cfg.Log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, err)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	body := map[string]any{"error": message(err)}
+	var fe lead.FieldErrors
+	if errorsAs(err, &fe) {
+		body["fields"] = fe
+	}
+	writeJSON(w, statusOf(err), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
