@@ -300,4 +300,3 @@ func TestHealth(t *testing.T) {
 		t.Fatalf("readyz %d %s", res.status, res.body)
 	}
 }
-

@@ -85,7 +85,10 @@ func start(t testing.TB, env map[string]string) *harness {
 
 type testWriter struct{ t testing.TB }
 
-func (w *testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 type response struct {
 	status int
