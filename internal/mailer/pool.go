@@ -1,0 +1,380 @@
+package mailer
+
+import (
+	"cmp"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/textproto"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+	"golang.org/x/time/rate"
+)
+
+// Sender hands raw mail to SMTP; Pool is one.
+type Sender interface {
+	Send(ctx context.Context, from, to string, raw []byte) error
+}
+
+var _ Sender = (*Pool)(nil)
+
+// Pool sends mail over up to Config.Conns reused SMTP connections, at most
+// Config.Rate messages a second in all. It is safe for concurrent use:
+// each Send holds one connection for one transaction.
+type Pool struct {
+	cfg     Config
+	log     *slog.Logger
+	opts    []gomail.Option
+	dialer  func(ctx context.Context, network, addr string) (net.Conn, error)
+	limiter *rate.Limiter // nil when unlimited
+	slots   chan struct{} // a token per transaction under way
+
+	closing     context.Context // done once Close is called
+	startClose  context.CancelFunc
+	closeMu     sync.Mutex
+	closedSlots int // slots Close holds
+
+	mu     sync.Mutex
+	idle   []*smtp.Client
+	closed bool
+
+	dials, open, sent atomic.Int64
+}
+
+// NewPool returns a Pool; it dials on the first Send.
+func NewPool(cfg Config, log *slog.Logger) *Pool {
+	cfg.Conns = max(1, cmp.Or(cfg.Conns, 4))
+	cfg.Timeout = cmp.Or(cfg.Timeout, 30*time.Second)
+	if cfg.Port == 0 {
+		cfg.Port = 25
+		if cfg.TLS == ImplicitTLS {
+			cfg.Port = 465
+		}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.TLSConfig != nil {
+		tlsCfg = cfg.TLSConfig.Clone()
+	}
+	tlsCfg.ServerName = cmp.Or(tlsCfg.ServerName, cfg.Host)
+
+	p := &Pool{
+		cfg:   cfg,
+		log:   log,
+		slots: make(chan struct{}, cfg.Conns),
+		opts: []gomail.Option{
+			gomail.WithPort(cfg.Port),
+			gomail.WithTimeout(cfg.Timeout),
+			gomail.WithTLSConfig(tlsCfg),
+		},
+	}
+	p.closing, p.startClose = context.WithCancel(context.Background())
+
+	netDialer := &net.Dialer{}
+	p.dialer = netDialer.DialContext
+	switch cfg.TLS {
+	case ImplicitTLS:
+		// TLS is dialled here rather than with gomail.WithSSL, which
+		// cannot be combined with the dial hook dial needs. go-mail still
+		// sees the TLS connection, and the opportunistic policy then finds
+		// it encrypted and offers no STARTTLS.
+		p.dialer = (&tls.Dialer{NetDialer: netDialer, Config: tlsCfg}).DialContext
+		p.opts = append(p.opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	case StartTLSRequired:
+		p.opts = append(p.opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case StartTLSOff:
+		p.opts = append(p.opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		p.opts = append(p.opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	}
+	if cfg.HelloName != "" {
+		p.opts = append(p.opts, gomail.WithHELO(cfg.HelloName))
+	}
+	if cfg.Username != "" {
+		// Auto-discovery picks the strongest mechanism the server offers
+		// and never sends PLAIN or LOGIN over an unencrypted connection.
+		p.opts = append(p.opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(cfg.Username), gomail.WithPassword(cfg.Password))
+	}
+	if cfg.Rate > 0 {
+		// A burst of one spaces messages evenly instead of letting a
+		// second's worth out at once.
+		p.limiter = rate.NewLimiter(rate.Limit(cfg.Rate), 1)
+	}
+	return p
+}
+
+// Send sends raw, unchanged, from the envelope sender to one recipient.
+// raw has CRLF line ends, as Compose makes it (SMTP turns a bare LF into
+// CRLF). from and to may carry display names. ctx bounds the wait for a
+// connection, the rate limit and the dial; once the transaction has begun
+// it runs to its end or Config.Timeout, whatever ctx does: cutting it short
+// could leave the mail delivered while the caller counts a failure and
+// sends it again.
+//
+// Errors: *SMTPError for a refusal (Temporary or not), ErrUnavailable when
+// the server cannot be reached or the connection breaks, ErrInvalidAddress
+// for a recipient that is no address, ErrClosed after Close.
+func (p *Pool) Send(ctx context.Context, from, to string, raw []byte) error {
+	envFrom, ok := envelope(from)
+	if !ok {
+		return fmt.Errorf("mailer: sender %q is not a mail address", from)
+	}
+	envTo, ok := envelope(to)
+	if !ok {
+		return &addressError{to}
+	}
+
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer context.AfterFunc(p.closing, func() { cancel(ErrClosed) })()
+	if err := p.acquire(wctx); err != nil {
+		return err
+	}
+	defer func() { <-p.slots }()
+	if p.limiter != nil {
+		if err := p.limiter.Wait(wctx); err != nil {
+			return waitErr(wctx, err)
+		}
+	}
+	c, reused, err := p.get(wctx)
+	if err != nil {
+		return err
+	}
+	t := p.transact(c, envFrom, envTo, raw)
+	if t.broken && t.atMail && reused && wctx.Err() == nil {
+		// A pooled connection the server closed while it was idle: nothing
+		// was sent, so one try on a fresh connection is safe.
+		p.discard(c, t.err)
+		if c, err = p.dial(wctx); err != nil {
+			return err
+		}
+		t = p.transact(c, envFrom, envTo, raw)
+	}
+	if t.broken {
+		p.discard(c, t.err)
+	} else {
+		p.put(c)
+	}
+	if t.err != nil {
+		return t.err
+	}
+	p.sent.Add(1)
+	return nil
+}
+
+// Close refuses new sends, waits until the transactions under way have
+// finished (or ctx is done), then QUITs every connection. Waiting sends
+// return ErrClosed.
+func (p *Pool) Close(ctx context.Context) error {
+	p.startClose()
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	var err error
+wait:
+	for p.closedSlots < cap(p.slots) {
+		select {
+		case p.slots <- struct{}{}:
+			p.closedSlots++
+		case <-ctx.Done():
+			err = fmt.Errorf("mailer: close: transactions still under way: %w", ctx.Err())
+			break wait
+		}
+	}
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		p.quit(c)
+	}
+	return err
+}
+
+// Stats counts the pool's connections and deliveries.
+type Stats struct {
+	Dials int64 // connections opened, ever
+	Open  int64 // connections open now, busy or idle
+	Sent  int64 // messages the server accepted
+}
+
+// Stats returns the counters.
+func (p *Pool) Stats() Stats {
+	return Stats{Dials: p.dials.Load(), Open: p.open.Load(), Sent: p.sent.Load()}
+}
+
+func (p *Pool) acquire(ctx context.Context) error {
+	if p.closing.Err() != nil {
+		return ErrClosed
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return waitErr(ctx, ctx.Err())
+	}
+	if p.closing.Err() != nil {
+		<-p.slots
+		return ErrClosed
+	}
+	return nil
+}
+
+func waitErr(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), ErrClosed) {
+		return ErrClosed
+	}
+	return fmt.Errorf("mailer: waiting to send: %w", err)
+}
+
+// get returns an idle connection, the most recently used first, or dials.
+func (p *Pool) get(ctx context.Context) (c *smtp.Client, reused bool, err error) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		c = p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return c, true, nil
+	}
+	p.mu.Unlock()
+	c, err = p.dial(ctx)
+	return c, false, err
+}
+
+func (p *Pool) dial(ctx context.Context) (*smtp.Client, error) {
+	// go-mail leaves the connection open when the greeting, EHLO, STARTTLS
+	// or AUTH fails; keep hold of it to close it.
+	var conn net.Conn
+	hook := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := p.dialer(ctx, network, addr)
+		conn = c
+		return c, err
+	}
+	client, err := gomail.NewClient(p.cfg.Host, append(p.opts[:len(p.opts):len(p.opts)], gomail.WithDialContextFunc(hook))...)
+	if err != nil {
+		return nil, &unavailable{fmt.Errorf("%s: %w", p.cfg, err)}
+	}
+	c, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, &unavailable{fmt.Errorf("%s: %w", p.cfg, err)}
+	}
+	p.dials.Add(1)
+	p.open.Add(1)
+	p.log.Debug("mailer: connected", "server", p.cfg.String())
+	return c, nil
+}
+
+// put returns a healthy connection to the pool, or QUITs it once closed.
+func (p *Pool) put(c *smtp.Client) {
+	p.mu.Lock()
+	if !p.closed {
+		p.idle = append(p.idle, c)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	p.quit(c)
+}
+
+func (p *Pool) discard(c *smtp.Client, reason error) {
+	c.Close()
+	p.open.Add(-1)
+	p.log.Debug("mailer: connection dropped", "server", p.cfg.String(), "reason", reason)
+}
+
+func (p *Pool) quit(c *smtp.Client) {
+	c.UpdateDeadline(min(p.cfg.Timeout, 5*time.Second))
+	if err := c.Quit(); err != nil {
+		c.Close()
+	}
+	p.open.Add(-1)
+}
+
+// outcome is how one transaction ended.
+type outcome struct {
+	err    error
+	broken bool // the connection is unusable
+	atMail bool // it broke before the server took anything
+}
+
+// transact runs MAIL, RCPT and DATA. A refusal resets the transaction with
+// RSET and keeps the connection; a network error or 421 breaks it.
+func (p *Pool) transact(c *smtp.Client, from, to string, raw []byte) outcome {
+	if err := c.UpdateDeadline(p.cfg.Timeout); err != nil {
+		return outcome{err: &unavailable{err}, broken: true, atMail: true}
+	}
+	if err := c.Mail(from); err != nil {
+		o := refused(c, "MAIL", err)
+		o.atMail = true
+		return o
+	}
+	if err := c.Rcpt(to); err != nil {
+		return refused(c, "RCPT", err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return refused(c, "DATA", err)
+	}
+	if _, err := w.Write(raw); err != nil {
+		return outcome{err: &unavailable{err}, broken: true}
+	}
+	// After the final dot the server is back at the start whatever it
+	// answered, so no RSET.
+	if err := w.Close(); err != nil {
+		e, broken := classify("DATA", err)
+		return outcome{err: e, broken: broken}
+	}
+	return outcome{}
+}
+
+func refused(c *smtp.Client, command string, err error) outcome {
+	e, broken := classify(command, err)
+	if !broken {
+		if rerr := c.Reset(); rerr != nil {
+			broken = true
+		}
+	}
+	return outcome{err: e, broken: broken}
+}
+
+// classify turns a go-mail error into an SMTPError for a 4xx or 5xx reply,
+// or an ErrUnavailable for anything that leaves the connection unusable.
+func classify(command string, err error) (error, bool) {
+	var tpe *textproto.Error
+	if !errors.As(err, &tpe) {
+		return &unavailable{err}, true
+	}
+	se := newSMTPError(command, tpe.Code, tpe.Msg)
+	if tpe.Code == 421 || tpe.Code < 400 || tpe.Code >= 600 {
+		// 421: the server is closing the connection; other codes here
+		// mean client and server disagree about the conversation.
+		return &unavailable{se}, true
+	}
+	return se, false
+}
+
+// envelope turns an address, with or without a display name, into the
+// <addr> form of MAIL FROM and RCPT TO.
+func envelope(addr string) (string, bool) {
+	a, err := mail.ParseAddress(addr)
+	if err != nil {
+		return "", false
+	}
+	return (&mail.Address{Address: a.Address}).String(), true
+}
