@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/nurture/nurture/internal/devmail"
 )
@@ -21,5 +22,8 @@ func runDevmail(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "mail catcher: SMTP on %s, caught mail at %s\n", srv.SMTPAddr(), srv.HTTPURL())
-	return srv.Run(ctx)
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
 }
