@@ -84,9 +84,10 @@ func BenchmarkSignupThroughput(b *testing.B) {
 		bareRate = n / bare.Seconds()
 
 		t0 := time.Now()
-		load(b, n, func(c *http.Client, i int) error {
+		accepted := load(b, n, func(c *http.Client, i int) error {
 			return postJSON(c, h.base+"/api/v1/subscribe", signup(fmt.Sprintf("bench-%s-%d@example.com", run, i)), 202)
 		})
+		b.Logf("%d signups accepted in %v (%.0f/s)", n, accepted, n/accepted.Seconds())
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		if _, err := h.mail.WaitFor(ctx, n); err != nil {
 			b.Fatal(err)

@@ -154,6 +154,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		return nil, err
 	}
 	a.relay = outbox.New(a.store, a.pool, log, now, outbox.Config{Workers: cfg.SMTPConns})
+	// Mail queued on this node leaves at once; other nodes' senders find
+	// anything left over at their next poll.
+	a.store.OnQueued(a.relay.Wake)
 
 	srv, err := web.New(a.optin, web.Config{
 		AdminToken:     cfg.AdminToken,
@@ -216,12 +219,6 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { a.relay.Run(work) })
-	wg.Go(func() {
-		err := store.Listen(work, a.cfg.DatabaseURL, store.OutboxChannel, a.log, a.relay.Wake)
-		if err != nil {
-			a.log.Error("outbox listener stopped", "err", err)
-		}
-	})
 
 	c := cron.New(cron.WithLocation(time.UTC))
 	c.AddFunc("@every 1h", func() {

@@ -119,7 +119,7 @@ func (b *bundle) lead(email, first string, attrs lead.Attributes) int64 {
 	now := b.clock.Now()
 	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
 		var err error
-		id, err = tx.InsertLead(b.ctx, lead.Signup{Email: email, FirstName: first, Source: "web", Attributes: attrs}, now)
+		id, err = tx.InsertLead(b.ctx, lead.Signup{Email: email, FirstName: first, Source: "web", Attributes: attrs}, now, nil)
 		if err != nil {
 			return err
 		}

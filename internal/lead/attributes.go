@@ -23,12 +23,15 @@ func (a Attributes) String(name string) string {
 	}
 }
 
-// Value stores the attributes as JSONB.
+// Value stores the attributes as JSONB. It is text, not []byte: a driver
+// that sends []byte in binary format would otherwise send raw JSON where
+// Postgres expects binary JSONB.
 func (a Attributes) Value() (driver.Value, error) {
 	if a == nil {
-		return []byte("{}"), nil
+		return "{}", nil
 	}
-	return json.Marshal(a)
+	b, err := json.Marshal(a)
+	return string(b), err
 }
 
 // Scan reads JSONB into the attributes.

@@ -108,69 +108,69 @@ func (s *Service) Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidenc
 	ev.ConsentText, ev.ConsentVersion = signup.ConsentText, signup.ConsentVersion
 	ev.Source = cmp.Or(signup.Source, ev.Source)
 	return s.store.WithTx(ctx, func(tx *store.Tx) error {
-		l, err := s.lockOrInsert(ctx, tx, signup, now)
+		l, mailNow, err := s.writeLead(ctx, tx, signup, now)
 		if err != nil {
 			return err
 		}
-		if l.Status != lead.StatusConfirmed {
-			if err := tx.UpdateSignup(ctx, l.ID, signup, now); err != nil {
-				return err
-			}
-			l.FirstName = signup.FirstName
-		}
-		mailNow := l.Status != lead.StatusConfirmed &&
-			(l.ConfirmMailedAt == nil || now.Sub(*l.ConfirmMailedAt) >= s.opts.ConfirmInterval)
 		return s.recordSignup(ctx, tx, l, lead.EventSignup, ev, mailNow)
 	})
 }
 
-func (s *Service) lockOrInsert(ctx context.Context, tx *store.Tx, signup lead.Signup, now time.Time) (*store.LeadRow, error) {
+// writeLead inserts or refreshes the lead and decides, under the row lock,
+// whether a confirmation mail is due: never for a confirmed address, and at
+// most once per interval otherwise.
+func (s *Service) writeLead(ctx context.Context, tx *store.Tx, signup lead.Signup, now time.Time) (*store.LeadRow, bool, error) {
 	l, err := tx.LeadForUpdate(ctx, signup.Email)
 	if errors.Is(err, store.ErrNotFound) {
-		// ON CONFLICT DO NOTHING: a concurrent signup of the same address
-		// may win the insert, and then we lock its row.
-		if _, err := tx.InsertLead(ctx, signup, now); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+		id, err := tx.InsertLead(ctx, signup, now, &now)
+		if err == nil {
+			return &store.LeadRow{Lead: lead.Lead{ID: id, Email: signup.Email, FirstName: signup.FirstName, Status: lead.StatusPending}}, true, nil
 		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, false, err
+		}
+		// A concurrent signup of the same address won the insert (ON
+		// CONFLICT DO NOTHING); lock its row and carry on as a repeat.
 		l, err = tx.LeadForUpdate(ctx, signup.Email)
 	}
-	return l, err
+	if err != nil {
+		return nil, false, err
+	}
+	mailNow := s.mailDue(l, now)
+	var mailedAt *time.Time
+	if mailNow {
+		mailedAt = &now
+	}
+	if err := tx.UpdateSignup(ctx, l.ID, signup, now, mailedAt); err != nil {
+		return nil, false, err
+	}
+	if l.Status != lead.StatusConfirmed {
+		l.FirstName = signup.FirstName
+	}
+	return l, mailNow, nil
+}
+
+func (s *Service) mailDue(l *store.LeadRow, now time.Time) bool {
+	return l.Status != lead.StatusConfirmed &&
+		(l.ConfirmMailedAt == nil || now.Sub(*l.ConfirmMailedAt) >= s.opts.ConfirmInterval)
 }
 
 // recordSignup appends a ledger entry and, when mailNow, queues a
-// confirmation mail that the entry points to.
+// confirmation mail that the entry points to, with its token.
 func (s *Service) recordSignup(ctx context.Context, tx *store.Tx, l *store.LeadRow, kind lead.EventKind, ev lead.Evidence, mailNow bool) error {
-	var msgID *int64
-	var tok string
-	var hash []byte
+	rec := store.Signup{Event: store.NewConsentEvent{
+		LeadID: &l.ID, EmailHash: lead.EmailHash(l.Email), Kind: kind, Evidence: ev,
+	}}
 	if mailNow {
-		tok, hash = token.Random()
+		tok, hash := token.Random()
 		raw, mid, err := s.composeConfirmation(l, tok, ev.At)
 		if err != nil {
 			return err
 		}
-		id, err := tx.QueueMessage(ctx, store.NewMessage{
-			Kind: "confirmation", LeadID: &l.ID, MessageID: mid,
-			From: s.envFrom, To: l.Email, Raw: raw, RunAt: ev.At,
-		})
-		if err != nil {
-			return err
-		}
-		msgID = &id
-		if err := tx.MarkConfirmMailed(ctx, l.ID, ev.At); err != nil {
-			return err
-		}
+		rec.Mail = &store.NewMessage{Kind: "confirmation", LeadID: &l.ID, MessageID: mid, From: s.envFrom, To: l.Email, Raw: raw, RunAt: ev.At}
+		rec.TokenHash, rec.Expires = hash, ev.At.Add(s.opts.ConfirmTTL)
 	}
-	eventID, err := tx.AppendConsent(ctx, store.NewConsentEvent{
-		LeadID: &l.ID, EmailHash: lead.EmailHash(l.Email), Kind: kind, MessageID: msgID, Evidence: ev,
-	})
-	if err != nil {
-		return err
-	}
-	if mailNow {
-		return tx.InsertConfirmToken(ctx, hash, l.ID, eventID, ev.At, ev.At.Add(s.opts.ConfirmTTL))
-	}
-	return nil
+	return tx.RecordSignup(ctx, rec)
 }
 
 type confirmData struct {
@@ -308,7 +308,13 @@ func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) erro
 		if err != nil {
 			return err
 		}
-		mailNow := l.ConfirmMailedAt == nil || now.Sub(*l.ConfirmMailedAt) >= s.opts.ConfirmInterval
+		mailNow := s.mailDue(l, now)
+		if mailNow {
+			same := lead.Signup{FirstName: l.FirstName, LastName: l.LastName, Source: l.Source, Attributes: l.Attributes}
+			if err := tx.UpdateSignup(ctx, l.ID, same, l.UpdatedAt, &now); err != nil {
+				return err
+			}
+		}
 		return s.recordSignup(ctx, tx, l, lead.EventResend, ev, mailNow)
 	})
 }

@@ -84,10 +84,32 @@ type ConfirmToken struct {
 	ConfirmMailedAt *time.Time  `db:"confirm_mailed_at"`
 }
 
-// InsertConfirmToken stores a token's hash.
-func (t *Tx) InsertConfirmToken(ctx context.Context, hash []byte, leadID, signupEventID int64, now, expires time.Time) error {
-	if _, err := t.stmt(t.q.InsertConfirmToken).ExecContext(ctx, hash, leadID, signupEventID, now, expires); err != nil {
-		return fmt.Errorf("store: insert confirm token: %w", err)
+// Signup is what a signup writes besides the lead itself.
+type Signup struct {
+	Event NewConsentEvent
+	// Mail is the confirmation mail to queue, or nil when none is due.
+	Mail *NewMessage
+	// TokenHash and Expires describe the confirmation link in Mail.
+	TokenHash []byte
+	Expires   time.Time
+}
+
+// RecordSignup writes, in one statement, the confirmation mail (if any) to
+// the outbox, the ledger entry pointing to it, and the link's token hash.
+func (t *Tx) RecordSignup(ctx context.Context, s Signup) error {
+	e := s.Event
+	var raw, hash []byte
+	var mid, from, to string
+	if s.Mail != nil {
+		raw, mid, from, to, hash = s.Mail.Raw, s.Mail.MessageID, s.Mail.From, s.Mail.To, s.TokenHash
+		t.queued = true
+	}
+	_, err := t.stmt(t.q.RecordSignup).ExecContext(ctx,
+		e.LeadID, e.EmailHash, e.Kind, e.At.UTC().Truncate(time.Millisecond), e.IP, e.UserAgent,
+		e.ConsentText, e.ConsentVersion, e.Source, e.SourceURL,
+		raw, mid, from, to, hash, s.Expires)
+	if err != nil {
+		return fmt.Errorf("store: record signup: %w", err)
 	}
 	return nil
 }

@@ -144,9 +144,7 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage) er
 	if err != nil {
 		return fmt.Errorf("store: queue steps: %w", err)
 	}
-	if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, OutboxChannel); err != nil {
-		return fmt.Errorf("store: notify outbox: %w", err)
-	}
+	t.queued = true
 	return nil
 }
 

@@ -26,7 +26,7 @@ func confirmedLead(t *testing.T, s *store.Store, email string, now time.Time) in
 	var id int64
 	err := s.WithTx(context.Background(), func(tx *store.Tx) error {
 		var err error
-		if id, err = tx.InsertLead(context.Background(), lead.Signup{Email: email}, now); err != nil {
+		if id, err = tx.InsertLead(context.Background(), lead.Signup{Email: email}, now, nil); err != nil {
 			return err
 		}
 		_, err = tx.ConfirmLead(context.Background(), id, now)

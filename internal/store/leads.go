@@ -23,29 +23,24 @@ func (t *Tx) LeadForUpdate(ctx context.Context, email string) (*LeadRow, error) 
 	return &l, nil
 }
 
-// InsertLead adds a pending lead; ErrNotFound means the address exists already.
-func (t *Tx) InsertLead(ctx context.Context, s lead.Signup, now time.Time) (int64, error) {
+// InsertLead adds a pending lead, with mailedAt as the time its confirmation
+// mail is queued (or nil); ErrNotFound means the address exists already.
+func (t *Tx) InsertLead(ctx context.Context, s lead.Signup, now time.Time, mailedAt *time.Time) (int64, error) {
 	var id int64
-	err := t.stmt(t.q.InsertLead).GetContext(ctx, &id, s.Email, s.FirstName, s.LastName, s.Source, s.Attributes, now)
+	err := t.stmt(t.q.InsertLead).GetContext(ctx, &id, s.Email, s.FirstName, s.LastName, s.Source, s.Attributes, now, mailedAt)
 	if err != nil {
 		return 0, fmt.Errorf("store: insert lead: %w", notFound(err))
 	}
 	return id, nil
 }
 
-// UpdateSignup refreshes an unconfirmed lead with what a repeated signup sent.
-func (t *Tx) UpdateSignup(ctx context.Context, id int64, s lead.Signup, now time.Time) error {
-	_, err := t.stmt(t.q.UpdateSignup).ExecContext(ctx, id, s.FirstName, s.LastName, s.Source, s.Attributes, now)
+// UpdateSignup refreshes an unconfirmed lead with what a repeated signup
+// sent (a confirmed lead keeps its data) and, when mailedAt is set, records
+// that a confirmation mail is queued.
+func (t *Tx) UpdateSignup(ctx context.Context, id int64, s lead.Signup, now time.Time, mailedAt *time.Time) error {
+	_, err := t.stmt(t.q.UpdateSignup).ExecContext(ctx, id, s.FirstName, s.LastName, s.Source, s.Attributes, now, mailedAt)
 	if err != nil {
 		return fmt.Errorf("store: update signup: %w", err)
-	}
-	return nil
-}
-
-// MarkConfirmMailed records when the last confirmation mail was queued.
-func (t *Tx) MarkConfirmMailed(ctx context.Context, id int64, now time.Time) error {
-	if _, err := t.stmt(t.q.MarkConfirmMailed).ExecContext(ctx, id, now); err != nil {
-		return fmt.Errorf("store: mark confirm mailed: %w", err)
 	}
 	return nil
 }

@@ -11,10 +11,6 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 )
 
-// OutboxChannel is the LISTEN/NOTIFY channel that wakes the senders when a
-// transaction queues mail.
-const OutboxChannel = "nurture_outbox"
-
 // NewMessage is a mail to queue in the outbox.
 type NewMessage struct {
 	Kind      string // confirmation, step, test, handoff
@@ -26,17 +22,15 @@ type NewMessage struct {
 	RunAt     time.Time
 }
 
-// QueueMessage writes a mail to the outbox in the caller's transaction and
-// notifies the senders, who see it the moment the transaction commits.
+// QueueMessage writes a mail to the outbox in the caller's transaction; the
+// OnQueued hook wakes the sender once the transaction commits.
 func (t *Tx) QueueMessage(ctx context.Context, m NewMessage) (int64, error) {
 	var id int64
 	err := t.stmt(t.q.InsertMessage).GetContext(ctx, &id, m.Kind, m.LeadID, m.MessageID, m.From, m.To, m.Raw, m.RunAt)
 	if err != nil {
 		return 0, fmt.Errorf("store: queue message: %w", err)
 	}
-	if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, OutboxChannel); err != nil {
-		return 0, fmt.Errorf("store: notify outbox: %w", err)
-	}
+	t.queued = true
 	return id, nil
 }
 

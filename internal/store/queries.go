@@ -10,12 +10,11 @@ type queries struct {
 	LeadByEmail           *sqlx.Stmt `query:"lead_by_email"`
 	InsertLead            *sqlx.Stmt `query:"insert_lead"`
 	UpdateSignup          *sqlx.Stmt `query:"update_signup"`
-	MarkConfirmMailed     *sqlx.Stmt `query:"mark_confirm_mailed"`
 	ConfirmLead           *sqlx.Stmt `query:"confirm_lead"`
 	UnsubscribeLead       *sqlx.Stmt `query:"unsubscribe_lead"`
 	DeleteLead            *sqlx.Stmt `query:"delete_lead"`
 	PurgePending          *sqlx.Stmt `query:"purge_pending"`
-	InsertConfirmToken    *sqlx.Stmt `query:"insert_confirm_token"`
+	RecordSignup          *sqlx.Stmt `query:"record_signup"`
 	ConfirmToken          *sqlx.Stmt `query:"confirm_token"`
 	ConfirmTokenForUpdate *sqlx.Stmt `query:"confirm_token_for_update"`
 

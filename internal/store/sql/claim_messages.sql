@@ -3,18 +3,22 @@
 -- claimed again while 'sending' may already have reached SMTP: it is counted
 -- in repeats. Suppressed recipients are flagged for every mail but the
 -- confirmation mail the person asked for.
-UPDATE messages m
-SET status = 'sending',
-    attempts = m.attempts + 1,
-    locked_until = $2,
-    repeats = m.repeats + CASE WHEN m.status = 'sending' THEN 1 ELSE 0 END
-FROM (
+-- The due rows are picked in a MATERIALIZED CTE: as a subquery in FROM the
+-- planner may scan it more than once, and each scan with SKIP LOCKED can
+-- return other rows, so the claim could exceed the limit.
+WITH due AS MATERIALIZED (
     SELECT id FROM messages
     WHERE (status = 'queued' AND run_at <= $1) OR (status = 'sending' AND locked_until <= $1)
     ORDER BY run_at
     LIMIT $3
     FOR UPDATE SKIP LOCKED
-) due
+)
+UPDATE messages m
+SET status = 'sending',
+    attempts = m.attempts + 1,
+    locked_until = $2,
+    repeats = m.repeats + CASE WHEN m.status = 'sending' THEN 1 ELSE 0 END
+FROM due
 WHERE m.id = due.id
 RETURNING m.id, m.kind, m.lead_id, m.sender, m.recipient, m.raw, m.attempts,
     (m.kind <> 'confirmation' AND EXISTS (

@@ -1,1 +1,0 @@
-UPDATE leads SET confirm_mailed_at = $2 WHERE id = $1
