@@ -1,0 +1,218 @@
+package dispatch_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/link"
+	"github.com/nurture/nurture/internal/mailer"
+	"github.com/nurture/nurture/internal/outbox"
+	"github.com/nurture/nurture/internal/pgtest"
+	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/internal/token"
+	"github.com/nurture/nurture/templates"
+)
+
+const (
+	benchLeads = 20000
+	benchConns = 4
+)
+
+// seedDue creates n confirmed leads, each enrolled in sequence seq and due
+// at now, with set-based SQL.
+func seedDue(b *testing.B, db *sqlx.DB, n int, seq string, now time.Time) {
+	b.Helper()
+	_, err := db.Exec(`TRUNCATE messages, enrolments, events, leads CASCADE`)
+	if err == nil {
+		_, err = db.Exec(`INSERT INTO leads (email, first_name, status, source, attributes, created_at, updated_at, confirmed_at)
+			SELECT 'lead' || g || '@bench.example', 'Lead ' || g, 'confirmed', 'web', '{"company": "Acme"}', $1, $1, $1
+			FROM generate_series(1, $2) g`, now, n)
+	}
+	if err == nil {
+		_, err = db.Exec(`INSERT INTO enrolments (lead_id, sequence, state, due_at, enrolled_at)
+			SELECT id, $1, 'active', $2, $2 FROM leads`, seq, now)
+	}
+	if err == nil {
+		_, err = db.Exec(`ANALYZE`)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkDispatchThroughput sends one due step to 20,000 leads through
+// the whole pipeline (claim, render, compose, queue, relay over pooled SMTP,
+// record) into the mail catcher, and a bare go-mail loop sending as many
+// mails of the same content over as many connections into the same
+// catcher, and reports both rates and their ratio.
+func BenchmarkDispatchThroughput(b *testing.B) {
+	ctx := context.Background()
+	db, _ := pgtest.NewDB(b)
+	st, err := store.New(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	sink := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", MaxMessages: 2 * benchLeads})
+	if err := sink.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+
+	dir := b.TempDir()
+	writeBench(b, dir)
+	set, ps := campaign.Load(dir, templates.FS)
+	if set == nil {
+		b.Fatal(ps)
+	}
+	log := slog.New(slog.DiscardHandler)
+	base, _ := url.Parse("https://nurture.test")
+	links := link.New(base, token.NewSigner([]byte(strings.Repeat("s", 32))), "")
+	smtpCfg, err := mailer.ParseURL("smtp://" + sink.SMTPAddr())
+	if err != nil {
+		b.Fatal(err)
+	}
+	smtpCfg.Conns = benchConns
+	composer, err := mailer.NewComposer(smtpCfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	disp, err := dispatch.New(st, func() *campaign.Set { return set }, composer, links, log, time.Now, dispatch.Config{From: "Acme <news@acme.example>"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sample, err := campaign.Render(set.Step("bench/news"), campaign.SampleData())
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	var pipe, bare time.Duration
+	for range b.N {
+		b.StopTimer()
+		seedDue(b, db, benchLeads, "bench", time.Now())
+		sink.Reset()
+		pool := mailer.NewPool(smtpCfg, log)
+		relay := outbox.New(st, pool, log, time.Now, outbox.Config{Workers: benchConns})
+		b.StartTimer()
+
+		start := time.Now()
+		pipeline(b, ctx, disp, relay)
+		pipe += time.Since(start)
+		if got := len(sink.Messages()); got != benchLeads {
+			b.Fatalf("pipeline: %d mails caught, want %d", got, benchLeads)
+		}
+		pool.Close(ctx)
+
+		sink.Reset()
+		start = time.Now()
+		bareLoop(b, sink.SMTPAddr(), sample)
+		bare += time.Since(start)
+		if got := len(sink.Messages()); got != benchLeads {
+			b.Fatalf("bare loop: %d mails caught, want %d", got, benchLeads)
+		}
+	}
+	pipeRate := float64(benchLeads*b.N) / pipe.Seconds()
+	bareRate := float64(benchLeads*b.N) / bare.Seconds()
+	b.ReportMetric(pipeRate, "pipeline-msgs/s")
+	b.ReportMetric(bareRate, "bare-msgs/s")
+	b.ReportMetric(pipeRate/bareRate, "ratio")
+	b.Logf("pipeline %.0f msg/s, bare go-mail %.0f msg/s, ratio %.2f (goal ≥ 0.85)", pipeRate, bareRate, pipeRate/bareRate)
+}
+
+func writeBench(b *testing.B, dir string) {
+	b.Helper()
+	t := &testing.T{}
+	bw := &bundle{t: t, dir: dir}
+	bw.write("bench/sequence.md", "---\nname: Bench\ntrigger: manual\n---\n")
+	bw.write("bench/01-news.md", step("News for {{ .Lead.Attr \"company\" }}", "0", "",
+		"Hello {{ or .Lead.FirstName \"there\" }},\n\nthis month we shipped [three things](https://acme.example/news). "+
+			"Read the [changelog](https://acme.example/changelog) for the details.\n\n- faster sync\n- a new API\n- fewer clicks\n\nThe Acme team"))
+}
+
+// pipeline runs the dispatcher and the relay side by side until every
+// due enrolment's mail is sent and recorded.
+func pipeline(b *testing.B, ctx context.Context, disp *dispatch.Dispatcher, relay *outbox.Relay) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(done)
+		if _, err := disp.Drain(ctx); err != nil {
+			b.Error(err)
+		}
+	})
+	wg.Go(func() {
+		finished := false
+		for {
+			n, err := relay.Drain(ctx)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if finished && n == 0 {
+				return
+			}
+			select {
+			case <-done:
+				finished = true
+			default:
+				if n == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}
+	})
+	wg.Wait()
+}
+
+// bareLoop sends benchLeads mails with go-mail over benchConns reused
+// connections: the ceiling for the pipeline.
+func bareLoop(b *testing.B, addr string, r campaign.Rendered) {
+	host, portStr, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portStr)
+	var wg sync.WaitGroup
+	per := benchLeads / benchConns
+	for w := range benchConns {
+		wg.Go(func() {
+			c, err := gomail.NewClient(host, gomail.WithPort(port), gomail.WithTLSPolicy(gomail.NoTLS))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if err := c.DialWithContext(context.Background()); err != nil {
+				b.Error(err)
+				return
+			}
+			defer c.Close()
+			for i := range per {
+				m := gomail.NewMsg()
+				m.From("Acme <news@acme.example>")
+				m.To(fmt.Sprintf("lead%d@bench.example", w*per+i))
+				m.Subject(r.Subject)
+				m.SetMessageIDWithValue(fmt.Sprintf("%d.%d@acme.example", w, i))
+				m.SetDate()
+				m.SetBodyString(gomail.TypeTextPlain, r.Text)
+				m.AddAlternativeString(gomail.TypeTextHTML, r.HTML)
+				if err := c.Send(m); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
