@@ -75,12 +75,6 @@ func (s *store) notifyLocked() {
 	}
 }
 
-func (s *store) count() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.mem.Messages)
-}
-
 // list returns MailHog records newest first, as MailHog's API does.
 func (s *store) list(start, limit int) ([]data.Message, int) {
 	s.mu.RLock()

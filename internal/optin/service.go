@@ -122,12 +122,12 @@ func (s *Service) Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidenc
 func (s *Service) writeLead(ctx context.Context, tx *store.Tx, signup lead.Signup, now time.Time) (*store.LeadRow, bool, error) {
 	l, err := tx.LeadForUpdate(ctx, signup.Email)
 	if errors.Is(err, store.ErrNotFound) {
-		id, err := tx.InsertLead(ctx, signup, now, &now)
-		if err == nil {
+		id, ierr := tx.InsertLead(ctx, signup, now, &now)
+		if ierr == nil {
 			return &store.LeadRow{Lead: lead.Lead{ID: id, Email: signup.Email, FirstName: signup.FirstName, Status: lead.StatusPending}}, true, nil
 		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return nil, false, err
+		if !errors.Is(ierr, store.ErrNotFound) {
+			return nil, false, ierr
 		}
 		// A concurrent signup of the same address won the insert (ON
 		// CONFLICT DO NOTHING); lock its row and carry on as a repeat.
