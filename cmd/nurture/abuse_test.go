@@ -300,3 +300,23 @@ func TestHealth(t *testing.T) {
 		t.Fatalf("readyz %d %s", res.status, res.body)
 	}
 }
+
+func TestSubscribe_ConcurrentFirstSignupsOfOneAddress(t *testing.T) {
+	h := start(t, map[string]string{"NURTURE_RATE_EMAIL": "0"})
+	const n = 12
+	results := make(chan int, n)
+	for range n {
+		go func() { results <- h.subscribeJSON(signup("race@example.com")).status }()
+	}
+	for range n {
+		if status := <-results; status != 202 {
+			t.Fatalf("a concurrent signup got %d", status)
+		}
+	}
+	if got := countMessages(t, h, "race@example.com"); got != 1 {
+		t.Fatalf("%d confirmation mails", got)
+	}
+	if l := h.lead("race@example.com"); len(l.Ledger) != n {
+		t.Fatalf("%d ledger entries for %d signups", len(l.Ledger), n)
+	}
+}
