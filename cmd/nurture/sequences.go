@@ -56,7 +56,7 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 		}
 	}
 	if cfg.Fast {
-		log.Warn("demo mode (--fast): a day of delay takes a minute, send windows are ignored")
+		log.Warn("demo mode (--fast): a day of delay takes ten seconds, send windows are ignored")
 	}
 	var err error
 	s.dispatch, err = dispatch.New(st, s.set, composer, links, log, now, dispatch.Config{

@@ -59,7 +59,7 @@ func templateFS(dir string) fs.FS {
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fast := flags.Bool("fast", false, "demo mode: a day of delay takes a minute and send windows are ignored")
+	fast := flags.Bool("fast", false, "demo mode: a day of delay takes ten seconds and send windows are ignored")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
