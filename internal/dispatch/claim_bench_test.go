@@ -21,7 +21,7 @@ func seedEnrolments(b *testing.B, db *sqlx.DB, leads, sequences, due int, now ti
 			SELECT 'lead' || g || '@bench.example', 'Lead', 'confirmed', $1, $1, $1 FROM generate_series(1, $2) g`,
 		`INSERT INTO enrolments (lead_id, sequence, state, due_at, enrolled_at)
 			SELECT l.id, 'seq-' || s, 'active',
-				CASE WHEN row_number() OVER () <= $2 THEN $1 - interval '1 minute' ELSE $1 + interval '7 days' END, $1
+				CASE WHEN row_number() OVER () <= $2 THEN $1::timestamptz - interval '1 minute' ELSE $1::timestamptz + interval '7 days' END, $1
 			FROM leads l CROSS JOIN generate_series(1, $3) s`,
 		`VACUUM ANALYZE enrolments`,
 		`VACUUM ANALYZE leads`,
