@@ -246,6 +246,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := a.http.Shutdown(shutdown)
+	// Signups whose caller gave up after they were taken are still being
+	// written; let their batch commit before the relay stops.
+	a.optin.Wait()
 	<-c.Stop().Done()
 	stopWork()
 	wg.Wait()

@@ -61,6 +61,7 @@ type Service struct {
 	html     *htmltemplate.Template
 	text     *texttemplate.Template
 	perEmail *ratelimit.Keyed
+	signups  signupWriter
 }
 
 // New returns the service. templates holds email/confirm.html and
@@ -82,12 +83,14 @@ func New(st *store.Store, c Composer, links *link.Builder, templates fs.FS, log 
 	if err != nil {
 		return nil, fmt.Errorf("optin: %w", err)
 	}
-	return &Service{
+	s := &Service{
 		store: st, composer: c, links: links, log: log, now: now, opts: opts,
 		envFrom: from.Address, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:],
 		html: html, text: text,
 		perEmail: ratelimit.New(opts.RatePerEmail, time.Hour),
-	}, nil
+	}
+	s.signups.init(s)
+	return s, nil
 }
 
 // Subscribe records a signup and, unless the address is confirmed already or
@@ -107,47 +110,8 @@ func (s *Service) Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidenc
 	ev.At = now
 	ev.ConsentText, ev.ConsentVersion = signup.ConsentText, signup.ConsentVersion
 	ev.Source = cmp.Or(signup.Source, ev.Source)
-	return s.store.WithTx(ctx, func(tx *store.Tx) error {
-		l, mailNow, err := s.writeLead(ctx, tx, signup, now)
-		if err != nil {
-			return err
-		}
-		return s.recordSignup(ctx, tx, l, lead.EventSignup, ev, mailNow)
-	})
-}
-
-// writeLead inserts or refreshes the lead and decides, under the row lock,
-// whether a confirmation mail is due: never for a confirmed address, and at
-// most once per interval otherwise.
-func (s *Service) writeLead(ctx context.Context, tx *store.Tx, signup lead.Signup, now time.Time) (*store.LeadRow, bool, error) {
-	l, err := tx.LeadForUpdate(ctx, signup.Email)
-	if errors.Is(err, store.ErrNotFound) {
-		id, ierr := tx.InsertLead(ctx, signup, now, &now)
-		if ierr == nil {
-			return &store.LeadRow{Lead: lead.Lead{ID: id, Email: signup.Email, FirstName: signup.FirstName, Status: lead.StatusPending}}, true, nil
-		}
-		if !errors.Is(ierr, store.ErrNotFound) {
-			return nil, false, ierr
-		}
-		// A concurrent signup of the same address won the insert (ON
-		// CONFLICT DO NOTHING); lock its row and carry on as a repeat.
-		l, err = tx.LeadForUpdate(ctx, signup.Email)
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	mailNow := s.mailDue(l, now)
-	var mailedAt *time.Time
-	if mailNow {
-		mailedAt = &now
-	}
-	if err := tx.UpdateSignup(ctx, l.ID, signup, now, mailedAt); err != nil {
-		return nil, false, err
-	}
-	if l.Status != lead.StatusConfirmed {
-		l.FirstName = signup.FirstName
-	}
-	return l, mailNow, nil
+	ev.IP, ev.UserAgent, ev.SourceURL = cleanText(ev.IP), cleanText(ev.UserAgent), cleanText(ev.SourceURL)
+	return s.signups.write(ctx, signup, ev)
 }
 
 func (s *Service) mailDue(l *store.LeadRow, now time.Time) bool {
@@ -158,6 +122,16 @@ func (s *Service) mailDue(l *store.LeadRow, now time.Time) bool {
 // recordSignup appends a ledger entry and, when mailNow, queues a
 // confirmation mail that the entry points to, with its token.
 func (s *Service) recordSignup(ctx context.Context, tx *store.Tx, l *store.LeadRow, kind lead.EventKind, ev lead.Evidence, mailNow bool) error {
+	rec, err := s.signupRecord(l, kind, ev, mailNow)
+	if err != nil {
+		return err
+	}
+	return tx.RecordSignup(ctx, rec)
+}
+
+// signupRecord is what recordSignup writes: the ledger entry and, when
+// mailNow, the composed confirmation mail with its token's hash.
+func (s *Service) signupRecord(l *store.LeadRow, kind lead.EventKind, ev lead.Evidence, mailNow bool) (store.Signup, error) {
 	rec := store.Signup{Event: store.NewConsentEvent{
 		LeadID: &l.ID, EmailHash: lead.EmailHash(l.Email), Kind: kind, Evidence: ev,
 	}}
@@ -165,12 +139,12 @@ func (s *Service) recordSignup(ctx context.Context, tx *store.Tx, l *store.LeadR
 		tok, hash := token.Random()
 		raw, mid, err := s.composeConfirmation(l, tok, ev.At)
 		if err != nil {
-			return err
+			return rec, err
 		}
 		rec.Mail = &store.NewMessage{Kind: "confirmation", LeadID: &l.ID, MessageID: mid, From: s.envFrom, To: l.Email, Raw: raw, RunAt: ev.At}
 		rec.TokenHash, rec.Expires = hash, ev.At.Add(s.opts.ConfirmTTL)
 	}
-	return tx.RecordSignup(ctx, rec)
+	return rec, nil
 }
 
 type confirmData struct {

@@ -18,6 +18,12 @@ type queries struct {
 	ConfirmToken          *sqlx.Stmt `query:"confirm_token"`
 	ConfirmTokenForUpdate *sqlx.Stmt `query:"confirm_token_for_update"`
 
+	// signups written in batches
+	LeadsForUpdate *sqlx.Stmt `query:"leads_for_update_batch"`
+	InsertLeads    *sqlx.Stmt `query:"insert_leads"`
+	UpdateSignups  *sqlx.Stmt `query:"update_signups"`
+	RecordSignups  *sqlx.Stmt `query:"record_signups"`
+
 	// the consent ledger and suppression list
 	InsertConsentEvent  *sqlx.Stmt `query:"insert_consent_event"`
 	ConsentEvent        *sqlx.Stmt `query:"consent_event"`

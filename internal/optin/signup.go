@@ -1,0 +1,256 @@
+package optin
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/store"
+)
+
+// Signups are written by group commit: concurrent Subscribe calls queue
+// their checked signup, and one writer takes everything waiting (up to
+// maxBatch) and writes it in one transaction with one statement per step.
+// There is no fixed wait: at idle a batch is one signup and goes at once;
+// under load the next batch forms while the previous one commits, and one
+// commit then serves many signups.
+//
+// Everything a batch writes is decided under the row locks exactly as for a
+// single signup. An address appears at most once per batch (a second signup
+// of it waits for the next), so the one-mail-per-interval rule and the
+// ledger stay exact. A batch that fails fails every signup in it and writes
+// nothing; input is checked before a signup is queued, so one person's bad
+// input never fails another's signup.
+
+const (
+	maxBatch     = 128
+	batchTimeout = 30 * time.Second
+	batchRetries = 3 // attempts of a batch that hit a deadlock or serialization failure
+)
+
+// A pendingSignup is queued, then taken by the writer, or abandoned by its
+// caller before that.
+type pendingSignup struct {
+	ctx    context.Context
+	signup lead.Signup
+	ev     lead.Evidence // ev.At is the signup's time
+	state  atomic.Int32
+	done   chan error
+}
+
+const (
+	queued int32 = iota
+	taken
+	abandoned
+)
+
+type signupWriter struct {
+	s *Service
+
+	mu      sync.Mutex
+	queue   []*pendingSignup
+	running bool // a writer goroutine is draining the queue
+	idle    *sync.Cond
+
+	batches, written atomic.Int64 // for tests
+}
+
+func (w *signupWriter) init(s *Service) {
+	w.s = s
+	w.idle = sync.NewCond(&w.mu)
+}
+
+// write queues a signup and waits until its batch is committed or failed.
+// A caller that gives up before its signup was taken leaves nothing written.
+func (w *signupWriter) write(ctx context.Context, signup lead.Signup, ev lead.Evidence) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p := &pendingSignup{ctx: ctx, signup: signup, ev: ev, done: make(chan error, 1)}
+	w.mu.Lock()
+	w.queue = append(w.queue, p)
+	if !w.running {
+		w.running = true
+		go w.run()
+	}
+	w.mu.Unlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		if p.state.CompareAndSwap(queued, abandoned) {
+			return ctx.Err()
+		}
+		// Taken already: the outcome is the batch's.
+		return <-p.done
+	}
+}
+
+// Wait returns once no batch is being written: after the HTTP server has
+// shut down, every accepted signup is then committed or failed.
+func (s *Service) Wait() {
+	w := &s.signups
+	w.mu.Lock()
+	for w.running {
+		w.idle.Wait()
+	}
+	w.mu.Unlock()
+}
+
+func (w *signupWriter) run() {
+	for {
+		batch := w.take()
+		if batch == nil {
+			return
+		}
+		err := w.writeBatch(batch)
+		w.batches.Add(1)
+		if err == nil {
+			w.written.Add(int64(len(batch)))
+		}
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+// take removes up to maxBatch signups of distinct addresses from the queue,
+// oldest first, or returns nil and stops the writer when none is waiting.
+func (w *signupWriter) take() []*pendingSignup {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var batch []*pendingSignup
+	seen := map[string]bool{}
+	rest := w.queue[:0]
+	for _, p := range w.queue {
+		switch {
+		case p.state.Load() == abandoned:
+		case len(batch) == maxBatch || seen[p.signup.Email]:
+			rest = append(rest, p)
+		case p.state.CompareAndSwap(queued, taken):
+			seen[p.signup.Email] = true
+			batch = append(batch, p)
+		}
+	}
+	clear(w.queue[len(rest):])
+	w.queue = rest
+	if len(batch) == 0 {
+		w.running = false
+		w.idle.Broadcast()
+		return nil
+	}
+	return batch
+}
+
+// writeBatch writes the batch in one transaction, again if it hit a
+// deadlock (another node's batch locking the same leads in another order,
+// say). Its context is the first caller's values without its cancellation:
+// the batch belongs to all its callers.
+func (w *signupWriter) writeBatch(batch []*pendingSignup) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), batchTimeout)
+	defer cancel()
+	var err error
+	for range batchRetries {
+		err = w.s.store.WithTx(ctx, func(tx *store.Tx) error { return w.s.writeSignups(ctx, tx, batch) })
+		if !store.Retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// writeSignups is the batch's transaction: lock the leads that exist, insert
+// the new ones, decide under the locks whether each signup mails, refresh
+// the repeats, then write the mail, ledger entries and tokens.
+func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendingSignup) error {
+	emails := make([]string, len(batch))
+	for i, p := range batch {
+		emails[i] = p.signup.Email
+	}
+	slices.Sort(emails)
+	leads := make(map[string]*store.LeadRow, len(batch))
+	lock := func(emails []string) error {
+		rows, err := tx.LeadsForUpdate(ctx, emails)
+		for i := range rows {
+			leads[rows[i].Email] = &rows[i]
+		}
+		return err
+	}
+	if err := lock(emails); err != nil {
+		return err
+	}
+
+	var fresh []store.LeadWrite
+	for _, p := range batch {
+		if leads[p.signup.Email] == nil {
+			fresh = append(fresh, store.LeadWrite{Signup: p.signup, At: p.ev.At, Mailed: true})
+		}
+	}
+	ids, err := tx.InsertLeads(ctx, fresh)
+	if err != nil {
+		return err
+	}
+	inserted := make(map[string]bool, len(ids))
+	var lost []string
+	for _, f := range fresh {
+		id, ok := ids[f.Signup.Email]
+		if !ok {
+			// A concurrent signup of the address won the insert (ON
+			// CONFLICT DO NOTHING); lock its row and carry on as a repeat.
+			lost = append(lost, f.Signup.Email)
+			continue
+		}
+		inserted[f.Signup.Email] = true
+		leads[f.Signup.Email] = &store.LeadRow{Lead: lead.Lead{ID: id, Email: f.Signup.Email, FirstName: f.Signup.FirstName, Status: lead.StatusPending}}
+	}
+	if len(lost) > 0 {
+		if err := lock(lost); err != nil {
+			return err
+		}
+	}
+
+	mail := make([]bool, len(batch))
+	var repeats []store.LeadWrite
+	for i, p := range batch {
+		l := leads[p.signup.Email]
+		if l == nil {
+			return errors.New("optin: signup: lead vanished under the batch")
+		}
+		if inserted[l.Email] {
+			mail[i] = true
+			continue
+		}
+		mail[i] = s.mailDue(l, p.ev.At)
+		repeats = append(repeats, store.LeadWrite{ID: l.ID, Signup: p.signup, At: p.ev.At, Mailed: mail[i]})
+		if l.Status != lead.StatusConfirmed {
+			l.FirstName = p.signup.FirstName
+		}
+	}
+	if err := tx.UpdateSignups(ctx, repeats); err != nil {
+		return err
+	}
+
+	recs := make([]store.Signup, len(batch))
+	for i, p := range batch {
+		rec, err := s.signupRecord(leads[p.signup.Email], lead.EventSignup, p.ev, mail[i])
+		if err != nil {
+			return err
+		}
+		recs[i] = rec
+	}
+	return tx.RecordSignups(ctx, recs)
+}
+
+// cleanText makes request evidence storable: valid UTF-8 without NUL, which
+// Postgres refuses in text. Headers may carry any bytes, and a truncated
+// one may end mid-character; stored as sent, one such request would fail
+// every signup of its batch.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}

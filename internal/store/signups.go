@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+// The batch forms of the signup's queries: each writes many signups in one
+// statement, with one array per column. Times go as text in RFC 3339, which
+// Postgres rounds to the microsecond as it does a single time.Time argument.
+
+// LeadWrite is one signup's change to its lead.
+type LeadWrite struct {
+	ID     int64 // the lead; unused by InsertLeads
+	Signup lead.Signup
+	At     time.Time
+	Mailed bool // a confirmation mail is queued at At
+}
+
+// LeadsForUpdate locks and returns the leads with these normalised
+// addresses, in address order; addresses without a lead are left out.
+func (t *Tx) LeadsForUpdate(ctx context.Context, emails []string) ([]LeadRow, error) {
+	var out []LeadRow
+	if err := t.stmt(t.q.LeadsForUpdate).SelectContext(ctx, &out, pq.Array(emails)); err != nil {
+		return nil, fmt.Errorf("store: leads for update: %w", err)
+	}
+	return out, nil
+}
+
+// InsertLeads adds pending leads and returns the ids of those inserted by
+// address. An address that exists already, or that a concurrent
+// transaction inserted, is missing from the result.
+func (t *Tx) InsertLeads(ctx context.Context, ws []LeadWrite) (map[string]int64, error) {
+	out := make(map[string]int64, len(ws))
+	if len(ws) == 0 {
+		return out, nil
+	}
+	c, err := leadColumns(ws)
+	if err != nil {
+		return nil, fmt.Errorf("store: insert leads: %w", err)
+	}
+	rows, err := t.stmt(t.q.InsertLeads).QueryxContext(ctx,
+		pq.Array(c.emails), pq.Array(c.first), pq.Array(c.last), pq.Array(c.source), pq.Array(c.attrs), pq.Array(c.at), pq.Array(c.mailed))
+	if err != nil {
+		return nil, fmt.Errorf("store: insert leads: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var email string
+		if err := rows.Scan(&id, &email); err != nil {
+			return nil, fmt.Errorf("store: insert leads: %w", err)
+		}
+		out[email] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: insert leads: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateSignups is UpdateSignup for many leads, each at most once.
+func (t *Tx) UpdateSignups(ctx context.Context, ws []LeadWrite) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	c, err := leadColumns(ws)
+	if err != nil {
+		return fmt.Errorf("store: update signups: %w", err)
+	}
+	_, err = t.stmt(t.q.UpdateSignups).ExecContext(ctx,
+		pq.Array(c.ids), pq.Array(c.first), pq.Array(c.last), pq.Array(c.source), pq.Array(c.attrs), pq.Array(c.at), pq.Array(c.mailed))
+	if err != nil {
+		return fmt.Errorf("store: update signups: %w", err)
+	}
+	return nil
+}
+
+type leadCols struct {
+	ids                                []int64
+	emails, first, last, source, attrs []string
+	at                                 []string
+	mailed                             []bool
+}
+
+func leadColumns(ws []LeadWrite) (leadCols, error) {
+	n := len(ws)
+	c := leadCols{
+		ids: make([]int64, n), emails: make([]string, n), first: make([]string, n), last: make([]string, n),
+		source: make([]string, n), attrs: make([]string, n), at: make([]string, n), mailed: make([]bool, n),
+	}
+	for i, w := range ws {
+		a, err := w.Signup.Attributes.Value()
+		if err != nil {
+			return c, err
+		}
+		c.ids[i], c.emails[i], c.first[i], c.last[i], c.source[i] = w.ID, w.Signup.Email, w.Signup.FirstName, w.Signup.LastName, w.Signup.Source
+		c.attrs[i], c.at[i], c.mailed[i] = a.(string), pgTime(w.At), w.Mailed
+	}
+	return c, nil
+}
+
+func pgTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// RecordSignups is RecordSignup for many signups in one statement.
+func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) error {
+	if len(ss) == 0 {
+		return nil
+	}
+	n := len(ss)
+	var (
+		leadIDs                                     = make([]int64, n)
+		hashes                                      = make([][]byte, n)
+		kinds, ats, ips, uas, texts, versions, srcs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		urls, mids                                  = make([]string, n), make([]string, n)
+
+		mMids, mFrom, mTo, mAt, mExpires []string
+		mLeads                           []int64
+		mRaw, mHash                      [][]byte
+	)
+	for i, s := range ss {
+		e := s.Event
+		if e.LeadID == nil {
+			return errors.New("store: record signups: an entry without a lead")
+		}
+		at := pgTime(e.At.Truncate(time.Millisecond))
+		leadIDs[i], hashes[i], kinds[i], ats[i] = *e.LeadID, e.EmailHash, string(e.Kind), at
+		ips[i], uas[i], texts[i], versions[i], srcs[i], urls[i] = e.IP, e.UserAgent, e.ConsentText, e.ConsentVersion, e.Source, e.SourceURL
+		if m := s.Mail; m != nil {
+			mids[i] = m.MessageID
+			mMids, mLeads, mFrom, mTo = append(mMids, m.MessageID), append(mLeads, *e.LeadID), append(mFrom, m.From), append(mTo, m.To)
+			mRaw, mAt, mHash, mExpires = append(mRaw, m.Raw), append(mAt, at), append(mHash, s.TokenHash), append(mExpires, pgTime(s.Expires))
+		}
+	}
+	if slices.Contains(mMids, "") {
+		return errors.New("store: record signups: a mail without a Message-ID")
+	}
+	_, err := t.stmt(t.q.RecordSignups).ExecContext(ctx,
+		pq.Array(leadIDs), pq.Array(hashes), pq.Array(kinds), pq.Array(ats), pq.Array(ips), pq.Array(uas),
+		pq.Array(texts), pq.Array(versions), pq.Array(srcs), pq.Array(urls), pq.Array(mids),
+		pq.Array(mMids), pq.Array(mLeads), pq.Array(mFrom), pq.Array(mTo), pq.Array(mRaw), pq.Array(mAt), pq.Array(mHash), pq.Array(mExpires))
+	if err != nil {
+		return fmt.Errorf("store: record signups: %w", err)
+	}
+	if len(mMids) > 0 {
+		t.queued = true
+	}
+	return nil
+}
+
+// Retryable reports whether err is a deadlock or serialization failure:
+// the transaction was rolled back and may simply run again.
+func Retryable(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}

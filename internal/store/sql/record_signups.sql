@@ -1,0 +1,25 @@
+-- record_signup.sql for many signups in one round trip. $1–$11 hold one
+-- ledger entry per element; $11 is the Message-ID of the mail the entry
+-- caused, or ''. $12–$19 hold one confirmation mail per element, with its
+-- token hash ($18) and expiry ($19); the entry and the token find their mail
+-- by its Message-ID, which is unique.
+WITH m AS (
+    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, raw, status, run_at, created_at)
+    SELECT 'confirmation', x.lead_id, x.mid, x.sender, x.recipient, x.raw, 'queued', x.at, x.at
+    FROM unnest($12::text[], $13::bigint[], $14::text[], $15::text[], $16::bytea[], $17::timestamptz[])
+        AS x (mid, lead_id, sender, recipient, raw, at)
+    RETURNING id, message_id
+), e AS (
+    INSERT INTO consent_events (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, message_id)
+    SELECT x.lead_id, x.email_hash, x.kind, x.at, x.ip, x.user_agent, x.consent_text, x.consent_version, x.source, x.source_url, m.id
+    FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+        AS x (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, mid)
+    LEFT JOIN m ON m.message_id = x.mid
+    RETURNING id, message_id
+)
+INSERT INTO confirm_tokens (hash, lead_id, signup_event_id, created_at, expires_at)
+SELECT x.hash, x.lead_id, e.id, x.at, x.expires
+FROM unnest($12::text[], $13::bigint[], $17::timestamptz[], $18::bytea[], $19::timestamptz[])
+    AS x (mid, lead_id, at, hash, expires)
+JOIN m ON m.message_id = x.mid
+JOIN e ON e.message_id = m.id
