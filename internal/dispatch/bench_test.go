@@ -149,11 +149,13 @@ func writeBench(b *testing.B, dir string) {
 func pipeline(b *testing.B, ctx context.Context, disp *dispatch.Dispatcher, relay *outbox.Relay) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	start := time.Now()
 	wg.Go(func() {
 		defer close(done)
 		if _, err := disp.Drain(ctx); err != nil {
 			b.Error(err)
 		}
+		b.Logf("dispatcher queued all in %v", time.Since(start))
 	})
 	wg.Go(func() {
 		finished := false

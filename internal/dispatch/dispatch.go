@@ -114,20 +114,33 @@ func (d *Dispatcher) Run(ctx context.Context) {
 
 // Drain ticks until nothing is due, and returns how many enrolments it
 // handled. A step with no delay after the one just sent is due at once, so
-// it goes out in the same drain.
+// it goes out in the same drain. Two ticks run at once, so one batch
+// renders while the other one is written; their claims never overlap.
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
-	total := 0
-	for ctx.Err() == nil {
-		n, err := d.Tick(ctx)
-		total += n
-		if err != nil {
-			return total, err
-		}
-		if n == 0 {
-			break
-		}
+	var (
+		mu       sync.Mutex
+		total    int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	for range 2 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				n, err := d.Tick(ctx)
+				mu.Lock()
+				total += n
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				if err != nil || n == 0 {
+					return
+				}
+			}
+		})
 	}
-	return total, nil
+	wg.Wait()
+	return total, firstErr
 }
 
 // Stats are what one tick did.
