@@ -1,56 +1,87 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
-func (h *harness) admin(method, path, body string) response {
-	h.t.Helper()
-	return h.do(method, path, "application/json", strings.NewReader(body), "Authorization", "Bearer "+adminToken)
+func writeCampaigns(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
-func TestAPI_EventsAndManualEnrolment(t *testing.T) {
-	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns"})
-	s := signup("lena@example.com")
-	s["source"] = "newsletter"
-	h.subscribeJSON(s)
-	link := linkIn(t, h.waitMail(1))
+func TestSequences_ConfirmEnrolsAndStepsGoOutThroughTheServer(t *testing.T) {
+	dir := writeCampaigns(t, map[string]string{
+		"ebook/sequence.md":       "---\nname: E-book\ntrigger: confirmed\nsources: [ebook-datensicherheit]\n---\n",
+		"ebook/01-download.md":    "---\nsubject: Your e-book, {{ .Lead.FirstName }}\ndelay: 0\n---\nHere it is: https://acme.example/ebook.pdf\n",
+		"ebook/02-chapter-two.md": "---\nsubject: Chapter two\ndelay: 2d\n---\nMore.\n",
+		"other/sequence.md":       "---\ntrigger: confirmed\nsources: [webinar]\n---\n",
+		"other/01-x.md":           "---\nsubject: Not for you\ndelay: 0\n---\nx\n",
+		"demo/sequence.md":        "---\ntrigger:\n  event: demo_booked\n---\n",
+		"demo/01-thanks.md":       "---\nsubject: Thanks for booking a demo\ndelay: 0\n---\nSee you.\n",
+		"vip/sequence.md":         "---\ntrigger: manual\n---\n",
+		"vip/01-hello.md":         "---\nsubject: A personal hello\ndelay: 0\n---\nHi.\n",
+	})
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_TICK": "20ms"})
 
-	// A pending lead cannot be enrolled by hand.
-	if res := h.admin("POST", "/api/v1/sequences/ebook-datensicherheit/enrolments", `{"lead": "lena@example.com"}`); res.status != 409 {
-		t.Fatalf("pending lead enrolled: %d %s", res.status, res.body)
+	if res := h.subscribeJSON(signup("anna@example.com")); res.status != http.StatusAccepted {
+		t.Fatalf("subscribe: %d %s", res.status, res.body)
 	}
-	h.do("POST", strings.TrimPrefix(link, h.base), "", nil)
-
-	if res := h.admin("POST", "/api/v1/sequences/ebook-datensicherheit/enrolments", `{"lead": "lena@example.com"}`); res.status != 201 || !strings.Contains(res.body, `"ebook-datensicherheit"`) {
-		t.Fatalf("manual enrolment: %d %s", res.status, res.body)
+	path := strings.TrimPrefix(linkIn(t, h.waitMail(1)), h.base)
+	if res := h.do("POST", path, "application/x-www-form-urlencoded", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
 	}
-	if res := h.admin("POST", "/api/v1/sequences/ebook-datensicherheit/enrolments", `{"lead": "lena@example.com"}`); res.status != 409 {
-		t.Fatalf("second enrolment without reenroll: %d %s", res.status, res.body)
+	if m := h.waitMail(2); m.Subject != "Your e-book, Anna" || m.Header.Get("List-Unsubscribe") == "" {
+		t.Fatalf("first step: %q %v", m.Subject, m.Header)
 	}
-	if res := h.admin("POST", "/api/v1/sequences/no-such-sequence/enrolments", `{"lead": "lena@example.com"}`); res.status != 404 {
-		t.Fatalf("unknown sequence: %d %s", res.status, res.body)
-	}
-	if res := h.admin("POST", "/api/v1/sequences/welcome/enrolments", `{"lead": "nobody@example.com"}`); res.status != 404 {
-		t.Fatalf("unknown lead: %d %s", res.status, res.body)
-	}
-	if res := h.admin("POST", "/api/v1/sequences/welcome/enrolments", `{}`); res.status != 400 {
-		t.Fatalf("no lead: %d %s", res.status, res.body)
+	h.clock.Advance(2 * 24 * time.Hour)
+	h.app.seq.dispatch.Wake()
+	if m := h.waitMail(3); m.Subject != "Chapter two" {
+		t.Fatalf("second step: %q", m.Subject)
 	}
 
-	if res := h.admin("POST", "/api/v1/leads/lena@example.com/events", `{"type": "demo_booked"}`); res.status != 201 || !strings.Contains(res.body, `"demo_booked"`) {
+	post := func(path string, v any) response {
+		b, _ := json.Marshal(v)
+		return h.do("POST", path, "application/json", bytes.NewReader(b), "Authorization", "Bearer "+adminToken)
+	}
+	if res := post("/api/v1/leads/anna@example.com/events", map[string]string{"type": "demo_booked"}); res.status != http.StatusCreated {
 		t.Fatalf("event: %d %s", res.status, res.body)
 	}
-	if res := h.admin("POST", "/api/v1/leads/lena@example.com/events", `{"type": "two words"}`); res.status != 400 {
-		t.Fatalf("bad event type: %d %s", res.status, res.body)
+	if m := h.waitMail(4); m.Subject != "Thanks for booking a demo" {
+		t.Fatalf("event step: %q", m.Subject)
 	}
-	if res := h.do("POST", "/api/v1/leads/lena@example.com/events", "application/json", strings.NewReader(`{"type": "x"}`)); res.status != 401 {
-		t.Fatalf("event without token: %d", res.status)
+	if res := post("/api/v1/sequences/vip/enrolments", map[string]any{"lead": "anna@example.com"}); res.status != http.StatusCreated {
+		t.Fatalf("manual enrolment: %d %s", res.status, res.body)
 	}
-	var n int
-	h.app.store.DB().Get(&n, `SELECT count(*) FROM events WHERE type = 'demo_booked'`)
-	if n != 1 {
-		t.Fatalf("%d demo_booked events stored", n)
+	if m := h.waitMail(5); m.Subject != "A personal hello" {
+		t.Fatalf("manual step: %q", m.Subject)
+	}
+	if res := post("/api/v1/sequences/vip/enrolments", map[string]any{"lead": "anna@example.com"}); res.status != http.StatusConflict {
+		t.Fatalf("second manual enrolment: %d %s", res.status, res.body)
+	}
+	if res := post("/api/v1/sequences/nope/enrolments", map[string]any{"lead": "anna@example.com"}); res.status != http.StatusNotFound {
+		t.Fatalf("unknown sequence: %d %s", res.status, res.body)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, m := range h.mail.Messages() {
+		if m.Subject == "Not for you" {
+			t.Fatal("a sequence for another source enrolled the lead")
+		}
 	}
 }
