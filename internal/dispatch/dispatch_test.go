@@ -10,6 +10,7 @@ import (
 
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/templates"
@@ -381,4 +382,40 @@ func TestReload_InvalidEditIsRejectedAndTheLastGoodVersionKeepsSending(t *testin
 	}
 	b.advance(7 * day)
 	b.wantSubjects("Hello Hannah", "Three tips", "A better offer")
+}
+
+func TestFastMode_ShortensDelaysAndIgnoresWindows(t *testing.T) {
+	t.Parallel()
+	saturdayNight := time.Date(2026, 11, 7, 23, 0, 0, 0, time.UTC)
+	b := setupWith(t, saturdayNight, dispatch.Config{Fast: true})
+	b.threeSteps("send_window: Mon-Fri 09:00-17:00\n")
+	b.lead("fast@example.com", "Finn", nil)
+	b.run()
+	b.wantSubjects("Hello Finn")
+	twoDays := 2 * day / dispatch.FastFactor
+	b.advance(twoDays - time.Second)
+	b.wantSubjects("Hello Finn")
+	b.advance(time.Second)
+	b.wantSubjects("Hello Finn", "Three tips")
+	b.advance(7 * day / dispatch.FastFactor)
+	b.wantSubjects("Hello Finn", "Three tips", "An offer")
+}
+
+func TestStageTrigger_EnrolsWhenTheStageIsReached(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("mql/sequence.md", "---\ntrigger:\n  stage: mql\n---\n")
+	b.write("mql/01-call.md", step("Shall we talk?", "0", "", "Book a call."))
+	b.load()
+	id := b.lead("warm@example.com", "Wanda", nil)
+	b.run()
+	b.wantSubjects()
+	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+		return b.disp.OnStage(b.ctx, tx, id, lead.StageMQL, b.clock.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.run()
+	b.wantSubjects("Shall we talk?")
 }

@@ -42,6 +42,13 @@ type bundle struct {
 
 func setup(t *testing.T, start time.Time) *bundle {
 	t.Helper()
+	return setupWith(t, start, dispatch.Config{})
+}
+
+// setupWith is setup with dispatcher settings; From and the batch size are
+// filled in.
+func setupWith(t *testing.T, start time.Time, cfg dispatch.Config) *bundle {
+	t.Helper()
 	ctx := context.Background()
 	db, _ := pgtest.NewDB(t)
 	st, err := store.New(ctx, db)
@@ -65,9 +72,8 @@ func setup(t *testing.T, start time.Time) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.disp, err = dispatch.New(st, b.set.Load, composer, links, log, b.clock.Now, dispatch.Config{
-		From: "Acme <news@acme.example>", DefaultZone: time.UTC, Batch: 50,
-	})
+	cfg.From, cfg.Batch = "Acme <news@acme.example>", 50
+	b.disp, err = dispatch.New(st, b.set.Load, composer, links, log, b.clock.Now, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

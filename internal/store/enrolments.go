@@ -95,10 +95,11 @@ func (t *Tx) SaveEnrolments(ctx context.Context, now time.Time, out []Outcome) e
 	}
 	n := len(out)
 	ids, states, done := make([]int64, n), make([]string, n), make([]string, n)
-	orders, due := make([]int64, n), make([]time.Time, n)
+	orders, due := make([]int64, n), make([]string, n)
 	sent, passed, reasons := make([]string, n), make([]string, n), make([]string, n)
 	for i, o := range out {
-		ids[i], states[i], orders[i], due[i], reasons[i] = o.ID, o.State, int64(o.LastOrder), o.DueAt, o.Reason
+		ids[i], states[i], orders[i], reasons[i] = o.ID, o.State, int64(o.LastOrder), o.Reason
+		due[i] = o.DueAt.UTC().Format(time.RFC3339Nano)
 		done[i] = strings.Join(o.StepsDone, "/")
 		if o.SentAt != nil {
 			sent[i] = o.SentAt.UTC().Format(time.RFC3339Nano)
