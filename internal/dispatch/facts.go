@@ -53,12 +53,3 @@ func (f *facts) ClickedURLs() ([]string, error) {
 	return out, nil
 }
 
-// hasEvent reports whether the lead produced an event of this type since t.
-func (f *facts) hasEvent(typ string, since time.Time) bool {
-	for _, e := range f.events {
-		if e.Type == typ && !e.At.Before(since) {
-			return true
-		}
-	}
-	return false
-}
