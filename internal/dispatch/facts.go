@@ -52,4 +52,3 @@ func (f *facts) ClickedURLs() ([]string, error) {
 	}
 	return out, nil
 }
-
