@@ -123,7 +123,9 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) error {
 
 		mMids, mFrom, mTo, mAt, mExpires []string
 		mLeads                           []int64
-		mRaw, mHash                      [][]byte
+		mHash                            [][]byte
+		mRaw                             []byte
+		mOff, mLen                       []int64
 	)
 	for i, s := range ss {
 		e := s.Event
@@ -136,7 +138,9 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) error {
 		if m := s.Mail; m != nil {
 			mids[i] = m.MessageID
 			mMids, mLeads, mFrom, mTo = append(mMids, m.MessageID), append(mLeads, *e.LeadID), append(mFrom, m.From), append(mTo, m.To)
-			mRaw, mAt, mHash, mExpires = append(mRaw, m.Raw), append(mAt, at), append(mHash, s.TokenHash), append(mExpires, pgTime(s.Expires))
+			mOff, mLen = append(mOff, int64(len(mRaw)+1)), append(mLen, int64(len(m.Raw)))
+			mRaw = append(mRaw, m.Raw...)
+			mAt, mHash, mExpires = append(mAt, at), append(mHash, s.TokenHash), append(mExpires, pgTime(s.Expires))
 		}
 	}
 	if slices.Contains(mMids, "") {
@@ -145,7 +149,8 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) error {
 	_, err := t.stmt(t.q.RecordSignups).ExecContext(ctx,
 		pq.Array(leadIDs), pq.Array(hashes), pq.Array(kinds), pq.Array(ats), pq.Array(ips), pq.Array(uas),
 		pq.Array(texts), pq.Array(versions), pq.Array(srcs), pq.Array(urls), pq.Array(mids),
-		pq.Array(mMids), pq.Array(mLeads), pq.Array(mFrom), pq.Array(mTo), pq.Array(mRaw), pq.Array(mAt), pq.Array(mHash), pq.Array(mExpires))
+		pq.Array(mMids), pq.Array(mLeads), pq.Array(mFrom), pq.Array(mTo), mRaw, pq.Array(mAt), pq.Array(mHash), pq.Array(mExpires),
+		pq.Array(mOff), pq.Array(mLen))
 	if err != nil {
 		return fmt.Errorf("store: record signups: %w", err)
 	}

@@ -20,7 +20,8 @@ SET status = 'sending',
     repeats = m.repeats + CASE WHEN m.status = 'sending' THEN 1 ELSE 0 END
 FROM due
 WHERE m.id = due.id
-RETURNING m.id, m.kind, m.lead_id, m.sender, m.recipient, m.raw, m.attempts,
+RETURNING m.id, m.kind, m.lead_id, m.sender, m.recipient,
+    (SELECT r.raw FROM message_raw r WHERE r.message_id = m.id) AS raw, m.attempts,
     (m.kind <> 'confirmation' AND EXISTS (
         SELECT 1 FROM suppressions s WHERE s.email_hash = sha256(convert_to(m.recipient, 'UTF8'))
     )) AS suppressed

@@ -1,14 +1,21 @@
 -- record_signup.sql for many signups in one round trip. $1–$11 hold one
 -- ledger entry per element; $11 is the Message-ID of the mail the entry
--- caused, or ''. $12–$19 hold one confirmation mail per element, with its
+-- caused, or ''. $12–$21 hold one confirmation mail per element, with its
 -- token hash ($18) and expiry ($19); the entry and the token find their mail
--- by its Message-ID, which is unique.
-WITH m AS (
-    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, raw, status, run_at, created_at)
-    SELECT 'confirmation', x.lead_id, x.mid, x.sender, x.recipient, x.raw, 'queued', x.at, x.at
-    FROM unnest($12::text[], $13::bigint[], $14::text[], $15::text[], $16::bytea[], $17::timestamptz[])
-        AS x (mid, lead_id, sender, recipient, raw, at)
+-- by its Message-ID, which is unique. The mails' bytes come as one bytea
+-- ($16), each mail at its offset ($20, from 1) with its length ($21): a
+-- bytea[] would go as text, hex-encoded, and take longer to parse than the
+-- rest of the statement to run.
+WITH x AS (
+    SELECT x.mid, x.lead_id, x.sender, x.recipient, substring($16::bytea FROM x.off FOR x.len) AS raw, x.at
+    FROM unnest($12::text[], $13::bigint[], $14::text[], $15::text[], $17::timestamptz[], $20::int[], $21::int[])
+        AS x (mid, lead_id, sender, recipient, at, off, len)
+), m AS (
+    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at)
+    SELECT 'confirmation', x.lead_id, x.mid, x.sender, x.recipient, 'queued', x.at, x.at FROM x
     RETURNING id, message_id
+), r AS (
+    INSERT INTO message_raw (message_id, raw) SELECT m.id, x.raw FROM m JOIN x ON x.mid = m.message_id
 ), e AS (
     INSERT INTO consent_events (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, message_id)
     SELECT x.lead_id, x.email_hash, x.kind, x.at, x.ip, x.user_agent, x.consent_text, x.consent_version, x.source, x.source_url, m.id
