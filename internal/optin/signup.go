@@ -28,7 +28,11 @@ import (
 // input never fails another's signup.
 
 const (
-	maxBatch     = 128
+	maxBatch = 128
+	// maxWriters is how many batches are written at once. Two (one composing
+	// while the other waits on Postgres) measured no faster than one on two
+	// cores: 1,536 and 1,635 against 1,635 and 1,626 signups/s.
+	maxWriters   = 1
 	batchTimeout = 30 * time.Second
 	batchRetries = 3 // attempts of a batch that hit a deadlock or serialization failure
 )
@@ -52,10 +56,11 @@ const (
 type signupWriter struct {
 	s *Service
 
-	mu      sync.Mutex
-	queue   []*pendingSignup
-	running bool // a writer goroutine is draining the queue
-	idle    *sync.Cond
+	mu       sync.Mutex
+	queue    []*pendingSignup
+	running  int             // writer goroutines draining the queue
+	inFlight map[string]bool // addresses in batches being written
+	idle     *sync.Cond
 
 	batches, written atomic.Int64 // for tests
 }
@@ -63,6 +68,7 @@ type signupWriter struct {
 func (w *signupWriter) init(s *Service) {
 	w.s = s
 	w.idle = sync.NewCond(&w.mu)
+	w.inFlight = map[string]bool{}
 }
 
 // write queues a signup and waits until its batch is committed or failed.
@@ -74,8 +80,8 @@ func (w *signupWriter) write(ctx context.Context, signup lead.Signup, ev lead.Ev
 	p := &pendingSignup{ctx: ctx, signup: signup, ev: ev, done: make(chan error, 1)}
 	w.mu.Lock()
 	w.queue = append(w.queue, p)
-	if !w.running {
-		w.running = true
+	if w.running < maxWriters {
+		w.running++
 		go w.run()
 	}
 	w.mu.Unlock()
@@ -96,15 +102,16 @@ func (w *signupWriter) write(ctx context.Context, signup lead.Signup, ev lead.Ev
 func (s *Service) Wait() {
 	w := &s.signups
 	w.mu.Lock()
-	for w.running {
+	for w.running > 0 {
 		w.idle.Wait()
 	}
 	w.mu.Unlock()
 }
 
 func (w *signupWriter) run() {
+	var batch []*pendingSignup
 	for {
-		batch := w.take()
+		batch = w.take(batch)
 		if batch == nil {
 			return
 		}
@@ -119,28 +126,35 @@ func (w *signupWriter) run() {
 	}
 }
 
-// take removes up to maxBatch signups of distinct addresses from the queue,
-// oldest first, or returns nil and stops the writer when none is waiting.
-func (w *signupWriter) take() []*pendingSignup {
+// take ends the writer's previous batch, done, and removes up to maxBatch
+// signups from the queue, oldest first, whose addresses are distinct and in
+// no other batch being written. It returns nil and stops the writer when
+// there are none.
+//
+// Batches written at once thus never share a lead: they cannot deadlock, and
+// a second signup of an address is decided after the first has committed.
+func (w *signupWriter) take(done []*pendingSignup) []*pendingSignup {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for _, p := range done {
+		delete(w.inFlight, p.signup.Email)
+	}
 	var batch []*pendingSignup
-	seen := map[string]bool{}
 	rest := w.queue[:0]
 	for _, p := range w.queue {
 		switch {
 		case p.state.Load() == abandoned:
-		case len(batch) == maxBatch || seen[p.signup.Email]:
+		case len(batch) == maxBatch || w.inFlight[p.signup.Email]:
 			rest = append(rest, p)
 		case p.state.CompareAndSwap(queued, taken):
-			seen[p.signup.Email] = true
+			w.inFlight[p.signup.Email] = true
 			batch = append(batch, p)
 		}
 	}
 	clear(w.queue[len(rest):])
 	w.queue = rest
 	if len(batch) == 0 {
-		w.running = false
+		w.running--
 		w.idle.Broadcast()
 		return nil
 	}
