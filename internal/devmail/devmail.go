@@ -274,6 +274,16 @@ func (s *Server) WaitFor(ctx context.Context, n int) ([]Message, error) {
 	return s.store.waitFor(ctx, n)
 }
 
+// WaitCount blocks until at least n messages are caught, like WaitFor, but
+// returns none of them: parsing thousands of messages takes longer than
+// catching them.
+func (s *Server) WaitCount(ctx context.Context, n int) error {
+	if err := s.store.waitCount(ctx, n); err != nil {
+		return waitErr(ctx, s.store.count(), n)
+	}
+	return nil
+}
+
 // Reset deletes every caught message.
 func (s *Server) Reset() { s.store.reset() }
 

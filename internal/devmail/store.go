@@ -153,11 +153,29 @@ func (s *store) recent(n int) ([]Message, int) {
 
 // waitFor blocks until at least n messages are stored or ctx ends.
 func (s *store) waitFor(ctx context.Context, n int) ([]Message, error) {
+	err := s.waitCount(ctx, n)
+	msgs := s.messages()
+	if err != nil {
+		return msgs, waitErr(ctx, len(msgs), n)
+	}
+	return msgs, nil
+}
+
+// count returns how many messages are stored.
+func (s *store) count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.mem.Messages)
+}
+
+// waitCount blocks until at least n messages are stored or ctx ends,
+// without parsing any of them.
+func (s *store) waitCount(ctx context.Context, n int) error {
 	for {
 		s.mu.Lock()
 		if len(s.mem.Messages) >= n {
 			s.mu.Unlock()
-			return s.messages(), nil
+			return nil
 		}
 		if s.changed == nil {
 			s.changed = make(chan struct{})
@@ -167,8 +185,7 @@ func (s *store) waitFor(ctx context.Context, n int) ([]Message, error) {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			msgs := s.messages()
-			return msgs, waitErr(ctx, len(msgs), n)
+			return ctx.Err()
 		}
 	}
 }
