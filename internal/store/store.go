@@ -88,10 +88,11 @@ type Tx struct {
 
 // stmt runs a prepared query's text on the transaction's connection.
 //
-// database/sql's Tx.Stmt would prepare the statement again on that
-// connection, and close it at the end, for every transaction: two extra
-// round trips per statement. The text goes through lib/pq's one-round-trip
-// path instead; the boot-time prepare has already checked it.
+// database/sql's Tx.Stmt prepares the statement again on the transaction's
+// connection, and closes it when the transaction ends, unless that
+// connection happens to have run it outside a transaction. The text goes
+// through lib/pq's one-round-trip path instead; the boot-time prepare has
+// already checked it.
 func (t *Tx) stmt(s *sqlx.Stmt) txQuery { return txQuery{tx: t.tx, text: t.texts[s]} }
 
 type txQuery struct {
