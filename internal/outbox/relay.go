@@ -19,7 +19,7 @@ type Sender interface {
 // Config tunes the relay; zero values take the defaults.
 type Config struct {
 	Workers     int           // concurrent SMTP transactions; match the SMTP pool size (default 4)
-	InFlight    int           // claimed but unrecorded messages at most (default 4 × Workers)
+	InFlight    int           // claimed but unrecorded messages at most (default 16 × Workers)
 	Lease       time.Duration // how long a claim holds before another relay may take it (default 5m)
 	MaxAttempts int           // attempts before a temporary failure becomes final (default 10)
 	Backoff     func(attempt int) time.Duration
@@ -47,7 +47,7 @@ type Stats struct {
 // New returns a relay; now is the clock every decision uses.
 func New(s *store.Store, sender Sender, log *slog.Logger, now func() time.Time, cfg Config) *Relay {
 	cfg.Workers = cmp.Or(cfg.Workers, 4)
-	cfg.InFlight = cmp.Or(cfg.InFlight, 4*cfg.Workers)
+	cfg.InFlight = cmp.Or(cfg.InFlight, 16*cfg.Workers)
 	cfg.Lease = cmp.Or(cfg.Lease, 5*time.Minute)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 10)
 	cfg.Poll = cmp.Or(cfg.Poll, 5*time.Second)

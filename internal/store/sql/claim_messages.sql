@@ -3,15 +3,28 @@
 -- claimed again while 'sending' may already have reached SMTP: it is counted
 -- in repeats. Suppressed recipients are flagged for every mail but the
 -- confirmation mail the person asked for.
--- The due rows are picked in a MATERIALIZED CTE: as a subquery in FROM the
+-- The due rows are picked in MATERIALIZED CTEs: as a subquery in FROM the
 -- planner may scan it more than once, and each scan with SKIP LOCKED can
--- return other rows, so the claim could exceed the limit.
-WITH due AS MATERIALIZED (
+-- return other rows, so the claim could exceed the limit. Expired leases and
+-- queued mail are picked apart, each in the order of its partial index: an
+-- OR of the two would scan and sort the whole queue on every claim.
+WITH stale AS MATERIALIZED (
     SELECT id FROM messages
-    WHERE (status = 'queued' AND run_at <= $1) OR (status = 'sending' AND locked_until <= $1)
+    WHERE status = 'sending' AND locked_until <= $1
+    ORDER BY locked_until
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+), fresh AS MATERIALIZED (
+    SELECT id FROM messages
+    WHERE status = 'queued' AND run_at <= $1
     ORDER BY run_at
     LIMIT $3
     FOR UPDATE SKIP LOCKED
+), due AS (
+    SELECT id FROM stale
+    UNION ALL
+    SELECT id FROM fresh
+    LIMIT $3
 )
 UPDATE messages m
 SET status = 'sending',
