@@ -48,9 +48,21 @@ type Claimed struct {
 
 // ClaimMessages leases up to limit due messages until leaseUntil. Any number
 // of senders may claim at once; each message goes to one of them.
+//
+// The claim must cost what it claims, not what is queued. Before the
+// messages table has statistics (a new database, or a burst of queued mail
+// that autovacuum has not analysed yet) the planner may scan and sort the
+// whole queue on every claim; with sorts off for this transaction it walks
+// the partial indexes in order.
 func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Claimed, error) {
 	var out []Claimed
-	if err := s.q.ClaimMessages.SelectContext(ctx, &out, now, leaseUntil, limit); err != nil {
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		if _, err := tx.tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
+			return err
+		}
+		return tx.stmt(s.q.ClaimMessages).SelectContext(ctx, &out, now, leaseUntil, limit)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: claim messages: %w", err)
 	}
 	return out, nil
