@@ -147,15 +147,7 @@ func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, st
 	if len(pos) != 1 {
 		return fmt.Errorf("name one step, such as welcome/01-hello\n%s", campaignsUsage)
 	}
-	set, err := loadSet(cfg)
-	if err != nil {
-		return err
-	}
-	d, err := renderData(ctx, cfg, *email)
-	if err != nil {
-		return err
-	}
-	r, err := set.Preview(pos[0], d)
+	r, err := renderStep(ctx, cfg, pos[0], *email)
 	if err != nil {
 		return err
 	}
@@ -215,15 +207,7 @@ func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, s
 	if cfg.SMTPURL == "" || cfg.From == "" {
 		return errors.New("send-test needs NURTURE_SMTP_URL and NURTURE_FROM")
 	}
-	set, err := loadSet(cfg)
-	if err != nil {
-		return err
-	}
-	d, err := renderData(ctx, cfg, *email)
-	if err != nil {
-		return err
-	}
-	r, err := set.Preview(pos[0], d)
+	r, err := renderStep(ctx, cfg, pos[0], *email)
 	if err != nil {
 		return err
 	}
@@ -255,4 +239,18 @@ func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, s
 	}
 	fmt.Fprintf(stdout, "sent %s to %s\n", pos[0], *to)
 	return nil
+}
+
+// renderStep renders one step exactly as it would be sent, for the lead
+// with this address or, when email is empty, the sample lead.
+func renderStep(ctx context.Context, cfg *config.Config, ref, email string) (campaign.Rendered, error) {
+	set, err := loadSet(cfg)
+	if err != nil {
+		return campaign.Rendered{}, err
+	}
+	d, err := renderData(ctx, cfg, email)
+	if err != nil {
+		return campaign.Rendered{}, err
+	}
+	return set.Preview(ref, d)
 }
