@@ -23,7 +23,7 @@ type Config struct {
 	Lease       time.Duration // how long a claim holds before another relay may take it (default 5m)
 	MaxAttempts int           // attempts before a temporary failure becomes final (default 10)
 	Backoff     func(attempt int) time.Duration
-	Poll        time.Duration // fallback poll when no NOTIFY arrives (default 5s)
+	Poll        time.Duration // fallback poll when nothing wakes the relay (default 5s)
 }
 
 // Relay moves mail from the outbox to SMTP.
