@@ -145,6 +145,12 @@ func (s *Server) serve(sess *session) {
 			}
 		}
 		c.SetReadDeadline(time.Now().Add(idleTimeout))
+		// Shutdown may have set its deadline (now) between the check above
+		// and the line before, which would then have undone it.
+		if s.draining.Load() && !sess.busy.Load() {
+			bye(w)
+			return
+		}
 		line, err := readCommand(r)
 		if errors.Is(err, errLineTooLong) {
 			writeReply(w, Reply{500, "5.5.2", "Line too long"})
