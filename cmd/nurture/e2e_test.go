@@ -270,3 +270,32 @@ func TestJourney_SignupConfirmUnsubscribe(t *testing.T) {
 		t.Fatal("address not on the suppression list")
 	}
 }
+
+// The confirmation mail goes from the committing signup straight to the
+// relay: it is never claimed from the outbox, and its record is exact.
+func TestSignup_ConfirmationMailIsHandedToTheRelay(t *testing.T) {
+	h := start(t, nil)
+	ctx := context.Background()
+	for { // until Run has started
+		if room := h.app.relay.Reserve(ctx, 1, false); room != nil {
+			room.Cancel()
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if res := h.subscribeJSON(signup("handed@example.com")); res.status != http.StatusAccepted {
+		t.Fatalf("subscribe: %d %s", res.status, res.body)
+	}
+	h.waitMail(1)
+	deadline := time.Now().Add(10 * time.Second)
+	for h.app.relay.Stats().Sent < 1 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if s := h.app.relay.Stats(); s.Handed != 1 || s.Sent != 1 {
+		t.Fatalf("relay stats %+v, want the one mail handed and sent", s)
+	}
+	counts, err := h.app.store.OutboxCounts(ctx)
+	if err != nil || len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 1 || counts[0].Repeats != 0 {
+		t.Fatalf("outbox %+v, %v", counts, err)
+	}
+}

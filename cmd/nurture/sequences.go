@@ -39,7 +39,7 @@ func (s *sequences) set() *campaign.Set {
 // wireSequences loads the campaigns and builds the dispatcher. Campaign
 // files with errors stop the start, naming path:line; a missing folder only
 // warns, since a server may run the opt-in alone.
-func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mailer.Composer, links *link.Builder, log *slog.Logger, now func() time.Time) (*sequences, error) {
+func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mailer.Composer, links *link.Builder, sender dispatch.Sender, log *slog.Logger, now func() time.Time) (*sequences, error) {
 	s := &sequences{empty: &campaign.Set{}}
 	if _, err := os.Stat(cfg.Campaigns); errors.Is(err, fs.ErrNotExist) {
 		log.Warn("campaigns: folder not found; no sequences run", "dir", cfg.Campaigns)
@@ -64,6 +64,7 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 		DefaultZone: cfg.DefaultTimezone,
 		Tick:        cfg.Tick,
 		Fast:        cfg.Fast,
+		Sender:      sender,
 	})
 	if err != nil {
 		return nil, err

@@ -134,10 +134,16 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		return nil, err
 	}
 	a.pool = mailer.NewPool(smtpCfg, log)
+	// The relay sends every mail: what it claims from the outbox, and what
+	// the opt-in and the dispatcher hand it as they commit.
+	a.relay = outbox.New(a.store, a.pool, log, now, outbox.Config{Workers: cfg.SMTPConns})
+	// Mail queued on this node leaves at once; other nodes' senders find
+	// anything left over at their next poll.
+	a.store.OnQueued(a.relay.Wake)
 
 	tpl := templateFS(cfg.Templates)
 	links := link.New(cfg.BaseURL, token.NewSigner(cfg.Secret), cfg.UnsubscribeMailto)
-	if a.seq, err = wireSequences(a.store, cfg, tpl, composer, links, log, now); err != nil {
+	if a.seq, err = wireSequences(a.store, cfg, tpl, composer, links, a.relay, log, now); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -148,16 +154,12 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		Retention:       cfg.PendingRetention,
 		RatePerEmail:    cfg.RateEmail,
 		OnConfirmed:     a.seq.dispatch.OnConfirmed,
+		Sender:          a.relay,
 	})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	a.relay = outbox.New(a.store, a.pool, log, now, outbox.Config{Workers: cfg.SMTPConns})
-	// Mail queued on this node leaves at once; other nodes' senders find
-	// anything left over at their next poll.
-	a.store.OnQueued(a.relay.Wake)
-
 	srv, err := web.New(a.optin, web.Config{
 		AdminToken:     cfg.AdminToken,
 		TrustedProxies: cfg.TrustedProxies,

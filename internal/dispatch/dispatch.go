@@ -15,6 +15,7 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
+	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -30,6 +31,12 @@ type Composer interface {
 	Compose(m mailer.Message) ([]byte, error)
 }
 
+// Sender takes mail straight from the transaction that wrote it, sparing a
+// claim from the outbox; *outbox.Relay is one.
+type Sender interface {
+	Reserve(ctx context.Context, n int, wait bool) *outbox.Reservation
+}
+
 // Config tunes the dispatcher; zero values take the defaults.
 type Config struct {
 	From        string         // From header, e.g. "Acme <news@acme.example>"
@@ -38,6 +45,10 @@ type Config struct {
 	Workers     int            // goroutines deciding and rendering a batch (default GOMAXPROCS)
 	Tick        time.Duration  // poll interval of Run (default 5s)
 	Footer      string         // the sender's postal address for the layouts
+	// Sender, when set, is handed each batch's mails as the batch commits,
+	// and bounds the batch to the room it has; without one the mails wait in
+	// the outbox for the relay's next claim.
+	Sender Sender
 	// Fast is the demo mode: every delay is divided by FastFactor and send
 	// windows are ignored, so a three-week sequence plays out in minutes.
 	Fast bool
@@ -150,16 +161,32 @@ type Stats struct {
 
 // Tick claims one batch of due enrolments and handles it in one
 // transaction: the mails it queues exist exactly when the enrolments
-// advance. It returns how many enrolments it claimed.
+// advance. With a Sender, it first waits for room for the batch's mails
+// there, and hands them over once they are committed. It returns how many
+// enrolments it claimed.
 func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
+	limit := d.cfg.Batch
+	var room *outbox.Reservation
+	if d.cfg.Sender != nil {
+		room = d.cfg.Sender.Reserve(ctx, limit, true)
+		if room == nil && ctx.Err() != nil {
+			return 0, nil
+		}
+		if room != nil {
+			limit = room.N()
+		}
+	}
 	now := d.now()
 	set := d.set()
 	if set == nil {
 		set = &campaign.Set{}
 	}
-	var claimed int
+	var (
+		claimed int
+		handed  []store.Claimed
+	)
 	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
-		due, err := tx.ClaimEnrolments(ctx, now, d.cfg.Batch)
+		due, err := tx.ClaimEnrolments(ctx, now, limit)
 		if err != nil || len(due) == 0 {
 			claimed = len(due)
 			return err
@@ -184,14 +211,27 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 				queue = append(queue, *m)
 			}
 		}
-		if err := tx.QueueSteps(ctx, now, queue); err != nil {
+		var lease time.Time
+		if room != nil {
+			lease = room.Until
+		}
+		mailIDs, err := tx.QueueSteps(ctx, now, queue, lease)
+		if err != nil {
 			return err
+		}
+		if room != nil {
+			handed = make([]store.Claimed, len(queue))
+			for i, m := range queue {
+				handed[i] = store.Claimed{ID: mailIDs[m.MessageID], Kind: "step", LeadID: &m.LeadID, From: m.From, To: m.To, Raw: m.Raw, Attempts: 1}
+			}
 		}
 		return tx.SaveEnrolments(ctx, now, outcomes)
 	})
 	if err != nil {
+		room.Cancel()
 		return 0, fmt.Errorf("dispatch: tick: %w", err)
 	}
+	room.Hand(handed)
 	return claimed, nil
 }
 

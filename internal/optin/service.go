@@ -17,6 +17,7 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
+	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/ratelimit"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
@@ -34,6 +35,12 @@ type Composer interface {
 	Compose(m mailer.Message) ([]byte, error)
 }
 
+// Sender takes mail straight from the transaction that wrote it, sparing a
+// claim from the outbox; *outbox.Relay is one.
+type Sender interface {
+	Reserve(ctx context.Context, n int, wait bool) *outbox.Reservation
+}
+
 // ConfirmedHook runs in the confirming transaction, so whatever it writes
 // (say, enrolments in sequences) exists exactly when the confirmation does.
 type ConfirmedHook func(ctx context.Context, tx *store.Tx, leadID int64, now time.Time) error
@@ -46,6 +53,10 @@ type Options struct {
 	Retention       time.Duration // unconfirmed leads are purged after this; default 30 days
 	RatePerEmail    int           // signups per hour for one address; 0 = unlimited
 	OnConfirmed     ConfirmedHook
+	// Sender, when set, is handed confirmation mails as their signups
+	// commit; without one, or when it has no room, they wait in the outbox
+	// for the relay's next claim.
+	Sender Sender
 }
 
 // Service runs the double opt-in.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -164,24 +165,42 @@ func (w *signupWriter) take(done []*pendingSignup) []*pendingSignup {
 // writeBatch writes the batch in one transaction, again if it hit a
 // deadlock (another node's batch locking the same leads in another order,
 // say). Its context is the first caller's values without its cancellation:
-// the batch belongs to all its callers.
+// the batch belongs to all its callers. The confirmation mails go to the
+// sender as the batch commits, as many as it has room for now.
 func (w *signupWriter) writeBatch(batch []*pendingSignup) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), batchTimeout)
 	defer cancel()
-	var err error
+	var room *outbox.Reservation
+	if w.s.opts.Sender != nil {
+		room = w.s.opts.Sender.Reserve(ctx, len(batch), false)
+	}
+	var (
+		handed []store.Claimed
+		err    error
+	)
 	for range batchRetries {
-		err = w.s.store.WithTx(ctx, func(tx *store.Tx) error { return w.s.writeSignups(ctx, tx, batch) })
-		if !store.Retryable(err) {
+		err = w.s.store.WithTx(ctx, func(tx *store.Tx) error {
+			handed, err = w.s.writeSignups(ctx, tx, batch, room)
 			return err
+		})
+		if !store.Retryable(err) {
+			break
 		}
 	}
-	return err
+	if err != nil {
+		room.Cancel()
+		return err
+	}
+	room.Hand(handed)
+	return nil
 }
 
 // writeSignups is the batch's transaction: lock the leads that exist, insert
 // the new ones, decide under the locks whether each signup mails, refresh
-// the repeats, then write the mail, ledger entries and tokens.
-func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendingSignup) error {
+// the repeats, then write the mail, ledger entries and tokens. Up to
+// room.N() mails are written leased to the sender; it returns them, to be
+// handed over after commit.
+func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendingSignup, room *outbox.Reservation) ([]store.Claimed, error) {
 	emails := make([]string, len(batch))
 	for i, p := range batch {
 		emails[i] = p.signup.Email
@@ -196,7 +215,7 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 		return err
 	}
 	if err := lock(emails); err != nil {
-		return err
+		return nil, err
 	}
 
 	var fresh []store.LeadWrite
@@ -207,7 +226,7 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 	}
 	ids, err := tx.InsertLeads(ctx, fresh)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	inserted := make(map[string]bool, len(ids))
 	var lost []string
@@ -224,7 +243,7 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 	}
 	if len(lost) > 0 {
 		if err := lock(lost); err != nil {
-			return err
+			return nil, err
 		}
 	}
 
@@ -233,7 +252,7 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 	for i, p := range batch {
 		l := leads[p.signup.Email]
 		if l == nil {
-			return errors.New("optin: signup: lead vanished under the batch")
+			return nil, errors.New("optin: signup: lead vanished under the batch")
 		}
 		if inserted[l.Email] {
 			mail[i] = true
@@ -246,18 +265,31 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 		}
 	}
 	if err := tx.UpdateSignups(ctx, repeats); err != nil {
-		return err
+		return nil, err
 	}
 
 	recs := make([]store.Signup, len(batch))
+	var leased []*store.NewMessage
 	for i, p := range batch {
 		rec, err := s.signupRecord(leads[p.signup.Email], lead.EventSignup, p.ev, mail[i])
 		if err != nil {
-			return err
+			return nil, err
+		}
+		if rec.Mail != nil && len(leased) < room.N() {
+			rec.Mail.LeaseUntil = room.Until
+			leased = append(leased, rec.Mail)
 		}
 		recs[i] = rec
 	}
-	return tx.RecordSignups(ctx, recs)
+	mailIDs, err := tx.RecordSignups(ctx, recs)
+	if err != nil {
+		return nil, err
+	}
+	handed := make([]store.Claimed, len(leased))
+	for i, m := range leased {
+		handed[i] = store.Claimed{ID: mailIDs[m.MessageID], Kind: m.Kind, LeadID: m.LeadID, From: m.From, To: m.To, Raw: m.Raw, Attempts: 1}
+	}
+	return handed, nil
 }
 
 // cleanText makes request evidence storable: valid UTF-8 without NUL, which

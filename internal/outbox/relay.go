@@ -18,8 +18,12 @@ type Sender interface {
 
 // Config tunes the relay; zero values take the defaults.
 type Config struct {
-	Workers     int           // concurrent SMTP transactions; match the SMTP pool size (default 4)
-	InFlight    int           // claimed but unrecorded messages at most (default 16 × Workers)
+	Workers int // concurrent SMTP transactions; match the SMTP pool size (default 4)
+	// InFlight bounds the messages claimed or reserved and not yet recorded
+	// (default 128 × Workers). It must cover the dispatcher's batch while
+	// that batch is written and the window is sending; of these, only mail
+	// already handed to SMTP can be sent twice after a crash.
+	InFlight    int
 	Lease       time.Duration // how long a claim holds before another relay may take it (default 5m)
 	MaxAttempts int           // attempts before a temporary failure becomes final (default 10)
 	Backoff     func(attempt int) time.Duration
@@ -37,17 +41,21 @@ type Relay struct {
 
 	mu    sync.Mutex
 	stats Stats
+	live  *pipe // Run's pipe, while it runs
 }
 
 // Stats counts what a relay did since it started.
 type Stats struct {
 	Sent, Retried, Failed, Bounced, Suppressed int64
+	// Handed counts mails producers handed over as they committed, which
+	// were thus never claimed from the outbox.
+	Handed int64
 }
 
 // New returns a relay; now is the clock every decision uses.
 func New(s *store.Store, sender Sender, log *slog.Logger, now func() time.Time, cfg Config) *Relay {
 	cfg.Workers = cmp.Or(cfg.Workers, 4)
-	cfg.InFlight = cmp.Or(cfg.InFlight, 16*cfg.Workers)
+	cfg.InFlight = cmp.Or(cfg.InFlight, 128*cfg.Workers)
 	cfg.Lease = cmp.Or(cfg.Lease, 5*time.Minute)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 10)
 	cfg.Poll = cmp.Or(cfg.Poll, 5*time.Second)
@@ -79,12 +87,27 @@ func (r *Relay) Stats() Stats {
 }
 
 // Run drains the outbox whenever woken, polled, or when a retry falls due,
-// until ctx is done. Mail already handed to SMTP is finished and recorded
-// before Run returns.
+// until ctx is done, and takes the mail producers hand it (see Reserve).
+// Mail already handed to SMTP or reserved is finished and recorded before
+// Run returns.
 func (r *Relay) Run(ctx context.Context) error {
+	p := r.start(ctx)
+	r.mu.Lock()
+	r.live = p
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.live = nil
+		r.mu.Unlock()
+		p.reservations.Wait()
+		p.close()
+	}()
 	for {
-		if _, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
-			r.log.Error("outbox: drain", "err", err)
+		if _, err := r.claim(ctx, p); err != nil && ctx.Err() == nil {
+			r.log.Error("outbox: claim", "err", err)
+		}
+		if err := p.err(); err != nil && ctx.Err() == nil {
+			r.log.Error("outbox: record", "err", err)
 		}
 		wait := r.cfg.Poll
 		if next, err := r.store.NextMessageDue(ctx); err == nil && next != nil {
@@ -102,83 +125,224 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
+// Drain sends everything due now and returns how many messages it handled,
+// once all of them are recorded. Cancelling ctx stops new claims; messages
+// already claimed are still sent and recorded, so nothing is lost.
+func (r *Relay) Drain(ctx context.Context) (int, error) {
+	p := r.start(ctx)
+	n, claimErr := r.claim(ctx, p)
+	if err := p.close(); err != nil {
+		return n, err
+	}
+	if errors.Is(claimErr, context.Canceled) {
+		claimErr = nil
+	}
+	return n, claimErr
+}
+
 type result struct {
 	msg store.Claimed
 	err error
 }
 
-// Drain sends everything due now and returns how many messages it handled.
-// Cancelling ctx stops new claims; messages already claimed are still sent
-// and recorded, so nothing is lost.
-func (r *Relay) Drain(ctx context.Context) (int, error) {
-	jobs := make(chan store.Claimed, r.cfg.InFlight)
-	results := make(chan result, r.cfg.InFlight)
-	// tokens bound claimed-but-unrecorded messages to InFlight.
-	tokens := make(chan struct{}, r.cfg.InFlight)
+// A pipe is a relay's senders and recorder: Workers goroutines send what
+// comes on jobs, and one records the results. tokens bounds the messages
+// claimed or handed over and not yet recorded to InFlight: a token is
+// taken before a message is claimed or reserved, and given back once its
+// outcome is written.
+type pipe struct {
+	tokens       chan struct{}
+	jobs         chan store.Claimed
+	results      chan result
+	workers      sync.WaitGroup
+	recorded     chan error
+	reservations sync.WaitGroup
+	gather       sync.Mutex // held by the caller of acquire
 
-	// Sending must outlive ctx: a cancelled ctx means "claim nothing new",
-	// not "abandon the SMTP transaction".
-	sendCtx := context.WithoutCancel(ctx)
-	var workers sync.WaitGroup
-	for range r.cfg.Workers {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			for m := range jobs {
-				results <- result{m, r.send(sendCtx, m)}
-			}
-		}()
+	mu       sync.Mutex
+	firstErr error
+}
+
+// start runs a pipe. Its sending outlives ctx: a cancelled ctx means
+// "claim nothing new", not "abandon the SMTP transaction".
+func (r *Relay) start(ctx context.Context) *pipe {
+	p := &pipe{
+		tokens:   make(chan struct{}, r.cfg.InFlight),
+		jobs:     make(chan store.Claimed, r.cfg.InFlight),
+		results:  make(chan result, r.cfg.InFlight),
+		recorded: make(chan error, 1),
 	}
-	recorded := make(chan error, 1)
-	go func() { recorded <- r.record(sendCtx, results, tokens) }()
+	sendCtx := context.WithoutCancel(ctx)
+	for range r.cfg.Workers {
+		p.workers.Go(func() {
+			for m := range p.jobs {
+				p.results <- result{m, r.send(sendCtx, m)}
+			}
+		})
+	}
+	go func() { p.recorded <- r.record(sendCtx, p) }()
+	return p
+}
 
-	var claimErr error
+// close waits until everything handed to the pipe is sent and recorded.
+func (p *pipe) close() error {
+	close(p.jobs)
+	p.workers.Wait()
+	close(p.results)
+	<-p.recorded
+	return p.err()
+}
+
+func (p *pipe) keep(err error) {
+	p.mu.Lock()
+	if err != nil && p.firstErr == nil {
+		p.firstErr = err
+	}
+	p.mu.Unlock()
+}
+
+// err returns the first recording error since the last call.
+func (p *pipe) err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	err := p.firstErr
+	p.firstErr = nil
+	return err
+}
+
+// acquire takes up to n tokens: when wait is set, it waits for at least
+// half of them (so claims come in batches), then takes what is free
+// without waiting. It returns how many it took. One caller at a time
+// gathers: two holding part of the window each while waiting for more
+// could wait for each other forever.
+func (p *pipe) acquire(ctx context.Context, n int, wait bool) int {
+	p.gather.Lock()
+	defer p.gather.Unlock()
+	got := 0
+	for got < n {
+		select {
+		case p.tokens <- struct{}{}:
+			got++
+			continue
+		default:
+		}
+		if !wait || got >= (n+1)/2 {
+			break
+		}
+		select {
+		case p.tokens <- struct{}{}:
+			got++
+		case <-ctx.Done():
+			p.release(got)
+			return 0
+		}
+	}
+	return got
+}
+
+func (p *pipe) release(n int) {
+	for range n {
+		<-p.tokens
+	}
+}
+
+// claim claims due messages into p, a window at a time, until fewer are due
+// than were asked for. It returns how many it claimed.
+func (r *Relay) claim(ctx context.Context, p *pipe) (int, error) {
 	handled := 0
 	for ctx.Err() == nil {
-		// Wait for at least half the window to be free, so claims come in
-		// batches, then claim as many as are free.
-		tokens <- struct{}{}
-		free := 1
-		for free < r.cfg.InFlight {
-			select {
-			case tokens <- struct{}{}:
-				free++
-				continue
-			default:
-			}
-			if free >= r.cfg.InFlight/2 {
-				break
-			}
-			tokens <- struct{}{}
-			free++
+		free := p.acquire(ctx, r.cfg.InFlight, true)
+		if free == 0 {
+			break
 		}
 		now := r.now()
 		batch, err := r.store.ClaimMessages(ctx, now, now.Add(r.cfg.Lease), free)
-		for range free - len(batch) {
-			<-tokens
-		}
+		p.release(free - len(batch))
 		if err != nil {
-			claimErr = err
-			break
+			return handled, err
 		}
 		for _, m := range batch {
-			jobs <- m
+			p.jobs <- m
 		}
 		handled += len(batch)
 		if len(batch) < free {
 			break
 		}
 	}
-	close(jobs)
-	workers.Wait()
-	close(results)
-	if err := <-recorded; err != nil {
-		return handled, err
+	return handled, nil
+}
+
+// A Reservation is room in a running relay's in-flight window for mail a
+// producer is about to write: the producer writes up to N mails as claimed
+// until Until, in its own transaction, and after commit hands them over,
+// which spares a claim of each from the outbox. A nil Reservation has room
+// for none.
+type Reservation struct {
+	r     *Relay
+	p     *pipe
+	n     int
+	Until time.Time
+}
+
+// Reserve reserves room for up to n mails while Run is running, and nil
+// otherwise. With wait set it waits for room for at least half of them,
+// and returns nil if ctx ends first. Every Reservation must end with Hand
+// or Cancel.
+func (r *Relay) Reserve(ctx context.Context, n int, wait bool) *Reservation {
+	r.mu.Lock()
+	p := r.live
+	if p != nil {
+		p.reservations.Add(1)
 	}
-	if errors.Is(claimErr, context.Canceled) {
-		claimErr = nil
+	r.mu.Unlock()
+	if p == nil {
+		return nil
 	}
-	return handled, claimErr
+	got := p.acquire(ctx, min(n, r.cfg.InFlight), wait)
+	if got == 0 {
+		p.reservations.Done()
+		return nil
+	}
+	return &Reservation{r: r, p: p, n: got, Until: r.now().Add(r.cfg.Lease)}
+}
+
+// N is how many mails the reservation has room for.
+func (v *Reservation) N() int {
+	if v == nil {
+		return 0
+	}
+	return v.n
+}
+
+// Hand passes mail written with this reservation's lease, after its
+// transaction committed, to the relay's senders, and frees the room not
+// used. ms holds at most N mails.
+func (v *Reservation) Hand(ms []store.Claimed) {
+	if v == nil {
+		return
+	}
+	if len(ms) > v.n {
+		panic("outbox: handed more mail than reserved")
+	}
+	v.r.count(func(s *Stats) { s.Handed += int64(len(ms)) })
+	for _, m := range ms {
+		v.p.jobs <- m
+	}
+	v.end(v.n - len(ms))
+}
+
+// Cancel frees the reservation: the transaction that would have written
+// the mail failed.
+func (v *Reservation) Cancel() {
+	if v != nil {
+		v.end(v.n)
+	}
+}
+
+func (v *Reservation) end(unused int) {
+	v.p.release(unused)
+	v.n = 0
+	v.p.reservations.Done()
 }
 
 func (r *Relay) send(ctx context.Context, m store.Claimed) error {
@@ -190,59 +354,71 @@ func (r *Relay) send(ctx context.Context, m store.Claimed) error {
 
 var errSuppressed = errors.New("recipient is on the suppression list")
 
-// record writes outcomes: successes in batches as they come, failures one
-// by one. Each recorded message frees its token.
-func (r *Relay) record(ctx context.Context, results <-chan result, tokens <-chan struct{}) error {
-	var firstErr error
-	keep := func(err error) {
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
+// record writes outcomes: successes in batches, failures one by one. Each
+// recorded message gives its token back.
+//
+// A batch is what arrives within recordLinger of its first success, up to
+// recordBatch: SMTP answers a few mails at a time, and one UPDATE per few
+// mails cost more than the mails' sending.
+func (r *Relay) record(ctx context.Context, p *pipe) error {
 	var ids []int64
 	var replies []string
 	flush := func() {
 		if len(ids) == 0 {
 			return
 		}
-		keep(r.store.MarkSent(ctx, ids, replies, r.now()))
+		p.keep(r.store.MarkSent(ctx, ids, replies, r.now()))
 		r.count(func(s *Stats) { s.Sent += int64(len(ids)) })
-		for range ids {
-			<-tokens
-		}
+		p.release(len(ids))
 		ids, replies = ids[:0], replies[:0]
 	}
-	for {
-		res, ok := <-results
-		if !ok {
-			flush()
-			return firstErr
+	add := func(res result) {
+		if res.err == nil {
+			ids = append(ids, res.msg.ID)
+			replies = append(replies, "250 OK")
+			return
 		}
-		for {
-			if res.err == nil {
-				ids = append(ids, res.msg.ID)
-				replies = append(replies, "250 OK")
-			} else {
-				keep(r.fail(ctx, res.msg, res.err))
-				<-tokens
-			}
-			// Take whatever else is ready without waiting: one UPDATE then
-			// records a whole group.
+		p.keep(r.fail(ctx, res.msg, res.err))
+		p.release(1)
+	}
+	linger := time.NewTimer(0)
+	<-linger.C
+	for {
+		res, ok := <-p.results
+		if !ok {
+			return nil
+		}
+		add(res)
+		linger.Reset(recordLinger)
+	batch:
+		for len(ids) < recordBatch {
 			select {
-			case res, ok = <-results:
-				if ok {
-					continue
+			case res, ok = <-p.results:
+				if !ok {
+					break batch
 				}
+				add(res)
+			case <-linger.C:
+				break batch
+			}
+		}
+		if !linger.Stop() {
+			select {
+			case <-linger.C:
 			default:
 			}
-			break
 		}
 		flush()
 		if !ok {
-			return firstErr
+			return nil
 		}
 	}
 }
+
+const (
+	recordBatch  = 128
+	recordLinger = 2 * time.Millisecond
+)
 
 func (r *Relay) fail(ctx context.Context, m store.Claimed, err error) error {
 	reply := err.Error()

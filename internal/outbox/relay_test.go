@@ -118,3 +118,113 @@ func TestDefaultBackoff_GrowsAndIsCapped(t *testing.T) {
 		t.Fatal(outbox.DefaultBackoff(1), outbox.DefaultBackoff(2), outbox.DefaultBackoff(30))
 	}
 }
+
+// writeLeased writes one mail as claimed under room's lease, as a producer
+// does, and returns it as the relay is handed it.
+func (b *bundle) writeLeased(t *testing.T, until time.Time, to string) store.Claimed {
+	t.Helper()
+	m := store.NewMessage{
+		Kind: "test", MessageID: mailer.NewMessageID("example.com"), From: "a@example.com", To: to,
+		Raw: []byte("Subject: handed\r\n\r\nstraight from the transaction\r\n"), RunAt: b.clock.Now(), LeaseUntil: until,
+	}
+	var id int64
+	err := b.store.WithTx(context.Background(), func(tx *store.Tx) (err error) {
+		id, err = tx.QueueMessage(context.Background(), m)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.Claimed{ID: id, Kind: m.Kind, From: m.From, To: m.To, Raw: m.Raw, Attempts: 1}
+}
+
+// running starts Run and returns once it takes reservations.
+func (b *bundle) running(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.relay.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for {
+		if room := b.relay.Reserve(ctx, 1, false); room != nil {
+			room.Cancel()
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func waitSent(t *testing.T, r *outbox.Relay, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Stats().Sent < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("sent %d of %d", r.Stats().Sent, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRelay_ReservesRoomOnlyWhileRunning(t *testing.T) {
+	b := setup(t)
+	if room := b.relay.Reserve(context.Background(), 5, false); room != nil || room.N() != 0 {
+		t.Fatalf("a relay that is not running reserved room for %d", room.N())
+	}
+	b.running(t)
+	room := b.relay.Reserve(context.Background(), 1000, false)
+	// Workers: 2, so the window is 256 mails.
+	if room.N() != 256 {
+		t.Fatalf("reserved %d, want the whole window of 256", room.N())
+	}
+	if more := b.relay.Reserve(context.Background(), 1, false); more != nil {
+		t.Fatalf("reserved beyond the window: %d", more.N())
+	}
+	room.Cancel()
+	if again := b.relay.Reserve(context.Background(), 256, false); again.N() != 256 {
+		t.Fatalf("a cancelled reservation kept its room: %d free", again.N())
+	} else {
+		again.Cancel()
+	}
+}
+
+func TestRelay_HandedMailIsSentOnceAndRecorded(t *testing.T) {
+	b := setup(t)
+	b.running(t)
+	ctx := context.Background()
+	room := b.relay.Reserve(ctx, 2, false)
+	a := b.writeLeased(t, room.Until, "one@example.com")
+	c := b.writeLeased(t, room.Until, "two@example.com")
+	room.Hand([]store.Claimed{a, c})
+	waitSent(t, b.relay, 2)
+	if got := len(b.mail.Messages()); got != 2 {
+		t.Fatalf("%d messages at SMTP", got)
+	}
+	counts, _ := b.store.OutboxCounts(ctx)
+	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 2 || counts[0].Repeats != 0 {
+		t.Fatalf("outbox: %+v", counts)
+	}
+	// Handed mail is never claimed from the outbox as well, not even once
+	// its lease has run out.
+	b.clock.Advance(time.Hour)
+	if n, _ := b.relay.Drain(ctx); n != 0 {
+		t.Fatalf("claimed %d handed messages again", n)
+	}
+}
+
+func TestRelay_LeasedMailOfACrashedProducerIsSentAfterTheLease(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	// A producer wrote the mail leased and died before handing it over.
+	b.writeLeased(t, b.clock.Now().Add(5*time.Minute), "lost@example.com")
+	if n, _ := b.relay.Drain(ctx); n != 0 {
+		t.Fatalf("a leased message was claimed within its lease: %d", n)
+	}
+	b.clock.Advance(5*time.Minute + time.Second)
+	if n, err := b.relay.Drain(ctx); n != 1 || err != nil {
+		t.Fatalf("after the lease: %d, %v", n, err)
+	}
+	counts, _ := b.store.OutboxCounts(ctx)
+	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].Repeats != 1 {
+		t.Fatalf("outbox: %+v (the unknown outcome counts as a possible repeat)", counts)
+	}
+}

@@ -126,27 +126,41 @@ type StepMessage struct {
 	Raw         []byte
 }
 
-// QueueSteps writes a batch of step mails to the outbox in one statement and
-// notifies the senders, who see them when the transaction commits.
-func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage) error {
+// QueueSteps writes a batch of step mails to the outbox in one statement
+// and returns their ids by Message-ID. Without a lease (the zero time) they
+// are queued, and the senders are woken when the transaction commits; with
+// one they are written as claimed until then, for the sender that will be
+// handed them after commit.
+func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, lease time.Time) (map[string]int64, error) {
 	if len(ms) == 0 {
-		return nil
+		return nil, nil
 	}
 	n := len(ms)
 	leads, enrols := make([]int64, n), make([]int64, n)
 	mids, froms, tos, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	raws := make([][]byte, n)
+	offs, lens := make([]int64, n), make([]int64, n)
+	size := 0
+	for _, m := range ms {
+		size += len(m.Raw)
+	}
+	raw := make([]byte, 0, size)
 	for i, m := range ms {
 		leads[i], enrols[i], keys[i] = m.LeadID, m.EnrolmentID, m.StepKey
-		mids[i], froms[i], tos[i], raws[i] = m.MessageID, m.From, m.To, m.Raw
+		mids[i], froms[i], tos[i] = m.MessageID, m.From, m.To
+		offs[i], lens[i] = int64(len(raw)+1), int64(len(m.Raw))
+		raw = append(raw, m.Raw...)
 	}
-	_, err := t.stmt(t.q.InsertStepMessages).ExecContext(ctx, now, pq.Array(leads), pq.Array(mids),
-		pq.Array(froms), pq.Array(tos), pq.Array(raws), pq.Array(enrols), pq.Array(keys))
+	var leaseArg *time.Time
+	if !lease.IsZero() {
+		leaseArg = &lease
+	}
+	ids, err := t.messageIDs(ctx, t.stmt(t.q.InsertStepMessages), now, pq.Array(leads), pq.Array(mids),
+		pq.Array(froms), pq.Array(tos), raw, pq.Array(enrols), pq.Array(keys), pq.Array(offs), pq.Array(lens), leaseArg)
 	if err != nil {
-		return fmt.Errorf("store: queue steps: %w", err)
+		return nil, fmt.Errorf("store: queue steps: %w", err)
 	}
-	t.queued = true
-	return nil
+	t.queued = t.queued || leaseArg == nil
+	return ids, nil
 }
 
 // Event is something a lead did: an open, a click, or a custom event such

@@ -20,17 +20,25 @@ type NewMessage struct {
 	To        string // envelope recipient
 	Raw       []byte
 	RunAt     time.Time
+	// LeaseUntil, when set, writes the mail as claimed until then by the
+	// sender it is handed to after commit (see RecordSignups).
+	LeaseUntil time.Time
 }
 
 // QueueMessage writes a mail to the outbox in the caller's transaction; the
-// OnQueued hook wakes the sender once the transaction commits.
+// OnQueued hook wakes the sender once the transaction commits. A mail with a
+// LeaseUntil is written as claimed instead, and wakes no one.
 func (t *Tx) QueueMessage(ctx context.Context, m NewMessage) (int64, error) {
 	var id int64
-	err := t.stmt(t.q.InsertMessage).GetContext(ctx, &id, m.Kind, m.LeadID, m.MessageID, m.From, m.To, m.Raw, m.RunAt)
+	var lease *time.Time
+	if !m.LeaseUntil.IsZero() {
+		lease = &m.LeaseUntil
+	}
+	err := t.stmt(t.q.InsertMessage).GetContext(ctx, &id, m.Kind, m.LeadID, m.MessageID, m.From, m.To, m.Raw, m.RunAt, lease)
 	if err != nil {
 		return 0, fmt.Errorf("store: queue message: %w", err)
 	}
-	t.queued = true
+	t.queued = t.queued || lease == nil
 	return id, nil
 }
 

@@ -109,10 +109,13 @@ func leadColumns(ws []LeadWrite) (leadCols, error) {
 
 func pgTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// RecordSignups is RecordSignup for many signups in one statement.
-func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) error {
+// RecordSignups is RecordSignup for many signups in one statement. It
+// returns the ids of the mails it wrote, by Message-ID. A mail with a
+// LeaseUntil is written as claimed until then, for the sender that will be
+// handed it after commit.
+func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, error) {
 	if len(ss) == 0 {
-		return nil
+		return nil, nil
 	}
 	n := len(ss)
 	var (
@@ -122,6 +125,8 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) error {
 		urls, mids                                  = make([]string, n), make([]string, n)
 
 		mMids, mFrom, mTo, mAt, mExpires []string
+		mLease                           []string
+		queued                           bool
 		mLeads                           []int64
 		mHash                            [][]byte
 		mRaw                             []byte
@@ -130,7 +135,7 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) error {
 	for i, s := range ss {
 		e := s.Event
 		if e.LeadID == nil {
-			return errors.New("store: record signups: an entry without a lead")
+			return nil, errors.New("store: record signups: an entry without a lead")
 		}
 		at := pgTime(e.At.Truncate(time.Millisecond))
 		leadIDs[i], hashes[i], kinds[i], ats[i] = *e.LeadID, e.EmailHash, string(e.Kind), at
@@ -141,23 +146,48 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) error {
 			mOff, mLen = append(mOff, int64(len(mRaw)+1)), append(mLen, int64(len(m.Raw)))
 			mRaw = append(mRaw, m.Raw...)
 			mAt, mHash, mExpires = append(mAt, at), append(mHash, s.TokenHash), append(mExpires, pgTime(s.Expires))
+			lease := ""
+			if m.LeaseUntil.IsZero() {
+				queued = true
+			} else {
+				lease = pgTime(m.LeaseUntil)
+			}
+			mLease = append(mLease, lease)
 		}
 	}
 	if slices.Contains(mMids, "") {
-		return errors.New("store: record signups: a mail without a Message-ID")
+		return nil, errors.New("store: record signups: a mail without a Message-ID")
 	}
-	_, err := t.stmt(t.q.RecordSignups).ExecContext(ctx,
+	ids, err := t.messageIDs(ctx, t.stmt(t.q.RecordSignups),
 		pq.Array(leadIDs), pq.Array(hashes), pq.Array(kinds), pq.Array(ats), pq.Array(ips), pq.Array(uas),
 		pq.Array(texts), pq.Array(versions), pq.Array(srcs), pq.Array(urls), pq.Array(mids),
 		pq.Array(mMids), pq.Array(mLeads), pq.Array(mFrom), pq.Array(mTo), mRaw, pq.Array(mAt), pq.Array(mHash), pq.Array(mExpires),
-		pq.Array(mOff), pq.Array(mLen))
+		pq.Array(mOff), pq.Array(mLen), pq.Array(mLease))
 	if err != nil {
-		return fmt.Errorf("store: record signups: %w", err)
+		return nil, fmt.Errorf("store: record signups: %w", err)
 	}
-	if len(mMids) > 0 {
-		t.queued = true
+	t.queued = t.queued || queued
+	return ids, nil
+}
+
+// messageIDs runs a query that returns (id, message_id) rows of the mails it
+// wrote, and maps Message-IDs to ids.
+func (t *Tx) messageIDs(ctx context.Context, q txQuery, args ...any) (map[string]int64, error) {
+	rows, err := q.QueryxContext(ctx, args...)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	defer rows.Close()
+	ids := map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var mid string
+		if err := rows.Scan(&id, &mid); err != nil {
+			return nil, err
+		}
+		ids[mid] = id
+	}
+	return ids, rows.Err()
 }
 
 // Retryable reports whether err is a deadlock or serialization failure:

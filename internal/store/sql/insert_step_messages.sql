@@ -1,13 +1,25 @@
 -- Queues a batch of step mails at $1 in one statement; the bytes go to
--- message_raw, joined back by the unique Message-ID.
+-- message_raw, joined back by the unique Message-ID. They come as one bytea
+-- ($6), each mail at its offset ($9, from 1) with its length ($10): a
+-- bytea[] would go as hex text and cost more to parse than the insert. With
+-- a lease ($11) the mails are written as claimed by the sender that will be
+-- handed them after commit; without one they are queued. It returns each
+-- mail's id by its Message-ID.
 WITH u AS (
-    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::bytea[], $7::bigint[], $8::text[])
-        AS u(lead_id, message_id, sender, recipient, raw, enrolment_id, step_key)
+    SELECT u.lead_id, u.message_id, u.sender, u.recipient, substring($6::bytea FROM u.off FOR u.len) AS raw,
+        u.enrolment_id, u.step_key
+    FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $7::bigint[], $8::text[], $9::int[], $10::int[])
+        AS u(lead_id, message_id, sender, recipient, enrolment_id, step_key, off, len)
 ), m AS (
-    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, enrolment_id, step_key)
-    SELECT 'step', u.lead_id, u.message_id, u.sender, u.recipient, 'queued', $1, $1, u.enrolment_id, u.step_key
+    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, attempts, locked_until, run_at, created_at, enrolment_id, step_key)
+    SELECT 'step', u.lead_id, u.message_id, u.sender, u.recipient,
+        CASE WHEN $11::timestamptz IS NULL THEN 'queued' ELSE 'sending' END,
+        CASE WHEN $11::timestamptz IS NULL THEN 0 ELSE 1 END,
+        $11::timestamptz, $1, $1, u.enrolment_id, u.step_key
     FROM u
     RETURNING id, message_id
+), r AS (
+    INSERT INTO message_raw (message_id, raw)
+    SELECT m.id, u.raw FROM m JOIN u ON u.message_id = m.message_id
 )
-INSERT INTO message_raw (message_id, raw)
-SELECT m.id, u.raw FROM m JOIN u ON u.message_id = m.message_id
+SELECT id, message_id FROM m

@@ -5,14 +5,21 @@
 -- by its Message-ID, which is unique. The mails' bytes come as one bytea
 -- ($16), each mail at its offset ($20, from 1) with its length ($21): a
 -- bytea[] would go as text, hex-encoded, and take longer to parse than the
--- rest of the statement to run.
+-- rest of the statement to run. A mail with a lease ($22, '' for none) is
+-- written as claimed by the sender that will be handed it after commit; the
+-- others are queued. It returns each mail's id by its Message-ID.
 WITH x AS (
-    SELECT x.mid, x.lead_id, x.sender, x.recipient, substring($16::bytea FROM x.off FOR x.len) AS raw, x.at
-    FROM unnest($12::text[], $13::bigint[], $14::text[], $15::text[], $17::timestamptz[], $20::int[], $21::int[])
-        AS x (mid, lead_id, sender, recipient, at, off, len)
+    SELECT x.mid, x.lead_id, x.sender, x.recipient, substring($16::bytea FROM x.off FOR x.len) AS raw, x.at,
+        NULLIF(x.lease, '')::timestamptz AS lease
+    FROM unnest($12::text[], $13::bigint[], $14::text[], $15::text[], $17::timestamptz[], $20::int[], $21::int[], $22::text[])
+        AS x (mid, lead_id, sender, recipient, at, off, len, lease)
 ), m AS (
-    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at)
-    SELECT 'confirmation', x.lead_id, x.mid, x.sender, x.recipient, 'queued', x.at, x.at FROM x
+    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, attempts, locked_until, run_at, created_at)
+    SELECT 'confirmation', x.lead_id, x.mid, x.sender, x.recipient,
+        CASE WHEN x.lease IS NULL THEN 'queued' ELSE 'sending' END,
+        CASE WHEN x.lease IS NULL THEN 0 ELSE 1 END,
+        x.lease, x.at, x.at
+    FROM x
     RETURNING id, message_id
 ), r AS (
     INSERT INTO message_raw (message_id, raw) SELECT m.id, x.raw FROM m JOIN x ON x.mid = m.message_id
@@ -23,10 +30,12 @@ WITH x AS (
         AS x (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, mid)
     LEFT JOIN m ON m.message_id = x.mid
     RETURNING id, message_id
+), t AS (
+    INSERT INTO confirm_tokens (hash, lead_id, signup_event_id, created_at, expires_at)
+    SELECT x.hash, x.lead_id, e.id, x.at, x.expires
+    FROM unnest($12::text[], $13::bigint[], $17::timestamptz[], $18::bytea[], $19::timestamptz[])
+        AS x (mid, lead_id, at, hash, expires)
+    JOIN m ON m.message_id = x.mid
+    JOIN e ON e.message_id = m.id
 )
-INSERT INTO confirm_tokens (hash, lead_id, signup_event_id, created_at, expires_at)
-SELECT x.hash, x.lead_id, e.id, x.at, x.expires
-FROM unnest($12::text[], $13::bigint[], $17::timestamptz[], $18::bytea[], $19::timestamptz[])
-    AS x (mid, lead_id, at, hash, expires)
-JOIN m ON m.message_id = x.mid
-JOIN e ON e.message_id = m.id
+SELECT id, message_id FROM m
