@@ -3,6 +3,7 @@ package optin
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -268,18 +269,23 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 		return nil, err
 	}
 
+	// Composing the mails is most of the batch's own work, and the writer
+	// is one goroutine: spread it over the cores.
 	recs := make([]store.Signup, len(batch))
+	errs := make([]error, len(batch))
+	parallel(len(batch), func(i int) {
+		p := batch[i]
+		recs[i], errs[i] = s.signupRecord(leads[p.signup.Email], lead.EventSignup, p.ev, mail[i])
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	var leased []*store.NewMessage
-	for i, p := range batch {
-		rec, err := s.signupRecord(leads[p.signup.Email], lead.EventSignup, p.ev, mail[i])
-		if err != nil {
-			return nil, err
+	for i := range recs {
+		if m := recs[i].Mail; m != nil && len(leased) < room.N() {
+			m.LeaseUntil = room.Until
+			leased = append(leased, m)
 		}
-		if rec.Mail != nil && len(leased) < room.N() {
-			rec.Mail.LeaseUntil = room.Until
-			leased = append(leased, rec.Mail)
-		}
-		recs[i] = rec
 	}
 	mailIDs, err := tx.RecordSignups(ctx, recs)
 	if err != nil {
@@ -290,6 +296,28 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 		handed[i] = store.Claimed{ID: mailIDs[m.MessageID], Kind: m.Kind, LeadID: m.LeadID, From: m.From, To: m.To, Raw: m.Raw, Attempts: 1}
 	}
 	return handed, nil
+}
+
+// parallel runs fn(0..n-1) on GOMAXPROCS goroutines, in chunks.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/8+1)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // cleanText makes request evidence storable: valid UTF-8 without NUL, which
