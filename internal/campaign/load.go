@@ -130,6 +130,7 @@ type Step struct {
 	body      *body
 	layout    *layout
 	bodySrc   string // the Markdown, between parseStep and compileStep
+	sizes     *renderSizes
 }
 
 // Key is the step's identity across edits: "sequence/slug".
@@ -446,6 +447,7 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *problems) *Step {
 	sum := sha256.Sum256(data)
 	st := &Step{
+		sizes:    new(renderSizes),
 		Sequence: q.ID,
 		Slug:     slug,
 		Number:   number,

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	texttemplate "text/template"
 	"unicode"
 	"unicode/utf8"
@@ -73,24 +74,28 @@ func Render(st *Step, d Data) (Rendered, error) {
 	}
 	var r Rendered
 	v := view{Lead: d.Lead, BaseURL: d.BaseURL, UnsubscribeURL: d.UnsubscribeURL}
-	var b strings.Builder
-	if err := st.subject.Execute(&b, v); err != nil {
+	sz := st.sizes
+	if sz == nil {
+		sz = new(renderSizes)
+	}
+	out, err := execute(st.subject, v, &sz.subject)
+	if err != nil {
 		return r, fmt.Errorf("campaign: render %s: subject: %w", st.Key(), err)
 	}
-	r.Subject = oneLine(b.String())
+	r.Subject = oneLine(out)
 	if st.preheader != nil {
-		b.Reset()
-		if err := st.preheader.Execute(&b, v); err != nil {
+		out, err := execute(st.preheader, v, &sz.preheader)
+		if err != nil {
 			return r, fmt.Errorf("campaign: render %s: preheader: %w", st.Key(), err)
 		}
-		r.Preheader = oneLine(b.String())
+		r.Preheader = oneLine(out)
 	}
 
-	b.Reset()
-	if err := st.body.html.Execute(&b, v); err != nil {
+	out, err = execute(st.body.html, v, &sz.html)
+	if err != nil {
 		return r, fmt.Errorf("campaign: render %s: %w", st.Key(), err)
 	}
-	content, links := finishLinks(b.String(), d.RewriteURL)
+	content, links := finishLinks(out, d.RewriteURL)
 	next := make([]int, len(links))
 	v.NurtureLink = func(i int) string {
 		if i < 0 || i >= len(links) || len(links[i]) == 0 {
@@ -100,11 +105,11 @@ func Render(st *Step, d Data) (Rendered, error) {
 		next[i]++
 		return strings.TrimPrefix(u, "mailto:")
 	}
-	b.Reset()
-	if err := st.body.text.Execute(&b, v); err != nil {
+	out, err = execute(st.body.text, v, &sz.text)
+	if err != nil {
 		return r, fmt.Errorf("campaign: render %s: text: %w", st.Key(), err)
 	}
-	text := tidyText(b.String(), st.body.underline)
+	text := tidyText(out, st.body.underline)
 
 	lv := layoutView{
 		Content:        htmltemplate.HTML(content),
@@ -115,18 +120,34 @@ func Render(st *Step, d Data) (Rendered, error) {
 		BaseURL:        d.BaseURL,
 		Lead:           d.Lead,
 	}
-	b.Reset()
-	if err := st.layout.html.Execute(&b, lv); err != nil {
+	if r.HTML, err = execute(st.layout.html, lv, &sz.layoutHTML); err != nil {
 		return r, fmt.Errorf("campaign: render %s: layout %s: %w", st.Key(), st.Layout, err)
 	}
-	r.HTML = b.String()
 	lv.Content = text
-	b.Reset()
-	if err := st.layout.text.Execute(&b, lv); err != nil {
+	if r.Text, err = execute(st.layout.text, lv, &sz.layoutText); err != nil {
 		return r, fmt.Errorf("campaign: render %s: layout %s: %w", st.Key(), st.Layout, err)
 	}
-	r.Text = b.String()
 	return r, nil
+}
+
+// renderSizes remembers how long each of a step's outputs came out, so the
+// next render allocates its buffer once instead of growing it from nothing.
+type renderSizes struct {
+	subject, preheader, html, text, layoutHTML, layoutText atomic.Int64
+}
+
+// execute runs a template into a buffer sized by hint, and raises the hint
+// when the output outgrew it.
+func execute(t interface{ Execute(io.Writer, any) error }, data any, hint *atomic.Int64) (string, error) {
+	var b strings.Builder
+	b.Grow(int(hint.Load()))
+	if err := t.Execute(&b, data); err != nil {
+		return "", err
+	}
+	if n := int64(b.Len()); n > hint.Load() {
+		hint.Store(n + n/8)
+	}
+	return b.String(), nil
 }
 
 // finishLinks replaces each href="nurturelinkN:ADDRESS" with the address,
