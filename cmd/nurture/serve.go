@@ -136,7 +136,12 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 	a.pool = mailer.NewPool(smtpCfg, log)
 	// The relay sends every mail: what it claims from the outbox, and what
 	// the opt-in and the dispatcher hand it as they commit.
-	a.relay = outbox.New(a.store, a.pool, log, now, outbox.Config{Workers: cfg.SMTPConns})
+	a.relay = outbox.New(a.store, a.pool, log, now, outbox.Config{
+		Workers: cfg.SMTPConns,
+		// Step mails are handed over without their bytes stored; after a
+		// crash the dispatcher composes them again.
+		Recompose: func(ctx context.Context, m store.Claimed) ([]byte, error) { return a.seq.dispatch.Recompose(ctx, m) },
+	})
 	// Mail queued on this node leaves at once; other nodes' senders find
 	// anything left over at their next poll.
 	a.store.OnQueued(a.relay.Wake)

@@ -1,10 +1,13 @@
 package dispatch
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 )
@@ -160,18 +163,8 @@ func exitReason(x campaign.Exit, f *facts) string {
 // mail renders and composes one step for one lead.
 func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*store.StepMessage, error) {
 	l := &e.Lead
-	unsub := d.links.Unsubscribe(l.ID)
-	r, err := campaign.Render(st, campaign.Data{Lead: l, BaseURL: d.links.URL(""), UnsubscribeURL: unsub, Footer: d.cfg.Footer})
-	if err != nil {
-		return nil, err
-	}
 	mid := mailer.NewMessageID(d.domain)
-	raw, err := d.composer.Compose(mailer.Message{
-		From: d.cfg.From, To: l.Email, Subject: r.Subject, Preheader: r.Preheader,
-		HTML: r.HTML, Text: r.Text, MessageID: mid, Date: now,
-		ListUnsubscribeURL: unsub, ListUnsubscribeMailto: d.links.UnsubscribeMailto(l.ID),
-		Headers: map[string]string{"X-Nurture-Step": st.Key()},
-	})
+	raw, err := d.compose(l, st, mid, now)
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +172,44 @@ func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*stor
 		LeadID: l.ID, EnrolmentID: e.EnrolmentID, StepKey: st.Key(), MessageID: mid,
 		From: d.envFrom, To: l.Email, Raw: raw,
 	}, nil
+}
+
+// compose renders step st for lead l into the exact bytes of its mail.
+func (d *Dispatcher) compose(l *lead.Lead, st *campaign.Step, mid string, date time.Time) ([]byte, error) {
+	unsub := d.links.Unsubscribe(l.ID)
+	r, err := campaign.Render(st, campaign.Data{Lead: l, BaseURL: d.links.URL(""), UnsubscribeURL: unsub, Footer: d.cfg.Footer})
+	if err != nil {
+		return nil, err
+	}
+	return d.composer.Compose(mailer.Message{
+		From: d.cfg.From, To: l.Email, Subject: r.Subject, Preheader: r.Preheader,
+		HTML: r.HTML, Text: r.Text, MessageID: mid, Date: date,
+		ListUnsubscribeURL: unsub, ListUnsubscribeMailto: d.links.UnsubscribeMailto(l.ID),
+		Headers: map[string]string{"X-Nurture-Step": st.Key()},
+	})
+}
+
+// Recompose composes a step mail again from its step and lead, with its
+// Message-ID and date: the relay asks for it when a dispatcher died
+// between writing a mail leased, without its bytes, and handing it over.
+// A step that is gone since is not sent: enrolled leads skip deleted steps.
+func (d *Dispatcher) Recompose(ctx context.Context, m store.Claimed) ([]byte, error) {
+	if m.Kind != "step" || m.LeadID == nil {
+		return nil, fmt.Errorf("dispatch: message %d is not a step mail", m.ID)
+	}
+	set := d.set()
+	if set == nil {
+		set = &campaign.Set{}
+	}
+	st := set.Step(m.StepKey)
+	if st == nil {
+		return nil, fmt.Errorf("dispatch: step %s no longer exists", m.StepKey)
+	}
+	l, err := d.store.LeadByID(ctx, *m.LeadID)
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: recompose: %w", err)
+	}
+	return d.compose(&l.Lead, st, m.MessageID, m.CreatedAt)
 }
 
 var _ campaign.Facts = (*facts)(nil)

@@ -38,6 +38,17 @@ type bundle struct {
 	disp  *dispatch.Dispatcher
 	dir   string
 	set   atomic.Pointer[campaign.Set]
+
+	cfg           dispatch.Config
+	newDispatcher func(dispatch.Config) *dispatch.Dispatcher
+}
+
+// withSender returns a dispatcher like b.disp that hands its mail to
+// b.relay, which must be running.
+func (b *bundle) withSender() *dispatch.Dispatcher {
+	cfg := b.cfg
+	cfg.Sender = b.relay
+	return b.newDispatcher(cfg)
 }
 
 func setup(t *testing.T, start time.Time) *bundle {
@@ -73,6 +84,14 @@ func setupWith(t *testing.T, start time.Time, cfg dispatch.Config) *bundle {
 		t.Fatal(err)
 	}
 	cfg.From, cfg.Batch = "Acme <news@acme.example>", 50
+	b.newDispatcher = func(cfg dispatch.Config) *dispatch.Dispatcher {
+		d, err := dispatch.New(st, b.set.Load, composer, links, log, b.clock.Now, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	b.cfg = cfg
 	b.disp, err = dispatch.New(st, b.set.Load, composer, links, log, b.clock.Now, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -86,6 +105,7 @@ func setupWith(t *testing.T, start time.Time, cfg dispatch.Config) *bundle {
 	t.Cleanup(func() { pool.Close(context.Background()) })
 	b.relay = outbox.New(st, pool, log, b.clock.Now, outbox.Config{
 		Workers: 2, Backoff: func(int) time.Duration { return time.Minute },
+		Recompose: b.disp.Recompose,
 	})
 	return b
 }

@@ -28,6 +28,10 @@ type Config struct {
 	MaxAttempts int           // attempts before a temporary failure becomes final (default 10)
 	Backoff     func(attempt int) time.Duration
 	Poll        time.Duration // fallback poll when nothing wakes the relay (default 5s)
+	// Recompose composes a claimed mail whose bytes were never stored: a
+	// step mail written leased by a dispatcher that died before handing it
+	// over. Without it such mail fails.
+	Recompose func(ctx context.Context, m store.Claimed) ([]byte, error)
 }
 
 // Relay moves mail from the outbox to SMTP.
@@ -176,7 +180,8 @@ func (r *Relay) start(ctx context.Context) *pipe {
 	for range r.cfg.Workers {
 		p.workers.Go(func() {
 			for m := range p.jobs {
-				p.results <- result{m, r.send(sendCtx, m)}
+				err := r.send(sendCtx, &m)
+				p.results <- result{m, err}
 			}
 		})
 	}
@@ -345,14 +350,33 @@ func (v *Reservation) end(unused int) {
 	v.p.reservations.Done()
 }
 
-func (r *Relay) send(ctx context.Context, m store.Claimed) error {
+// send hands m to SMTP. A step mail whose bytes were never stored (its
+// producer died before handing it over) is composed again first.
+func (r *Relay) send(ctx context.Context, m *store.Claimed) error {
 	if m.Suppressed {
 		return errSuppressed
+	}
+	if m.Raw == nil {
+		if r.cfg.Recompose == nil {
+			return unsendable{errors.New("its bytes were never stored and nothing can compose it again")}
+		}
+		raw, err := r.cfg.Recompose(ctx, *m)
+		if err != nil {
+			return unsendable{err}
+		}
+		m.Raw = raw
 	}
 	return r.sender.Send(ctx, m.From, m.To, m.Raw)
 }
 
 var errSuppressed = errors.New("recipient is on the suppression list")
+
+// unsendable is a mail that cannot be sent at all, such as a step mail
+// whose step was deleted before it could be composed again.
+type unsendable struct{ err error }
+
+func (u unsendable) Error() string { return "cannot be sent: " + u.err.Error() }
+func (u unsendable) Unwrap() error { return u.err }
 
 // record writes outcomes: successes in batches, failures one by one. Each
 // recorded message gives its token back.
@@ -424,6 +448,10 @@ func (r *Relay) fail(ctx context.Context, m store.Claimed, err error) error {
 	reply := err.Error()
 	log := r.log.With("message", m.ID, "kind", m.Kind, "attempt", m.Attempts)
 	switch {
+	case errors.As(err, new(unsendable)):
+		r.count(func(s *Stats) { s.Failed++ })
+		log.Error("outbox: giving up", "reason", reply)
+		return r.store.MarkFailed(ctx, m.ID, reply)
 	case errors.Is(err, errSuppressed):
 		r.count(func(s *Stats) { s.Suppressed++ })
 		log.Info("outbox: suppressed, not sent")
@@ -440,7 +468,7 @@ func (r *Relay) fail(ctx context.Context, m store.Claimed, err error) error {
 		r.count(func(s *Stats) { s.Retried++ })
 		next := r.now().Add(r.cfg.Backoff(m.Attempts))
 		log.Warn("outbox: temporary failure, will retry", "reply", reply, "at", next)
-		return r.store.MarkRetry(ctx, m.ID, next, reply)
+		return r.store.MarkRetry(ctx, m.ID, next, reply, m.Raw)
 	}
 }
 

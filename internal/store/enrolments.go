@@ -139,20 +139,25 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, le
 	leads, enrols := make([]int64, n), make([]int64, n)
 	mids, froms, tos, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	offs, lens := make([]int64, n), make([]int64, n)
+	var leaseArg *time.Time
+	if !lease.IsZero() {
+		leaseArg = &lease
+	}
+	// Leased mail's bytes are not stored, so they need not travel either.
 	size := 0
-	for _, m := range ms {
-		size += len(m.Raw)
+	if leaseArg == nil {
+		for _, m := range ms {
+			size += len(m.Raw)
+		}
 	}
 	raw := make([]byte, 0, size)
 	for i, m := range ms {
 		leads[i], enrols[i], keys[i] = m.LeadID, m.EnrolmentID, m.StepKey
 		mids[i], froms[i], tos[i] = m.MessageID, m.From, m.To
-		offs[i], lens[i] = int64(len(raw)+1), int64(len(m.Raw))
-		raw = append(raw, m.Raw...)
-	}
-	var leaseArg *time.Time
-	if !lease.IsZero() {
-		leaseArg = &lease
+		if leaseArg == nil {
+			offs[i], lens[i] = int64(len(raw)+1), int64(len(m.Raw))
+			raw = append(raw, m.Raw...)
+		}
 	}
 	ids, err := t.messageIDs(ctx, t.stmt(t.q.InsertStepMessages), now, pq.Array(leads), pq.Array(mids),
 		pq.Array(froms), pq.Array(tos), raw, pq.Array(enrols), pq.Array(keys), pq.Array(offs), pq.Array(lens), leaseArg)

@@ -44,11 +44,16 @@ func (t *Tx) QueueMessage(ctx context.Context, m NewMessage) (int64, error) {
 
 // Claimed is a message a sender holds a lease on.
 type Claimed struct {
-	ID         int64  `db:"id"`
-	Kind       string `db:"kind"`
-	LeadID     *int64 `db:"lead_id"`
-	From       string `db:"sender"`
-	To         string `db:"recipient"`
+	ID        int64     `db:"id"`
+	Kind      string    `db:"kind"`
+	LeadID    *int64    `db:"lead_id"`
+	MessageID string    `db:"message_id"`
+	StepKey   string    `db:"step_key"` // sequence/slug of a step mail
+	CreatedAt time.Time `db:"created_at"`
+	From      string    `db:"sender"`
+	To        string    `db:"recipient"`
+	// Raw is nil for a step mail written leased whose sender died before
+	// sending it: its bytes were never stored.
 	Raw        []byte `db:"raw"`
 	Attempts   int    `db:"attempts"`
 	Suppressed bool   `db:"suppressed"`
@@ -87,9 +92,10 @@ func (s *Store) MarkSent(ctx context.Context, ids []int64, replies []string, now
 	return nil
 }
 
-// MarkRetry puts a message back in the queue for another attempt at runAt.
-func (s *Store) MarkRetry(ctx context.Context, id int64, runAt time.Time, reply string) error {
-	if _, err := s.q.MarkRetry.ExecContext(ctx, id, runAt, reply); err != nil {
+// MarkRetry puts a message back in the queue for another attempt at runAt,
+// storing raw as its bytes if none are stored yet.
+func (s *Store) MarkRetry(ctx context.Context, id int64, runAt time.Time, reply string, raw []byte) error {
+	if _, err := s.q.MarkRetry.ExecContext(ctx, id, runAt, reply, raw); err != nil {
 		return fmt.Errorf("store: mark retry: %w", err)
 	}
 	return nil

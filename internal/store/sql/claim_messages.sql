@@ -1,7 +1,8 @@
 -- Claims up to $3 messages that are due at $1, or whose sender died while
 -- holding them (lease ran out at $1), and leases them until $2. A message
 -- claimed again while 'sending' may already have reached SMTP: it is counted
--- in repeats. Suppressed recipients are flagged for every mail but the
+-- in repeats. raw is NULL for a leased step mail whose bytes were never
+-- stored (see insert_step_messages.sql). Suppressed recipients are flagged for every mail but the
 -- confirmation mail the person asked for.
 -- The due rows are picked in MATERIALIZED CTEs: as a subquery in FROM the
 -- planner may scan it more than once, and each scan with SKIP LOCKED can
@@ -33,8 +34,8 @@ SET status = 'sending',
     repeats = m.repeats + CASE WHEN m.status = 'sending' THEN 1 ELSE 0 END
 FROM due
 WHERE m.id = due.id
-RETURNING m.id, m.kind, m.lead_id, m.sender, m.recipient,
-    (SELECT r.raw FROM message_raw r WHERE r.message_id = m.id) AS raw, m.attempts,
+RETURNING m.id, m.kind, m.lead_id, m.message_id, COALESCE(m.step_key, '') AS step_key, m.created_at,
+    m.sender, m.recipient, (SELECT r.raw FROM message_raw r WHERE r.message_id = m.id) AS raw, m.attempts,
     (m.kind <> 'confirmation' AND EXISTS (
         SELECT 1 FROM suppressions s WHERE s.email_hash = sha256(convert_to(m.recipient, 'UTF8'))
     )) AS suppressed

@@ -3,8 +3,10 @@
 -- ($6), each mail at its offset ($9, from 1) with its length ($10): a
 -- bytea[] would go as hex text and cost more to parse than the insert. With
 -- a lease ($11) the mails are written as claimed by the sender that will be
--- handed them after commit; without one they are queued. It returns each
--- mail's id by its Message-ID.
+-- handed them after commit, and their bytes are not stored: the sender has
+-- them, stores them if it must retry, and a step mail found leased after a
+-- crash is composed again from its step and lead. Without a lease they are
+-- queued. It returns each mail's id by its Message-ID.
 WITH u AS (
     SELECT u.lead_id, u.message_id, u.sender, u.recipient, substring($6::bytea FROM u.off FOR u.len) AS raw,
         u.enrolment_id, u.step_key
@@ -21,5 +23,6 @@ WITH u AS (
 ), r AS (
     INSERT INTO message_raw (message_id, raw)
     SELECT m.id, u.raw FROM m JOIN u ON u.message_id = m.message_id
+    WHERE $11::timestamptz IS NULL
 )
 SELECT id, message_id FROM m
