@@ -165,6 +165,29 @@ type pipe struct {
 
 	mu       sync.Mutex
 	firstErr error
+	held     map[int64]bool // messages handed to the senders and not yet recorded
+}
+
+func (p *pipe) hold(id int64) {
+	p.mu.Lock()
+	p.held[id] = true
+	p.mu.Unlock()
+}
+
+func (p *pipe) unhold(id int64) {
+	p.mu.Lock()
+	delete(p.held, id)
+	p.mu.Unlock()
+}
+
+func (p *pipe) heldIDs() []int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ids := make([]int64, 0, len(p.held))
+	for id := range p.held {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // start runs a pipe. Its sending outlives ctx: a cancelled ctx means
@@ -175,6 +198,7 @@ func (r *Relay) start(ctx context.Context) *pipe {
 		jobs:     make(chan store.Claimed, r.cfg.InFlight),
 		results:  make(chan result, r.cfg.InFlight),
 		recorded: make(chan error, 1),
+		held:     map[int64]bool{},
 	}
 	sendCtx := context.WithoutCancel(ctx)
 	for range r.cfg.Workers {
@@ -261,12 +285,13 @@ func (r *Relay) claim(ctx context.Context, p *pipe) (int, error) {
 			break
 		}
 		now := r.now()
-		batch, err := r.store.ClaimMessages(ctx, now, now.Add(r.cfg.Lease), free)
+		batch, err := r.store.ClaimMessages(ctx, now, now.Add(r.cfg.Lease), free, p.heldIDs())
 		p.release(free - len(batch))
 		if err != nil {
 			return handled, err
 		}
 		for _, m := range batch {
+			p.hold(m.ID)
 			p.jobs <- m
 		}
 		handled += len(batch)
@@ -331,6 +356,7 @@ func (v *Reservation) Hand(ms []store.Claimed) {
 	}
 	v.r.count(func(s *Stats) { s.Handed += int64(len(ms)) })
 	for _, m := range ms {
+		v.p.hold(m.ID)
 		v.p.jobs <- m
 	}
 	v.end(v.n - len(ms))
@@ -392,6 +418,9 @@ func (r *Relay) record(ctx context.Context, p *pipe) error {
 			return
 		}
 		p.keep(r.store.MarkSent(ctx, ids, replies, r.now()))
+		for _, id := range ids {
+			p.unhold(id)
+		}
 		r.count(func(s *Stats) { s.Sent += int64(len(ids)) })
 		p.release(len(ids))
 		ids, replies = ids[:0], replies[:0]
@@ -403,6 +432,7 @@ func (r *Relay) record(ctx context.Context, p *pipe) error {
 			return
 		}
 		p.keep(r.fail(ctx, res.msg, res.err))
+		p.unhold(res.msg.ID)
 		p.release(1)
 	}
 	linger := time.NewTimer(0)

@@ -84,7 +84,7 @@ func TestRelay_ClaimLostInACrashIsSentAfterTheLeaseAndCounted(t *testing.T) {
 	ctx := context.Background()
 	// A sender claims the messages and dies before recording anything.
 	now := b.clock.Now()
-	if claimed, err := b.store.ClaimMessages(ctx, now, now.Add(5*time.Minute), 10); err != nil || len(claimed) != 3 {
+	if claimed, err := b.store.ClaimMessages(ctx, now, now.Add(5*time.Minute), 10, nil); err != nil || len(claimed) != 3 {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
 	}
 	if n, _ := b.relay.Drain(ctx); n != 0 {

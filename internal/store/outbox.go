@@ -67,13 +67,16 @@ type Claimed struct {
 // that autovacuum has not analysed yet) the planner may scan and sort the
 // whole queue on every claim; with sorts off for this transaction it walks
 // the partial indexes in order.
-func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Claimed, error) {
+//
+// held are the messages the caller holds already: they are not claimed
+// again, even when their lease has run out.
+func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int, held []int64) ([]Claimed, error) {
 	var out []Claimed
 	err := s.WithTx(ctx, func(tx *Tx) error {
 		if _, err := tx.tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
 			return err
 		}
-		return tx.stmt(s.q.ClaimMessages).SelectContext(ctx, &out, now, leaseUntil, limit)
+		return tx.stmt(s.q.ClaimMessages).SelectContext(ctx, &out, now, leaseUntil, limit, pq.Array(held))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim messages: %w", err)

@@ -4,6 +4,8 @@
 -- in repeats. raw is NULL for a leased step mail whose bytes were never
 -- stored (see insert_step_messages.sql). Suppressed recipients are flagged for every mail but the
 -- confirmation mail the person asked for.
+-- Mail the claiming sender holds itself ($4) is never taken from it, even
+-- if its lease has run out meanwhile.
 -- The due rows are picked in MATERIALIZED CTEs: as a subquery in FROM the
 -- planner may scan it more than once, and each scan with SKIP LOCKED can
 -- return other rows, so the claim could exceed the limit. Expired leases and
@@ -11,7 +13,7 @@
 -- OR of the two would scan and sort the whole queue on every claim.
 WITH stale AS MATERIALIZED (
     SELECT id FROM messages
-    WHERE status = 'sending' AND locked_until <= $1
+    WHERE status = 'sending' AND locked_until <= $1 AND id <> ALL ($4::bigint[])
     ORDER BY locked_until
     LIMIT $3
     FOR UPDATE SKIP LOCKED
