@@ -236,10 +236,21 @@ func (s *Server) page(w http.ResponseWriter, status int, name string, data any) 
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", referrerPolicy(name))
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors *")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// referrerPolicy keeps token-bearing URLs (confirm, unsubscribe) out of
+// Referer headers. The signup page holds no secret: it lets the browser send
+// its own URL with the same-origin form post, and that URL goes into the
+// consent ledger as the signup's source URL.
+func referrerPolicy(page string) string {
+	if page == "subscribe.html" {
+		return "same-origin"
+	}
+	return "no-referrer"
 }
 
 // bodyError tells an oversized body from a malformed one.
