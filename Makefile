@@ -27,7 +27,6 @@ lint:
 	@GO=$(GO) bash scripts/lint
 
 run: build
-	@[ -n "$$NURTURE_DATABASE_URL" ] || bash scripts/pg start .data/pg >/dev/null
 	@exec bash scripts/run $(ARGS)
 
 bench:
