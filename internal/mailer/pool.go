@@ -126,30 +126,37 @@ func NewPool(cfg Config, log *slog.Logger) *Pool {
 // the server cannot be reached or the connection breaks, ErrInvalidAddress
 // for a recipient that is no address, ErrClosed after Close.
 func (p *Pool) Send(ctx context.Context, from, to string, raw []byte) error {
+	_, err := p.Deliver(ctx, from, to, raw)
+	return err
+}
+
+// Deliver is Send that also returns the server's reply to the end of DATA,
+// such as "2.0.0 Ok: queued as 4F1A2B".
+func (p *Pool) Deliver(ctx context.Context, from, to string, raw []byte) (reply string, err error) {
 	envFrom, ok := envelope(from)
 	if !ok {
-		return fmt.Errorf("mailer: sender %q is not a mail address", from)
+		return "", fmt.Errorf("mailer: sender %q is not a mail address", from)
 	}
 	envTo, ok := envelope(to)
 	if !ok {
-		return &addressError{to}
+		return "", &addressError{to}
 	}
 
 	wctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	defer context.AfterFunc(p.closing, func() { cancel(ErrClosed) })()
 	if err := p.acquire(wctx); err != nil {
-		return err
+		return "", err
 	}
 	defer func() { <-p.slots }()
 	if p.limiter != nil {
 		if err := p.limiter.Wait(wctx); err != nil {
-			return waitErr(wctx, err)
+			return "", waitErr(wctx, err)
 		}
 	}
 	c, reused, err := p.get(wctx)
 	if err != nil {
-		return err
+		return "", err
 	}
 	t := p.transact(c, envFrom, envTo, raw)
 	if t.broken && t.atMail && reused && wctx.Err() == nil {
@@ -157,7 +164,7 @@ func (p *Pool) Send(ctx context.Context, from, to string, raw []byte) error {
 		// was sent, so one try on a fresh connection is safe.
 		p.discard(c, t.err)
 		if c, err = p.dial(wctx); err != nil {
-			return err
+			return "", err
 		}
 		t = p.transact(c, envFrom, envTo, raw)
 	}
@@ -167,10 +174,10 @@ func (p *Pool) Send(ctx context.Context, from, to string, raw []byte) error {
 		p.put(c)
 	}
 	if t.err != nil {
-		return t.err
+		return "", t.err
 	}
 	p.sent.Add(1)
-	return nil
+	return t.reply, nil
 }
 
 // Close refuses new sends, waits until the transactions under way have
@@ -308,6 +315,7 @@ func (p *Pool) quit(c *smtp.Client) {
 
 // outcome is how one transaction ended.
 type outcome struct {
+	reply  string // the server's answer to the end of DATA
 	err    error
 	broken bool // the connection is unusable
 	atMail bool // it broke before the server took anything
@@ -340,7 +348,11 @@ func (p *Pool) transact(c *smtp.Client, from, to string, raw []byte) outcome {
 		e, broken := classify("DATA", err)
 		return outcome{err: e, broken: broken}
 	}
-	return outcome{}
+	o := outcome{reply: "250"}
+	if dc, ok := w.(*smtp.DataCloser); ok && dc.ServerResponse() != "" {
+		o.reply = "250 " + dc.ServerResponse()
+	}
+	return o
 }
 
 func refused(c *smtp.Client, command string, err error) outcome {

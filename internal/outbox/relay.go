@@ -8,12 +8,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 )
 
-// Sender hands raw mail to SMTP.
+// Sender hands raw mail to SMTP and returns the server's reply;
+// *mailer.Pool is one.
 type Sender interface {
-	Send(ctx context.Context, from, to string, raw []byte) error
+	Deliver(ctx context.Context, from, to string, raw []byte) (reply string, err error)
 }
 
 // Config tunes the relay; zero values take the defaults.
@@ -21,13 +23,19 @@ type Config struct {
 	Workers int // concurrent SMTP transactions; match the SMTP pool size (default 4)
 	// InFlight bounds the messages claimed or reserved and not yet recorded
 	// (default 128 × Workers). It must cover the dispatcher's batch while
-	// that batch is written and the window is sending; of these, only mail
-	// already handed to SMTP can be sent twice after a crash.
-	InFlight    int
-	Lease       time.Duration // how long a claim holds before another relay may take it (default 5m)
-	MaxAttempts int           // attempts before a temporary failure becomes final (default 10)
-	Backoff     func(attempt int) time.Duration
-	Poll        time.Duration // fallback poll when nothing wakes the relay (default 5s)
+	// that batch is written and the window is sending. Of these, only the
+	// ones marked as handed to SMTP, at most three per worker, can be sent
+	// twice after a crash.
+	InFlight int
+	// Lease is how long a claim holds before another relay may take it
+	// (default 5m); a running relay renews the leases of what it holds.
+	Lease       time.Duration
+	MaxAttempts int // temporary refusals (4xx) before a message is given up (default 10)
+	// Backoff is the wait before retry n of a refused message (default
+	// DefaultBackoff); an unreachable server is retried after
+	// OutageBackoff instead, for as long as it takes.
+	Backoff func(attempt int) time.Duration
+	Poll    time.Duration // fallback poll when nothing wakes the relay (default 5s)
 	// Recompose composes a claimed mail whose bytes were never stored: a
 	// step mail written leased by a dispatcher that died before handing it
 	// over. Without it such mail fails.
@@ -73,6 +81,13 @@ func New(s *store.Store, sender Sender, log *slog.Logger, now func() time.Time, 
 func DefaultBackoff(attempt int) time.Duration {
 	d := 30 * time.Second << min(max(attempt-1, 0), 7)
 	return min(d, time.Hour)
+}
+
+// OutageBackoff is the wait before the next try of a message whose
+// attempt found the SMTP server unreachable: 30s, 1m, 2m, then every 5m,
+// however long the outage lasts; n counts such tries of the message.
+func OutageBackoff(n int) time.Duration {
+	return min(30*time.Second<<min(max(n-1, 0), 4), 5*time.Minute)
 }
 
 // Wake makes a running relay look for due mail now.
@@ -144,33 +159,39 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	return n, claimErr
 }
 
-type result struct {
-	msg store.Claimed
-	err error
-}
-
-// A pipe is a relay's senders and recorder: Workers goroutines send what
-// comes on jobs, and one records the results. tokens bounds the messages
-// claimed or handed over and not yet recorded to InFlight: a token is
-// taken before a message is claimed or reserved, and given back once its
-// outcome is written.
+// A pipe is a relay's marker, senders and their bookkeeping. tokens
+// bounds the messages claimed or handed over and not yet recorded to
+// InFlight: a token is taken before a message is claimed or reserved, and
+// given back once its outcome is written.
+//
+// A message is marked as handed to SMTP before its SMTP transaction opens,
+// and its outcome recorded after it; only a marked message can have been
+// sent when a crash leaves its outcome unknown. The marker takes what
+// comes on jobs, marks it in one write together with the outcomes that
+// came on results since its last write, and puts it on ready, where
+// Workers goroutines take it to SMTP. ready holds Workers messages, so the
+// senders never wait for the database, and the marker marks no more than
+// they will take soon: the messages marked and not yet recorded, the only
+// ones a crash can send twice, are a few per worker.
 type pipe struct {
 	tokens       chan struct{}
-	jobs         chan store.Claimed
-	results      chan result
+	jobs         chan store.Claimed // claimed or handed over, not yet marked
+	ready        chan store.Claimed // marked, for the workers
+	results      chan store.Sent    // accepted by SMTP, not yet recorded
 	workers      sync.WaitGroup
 	recorded     chan error
 	reservations sync.WaitGroup
 	gather       sync.Mutex // held by the caller of acquire
+	stopRenewing chan struct{}
 
 	mu       sync.Mutex
 	firstErr error
-	held     map[int64]bool // messages handed to the senders and not yet recorded
+	held     map[int64]int // messages handed to the pipe and not yet recorded: id → attempts
 }
 
-func (p *pipe) hold(id int64) {
+func (p *pipe) hold(m store.Claimed) {
 	p.mu.Lock()
-	p.held[id] = true
+	p.held[m.ID] = m.Attempts
 	p.mu.Unlock()
 }
 
@@ -190,35 +211,181 @@ func (p *pipe) heldIDs() []int64 {
 	return ids
 }
 
+func (p *pipe) heldMessages() []store.Held {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	hs := make([]store.Held, 0, len(p.held))
+	for id, attempts := range p.held {
+		hs = append(hs, store.Held{ID: id, Attempts: attempts})
+	}
+	return hs
+}
+
 // start runs a pipe. Its sending outlives ctx: a cancelled ctx means
 // "claim nothing new", not "abandon the SMTP transaction".
 func (r *Relay) start(ctx context.Context) *pipe {
 	p := &pipe{
-		tokens:   make(chan struct{}, r.cfg.InFlight),
-		jobs:     make(chan store.Claimed, r.cfg.InFlight),
-		results:  make(chan result, r.cfg.InFlight),
-		recorded: make(chan error, 1),
-		held:     map[int64]bool{},
+		tokens:       make(chan struct{}, r.cfg.InFlight),
+		jobs:         make(chan store.Claimed, r.cfg.InFlight),
+		ready:        make(chan store.Claimed, r.cfg.Workers),
+		results:      make(chan store.Sent, r.cfg.InFlight),
+		recorded:     make(chan error, 1),
+		stopRenewing: make(chan struct{}),
+		held:         map[int64]int{},
 	}
 	sendCtx := context.WithoutCancel(ctx)
 	for range r.cfg.Workers {
-		p.workers.Go(func() {
-			for m := range p.jobs {
-				err := r.send(sendCtx, &m)
-				p.results <- result{m, err}
-			}
-		})
+		p.workers.Go(func() { r.work(sendCtx, p) })
 	}
-	go func() { p.recorded <- r.record(sendCtx, p) }()
+	go func() { p.recorded <- r.mark(sendCtx, p) }()
+	go r.renew(sendCtx, p)
 	return p
+}
+
+// work hands what comes on p.ready to SMTP.
+func (r *Relay) work(ctx context.Context, p *pipe) {
+	for m := range p.ready {
+		reply, err := r.sender.Deliver(ctx, m.From, m.To, m.Raw)
+		if err != nil {
+			p.keep(r.fail(ctx, m, err))
+			p.done(m.ID)
+			continue
+		}
+		p.results <- store.Sent{ID: m.ID, Reply: reply}
+	}
+}
+
+// mark is the pipe's bookkeeper (see pipe): each round it takes the jobs
+// there is room for on ready and the outcomes that arrived, writes them in
+// one statement, and passes the marked messages on. It returns when jobs
+// is closed and every outcome is written.
+func (r *Relay) mark(ctx context.Context, p *pipe) error {
+	var (
+		batch      []store.Claimed
+		start      []store.Held
+		sent       []store.Sent
+		jobs       = p.jobs
+		results    = p.results
+		closeReady bool // jobs is closed: close ready after this round
+	)
+	take := func(m store.Claimed) {
+		if err := r.prepare(ctx, &m); err != nil {
+			p.keep(r.fail(ctx, m, err))
+			p.done(m.ID)
+			return
+		}
+		batch = append(batch, m)
+	}
+	for jobs != nil || results != nil {
+		// Wait for work of either kind.
+		select {
+		case m, ok := <-jobs:
+			if !ok {
+				jobs = nil
+				close(p.ready) // the workers stop once they have sent what they have
+				continue
+			}
+			take(m)
+		case s, ok := <-results:
+			if !ok {
+				results = nil
+				continue
+			}
+			sent = append(sent, s)
+		}
+		// Then take, without waiting, the jobs there is room for and every
+		// outcome there is.
+		for jobs != nil && len(batch) < max(1, cap(p.ready)-len(p.ready)) {
+			select {
+			case m, ok := <-jobs:
+				if !ok {
+					jobs, closeReady = nil, true
+					break
+				}
+				take(m)
+				continue
+			default:
+			}
+			break
+		}
+	outcomes:
+		for results != nil {
+			select {
+			case s, ok := <-results:
+				if !ok {
+					results = nil
+					break outcomes
+				}
+				sent = append(sent, s)
+			default:
+				break outcomes
+			}
+		}
+		if len(batch) == 0 && len(sent) == 0 {
+			if closeReady {
+				close(p.ready)
+				closeReady = false
+			}
+			continue
+		}
+		start = start[:0]
+		for _, m := range batch {
+			start = append(start, store.Held{ID: m.ID, Attempts: m.Attempts})
+		}
+		may, err := r.store.StartSMTP(ctx, r.now(), start, sent)
+		p.keep(err)
+		for _, s := range sent {
+			p.done(s.ID)
+		}
+		r.count(func(st *Stats) { st.Sent += int64(len(sent)) })
+		for _, m := range batch {
+			if may[m.ID] {
+				p.ready <- m
+				continue
+			}
+			// Claimed by another relay since (its lease ran out), or the
+			// mark could not be written: not ours to send.
+			p.done(m.ID)
+		}
+		batch, sent = batch[:0], sent[:0]
+		if closeReady {
+			close(p.ready)
+			closeReady = false
+		}
+	}
+	return nil
+}
+
+// done forgets a message whose outcome is written, or that is not ours.
+func (p *pipe) done(id int64) {
+	p.unhold(id)
+	p.release(1)
+}
+
+// renew extends the leases of the messages p holds, a few times per lease,
+// until the pipe closes.
+func (r *Relay) renew(ctx context.Context, p *pipe) {
+	t := time.NewTicker(r.cfg.Lease / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stopRenewing:
+			return
+		case <-t.C:
+			if err := r.store.RenewLeases(ctx, p.heldMessages(), r.now().Add(r.cfg.Lease)); err != nil {
+				r.log.Error("outbox: renew leases", "err", err)
+			}
+		}
+	}
 }
 
 // close waits until everything handed to the pipe is sent and recorded.
 func (p *pipe) close() error {
 	close(p.jobs)
-	p.workers.Wait()
+	p.workers.Wait() // the marker closes ready once jobs is drained
 	close(p.results)
 	<-p.recorded
+	close(p.stopRenewing)
 	return p.err()
 }
 
@@ -291,7 +458,7 @@ func (r *Relay) claim(ctx context.Context, p *pipe) (int, error) {
 			return handled, err
 		}
 		for _, m := range batch {
-			p.hold(m.ID)
+			p.hold(m)
 			p.jobs <- m
 		}
 		handled += len(batch)
@@ -356,7 +523,7 @@ func (v *Reservation) Hand(ms []store.Claimed) {
 	}
 	v.r.count(func(s *Stats) { s.Handed += int64(len(ms)) })
 	for _, m := range ms {
-		v.p.hold(m.ID)
+		v.p.hold(m)
 		v.p.jobs <- m
 	}
 	v.end(v.n - len(ms))
@@ -376,9 +543,10 @@ func (v *Reservation) end(unused int) {
 	v.p.reservations.Done()
 }
 
-// send hands m to SMTP. A step mail whose bytes were never stored (its
-// producer died before handing it over) is composed again first.
-func (r *Relay) send(ctx context.Context, m *store.Claimed) error {
+// prepare readies m for SMTP: a suppressed recipient gets nothing, and a
+// step mail whose bytes were never stored (its producer died before
+// handing it over) is composed again.
+func (r *Relay) prepare(ctx context.Context, m *store.Claimed) error {
 	if m.Suppressed {
 		return errSuppressed
 	}
@@ -392,7 +560,7 @@ func (r *Relay) send(ctx context.Context, m *store.Claimed) error {
 		}
 		m.Raw = raw
 	}
-	return r.sender.Send(ctx, m.From, m.To, m.Raw)
+	return nil
 }
 
 var errSuppressed = errors.New("recipient is on the suppression list")
@@ -403,76 +571,6 @@ type unsendable struct{ err error }
 
 func (u unsendable) Error() string { return "cannot be sent: " + u.err.Error() }
 func (u unsendable) Unwrap() error { return u.err }
-
-// record writes outcomes: successes in batches, failures one by one. Each
-// recorded message gives its token back.
-//
-// A batch is what arrives within recordLinger of its first success, up to
-// recordBatch: SMTP answers a few mails at a time, and one UPDATE per few
-// mails cost more than the mails' sending.
-func (r *Relay) record(ctx context.Context, p *pipe) error {
-	var ids []int64
-	var replies []string
-	flush := func() {
-		if len(ids) == 0 {
-			return
-		}
-		p.keep(r.store.MarkSent(ctx, ids, replies, r.now()))
-		for _, id := range ids {
-			p.unhold(id)
-		}
-		r.count(func(s *Stats) { s.Sent += int64(len(ids)) })
-		p.release(len(ids))
-		ids, replies = ids[:0], replies[:0]
-	}
-	add := func(res result) {
-		if res.err == nil {
-			ids = append(ids, res.msg.ID)
-			replies = append(replies, "250 OK")
-			return
-		}
-		p.keep(r.fail(ctx, res.msg, res.err))
-		p.unhold(res.msg.ID)
-		p.release(1)
-	}
-	linger := time.NewTimer(0)
-	<-linger.C
-	for {
-		res, ok := <-p.results
-		if !ok {
-			return nil
-		}
-		add(res)
-		linger.Reset(recordLinger)
-	batch:
-		for len(ids) < recordBatch {
-			select {
-			case res, ok = <-p.results:
-				if !ok {
-					break batch
-				}
-				add(res)
-			case <-linger.C:
-				break batch
-			}
-		}
-		if !linger.Stop() {
-			select {
-			case <-linger.C:
-			default:
-			}
-		}
-		flush()
-		if !ok {
-			return nil
-		}
-	}
-}
-
-const (
-	recordBatch  = 128
-	recordLinger = 2 * time.Millisecond
-)
 
 func (r *Relay) fail(ctx context.Context, m store.Claimed, err error) error {
 	reply := err.Error()
@@ -490,16 +588,30 @@ func (r *Relay) fail(ctx context.Context, m store.Claimed, err error) error {
 		r.count(func(s *Stats) { s.Bounced++ })
 		log.Warn("outbox: permanent failure, lead bounced", "reply", reply)
 		return r.store.Bounce(ctx, m.ID, m.LeadID, reply, r.now())
-	case m.Attempts >= r.cfg.MaxAttempts:
+	case !refusal(err):
+		// The server could not be reached: no fault of the message, so no
+		// attempt is used up, however long the outage lasts.
+		r.count(func(s *Stats) { s.Retried++ })
+		next := r.now().Add(OutageBackoff(m.Attempts - m.Refusals))
+		log.Warn("outbox: SMTP unavailable, will retry", "err", reply, "at", next)
+		return r.store.MarkRetry(ctx, m.ID, next, reply, m.Raw, false)
+	case m.Refusals+1 >= r.cfg.MaxAttempts:
 		r.count(func(s *Stats) { s.Failed++ })
 		log.Error("outbox: giving up after temporary failures", "reply", reply)
 		return r.store.MarkFailed(ctx, m.ID, reply)
 	default:
 		r.count(func(s *Stats) { s.Retried++ })
-		next := r.now().Add(r.cfg.Backoff(m.Attempts))
+		next := r.now().Add(r.cfg.Backoff(m.Refusals + 1))
 		log.Warn("outbox: temporary failure, will retry", "reply", reply, "at", next)
-		return r.store.MarkRetry(ctx, m.ID, next, reply, m.Raw)
+		return r.store.MarkRetry(ctx, m.ID, next, reply, m.Raw, true)
 	}
+}
+
+// refusal reports whether err is the server's answer (a 4xx reply), as
+// opposed to a server that could not be reached or a connection that
+// broke.
+func refusal(err error) bool {
+	return !errors.Is(err, mailer.ErrUnavailable) && !errors.Is(err, mailer.ErrClosed)
 }
 
 func (r *Relay) count(f func(*Stats)) {

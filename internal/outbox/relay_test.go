@@ -4,11 +4,15 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/pgtest"
@@ -16,6 +20,7 @@ import (
 )
 
 type bundle struct {
+	db    *sqlx.DB
 	store *store.Store
 	mail  *devmail.Server
 	clock *clock.Fake
@@ -41,7 +46,7 @@ func setup(t *testing.T) *bundle {
 	pool := mailer.NewPool(cfg, log)
 	t.Cleanup(func() { pool.Close(ctx) })
 	clk := clock.NewFake(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
-	return &bundle{store: st, mail: mail, clock: clk, relay: outbox.New(st, pool, log, clk.Now, outbox.Config{Workers: 2})}
+	return &bundle{db: db, store: st, mail: mail, clock: clk, relay: outbox.New(st, pool, log, clk.Now, outbox.Config{Workers: 2})}
 }
 
 func (b *bundle) queue(t *testing.T, n int) {
@@ -78,14 +83,22 @@ func TestRelay_SendsEveryQueuedMessageOnce(t *testing.T) {
 	}
 }
 
-func TestRelay_ClaimLostInACrashIsSentAfterTheLeaseAndCounted(t *testing.T) {
+// A sender claims three messages, hands two of them to SMTP (it marks
+// them first, as its workers do) and dies before recording anything. After
+// the lease another sender sends all three; only the two that may have
+// arrived already count as repeats.
+func TestRelay_ClaimLostInACrashIsSentAfterTheLeaseAndOnlyMailInSMTPCounts(t *testing.T) {
 	b := setup(t)
 	b.queue(t, 3)
 	ctx := context.Background()
-	// A sender claims the messages and dies before recording anything.
 	now := b.clock.Now()
-	if claimed, err := b.store.ClaimMessages(ctx, now, now.Add(5*time.Minute), 10, nil); err != nil || len(claimed) != 3 {
+	claimed, err := b.store.ClaimMessages(ctx, now, now.Add(5*time.Minute), 10, nil)
+	if err != nil || len(claimed) != 3 {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	start := []store.Held{{ID: claimed[0].ID, Attempts: claimed[0].Attempts}, {ID: claimed[1].ID, Attempts: claimed[1].Attempts}}
+	if may, err := b.store.StartSMTP(ctx, now, start, nil); err != nil || len(may) != 2 {
+		t.Fatalf("marked %v, %v", may, err)
 	}
 	if n, _ := b.relay.Drain(ctx); n != 0 {
 		t.Fatalf("a leased message was taken by another sender: %d", n)
@@ -95,8 +108,170 @@ func TestRelay_ClaimLostInACrashIsSentAfterTheLeaseAndCounted(t *testing.T) {
 		t.Fatalf("after the lease: %d, %v", n, err)
 	}
 	counts, _ := b.store.OutboxCounts(ctx)
-	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 3 || counts[0].Repeats != 3 {
+	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 3 || counts[0].Repeats != 2 {
+		t.Fatalf("outbox: %+v, want 3 sent with 2 repeats", counts)
+	}
+	if got := len(b.mail.Messages()); got != 3 {
+		t.Fatalf("%d messages at SMTP", got)
+	}
+}
+
+// A sender whose lease ran out and whose messages another sender claimed
+// may no longer hand them to SMTP: its mark is refused.
+func TestRelay_AStaleHolderCannotStartAMessageClaimedByAnother(t *testing.T) {
+	b := setup(t)
+	b.queue(t, 1)
+	ctx := context.Background()
+	now := b.clock.Now()
+	first, err := b.store.ClaimMessages(ctx, now, now.Add(time.Minute), 1, nil)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("claimed %d, %v", len(first), err)
+	}
+	later := now.Add(2 * time.Minute)
+	second, err := b.store.ClaimMessages(ctx, later, later.Add(time.Minute), 1, nil)
+	if err != nil || len(second) != 1 || second[0].Attempts != first[0].Attempts+1 {
+		t.Fatalf("second claim: %+v, %v", second, err)
+	}
+	stale := []store.Held{{ID: first[0].ID, Attempts: first[0].Attempts}}
+	if may, err := b.store.StartSMTP(ctx, later, stale, nil); err != nil || may[first[0].ID] {
+		t.Fatalf("the stale holder may send: %v, %v", may, err)
+	}
+	current := []store.Held{{ID: second[0].ID, Attempts: second[0].Attempts}}
+	if may, err := b.store.StartSMTP(ctx, later, current, nil); err != nil || !may[second[0].ID] {
+		t.Fatalf("the current holder may not send: %v, %v", may, err)
+	}
+}
+
+// A relay that sends slowly (here a rate limit of 10 a second) renews the
+// leases of what it holds, so another relay never takes them and every
+// mail goes out once.
+func TestRelay_RenewsTheLeasesOfWhatItHolds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := pgtest.NewDB(t)
+	st, err := store.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
+	if err := mail.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mail.Close() })
+	cfg, _ := mailer.ParseURL("smtp://" + mail.SMTPAddr())
+	cfg.Rate = 10
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pool := mailer.NewPool(cfg, log)
+	t.Cleanup(func() { pool.Close(ctx) })
+	clk := clock.NewFake(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
+	b := &bundle{store: st, mail: mail, clock: clk,
+		relay: outbox.New(st, pool, log, clk.Now, outbox.Config{Workers: 1, Lease: 200 * time.Millisecond})}
+	b.queue(t, 10)
+	b.running(t)
+	b.relay.Wake()
+
+	// The clock jumps past every lease; the running relay renews them
+	// from the new time on.
+	clk.Advance(time.Hour)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n struct{ Held, Expired int }
+		err := db.Get(&n, `SELECT count(*) FILTER (WHERE status = 'sending') AS held,
+			count(*) FILTER (WHERE status = 'sending' AND locked_until <= $1) AS expired FROM messages`, clk.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Held == 0 {
+			t.Fatal("all sent before a lease was renewed: the test proves nothing")
+		}
+		if n.Expired == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d leases were never renewed", n.Expired)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	other := outbox.New(st, pool, log, clk.Now, outbox.Config{Workers: 1, Lease: 200 * time.Millisecond})
+	if n, err := other.Drain(ctx); n != 0 || err != nil {
+		t.Fatalf("another relay took %d held messages, %v", n, err)
+	}
+	waitSent(t, b.relay, 10)
+	if got := len(mail.Messages()); got != 10 {
+		t.Fatalf("%d messages at SMTP, want 10", got)
+	}
+}
+
+// An unreachable server uses up no attempt: however long it is down, the
+// mail waits, and goes out once it is back.
+func TestRelay_AnOutageLongerThanAllAttemptsLosesNothing(t *testing.T) {
+	b := setup(t)
+	b.queue(t, 1)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dead, _ := mailer.ParseURL("smtp://127.0.0.1:1") // nothing listens there
+	down := mailer.NewPool(dead, log)
+	t.Cleanup(func() { down.Close(ctx) })
+	relay := outbox.New(b.store, down, log, b.clock.Now, outbox.Config{Workers: 1, MaxAttempts: 3})
+	for range 30 { // 30 tries over more than two hours
+		if _, err := relay.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Advance(outbox.OutageBackoff(30))
+	}
+	if s := relay.Stats(); s.Failed != 0 || s.Retried != 30 {
+		t.Fatalf("while SMTP was down: %+v", s)
+	}
+	if n, err := b.relay.Drain(ctx); n != 1 || err != nil {
+		t.Fatalf("once SMTP is back: %d, %v", n, err)
+	}
+	counts, _ := b.store.OutboxCounts(ctx)
+	if len(counts) != 1 || counts[0].Status != "sent" {
 		t.Fatalf("outbox: %+v", counts)
+	}
+}
+
+// Temporary refusals do use up attempts: after MaxAttempts 4xx replies
+// the message is given up.
+func TestRelay_RefusalsGiveUpAfterMaxAttempts(t *testing.T) {
+	b := setup(t)
+	b.queue(t, 1)
+	ctx := context.Background()
+	b.mail.SetRule(devmail.Fail(devmail.AtRcpt, devmail.Reply{Code: 451, Enhanced: "4.3.0", Text: "try later"}))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg, _ := mailer.ParseURL("smtp://" + b.mail.SMTPAddr())
+	pool := mailer.NewPool(cfg, log)
+	t.Cleanup(func() { pool.Close(ctx) })
+	relay := outbox.New(b.store, pool, log, b.clock.Now, outbox.Config{Workers: 1, MaxAttempts: 3})
+	for range 5 {
+		if _, err := relay.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b.clock.Advance(time.Hour)
+	}
+	if s := relay.Stats(); s.Retried != 2 || s.Failed != 1 {
+		t.Fatalf("stats: %+v, want 2 retries then failed", s)
+	}
+	counts, _ := b.store.OutboxCounts(ctx)
+	if len(counts) != 1 || counts[0].Status != "failed" {
+		t.Fatalf("outbox: %+v", counts)
+	}
+}
+
+// The record of a sent message keeps the server's own reply.
+func TestRelay_RecordsTheServersReply(t *testing.T) {
+	b := setup(t)
+	b.queue(t, 1)
+	ctx := context.Background()
+	if n, err := b.relay.Drain(ctx); n != 1 || err != nil {
+		t.Fatalf("drained %d, %v", n, err)
+	}
+	var reply string
+	if err := b.db.Get(&reply, `SELECT smtp_reply FROM messages`); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(reply, "250 ") || len(reply) <= len("250 ") {
+		t.Fatalf("smtp_reply %q, want the server's 250 reply", reply)
 	}
 }
 
@@ -224,7 +399,54 @@ func TestRelay_LeasedMailOfACrashedProducerIsSentAfterTheLease(t *testing.T) {
 		t.Fatalf("after the lease: %d, %v", n, err)
 	}
 	counts, _ := b.store.OutboxCounts(ctx)
-	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].Repeats != 1 {
-		t.Fatalf("outbox: %+v (the unknown outcome counts as a possible repeat)", counts)
+	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].Repeats != 0 {
+		t.Fatalf("outbox: %+v (never handed to SMTP, so no repeat)", counts)
+	}
+}
+
+// A confirmation mail, which the person asked for, still goes to an address
+// that unsubscribed (so that it can sign up again), but no mail at all goes
+// to one that bounced; other mail goes to neither.
+func TestRelay_SuppressionSparesOnlyConfirmationsToUnsubscribedAddresses(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	now := b.clock.Now()
+	err := b.store.WithTx(ctx, func(tx *store.Tx) error {
+		if err := tx.Suppress(ctx, lead.EmailHash("left@example.com"), "unsubscribe", now); err != nil {
+			return err
+		}
+		if err := tx.Suppress(ctx, lead.EmailHash("gone@example.com"), "unsubscribe", now); err != nil {
+			return err
+		}
+		// A bounce after an unsubscribe outranks it.
+		if err := tx.Suppress(ctx, lead.EmailHash("gone@example.com"), "bounce", now); err != nil {
+			return err
+		}
+		for _, m := range []struct{ kind, to string }{
+			{"confirmation", "left@example.com"}, {"step", "left@example.com"},
+			{"confirmation", "gone@example.com"}, {"step", "gone@example.com"},
+		} {
+			_, err := tx.QueueMessage(ctx, store.NewMessage{
+				Kind: m.kind, MessageID: mailer.NewMessageID("example.com"), From: "a@example.com", To: m.to,
+				Raw: []byte("Subject: " + m.kind + "\r\n\r\nhello\r\n"), RunAt: now,
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.relay.Drain(ctx); n != 4 || err != nil {
+		t.Fatalf("drained %d, %v", n, err)
+	}
+	msgs := b.mail.Messages()
+	if len(msgs) != 1 || msgs[0].Subject != "confirmation" || msgs[0].To[0] != "left@example.com" {
+		t.Fatalf("caught %+v, want only the confirmation to left@example.com", msgs)
+	}
+	if s := b.relay.Stats(); s.Suppressed != 3 {
+		t.Fatalf("stats %+v, want 3 suppressed", s)
 	}
 }

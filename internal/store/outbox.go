@@ -54,9 +54,18 @@ type Claimed struct {
 	To        string    `db:"recipient"`
 	// Raw is nil for a step mail written leased whose sender died before
 	// sending it: its bytes were never stored.
-	Raw        []byte `db:"raw"`
-	Attempts   int    `db:"attempts"`
-	Suppressed bool   `db:"suppressed"`
+	Raw []byte `db:"raw"`
+	// Attempts counts the claims of the message, this one included; the
+	// sender's hold on it is good only while it is unchanged.
+	Attempts   int  `db:"attempts"`
+	Refusals   int  `db:"refusals"` // temporary refusals (4xx) before this attempt
+	Suppressed bool `db:"suppressed"`
+}
+
+// Held is a message a sender holds: its id and the attempt it holds.
+type Held struct {
+	ID       int64
+	Attempts int
 }
 
 // ClaimMessages leases up to limit due messages until leaseUntil. Any number
@@ -72,6 +81,9 @@ type Claimed struct {
 // again, even when their lease has run out.
 func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int, held []int64) ([]Claimed, error) {
 	var out []Claimed
+	if held == nil {
+		held = []int64{} // a nil array would be NULL, and id <> ALL (NULL) excludes every row
+	}
 	err := s.WithTx(ctx, func(tx *Tx) error {
 		if _, err := tx.tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
 			return err
@@ -84,21 +96,63 @@ func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, li
 	return out, nil
 }
 
-// MarkSent records that SMTP accepted these messages with these replies.
-func (s *Store) MarkSent(ctx context.Context, ids []int64, replies []string, now time.Time) error {
-	if len(ids) == 0 {
+// Sent is a message SMTP accepted, with the server's reply.
+type Sent struct {
+	ID    int64
+	Reply string
+}
+
+// StartSMTP records in one write what a sender's connections did since its
+// last one: sent, the messages SMTP accepted, and start, the messages about
+// to be handed to SMTP. It returns the ids of start the sender still holds
+// and may now send; a message claimed by another sender meanwhile is not
+// among them.
+func (s *Store) StartSMTP(ctx context.Context, now time.Time, start []Held, sent []Sent) (map[int64]bool, error) {
+	startIDs, startAttempts := make([]int64, len(start)), make([]int64, len(start))
+	for i, h := range start {
+		startIDs[i], startAttempts[i] = h.ID, int64(h.Attempts)
+	}
+	sentIDs, replies := make([]int64, len(sent)), make([]string, len(sent))
+	for i, m := range sent {
+		sentIDs[i], replies[i] = m.ID, m.Reply
+	}
+	var ids []int64
+	err := s.q.StartSMTP.SelectContext(ctx, &ids, pq.Array(startIDs), pq.Array(startAttempts), now, pq.Array(sentIDs), pq.Array(replies))
+	if err != nil {
+		return nil, fmt.Errorf("store: record sends: %w", err)
+	}
+	may := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		may[id] = true
+	}
+	return may, nil
+}
+
+// RenewLeases extends the leases of the messages a sender still holds.
+func (s *Store) RenewLeases(ctx context.Context, held []Held, until time.Time) error {
+	if len(held) == 0 {
 		return nil
 	}
-	if _, err := s.q.MarkSent.ExecContext(ctx, pq.Array(ids), now, pq.Array(replies)); err != nil {
-		return fmt.Errorf("store: mark sent: %w", err)
+	ids, attempts := make([]int64, len(held)), make([]int64, len(held))
+	for i, h := range held {
+		ids[i], attempts[i] = h.ID, int64(h.Attempts)
+	}
+	if _, err := s.q.RenewLeases.ExecContext(ctx, pq.Array(ids), pq.Array(attempts), until); err != nil {
+		return fmt.Errorf("store: renew leases: %w", err)
 	}
 	return nil
 }
 
 // MarkRetry puts a message back in the queue for another attempt at runAt,
-// storing raw as its bytes if none are stored yet.
-func (s *Store) MarkRetry(ctx context.Context, id int64, runAt time.Time, reply string, raw []byte) error {
-	if _, err := s.q.MarkRetry.ExecContext(ctx, id, runAt, reply, raw); err != nil {
+// storing raw as its bytes if none are stored yet. refused says whether
+// the attempt was a temporary refusal (4xx) rather than an unreachable
+// server; only refusals count towards giving up.
+func (s *Store) MarkRetry(ctx context.Context, id int64, runAt time.Time, reply string, raw []byte, refused bool) error {
+	refusals := 0
+	if refused {
+		refusals = 1
+	}
+	if _, err := s.q.MarkRetry.ExecContext(ctx, id, runAt, reply, raw, refusals); err != nil {
 		return fmt.Errorf("store: mark retry: %w", err)
 	}
 	return nil

@@ -35,7 +35,8 @@ type queries struct {
 	// the outbox
 	InsertMessage  *sqlx.Stmt `query:"insert_message"`
 	ClaimMessages  *sqlx.Stmt `query:"claim_messages"`
-	MarkSent       *sqlx.Stmt `query:"mark_sent"`
+	StartSMTP      *sqlx.Stmt `query:"start_smtp"`
+	RenewLeases    *sqlx.Stmt `query:"renew_leases"`
 	MarkRetry      *sqlx.Stmt `query:"mark_retry"`
 	MarkFailed     *sqlx.Stmt `query:"mark_failed"`
 	BounceLead     *sqlx.Stmt `query:"bounce_lead"`

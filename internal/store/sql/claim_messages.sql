@@ -1,9 +1,12 @@
 -- Claims up to $3 messages that are due at $1, or whose sender died while
 -- holding them (lease ran out at $1), and leases them until $2. A message
--- claimed again while 'sending' may already have reached SMTP: it is counted
--- in repeats. raw is NULL for a leased step mail whose bytes were never
--- stored (see insert_step_messages.sql). Suppressed recipients are flagged for every mail but the
--- confirmation mail the person asked for.
+-- claimed again after its sender had handed it to SMTP (smtp_started_at
+-- set) may have arrived already: it is counted in repeats. raw is NULL for
+-- a leased step mail whose bytes were never stored (see
+-- insert_step_messages.sql). Suppressed recipients are flagged: for every
+-- mail, except that a confirmation mail, which the person asked for, still
+-- goes to an address that unsubscribed (so that it can sign up again), but
+-- never to one that bounced.
 -- Mail the claiming sender holds itself ($4) is never taken from it, even
 -- if its lease has run out meanwhile.
 -- The due rows are picked in MATERIALIZED CTEs: as a subquery in FROM the
@@ -33,11 +36,13 @@ UPDATE messages m
 SET status = 'sending',
     attempts = m.attempts + 1,
     locked_until = $2,
-    repeats = m.repeats + CASE WHEN m.status = 'sending' THEN 1 ELSE 0 END
+    repeats = m.repeats + CASE WHEN m.status = 'sending' AND m.smtp_started_at IS NOT NULL THEN 1 ELSE 0 END,
+    smtp_started_at = NULL
 FROM due
 WHERE m.id = due.id
 RETURNING m.id, m.kind, m.lead_id, m.message_id, COALESCE(m.step_key, '') AS step_key, m.created_at,
-    m.sender, m.recipient, (SELECT r.raw FROM message_raw r WHERE r.message_id = m.id) AS raw, m.attempts,
-    (m.kind <> 'confirmation' AND EXISTS (
+    m.sender, m.recipient, (SELECT r.raw FROM message_raw r WHERE r.message_id = m.id) AS raw, m.attempts, m.refusals,
+    EXISTS (
         SELECT 1 FROM suppressions s WHERE s.email_hash = sha256(convert_to(m.recipient, 'UTF8'))
-    )) AS suppressed
+            AND (m.kind <> 'confirmation' OR s.reason = 'bounce')
+    ) AS suppressed
