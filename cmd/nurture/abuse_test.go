@@ -320,3 +320,131 @@ func TestSubscribe_ConcurrentFirstSignupsOfOneAddress(t *testing.T) {
 		t.Fatalf("%d ledger entries for %d signups", len(l.Ledger), n)
 	}
 }
+
+// campaignsBySource has one sequence per signup source, each with a step
+// that is not due during a test, so enrolments show which source a lead
+// confirmed with.
+func campaignsBySource(t *testing.T) string {
+	return writeCampaigns(t, map[string]string{
+		"ebook/sequence.md":   "---\ntrigger: confirmed\nsources: [ebook-datensicherheit]\n---\n",
+		"ebook/01-later.md":   "---\nsubject: Later\ndelay: 30d\n---\nx\n",
+		"webinar/sequence.md": "---\ntrigger: confirmed\nsources: [webinar]\n---\n",
+		"webinar/01-later.md": "---\nsubject: Later\ndelay: 30d\n---\nx\n",
+	})
+}
+
+func (h *harness) sequencesOf(id int64) []string {
+	h.t.Helper()
+	es, err := h.app.store.EnrolmentsOf(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Sequence)
+	}
+	return out
+}
+
+// intruder is someone else submitting Anna's address with data of their own.
+func intruder(email string) map[string]any {
+	s := signup(email)
+	s["first_name"], s["last_name"], s["source"] = "Mallory", "Mayhem", "webinar"
+	s["attributes"] = map[string]any{"company": "Other Corp", "job_title": "Intruder"}
+	return s
+}
+
+func wantAnnasData(t *testing.T, l leadView) {
+	t.Helper()
+	if l.FirstName != "Anna" || l.LastName != "Schmidt" || l.Source != "ebook-datensicherheit" ||
+		l.Attrs["company"] != "Acme GmbH" || l.Attrs["timezone"] != "Europe/Berlin" || l.Attrs["job_title"] != nil {
+		t.Fatalf("lead %s holds someone else's data: %s %s, source %q, %v", l.Status, l.FirstName, l.LastName, l.Source, l.Attrs)
+	}
+}
+
+func TestSubscribe_RepeatSignupNeverChangesTheLead(t *testing.T) {
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": campaignsBySource(t)})
+	h.subscribeJSON(signup("anna@example.com"))
+	annas := strings.TrimPrefix(linkIn(t, h.waitMail(1)), h.base)
+
+	// Within the interval: no mail, and the pending lead stays Anna's.
+	if res := h.subscribeJSON(intruder("anna@example.com")); res.status != 202 {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	wantAnnasData(t, h.lead("anna@example.com"))
+
+	// After it: a second link goes to Anna's mailbox, and still nothing changes.
+	h.clock.Advance(25 * time.Hour)
+	h.subscribeJSON(intruder("anna@example.com"))
+	theirs := h.waitMail(2)
+	if !strings.Contains(theirs.Text, "Mallory") {
+		t.Errorf("the second mail does not greet the name its signup gave:\n%s", theirs.Text)
+	}
+	wantAnnasData(t, h.lead("anna@example.com"))
+
+	// Anna confirms her own link: the lead has her data and her source's sequence.
+	if res := h.do("POST", annas, "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	l := h.lead("anna@example.com")
+	wantAnnasData(t, l)
+	if got := h.sequencesOf(l.ID); len(got) != 1 || got[0] != "ebook" {
+		t.Fatalf("enrolled in %v, want [ebook]", got)
+	}
+
+	// The other link and a later signup leave the confirmed lead alone.
+	if res := h.do("POST", strings.TrimPrefix(linkIn(t, theirs), h.base), "", nil); res.status != 200 || !strings.Contains(res.body, "Already confirmed") {
+		t.Fatalf("second link: %d %s", res.status, res.body)
+	}
+	h.subscribeJSON(intruder("anna@example.com"))
+	wantAnnasData(t, h.lead("anna@example.com"))
+	if got := h.sequencesOf(l.ID); len(got) != 1 {
+		t.Fatalf("enrolled in %v after the other link", got)
+	}
+}
+
+func TestConfirm_AppliesTheDataOfTheSignupWhoseLinkWasConfirmed(t *testing.T) {
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": campaignsBySource(t)})
+	h.subscribeJSON(signup("anna@example.com"))
+	h.waitMail(1)
+	h.clock.Advance(25 * time.Hour)
+	h.subscribeJSON(intruder("anna@example.com"))
+	theirs := strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base)
+
+	if res := h.do("POST", theirs, "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	l := h.lead("anna@example.com")
+	if l.FirstName != "Mallory" || l.LastName != "Mayhem" || l.Source != "webinar" ||
+		l.Attrs["company"] != "Other Corp" || l.Attrs["timezone"] != nil {
+		t.Fatalf("lead after the second link: %s %s, source %q, %v", l.FirstName, l.LastName, l.Source, l.Attrs)
+	}
+	if got := h.sequencesOf(l.ID); len(got) != 1 || got[0] != "webinar" {
+		t.Fatalf("enrolled in %v, want [webinar]", got)
+	}
+	if co := l.Ledger[len(l.Ledger)-1]; co.Kind != "confirmation" || co.Source != "webinar" {
+		t.Fatalf("confirmation entry: %+v", co)
+	}
+}
+
+func TestResend_NewLinkCarriesTheDataOfTheExpiredOne(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(intruder("anna@example.com")) // someone else was first
+	h.waitMail(1)
+	h.clock.Advance(25 * time.Hour)
+	h.subscribeJSON(signup("anna@example.com"))
+	annas := strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base)
+	h.clock.Advance(72 * time.Hour)
+
+	if res := h.do("POST", annas+"/resend", "", nil); res.status != 200 {
+		t.Fatalf("resend: %d %s", res.status, res.body)
+	}
+	m := h.waitMail(3)
+	if !strings.Contains(m.Text, "Anna") {
+		t.Errorf("the new mail does not greet Anna:\n%s", m.Text)
+	}
+	if res := h.do("POST", strings.TrimPrefix(linkIn(t, m), h.base), "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	wantAnnasData(t, h.lead("anna@example.com"))
+}

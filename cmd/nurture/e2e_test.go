@@ -147,11 +147,14 @@ func (h *harness) waitMail(n int) devmail.Message {
 }
 
 type leadView struct {
-	ID     int64          `json:"id"`
-	Email  string         `json:"email"`
-	Status string         `json:"status"`
-	Attrs  map[string]any `json:"attributes"`
-	Ledger []struct {
+	ID        int64          `json:"id"`
+	Email     string         `json:"email"`
+	FirstName string         `json:"first_name"`
+	LastName  string         `json:"last_name"`
+	Source    string         `json:"source"`
+	Status    string         `json:"status"`
+	Attrs     map[string]any `json:"attributes"`
+	Ledger    []struct {
 		Kind           string `json:"kind"`
 		At             string `json:"at"`
 		IP             string `json:"ip"`

@@ -130,30 +130,22 @@ func (s *Service) mailDue(l *store.LeadRow, now time.Time) bool {
 		(l.ConfirmMailedAt == nil || now.Sub(*l.ConfirmMailedAt) >= s.opts.ConfirmInterval)
 }
 
-// recordSignup appends a ledger entry and, when mailNow, queues a
-// confirmation mail that the entry points to, with its token.
-func (s *Service) recordSignup(ctx context.Context, tx *store.Tx, l *store.LeadRow, kind lead.EventKind, ev lead.Evidence, mailNow bool) error {
-	rec, err := s.signupRecord(l, kind, ev, mailNow)
-	if err != nil {
-		return err
-	}
-	return tx.RecordSignup(ctx, rec)
-}
-
-// signupRecord is what recordSignup writes: the ledger entry and, when
-// mailNow, the composed confirmation mail with its token's hash.
-func (s *Service) signupRecord(l *store.LeadRow, kind lead.EventKind, ev lead.Evidence, mailNow bool) (store.Signup, error) {
+// signupRecord is what a signup (or a resend) of lead l writes besides the
+// lead: the ledger entry and, when mailNow, the composed confirmation mail
+// with its token's hash and d, what confirming that link applies to the
+// lead. The mail greets the person by the name d gives.
+func (s *Service) signupRecord(l *store.LeadRow, d store.LeadData, kind lead.EventKind, ev lead.Evidence, mailNow bool) (store.Signup, error) {
 	rec := store.Signup{Event: store.NewConsentEvent{
 		LeadID: &l.ID, EmailHash: lead.EmailHash(l.Email), Kind: kind, Evidence: ev,
 	}}
 	if mailNow {
 		tok, hash := token.Random()
-		raw, mid, err := s.composeConfirmation(l, tok, ev.At)
+		raw, mid, err := s.composeConfirmation(l, d.FirstName, tok, ev.At)
 		if err != nil {
 			return rec, err
 		}
 		rec.Mail = &store.NewMessage{Kind: "confirmation", LeadID: &l.ID, MessageID: mid, From: s.envFrom, To: l.Email, Raw: raw, RunAt: ev.At}
-		rec.TokenHash, rec.Expires = hash, ev.At.Add(s.opts.ConfirmTTL)
+		rec.TokenHash, rec.Expires, rec.Data = hash, ev.At.Add(s.opts.ConfirmTTL), d
 	}
 	return rec, nil
 }
@@ -163,10 +155,10 @@ type confirmData struct {
 	RetentionDays                     int
 }
 
-func (s *Service) composeConfirmation(l *store.LeadRow, tok string, now time.Time) ([]byte, string, error) {
+func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, now time.Time) ([]byte, string, error) {
 	from, _ := mail.ParseAddress(s.opts.From)
 	data := confirmData{
-		Name:          lead.GreetingName(l.FirstName),
+		Name:          lead.GreetingName(firstName),
 		Sender:        cmp.Or(from.Name, from.Address),
 		ConfirmURL:    s.links.Confirm(tok),
 		Expires:       now.Add(s.opts.ConfirmTTL).UTC().Format("2 January 2006, 15:04 UTC"),
@@ -240,14 +232,14 @@ func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (al
 			return ErrExpired
 		}
 		// The confirmation confirms the consent given at the signup that
-		// sent this link.
+		// sent this link, and the lead takes what that signup said.
 		signup, err := tx.ConsentEvent(ctx, t.SignupEventID)
 		if err != nil {
 			return err
 		}
 		ev.ConsentText, ev.ConsentVersion = signup.ConsentText, signup.ConsentVersion
 		ev.Source = signup.Source
-		if _, err := tx.ConfirmLead(ctx, t.LeadID, now); err != nil {
+		if _, err := tx.ConfirmLead(ctx, t.LeadID, t.Data, now); err != nil {
 			return err
 		}
 		hash := lead.EmailHash(t.Email)
@@ -272,7 +264,7 @@ func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (al
 
 // Resend queues a new confirmation mail for the lead behind an expired
 // link, unless one went out within the interval. Its result never says
-// which.
+// which. The new link carries what the old one did.
 func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) error {
 	now := s.now()
 	ev.At = now
@@ -295,12 +287,16 @@ func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) erro
 		}
 		mailNow := s.mailDue(l, now)
 		if mailNow {
-			same := lead.Signup{FirstName: l.FirstName, LastName: l.LastName, Source: l.Source, Attributes: l.Attributes}
-			if err := tx.UpdateSignup(ctx, l.ID, same, l.UpdatedAt, &now); err != nil {
+			if err := tx.MarkConfirmMailed(ctx, []store.LeadWrite{{ID: l.ID, At: now}}); err != nil {
 				return err
 			}
 		}
-		return s.recordSignup(ctx, tx, l, lead.EventResend, ev, mailNow)
+		rec, err := s.signupRecord(l, t.Data, lead.EventResend, ev, mailNow)
+		if err != nil {
+			return err
+		}
+		_, err = tx.RecordSignups(ctx, []store.Signup{rec})
+		return err
 	})
 }
 

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -76,12 +78,59 @@ func (s *Store) Suppressed(ctx context.Context, emailHash []byte) (bool, error) 
 
 // ConfirmToken is a stored confirmation token with its lead's state.
 type ConfirmToken struct {
-	LeadID          int64       `db:"lead_id"`
-	SignupEventID   int64       `db:"signup_event_id"`
-	ExpiresAt       time.Time   `db:"expires_at"`
+	LeadID        int64     `db:"lead_id"`
+	SignupEventID int64     `db:"signup_event_id"`
+	ExpiresAt     time.Time `db:"expires_at"`
+	// Data is what the signup that issued the token said about the person.
+	Data            LeadData    `db:"lead_data"`
 	Status          lead.Status `db:"status"`
 	Email           string      `db:"email"`
 	ConfirmMailedAt *time.Time  `db:"confirm_mailed_at"`
+}
+
+// LeadData is what one signup said about the person. It is stored with the
+// link that signup sent, and confirming that link applies it to the lead.
+type LeadData struct {
+	FirstName  string          `json:"first_name"`
+	LastName   string          `json:"last_name"`
+	Source     string          `json:"source"`
+	Attributes lead.Attributes `json:"attributes"`
+}
+
+// DataOf is the part of a signup that becomes the lead's data.
+func DataOf(s lead.Signup) LeadData {
+	return LeadData{FirstName: s.FirstName, LastName: s.LastName, Source: s.Source, Attributes: s.Attributes}
+}
+
+// Value stores the data as JSONB text, like lead.Attributes.
+func (d LeadData) Value() (driver.Value, error) {
+	if d.Attributes == nil {
+		d.Attributes = lead.Attributes{}
+	}
+	b, err := json.Marshal(d)
+	return string(b), err
+}
+
+// Scan reads JSONB into the data.
+func (d *LeadData) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		return fmt.Errorf("store: lead data: %T is not JSON", src)
+	}
+	out := LeadData{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Errorf("store: lead data: %w", err)
+	}
+	if out.Attributes == nil {
+		out.Attributes = lead.Attributes{}
+	}
+	*d = out
+	return nil
 }
 
 // Signup is what a signup writes besides the lead itself.
@@ -89,29 +138,11 @@ type Signup struct {
 	Event NewConsentEvent
 	// Mail is the confirmation mail to queue, or nil when none is due.
 	Mail *NewMessage
-	// TokenHash and Expires describe the confirmation link in Mail.
+	// TokenHash and Expires describe the confirmation link in Mail, and
+	// Data is what confirming that link applies to the lead.
 	TokenHash []byte
 	Expires   time.Time
-}
-
-// RecordSignup writes, in one statement, the confirmation mail (if any) to
-// the outbox, the ledger entry pointing to it, and the link's token hash.
-func (t *Tx) RecordSignup(ctx context.Context, s Signup) error {
-	e := s.Event
-	var raw, hash []byte
-	var mid, from, to string
-	if s.Mail != nil {
-		raw, mid, from, to, hash = s.Mail.Raw, s.Mail.MessageID, s.Mail.From, s.Mail.To, s.TokenHash
-		t.queued = true
-	}
-	_, err := t.stmt(t.q.RecordSignup).ExecContext(ctx,
-		e.LeadID, e.EmailHash, e.Kind, e.At.UTC().Truncate(time.Millisecond), e.IP, e.UserAgent,
-		e.ConsentText, e.ConsentVersion, e.Source, e.SourceURL,
-		raw, mid, from, to, hash, s.Expires)
-	if err != nil {
-		return fmt.Errorf("store: record signup: %w", err)
-	}
-	return nil
+	Data      LeadData
 }
 
 // ConfirmToken looks a token up by its hash.

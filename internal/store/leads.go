@@ -34,20 +34,11 @@ func (t *Tx) InsertLead(ctx context.Context, s lead.Signup, now time.Time, maile
 	return id, nil
 }
 
-// UpdateSignup refreshes an unconfirmed lead with what a repeated signup
-// sent (a confirmed lead keeps its data) and, when mailedAt is set, records
-// that a confirmation mail is queued.
-func (t *Tx) UpdateSignup(ctx context.Context, id int64, s lead.Signup, now time.Time, mailedAt *time.Time) error {
-	_, err := t.stmt(t.q.UpdateSignup).ExecContext(ctx, id, s.FirstName, s.LastName, s.Source, s.Attributes, now, mailedAt)
-	if err != nil {
-		return fmt.Errorf("store: update signup: %w", err)
-	}
-	return nil
-}
-
-// ConfirmLead marks the lead confirmed; false when it already was.
-func (t *Tx) ConfirmLead(ctx context.Context, id int64, now time.Time) (bool, error) {
-	res, err := t.stmt(t.q.ConfirmLead).ExecContext(ctx, id, now)
+// ConfirmLead confirms lead id with d, what the signup whose link was
+// followed said about the person. It reports false when the lead was
+// confirmed already.
+func (t *Tx) ConfirmLead(ctx context.Context, id int64, d LeadData, now time.Time) (bool, error) {
+	res, err := t.stmt(t.q.ConfirmLead).ExecContext(ctx, id, now, d)
 	if err != nil {
 		return false, fmt.Errorf("store: confirm lead: %w", err)
 	}

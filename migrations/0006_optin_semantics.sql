@@ -1,0 +1,16 @@
+-- +goose Up
+
+-- What a signup said about the person (first and last name, source,
+-- attributes) belongs to that signup: its link carries it, and confirming
+-- the link applies exactly that to the lead. A repeated signup no longer
+-- overwrites the lead. Links issued before this migration carry what their
+-- lead holds now, which is what confirming them applied until now.
+ALTER TABLE confirm_tokens ADD COLUMN lead_data JSONB;
+UPDATE confirm_tokens t
+SET lead_data = jsonb_build_object(
+    'first_name', l.first_name, 'last_name', l.last_name, 'source', l.source, 'attributes', l.attributes)
+FROM leads l WHERE l.id = t.lead_id;
+ALTER TABLE confirm_tokens ALTER COLUMN lead_data SET NOT NULL;
+
+-- +goose Down
+ALTER TABLE confirm_tokens DROP COLUMN lead_data;
