@@ -12,5 +12,15 @@ SET lead_data = jsonb_build_object(
 FROM leads l WHERE l.id = t.lead_id;
 ALTER TABLE confirm_tokens ALTER COLUMN lead_data SET NOT NULL;
 
+-- When the lead last unsubscribed or bounced. Unlike unsubscribed_at it
+-- stays when the lead confirms again: only a link issued after it may
+-- confirm. A bounce's time was not kept; updated_at is never earlier, so a
+-- link issued before the bounce is refused, and at worst one issued just
+-- after it is too (the person signs up again).
+ALTER TABLE leads ADD COLUMN opted_out_at TIMESTAMPTZ;
+UPDATE leads SET opted_out_at = unsubscribed_at WHERE status = 'unsubscribed';
+UPDATE leads SET opted_out_at = updated_at WHERE status = 'bounced';
+
 -- +goose Down
+ALTER TABLE leads DROP COLUMN opted_out_at;
 ALTER TABLE confirm_tokens DROP COLUMN lead_data;

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nurture/nurture/internal/devmail"
 )
 
 func countMessages(t *testing.T, h *harness, email string) int {
@@ -447,4 +450,139 @@ func TestResend_NewLinkCarriesTheDataOfTheExpiredOne(t *testing.T) {
 		t.Fatalf("confirm: %d %s", res.status, res.body)
 	}
 	wantAnnasData(t, h.lead("anna@example.com"))
+}
+
+// unsubscribeVia follows the one-click List-Unsubscribe URL of a mail.
+func (h *harness) unsubscribeVia(m devmail.Message) {
+	h.t.Helper()
+	u := regexp.MustCompile(`<(http[^>]+)>`).FindStringSubmatch(m.Header.Get("List-Unsubscribe"))
+	if u == nil {
+		h.t.Fatalf("List-Unsubscribe = %q", m.Header.Get("List-Unsubscribe"))
+	}
+	res := h.do("POST", strings.TrimPrefix(u[1], h.base), "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if res.status != 200 {
+		h.t.Fatalf("unsubscribe: %d %s", res.status, res.body)
+	}
+}
+
+func (h *harness) suppressed(email string) bool {
+	h.t.Helper()
+	var ok bool
+	if err := h.app.store.DB().Get(&ok, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = sha256(convert_to($1, 'UTF8')))`, email); err != nil {
+		h.t.Fatal(err)
+	}
+	return ok
+}
+
+// wantNoLongerValid checks that an old link gets the page that says so on
+// GET, POST and resend, and that none of them changes the lead or mails.
+func wantNoLongerValid(t *testing.T, h *harness, path, email, status string) {
+	t.Helper()
+	before := h.lead(email)
+	mails := len(h.mail.Messages())
+	for _, req := range []struct{ method, path string }{{"GET", path}, {"POST", path}, {"POST", path + "/resend"}} {
+		res := h.do(req.method, req.path, "application/x-www-form-urlencoded", nil)
+		if res.status != 410 || !strings.Contains(res.body, "no longer valid") || strings.Contains(res.body, "/resend") {
+			t.Errorf("%s %s: %d %s", req.method, req.path, res.status, res.body)
+		}
+	}
+	l := h.lead(email)
+	if l.Status != status || len(l.Ledger) != len(before.Ledger) || !h.suppressed(email) {
+		t.Errorf("an old link changed the lead: %s, %d ledger entries (had %d), suppressed %v",
+			l.Status, len(l.Ledger), len(before.Ledger), h.suppressed(email))
+	}
+	if got := countMessages(t, h, email); got != mails {
+		t.Errorf("an old link queued mail: %d mails, had %d", got, mails)
+	}
+}
+
+func TestConfirm_LinkFromBeforeAnUnsubscribeNeverResubscribes(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(signup("anna@example.com"))
+	first := h.waitMail(1)
+	old := strings.TrimPrefix(linkIn(t, first), h.base)
+	if res := h.do("POST", old, "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	h.clock.Advance(time.Hour)
+	h.unsubscribeVia(first)
+	h.clock.Advance(time.Hour) // the link is still within its 72 hours
+	wantNoLongerValid(t, h, old, "anna@example.com", "unsubscribed")
+
+	// Anna comes back by signing up again; only the new link confirms.
+	h.clock.Advance(24 * time.Hour)
+	h.subscribeJSON(signup("anna@example.com"))
+	fresh := strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base)
+	wantNoLongerValid(t, h, old, "anna@example.com", "unsubscribed")
+	if res := h.do("POST", fresh, "", nil); res.status != 200 || !strings.Contains(res.body, "in!") {
+		t.Fatalf("new link: %d %s", res.status, res.body)
+	}
+	if l := h.lead("anna@example.com"); l.Status != "confirmed" || h.suppressed("anna@example.com") {
+		t.Fatalf("after the new link: %s, suppressed %v", l.Status, h.suppressed("anna@example.com"))
+	}
+}
+
+func TestConfirm_PendingLeadThatUnsubscribedIsNotConfirmedByItsLink(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(signup("anna@example.com"))
+	m := h.waitMail(1)
+	h.clock.Advance(time.Minute)
+	h.unsubscribeVia(m) // "I never signed up"
+	wantNoLongerValid(t, h, strings.TrimPrefix(linkIn(t, m), h.base), "anna@example.com", "unsubscribed")
+}
+
+func TestConfirm_LinkFromBeforeABounceNeverResubscribes(t *testing.T) {
+	h := start(t, nil)
+	ctx := context.Background()
+	h.subscribeJSON(signup("anna@example.com"))
+	m := h.waitMail(1)
+	old := strings.TrimPrefix(linkIn(t, m), h.base)
+	if res := h.do("POST", old, "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	h.clock.Advance(time.Hour)
+	l := h.lead("anna@example.com")
+	var msg int64
+	if err := h.app.store.DB().Get(&msg, `SELECT id FROM messages WHERE lead_id = $1`, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.store.Bounce(ctx, msg, &l.ID, "550 5.1.1 no such user", h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour)
+	wantNoLongerValid(t, h, old, "anna@example.com", "bounced")
+
+	h.clock.Advance(24 * time.Hour)
+	h.subscribeJSON(signup("anna@example.com"))
+	if res := h.do("POST", strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base), "", nil); res.status != 200 {
+		t.Fatalf("new link: %d %s", res.status, res.body)
+	}
+	if l := h.lead("anna@example.com"); l.Status != "confirmed" {
+		t.Fatalf("after the new link: %s", l.Status)
+	}
+}
+
+func TestUnsubscribe_WithdrawsTheLinkOfASignupAfterAnUnsubscribe(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(signup("anna@example.com"))
+	first := h.waitMail(1)
+	h.do("POST", strings.TrimPrefix(linkIn(t, first), h.base), "", nil)
+	h.clock.Advance(time.Hour)
+	h.unsubscribeVia(first)
+	h.clock.Advance(25 * time.Hour)
+	h.subscribeJSON(signup("anna@example.com")) // someone signs her up again
+	second := h.waitMail(2)
+	h.clock.Advance(time.Minute)
+	h.unsubscribeVia(second) // and she says no to that, too
+	h.unsubscribeVia(second) // a second click withdraws nothing more
+
+	l := h.lead("anna@example.com")
+	var kinds []string
+	for _, e := range l.Ledger {
+		kinds = append(kinds, e.Kind)
+	}
+	if strings.Join(kinds, " ") != "signup confirmation unsubscribe signup unsubscribe" {
+		t.Fatalf("ledger: %v", kinds)
+	}
+	wantNoLongerValid(t, h, strings.TrimPrefix(linkIn(t, second), h.base), "anna@example.com", "unsubscribed")
 }

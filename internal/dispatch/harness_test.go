@@ -150,7 +150,7 @@ func (b *bundle) lead(email, first string, attrs lead.Attributes) int64 {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ConfirmLead(b.ctx, id, store.DataOf(s), now); err != nil {
+		if _, err := tx.ConfirmLead(b.ctx, id, store.DataOf(s), now, now); err != nil {
 			return err
 		}
 		return b.disp.OnConfirmed(b.ctx, tx, id, now)

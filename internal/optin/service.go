@@ -28,6 +28,10 @@ var (
 	ErrNotFound    = errors.New("optin: not found")
 	ErrExpired     = errors.New("optin: confirmation link expired")
 	ErrRateLimited = errors.New("optin: too many signups for this address")
+	// ErrRevoked is a confirmation link sent before its lead last
+	// unsubscribed or bounced: it neither confirms nor is renewed. Signing
+	// up again sends a link that does.
+	ErrRevoked = errors.New("optin: confirmation link no longer valid")
 )
 
 // Composer turns a mail into the exact bytes handed to SMTP.
@@ -205,6 +209,9 @@ func (s *Service) CheckConfirm(ctx context.Context, tok string) (ConfirmState, e
 	if t.Status == lead.StatusConfirmed {
 		return ConfirmState{Confirmed: true}, nil
 	}
+	if t.Revoked() {
+		return ConfirmState{}, ErrRevoked
+	}
 	if !s.now().Before(t.ExpiresAt) {
 		return ConfirmState{}, ErrExpired
 	}
@@ -212,7 +219,8 @@ func (s *Service) CheckConfirm(ctx context.Context, tok string) (ConfirmState, e
 }
 
 // Confirm confirms the lead behind a token. It is idempotent: a second call
-// returns already = true and writes nothing.
+// returns already = true and writes nothing. A link sent before the lead
+// last unsubscribed or bounced changes nothing (ErrRevoked).
 func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (already bool, err error) {
 	now := s.now()
 	ev.At = now
@@ -228,6 +236,11 @@ func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (al
 			already = true
 			return nil
 		}
+		// A link sent before the lead unsubscribed or bounced does not undo
+		// that; only a new signup's link does.
+		if t.Revoked() {
+			return ErrRevoked
+		}
 		if !now.Before(t.ExpiresAt) {
 			return ErrExpired
 		}
@@ -239,8 +252,14 @@ func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (al
 		}
 		ev.ConsentText, ev.ConsentVersion = signup.ConsentText, signup.ConsentVersion
 		ev.Source = signup.Source
-		if _, err := tx.ConfirmLead(ctx, t.LeadID, t.Data, now); err != nil {
+		ok, err := tx.ConfirmLead(ctx, t.LeadID, t.Data, t.CreatedAt, now)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			// The store applies the same rule; under the lead's lock it
+			// refuses only what the checks above would have.
+			return ErrRevoked
 		}
 		hash := lead.EmailHash(t.Email)
 		if err := tx.Unsuppress(ctx, hash); err != nil {
@@ -264,7 +283,8 @@ func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (al
 
 // Resend queues a new confirmation mail for the lead behind an expired
 // link, unless one went out within the interval. Its result never says
-// which. The new link carries what the old one did.
+// which. The new link carries what the old one did. A link the lead has
+// unsubscribed or bounced since is not renewed (ErrRevoked).
 func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) error {
 	now := s.now()
 	ev.At = now
@@ -275,6 +295,9 @@ func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) erro
 		}
 		if err != nil || t.Status == lead.StatusConfirmed {
 			return err
+		}
+		if t.Revoked() {
+			return ErrRevoked
 		}
 		signup, err := tx.ConsentEvent(ctx, t.SignupEventID)
 		if err != nil {

@@ -80,12 +80,22 @@ func (s *Store) Suppressed(ctx context.Context, emailHash []byte) (bool, error) 
 type ConfirmToken struct {
 	LeadID        int64     `db:"lead_id"`
 	SignupEventID int64     `db:"signup_event_id"`
+	CreatedAt     time.Time `db:"created_at"` // when the link was issued
 	ExpiresAt     time.Time `db:"expires_at"`
 	// Data is what the signup that issued the token said about the person.
 	Data            LeadData    `db:"lead_data"`
 	Status          lead.Status `db:"status"`
 	Email           string      `db:"email"`
 	ConfirmMailedAt *time.Time  `db:"confirm_mailed_at"`
+	// OptedOutAt is when the lead last unsubscribed or bounced.
+	OptedOutAt *time.Time `db:"opted_out_at"`
+}
+
+// Revoked reports whether the lead unsubscribed or bounced after the link
+// was issued (or at the same instant): such a link never confirms, as
+// ConfirmLead enforces too.
+func (c *ConfirmToken) Revoked() bool {
+	return c.OptedOutAt != nil && !c.CreatedAt.After(*c.OptedOutAt)
 }
 
 // LeadData is what one signup said about the person. It is stored with the

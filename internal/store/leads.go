@@ -35,10 +35,11 @@ func (t *Tx) InsertLead(ctx context.Context, s lead.Signup, now time.Time, maile
 }
 
 // ConfirmLead confirms lead id with d, what the signup whose link was
-// followed said about the person. It reports false when the lead was
-// confirmed already.
-func (t *Tx) ConfirmLead(ctx context.Context, id int64, d LeadData, now time.Time) (bool, error) {
-	res, err := t.stmt(t.q.ConfirmLead).ExecContext(ctx, id, now, d)
+// followed said about the person; issued is when that link was issued. It
+// reports false, and changes nothing, when the lead was confirmed already
+// or unsubscribed or bounced since issued.
+func (t *Tx) ConfirmLead(ctx context.Context, id int64, d LeadData, issued, now time.Time) (bool, error) {
+	res, err := t.stmt(t.q.ConfirmLead).ExecContext(ctx, id, now, d, issued)
 	if err != nil {
 		return false, fmt.Errorf("store: confirm lead: %w", err)
 	}
@@ -46,7 +47,9 @@ func (t *Tx) ConfirmLead(ctx context.Context, id int64, d LeadData, now time.Tim
 	return n == 1, nil
 }
 
-// UnsubscribeLead marks the lead unsubscribed; false when it already was.
+// UnsubscribeLead marks the lead unsubscribed, so that no link issued until
+// now confirms. It reports false, and changes nothing, when the lead was
+// unsubscribed already and no confirmation mail went to it since.
 func (t *Tx) UnsubscribeLead(ctx context.Context, id int64, now time.Time) (bool, error) {
 	res, err := t.stmt(t.q.UnsubscribeLead).ExecContext(ctx, id, now)
 	if err != nil {
