@@ -21,6 +21,16 @@ ALTER TABLE leads ADD COLUMN opted_out_at TIMESTAMPTZ;
 UPDATE leads SET opted_out_at = unsubscribed_at WHERE status = 'unsubscribed';
 UPDATE leads SET opted_out_at = updated_at WHERE status = 'bounced';
 
+-- The purge deletes leads that never confirmed once their first signup and
+-- their last confirmation mail are both older than the retention. It walks
+-- this index from the oldest, so its cost follows what it deletes, not how
+-- many leads wait for confirmation. GREATEST skips a NULL confirm_mailed_at.
+DROP INDEX leads_pending_created_idx;
+CREATE INDEX leads_unconfirmed_idx ON leads (GREATEST(created_at, confirm_mailed_at))
+    WHERE confirmed_at IS NULL;
+
 -- +goose Down
+DROP INDEX leads_unconfirmed_idx;
+CREATE INDEX leads_pending_created_idx ON leads (created_at) WHERE status = 'pending';
 ALTER TABLE leads DROP COLUMN opted_out_at;
 ALTER TABLE confirm_tokens DROP COLUMN lead_data;

@@ -54,7 +54,7 @@ type Options struct {
 	From            string        // From header, e.g. "Acme <news@acme.example>"
 	ConfirmTTL      time.Duration // default 72h
 	ConfirmInterval time.Duration // at most one confirmation mail per address per interval; default 24h
-	Retention       time.Duration // unconfirmed leads are purged after this; default 30 days
+	Retention       time.Duration // a never-confirmed lead is purged once its first signup and last confirmation mail are this old; default 30 days
 	RatePerEmail    int           // signups per hour for one address; 0 = unlimited
 	OnConfirmed     ConfirmedHook
 	// Sender, when set, is handed confirmation mails as their signups
@@ -397,12 +397,15 @@ func (s *Service) Erase(ctx context.Context, id int64, ev lead.Evidence) error {
 	})
 }
 
-// Purge deletes leads that stayed unconfirmed past the retention period.
+// Purge deletes the leads that never confirmed once both their first signup
+// and their last confirmation mail are older than the retention period:
+// pending leads, and leads that unsubscribed or bounced before confirming.
+// Their suppressions stay.
 func (s *Service) Purge(ctx context.Context) (int64, error) {
 	now := s.now()
 	n, err := s.store.PurgePending(ctx, now.Add(-s.opts.Retention), now)
 	if err == nil && n > 0 {
-		s.log.Info("optin: purged unconfirmed leads", "count", n)
+		s.log.Info("optin: purged never-confirmed leads", "count", n)
 	}
 	return n, err
 }

@@ -87,8 +87,10 @@ func (s *Store) LeadByEmail(ctx context.Context, email string) (*LeadRow, error)
 	return &l, nil
 }
 
-// PurgePending deletes unconfirmed leads created before cutoff, in batches,
-// keeping only anonymous per-day, per-source counts. It returns how many
+// PurgePending deletes, in batches, the leads that never confirmed (pending,
+// or unsubscribed or bounced before confirming) whose first signup and last
+// confirmation mail are both before cutoff. It keeps only anonymous
+// per-day, per-source counts, and the suppressions. It returns how many
 // leads it deleted.
 func (s *Store) PurgePending(ctx context.Context, cutoff, now time.Time) (int64, error) {
 	const batch = 1000
