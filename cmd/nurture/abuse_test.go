@@ -350,17 +350,30 @@ func TestAdmin_LeadLookupNeedsToken(t *testing.T) {
 func TestAdmin_EraseLeavesOnlyProof(t *testing.T) {
 	h := start(t, nil)
 	h.subscribeJSON(signup("kim@example.com"))
-	h.waitMail(1)
+	if res := h.do("POST", strings.TrimPrefix(linkIn(t, h.waitMail(1)), h.base), "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
 	if res := h.do("DELETE", "/api/v1/leads/kim@example.com", "", nil, "Authorization", "Bearer "+adminToken); res.status != 204 {
 		t.Fatalf("erase: %d %s", res.status, res.body)
 	}
 	if res := h.do("GET", "/api/v1/leads/kim@example.com", "", nil, "Authorization", "Bearer "+adminToken); res.status != 404 {
 		t.Fatalf("erased lead found: %d", res.status)
 	}
-	var kinds []string
-	h.app.store.DB().Select(&kinds, `SELECT kind FROM consent_events WHERE email_hash = sha256('kim@example.com')`)
-	if len(kinds) != 1 || kinds[0] != "erasure" {
-		t.Fatalf("ledger after erasure: %v", kinds)
+	var left []struct {
+		Kind           string `db:"kind"`
+		ConsentText    string `db:"consent_text"`
+		ConsentVersion string `db:"consent_version"`
+		Source         string `db:"source"`
+	}
+	if err := h.app.store.DB().Select(&left, `SELECT kind, consent_text, consent_version, source FROM consent_events WHERE email_hash = sha256('kim@example.com')`); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].Kind != "erasure" {
+		t.Fatalf("ledger after erasure: %+v", left)
+	}
+	// The entry says which consent the erasure withdrew.
+	if e := left[0]; e.ConsentText != signup("")["consent_text"] || e.ConsentVersion != "ebook-v3" || e.Source != "ebook-datensicherheit" {
+		t.Fatalf("erasure entry: %+v", e)
 	}
 }
 
@@ -640,7 +653,9 @@ func TestUnsubscribe_WithdrawsTheLinkOfASignupAfterAnUnsubscribe(t *testing.T) {
 	h.clock.Advance(time.Hour)
 	h.unsubscribeVia(first)
 	h.clock.Advance(25 * time.Hour)
-	h.subscribeJSON(signup("anna@example.com")) // someone signs her up again
+	again := signup("anna@example.com") // someone signs her up again, on another form
+	again["consent_version"], again["source"] = "webinar-v1", "webinar"
+	h.subscribeJSON(again)
 	second := h.waitMail(2)
 	h.clock.Advance(time.Minute)
 	h.unsubscribeVia(second) // and she says no to that, too
@@ -654,5 +669,25 @@ func TestUnsubscribe_WithdrawsTheLinkOfASignupAfterAnUnsubscribe(t *testing.T) {
 	if strings.Join(kinds, " ") != "signup confirmation unsubscribe signup unsubscribe" {
 		t.Fatalf("ledger: %v", kinds)
 	}
+	if un := l.Ledger[4]; un.ConsentVersion != "webinar-v1" || un.Source != "webinar" {
+		t.Errorf("the second unsubscribe names %q from %q, not the consent it withdrew", un.ConsentVersion, un.Source)
+	}
 	wantNoLongerValid(t, h, strings.TrimPrefix(linkIn(t, second), h.base), "anna@example.com", "unsubscribed")
+}
+
+func TestUnsubscribe_NamesTheConfirmedConsentNotALaterSignup(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(signup("anna@example.com"))
+	m := h.waitMail(1)
+	h.do("POST", strings.TrimPrefix(linkIn(t, m), h.base), "", nil)
+	later := intruder("anna@example.com") // not mailed: the address is confirmed
+	later["consent_version"] = "webinar-v1"
+	h.subscribeJSON(later)
+	h.clock.Advance(time.Minute)
+	h.unsubscribeVia(m)
+
+	l := h.lead("anna@example.com")
+	if un := l.Ledger[len(l.Ledger)-1]; un.Kind != "unsubscribe" || un.ConsentVersion != "ebook-v3" || un.Source != "ebook-datensicherheit" {
+		t.Fatalf("unsubscribe entry: %+v", un)
+	}
 }

@@ -265,8 +265,10 @@ func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (al
 		if err := tx.Unsuppress(ctx, hash); err != nil {
 			return err
 		}
+		// The entry names the mail whose link was confirmed: signup, mail
+		// and confirmation make one chain of proof.
 		if _, err := tx.AppendConsent(ctx, store.NewConsentEvent{
-			LeadID: &t.LeadID, EmailHash: hash, Kind: lead.EventConfirmation, Evidence: ev,
+			LeadID: &t.LeadID, EmailHash: hash, Kind: lead.EventConfirmation, MessageID: signup.MessageID, Evidence: ev,
 		}); err != nil {
 			return err
 		}
@@ -340,7 +342,10 @@ func (s *Service) CheckUnsubscribe(ctx context.Context, tok string) (string, err
 }
 
 // Unsubscribe unsubscribes the lead behind a signed token and suppresses its
-// address. It is idempotent; every call is written to the ledger.
+// address. It is idempotent: a call is written to the ledger, naming the
+// consent it withdraws, when it changed something (the lead was not
+// unsubscribed, or a confirmation mail went to it since it was); a repeated
+// click writes nothing more.
 func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence) error {
 	id, err := s.links.VerifyUnsubscribe(tok)
 	if err != nil {
@@ -349,7 +354,7 @@ func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence)
 	now := s.now()
 	ev.At = now
 	return s.store.WithTx(ctx, func(tx *store.Tx) error {
-		l, err := s.store.LeadByID(ctx, id)
+		c, err := tx.LeadConsentForUpdate(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrNotFound
 		}
@@ -360,13 +365,14 @@ func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence)
 		if err != nil {
 			return err
 		}
-		hash := lead.EmailHash(l.Email)
+		hash := lead.EmailHash(c.Email)
 		if err := tx.Suppress(ctx, hash, "unsubscribe", now); err != nil {
 			return err
 		}
 		if !changed {
 			return nil
 		}
+		ev.ConsentText, ev.ConsentVersion, ev.Source = c.ConsentText, c.ConsentVersion, c.Source
 		_, err = tx.AppendConsent(ctx, store.NewConsentEvent{
 			LeadID: &id, EmailHash: hash, Kind: lead.EventUnsubscribe, Evidence: ev,
 		})
@@ -376,22 +382,27 @@ func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence)
 
 // Erase deletes a lead with everything known about it (GDPR Art. 17). What
 // remains is the address's hash on the suppression list, so it is never
-// mailed again, and a ledger entry that proves the erasure.
+// mailed again, and a ledger entry that proves the erasure and names the
+// consent it withdrew.
 func (s *Service) Erase(ctx context.Context, id int64, ev lead.Evidence) error {
 	now := s.now()
 	ev.At = now
 	return s.store.WithTx(ctx, func(tx *store.Tx) error {
-		email, err := tx.DeleteLead(ctx, id)
+		c, err := tx.LeadConsentForUpdate(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		hash := lead.EmailHash(email)
+		if _, err := tx.DeleteLead(ctx, id); err != nil {
+			return err
+		}
+		hash := lead.EmailHash(c.Email)
 		if err := tx.Suppress(ctx, hash, "erasure", now); err != nil {
 			return err
 		}
+		ev.ConsentText, ev.ConsentVersion, ev.Source = c.ConsentText, c.ConsentVersion, c.Source
 		_, err = tx.AppendConsent(ctx, store.NewConsentEvent{EmailHash: hash, Kind: lead.EventErasure, Evidence: ev})
 		return err
 	})

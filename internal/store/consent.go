@@ -41,8 +41,29 @@ func (t *Tx) ConsentEvent(ctx context.Context, id int64) (*lead.ConsentEvent, er
 	return &e, nil
 }
 
+// LeadConsent is a lead's address and the consent in force: what an
+// unsubscribe or erasure of the lead withdraws.
+type LeadConsent struct {
+	Email          string `db:"email"`
+	ConsentText    string `db:"consent_text"`
+	ConsentVersion string `db:"consent_version"`
+	Source         string `db:"source"`
+}
+
+// LeadConsentForUpdate locks lead id and returns its address with the
+// consent in force: for a confirmed lead, the one its last confirmation
+// confirmed; otherwise the one of its last signup or resend.
+func (t *Tx) LeadConsentForUpdate(ctx context.Context, id int64) (*LeadConsent, error) {
+	var c LeadConsent
+	if err := t.stmt(t.q.LeadConsentForUpdate).GetContext(ctx, &c, id); err != nil {
+		return nil, fmt.Errorf("store: lead consent: %w", notFound(err))
+	}
+	return &c, nil
+}
+
 // ConsentLedger returns a lead's ledger, oldest first, with the mail each
-// entry caused exactly as it was queued for SMTP.
+// entry caused exactly as it was queued for SMTP, and the Message-ID of the
+// mail each entry refers to.
 func (s *Store) ConsentLedger(ctx context.Context, leadID int64) ([]lead.ConsentEvent, error) {
 	out := []lead.ConsentEvent{}
 	if err := s.q.ConsentEventsOfLead.SelectContext(ctx, &out, leadID); err != nil {

@@ -15,6 +15,7 @@ type queries struct {
 	PurgePending          *sqlx.Stmt `query:"purge_pending"`
 	ConfirmToken          *sqlx.Stmt `query:"confirm_token"`
 	ConfirmTokenForUpdate *sqlx.Stmt `query:"confirm_token_for_update"`
+	LeadConsentForUpdate  *sqlx.Stmt `query:"lead_consent_for_update"`
 
 	// signups written in batches
 	LeadsForUpdate    *sqlx.Stmt `query:"leads_for_update_batch"`
