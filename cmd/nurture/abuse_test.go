@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nurture/nurture/internal/devmail"
 )
 
 func countMessages(t *testing.T, h *harness, email string) int {
@@ -220,41 +223,111 @@ func TestSubscribe_HoneypotDropsSignupQuietly(t *testing.T) {
 	}
 }
 
-func TestPurge_DeletesUnconfirmedAfterRetention(t *testing.T) {
+func TestPurge_DeletesNeverConfirmedLeadsAfterRetention(t *testing.T) {
 	h := start(t, nil)
-	h.subscribeJSON(signup("old@example.com"))
-	h.clock.Advance(10 * 24 * time.Hour)
-	s := signup("recent@example.com")
-	s["source"] = "webinar"
-	h.subscribeJSON(s)
-	h.subscribeJSON(signup("confirmed@example.com"))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	msgs, _ := h.mail.WaitFor(ctx, 3)
-	for _, m := range msgs {
-		if m.To[0] == "confirmed@example.com" {
-			h.do("POST", strings.TrimPrefix(linkIn(t, m), h.base), "", nil)
+	ctx := context.Background()
+	db := h.app.store.DB()
+	mails := 0
+	join := func(email, source string) devmail.Message {
+		t.Helper()
+		s := signup(email)
+		s["source"] = source
+		if res := h.subscribeJSON(s); res.status != 202 {
+			t.Fatalf("%s: %d %s", email, res.status, res.body)
+		}
+		mails++
+		return h.waitMail(mails)
+	}
+	confirm := func(m devmail.Message) {
+		t.Helper()
+		if res := h.do("POST", strings.TrimPrefix(linkIn(t, m), h.base), "", nil); res.status != 200 {
+			t.Fatalf("confirm: %d %s", res.status, res.body)
 		}
 	}
 
-	h.clock.Advance(20*24*time.Hour + time.Minute) // old: 30 days and a minute; recent: 20 days
-	n, err := h.app.optin.Purge(ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("purged %d, %v", n, err)
+	// Day 0.
+	join("old@example.com", "ebook-datensicherheit")
+	confirm(join("confirmed@example.com", "ebook-datensicherheit"))
+	h.unsubscribeVia(join("unsub@example.com", "newsletter")) // before ever confirming
+	bounced := join("bounced@example.com", "newsletter")
+	var bouncedID, bouncedMail int64
+	if err := db.QueryRow(`SELECT lead_id, id FROM messages WHERE recipient = $1`, bounced.To[0]).Scan(&bouncedID, &bouncedMail); err != nil {
+		t.Fatal(err)
 	}
-	if res := h.do("GET", "/api/v1/leads/old@example.com", "", nil, "Authorization", "Bearer "+adminToken); res.status != 404 {
-		t.Fatalf("purged lead still there: %d", res.status)
+	if err := h.app.store.Bounce(ctx, bouncedMail, &bouncedID, "550 5.1.1 no such user", h.clock.Now()); err != nil {
+		t.Fatal(err)
 	}
-	h.lead("recent@example.com")
-	h.lead("confirmed@example.com")
-	var left int
-	h.app.store.DB().Get(&left, `SELECT count(*) FROM consent_events WHERE email_hash = sha256('old@example.com')`)
-	if left != 0 {
-		t.Fatalf("purged lead left %d ledger entries", left)
+	m := join("left@example.com", "ebook-datensicherheit")
+	confirm(m)
+	h.unsubscribeVia(m) // confirmed once: its proof stays
+	join("again@example.com", "ebook-datensicherheit")
+	// Day 10 and day 29: a fresh signup, and a repeat that sends a fresh link.
+	h.clock.Advance(10 * 24 * time.Hour)
+	join("recent@example.com", "webinar")
+	h.clock.Advance(19 * 24 * time.Hour)
+	join("again@example.com", "ebook-datensicherheit")
+
+	purge := func(want int64) {
+		t.Helper()
+		n, err := h.app.optin.Purge(ctx)
+		if err != nil || n != want {
+			t.Fatalf("purged %d, %v; want %d", n, err, want)
+		}
 	}
-	counts, _ := h.app.store.PurgeCounts(ctx)
-	if len(counts) != 1 || counts[0].Source != "ebook-datensicherheit" || counts[0].Purged != 1 {
-		t.Fatalf("anonymous counts: %+v", counts)
+	gone := func(email string) {
+		t.Helper()
+		if res := h.do("GET", "/api/v1/leads/"+email, "", nil, "Authorization", "Bearer "+adminToken); res.status != 404 {
+			t.Errorf("%s still there after the purge: %d", email, res.status)
+		}
+		var left int
+		if err := db.Get(&left, `SELECT count(*) FROM consent_events WHERE email_hash = sha256(convert_to($1, 'UTF8'))`, email); err != nil {
+			t.Fatal(err)
+		}
+		if left != 0 {
+			t.Errorf("%s left %d ledger entries", email, left)
+		}
+	}
+
+	// Day 30 and a minute: the first signups of old, unsub and bounced are
+	// 30 days old, and so are confirmed and left, which confirmed; again's
+	// last mail is a day old, recent's 20 days.
+	h.clock.Advance(24*time.Hour + time.Minute)
+	purge(3)
+	for _, email := range []string{"old@example.com", "unsub@example.com", "bounced@example.com"} {
+		gone(email)
+	}
+	for _, email := range []string{"unsub@example.com", "bounced@example.com"} {
+		if !h.suppressed(email) {
+			t.Errorf("%s is no longer suppressed after the purge", email)
+		}
+	}
+	for _, email := range []string{"confirmed@example.com", "left@example.com", "again@example.com", "recent@example.com"} {
+		h.lead(email)
+	}
+
+	// Day 59 and two minutes: again's last mail and recent's signup are past the retention too.
+	h.clock.Advance(29*24*time.Hour + time.Minute)
+	purge(2)
+	gone("again@example.com")
+	gone("recent@example.com")
+	if l := h.lead("confirmed@example.com"); l.Status != "confirmed" || len(l.Ledger) != 2 {
+		t.Fatalf("confirmed lead after the purges: %+v", l)
+	}
+	if l := h.lead("left@example.com"); l.Status != "unsubscribed" || len(l.Ledger) != 3 {
+		t.Fatalf("unsubscribed lead after the purges: %+v", l)
+	}
+
+	counts, err := h.app.store.PurgeCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range counts {
+		got = append(got, c.Day.Format(time.DateOnly)+" "+c.Source+" "+strconv.FormatInt(c.Purged, 10))
+	}
+	want := "2026-12-02 ebook-datensicherheit 1, 2026-12-02 newsletter 2, 2026-12-31 ebook-datensicherheit 1, 2026-12-31 webinar 1"
+	if strings.Join(got, ", ") != want {
+		t.Fatalf("anonymous counts:\n%s\nwant\n%s", strings.Join(got, ", "), want)
 	}
 }
 
@@ -277,17 +350,30 @@ func TestAdmin_LeadLookupNeedsToken(t *testing.T) {
 func TestAdmin_EraseLeavesOnlyProof(t *testing.T) {
 	h := start(t, nil)
 	h.subscribeJSON(signup("kim@example.com"))
-	h.waitMail(1)
+	if res := h.do("POST", strings.TrimPrefix(linkIn(t, h.waitMail(1)), h.base), "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
 	if res := h.do("DELETE", "/api/v1/leads/kim@example.com", "", nil, "Authorization", "Bearer "+adminToken); res.status != 204 {
 		t.Fatalf("erase: %d %s", res.status, res.body)
 	}
 	if res := h.do("GET", "/api/v1/leads/kim@example.com", "", nil, "Authorization", "Bearer "+adminToken); res.status != 404 {
 		t.Fatalf("erased lead found: %d", res.status)
 	}
-	var kinds []string
-	h.app.store.DB().Select(&kinds, `SELECT kind FROM consent_events WHERE email_hash = sha256('kim@example.com')`)
-	if len(kinds) != 1 || kinds[0] != "erasure" {
-		t.Fatalf("ledger after erasure: %v", kinds)
+	var left []struct {
+		Kind           string `db:"kind"`
+		ConsentText    string `db:"consent_text"`
+		ConsentVersion string `db:"consent_version"`
+		Source         string `db:"source"`
+	}
+	if err := h.app.store.DB().Select(&left, `SELECT kind, consent_text, consent_version, source FROM consent_events WHERE email_hash = sha256('kim@example.com')`); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].Kind != "erasure" {
+		t.Fatalf("ledger after erasure: %+v", left)
+	}
+	// The entry says which consent the erasure withdrew.
+	if e := left[0]; e.ConsentText != signup("")["consent_text"] || e.ConsentVersion != "ebook-v3" || e.Source != "ebook-datensicherheit" {
+		t.Fatalf("erasure entry: %+v", e)
 	}
 }
 
@@ -318,5 +404,290 @@ func TestSubscribe_ConcurrentFirstSignupsOfOneAddress(t *testing.T) {
 	}
 	if l := h.lead("race@example.com"); len(l.Ledger) != n {
 		t.Fatalf("%d ledger entries for %d signups", len(l.Ledger), n)
+	}
+}
+
+// campaignsBySource has one sequence per signup source, each with a step
+// that is not due during a test, so enrolments show which source a lead
+// confirmed with.
+func campaignsBySource(t *testing.T) string {
+	return writeCampaigns(t, map[string]string{
+		"ebook/sequence.md":   "---\ntrigger: confirmed\nsources: [ebook-datensicherheit]\n---\n",
+		"ebook/01-later.md":   "---\nsubject: Later\ndelay: 30d\n---\nx\n",
+		"webinar/sequence.md": "---\ntrigger: confirmed\nsources: [webinar]\n---\n",
+		"webinar/01-later.md": "---\nsubject: Later\ndelay: 30d\n---\nx\n",
+	})
+}
+
+func (h *harness) sequencesOf(id int64) []string {
+	h.t.Helper()
+	es, err := h.app.store.EnrolmentsOf(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Sequence)
+	}
+	return out
+}
+
+// intruder is someone else submitting Anna's address with data of their own.
+func intruder(email string) map[string]any {
+	s := signup(email)
+	s["first_name"], s["last_name"], s["source"] = "Mallory", "Mayhem", "webinar"
+	s["attributes"] = map[string]any{"company": "Other Corp", "job_title": "Intruder"}
+	return s
+}
+
+func wantAnnasData(t *testing.T, l leadView) {
+	t.Helper()
+	if l.FirstName != "Anna" || l.LastName != "Schmidt" || l.Source != "ebook-datensicherheit" ||
+		l.Attrs["company"] != "Acme GmbH" || l.Attrs["timezone"] != "Europe/Berlin" || l.Attrs["job_title"] != nil {
+		t.Fatalf("lead %s holds someone else's data: %s %s, source %q, %v", l.Status, l.FirstName, l.LastName, l.Source, l.Attrs)
+	}
+}
+
+func TestSubscribe_RepeatSignupNeverChangesTheLead(t *testing.T) {
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": campaignsBySource(t)})
+	h.subscribeJSON(signup("anna@example.com"))
+	annas := strings.TrimPrefix(linkIn(t, h.waitMail(1)), h.base)
+
+	// Within the interval: no mail, and the pending lead stays Anna's.
+	if res := h.subscribeJSON(intruder("anna@example.com")); res.status != 202 {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	wantAnnasData(t, h.lead("anna@example.com"))
+
+	// After it: a second link goes to Anna's mailbox, and still nothing changes.
+	h.clock.Advance(25 * time.Hour)
+	h.subscribeJSON(intruder("anna@example.com"))
+	theirs := h.waitMail(2)
+	if !strings.Contains(theirs.Text, "Mallory") {
+		t.Errorf("the second mail does not greet the name its signup gave:\n%s", theirs.Text)
+	}
+	wantAnnasData(t, h.lead("anna@example.com"))
+
+	// Anna confirms her own link: the lead has her data and her source's sequence.
+	if res := h.do("POST", annas, "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	l := h.lead("anna@example.com")
+	wantAnnasData(t, l)
+	if got := h.sequencesOf(l.ID); len(got) != 1 || got[0] != "ebook" {
+		t.Fatalf("enrolled in %v, want [ebook]", got)
+	}
+
+	// The other link and a later signup leave the confirmed lead alone.
+	if res := h.do("POST", strings.TrimPrefix(linkIn(t, theirs), h.base), "", nil); res.status != 200 || !strings.Contains(res.body, "Already confirmed") {
+		t.Fatalf("second link: %d %s", res.status, res.body)
+	}
+	h.subscribeJSON(intruder("anna@example.com"))
+	wantAnnasData(t, h.lead("anna@example.com"))
+	if got := h.sequencesOf(l.ID); len(got) != 1 {
+		t.Fatalf("enrolled in %v after the other link", got)
+	}
+}
+
+func TestConfirm_AppliesTheDataOfTheSignupWhoseLinkWasConfirmed(t *testing.T) {
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": campaignsBySource(t)})
+	h.subscribeJSON(signup("anna@example.com"))
+	h.waitMail(1)
+	h.clock.Advance(25 * time.Hour)
+	h.subscribeJSON(intruder("anna@example.com"))
+	theirs := strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base)
+
+	if res := h.do("POST", theirs, "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	l := h.lead("anna@example.com")
+	if l.FirstName != "Mallory" || l.LastName != "Mayhem" || l.Source != "webinar" ||
+		l.Attrs["company"] != "Other Corp" || l.Attrs["timezone"] != nil {
+		t.Fatalf("lead after the second link: %s %s, source %q, %v", l.FirstName, l.LastName, l.Source, l.Attrs)
+	}
+	if got := h.sequencesOf(l.ID); len(got) != 1 || got[0] != "webinar" {
+		t.Fatalf("enrolled in %v, want [webinar]", got)
+	}
+	if co := l.Ledger[len(l.Ledger)-1]; co.Kind != "confirmation" || co.Source != "webinar" {
+		t.Fatalf("confirmation entry: %+v", co)
+	}
+}
+
+func TestResend_NewLinkCarriesTheDataOfTheExpiredOne(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(intruder("anna@example.com")) // someone else was first
+	h.waitMail(1)
+	h.clock.Advance(25 * time.Hour)
+	h.subscribeJSON(signup("anna@example.com"))
+	annas := strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base)
+	h.clock.Advance(72 * time.Hour)
+
+	if res := h.do("POST", annas+"/resend", "", nil); res.status != 200 {
+		t.Fatalf("resend: %d %s", res.status, res.body)
+	}
+	m := h.waitMail(3)
+	if !strings.Contains(m.Text, "Anna") {
+		t.Errorf("the new mail does not greet Anna:\n%s", m.Text)
+	}
+	if res := h.do("POST", strings.TrimPrefix(linkIn(t, m), h.base), "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	wantAnnasData(t, h.lead("anna@example.com"))
+}
+
+// unsubscribeVia follows the one-click List-Unsubscribe URL of a mail.
+func (h *harness) unsubscribeVia(m devmail.Message) {
+	h.t.Helper()
+	u := regexp.MustCompile(`<(http[^>]+)>`).FindStringSubmatch(m.Header.Get("List-Unsubscribe"))
+	if u == nil {
+		h.t.Fatalf("List-Unsubscribe = %q", m.Header.Get("List-Unsubscribe"))
+	}
+	res := h.do("POST", strings.TrimPrefix(u[1], h.base), "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if res.status != 200 {
+		h.t.Fatalf("unsubscribe: %d %s", res.status, res.body)
+	}
+}
+
+func (h *harness) suppressed(email string) bool {
+	h.t.Helper()
+	var ok bool
+	if err := h.app.store.DB().Get(&ok, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = sha256(convert_to($1, 'UTF8')))`, email); err != nil {
+		h.t.Fatal(err)
+	}
+	return ok
+}
+
+// wantNoLongerValid checks that an old link gets the page that says so on
+// GET, POST and resend, and that none of them changes the lead or mails.
+func wantNoLongerValid(t *testing.T, h *harness, path, email, status string) {
+	t.Helper()
+	before := h.lead(email)
+	mails := len(h.mail.Messages())
+	for _, req := range []struct{ method, path string }{{"GET", path}, {"POST", path}, {"POST", path + "/resend"}} {
+		res := h.do(req.method, req.path, "application/x-www-form-urlencoded", nil)
+		if res.status != 410 || !strings.Contains(res.body, "no longer valid") || strings.Contains(res.body, "/resend") {
+			t.Errorf("%s %s: %d %s", req.method, req.path, res.status, res.body)
+		}
+	}
+	l := h.lead(email)
+	if l.Status != status || len(l.Ledger) != len(before.Ledger) || !h.suppressed(email) {
+		t.Errorf("an old link changed the lead: %s, %d ledger entries (had %d), suppressed %v",
+			l.Status, len(l.Ledger), len(before.Ledger), h.suppressed(email))
+	}
+	if got := countMessages(t, h, email); got != mails {
+		t.Errorf("an old link queued mail: %d mails, had %d", got, mails)
+	}
+}
+
+func TestConfirm_LinkFromBeforeAnUnsubscribeNeverResubscribes(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(signup("anna@example.com"))
+	first := h.waitMail(1)
+	old := strings.TrimPrefix(linkIn(t, first), h.base)
+	if res := h.do("POST", old, "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	h.clock.Advance(time.Hour)
+	h.unsubscribeVia(first)
+	h.clock.Advance(time.Hour) // the link is still within its 72 hours
+	wantNoLongerValid(t, h, old, "anna@example.com", "unsubscribed")
+
+	// Anna comes back by signing up again; only the new link confirms.
+	h.clock.Advance(24 * time.Hour)
+	h.subscribeJSON(signup("anna@example.com"))
+	fresh := strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base)
+	wantNoLongerValid(t, h, old, "anna@example.com", "unsubscribed")
+	if res := h.do("POST", fresh, "", nil); res.status != 200 || !strings.Contains(res.body, "in!") {
+		t.Fatalf("new link: %d %s", res.status, res.body)
+	}
+	if l := h.lead("anna@example.com"); l.Status != "confirmed" || h.suppressed("anna@example.com") {
+		t.Fatalf("after the new link: %s, suppressed %v", l.Status, h.suppressed("anna@example.com"))
+	}
+}
+
+func TestConfirm_PendingLeadThatUnsubscribedIsNotConfirmedByItsLink(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(signup("anna@example.com"))
+	m := h.waitMail(1)
+	h.clock.Advance(time.Minute)
+	h.unsubscribeVia(m) // "I never signed up"
+	wantNoLongerValid(t, h, strings.TrimPrefix(linkIn(t, m), h.base), "anna@example.com", "unsubscribed")
+}
+
+func TestConfirm_LinkFromBeforeABounceNeverResubscribes(t *testing.T) {
+	h := start(t, nil)
+	ctx := context.Background()
+	h.subscribeJSON(signup("anna@example.com"))
+	m := h.waitMail(1)
+	old := strings.TrimPrefix(linkIn(t, m), h.base)
+	if res := h.do("POST", old, "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	h.clock.Advance(time.Hour)
+	l := h.lead("anna@example.com")
+	var msg int64
+	if err := h.app.store.DB().Get(&msg, `SELECT id FROM messages WHERE lead_id = $1`, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.app.store.Bounce(ctx, msg, &l.ID, "550 5.1.1 no such user", h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour)
+	wantNoLongerValid(t, h, old, "anna@example.com", "bounced")
+
+	h.clock.Advance(24 * time.Hour)
+	h.subscribeJSON(signup("anna@example.com"))
+	if res := h.do("POST", strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base), "", nil); res.status != 200 {
+		t.Fatalf("new link: %d %s", res.status, res.body)
+	}
+	if l := h.lead("anna@example.com"); l.Status != "confirmed" {
+		t.Fatalf("after the new link: %s", l.Status)
+	}
+}
+
+func TestUnsubscribe_WithdrawsTheLinkOfASignupAfterAnUnsubscribe(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(signup("anna@example.com"))
+	first := h.waitMail(1)
+	h.do("POST", strings.TrimPrefix(linkIn(t, first), h.base), "", nil)
+	h.clock.Advance(time.Hour)
+	h.unsubscribeVia(first)
+	h.clock.Advance(25 * time.Hour)
+	again := signup("anna@example.com") // someone signs her up again, on another form
+	again["consent_version"], again["source"] = "webinar-v1", "webinar"
+	h.subscribeJSON(again)
+	second := h.waitMail(2)
+	h.clock.Advance(time.Minute)
+	h.unsubscribeVia(second) // and she says no to that, too
+	h.unsubscribeVia(second) // a second click withdraws nothing more
+
+	l := h.lead("anna@example.com")
+	var kinds []string
+	for _, e := range l.Ledger {
+		kinds = append(kinds, e.Kind)
+	}
+	if strings.Join(kinds, " ") != "signup confirmation unsubscribe signup unsubscribe" {
+		t.Fatalf("ledger: %v", kinds)
+	}
+	if un := l.Ledger[4]; un.ConsentVersion != "webinar-v1" || un.Source != "webinar" {
+		t.Errorf("the second unsubscribe names %q from %q, not the consent it withdrew", un.ConsentVersion, un.Source)
+	}
+	wantNoLongerValid(t, h, strings.TrimPrefix(linkIn(t, second), h.base), "anna@example.com", "unsubscribed")
+}
+
+func TestUnsubscribe_NamesTheConfirmedConsentNotALaterSignup(t *testing.T) {
+	h := start(t, nil)
+	h.subscribeJSON(signup("anna@example.com"))
+	m := h.waitMail(1)
+	h.do("POST", strings.TrimPrefix(linkIn(t, m), h.base), "", nil)
+	later := intruder("anna@example.com") // not mailed: the address is confirmed
+	later["consent_version"] = "webinar-v1"
+	h.subscribeJSON(later)
+	h.clock.Advance(time.Minute)
+	h.unsubscribeVia(m)
+
+	l := h.lead("anna@example.com")
+	if un := l.Ledger[len(l.Ledger)-1]; un.Kind != "unsubscribe" || un.ConsentVersion != "ebook-v3" || un.Source != "ebook-datensicherheit" {
+		t.Fatalf("unsubscribe entry: %+v", un)
 	}
 }

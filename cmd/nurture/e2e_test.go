@@ -147,11 +147,14 @@ func (h *harness) waitMail(n int) devmail.Message {
 }
 
 type leadView struct {
-	ID     int64          `json:"id"`
-	Email  string         `json:"email"`
-	Status string         `json:"status"`
-	Attrs  map[string]any `json:"attributes"`
-	Ledger []struct {
+	ID        int64          `json:"id"`
+	Email     string         `json:"email"`
+	FirstName string         `json:"first_name"`
+	LastName  string         `json:"last_name"`
+	Source    string         `json:"source"`
+	Status    string         `json:"status"`
+	Attrs     map[string]any `json:"attributes"`
+	Ledger    []struct {
 		Kind           string `json:"kind"`
 		At             string `json:"at"`
 		IP             string `json:"ip"`
@@ -160,6 +163,7 @@ type leadView struct {
 		ConsentVersion string `json:"consent_version"`
 		Source         string `json:"source"`
 		SourceURL      string `json:"source_url"`
+		MessageID      string `json:"message_id"`
 		Mail           string `json:"mail"`
 	} `json:"consent_ledger"`
 }
@@ -238,6 +242,11 @@ func TestJourney_SignupConfirmUnsubscribe(t *testing.T) {
 		co.ConsentText != su.ConsentText || co.ConsentVersion != "ebook-v3" || co.Source != "ebook-datensicherheit" {
 		t.Errorf("confirmation entry: %+v", co)
 	}
+	// The chain of proof: the signup caused this mail, and the confirmation
+	// confirmed the link in it.
+	if mid := m.Header.Get("Message-Id"); mid == "" || su.MessageID != mid || co.MessageID != mid || co.Mail != "" {
+		t.Errorf("mail %q: the signup names %q, the confirmation %q (with the mail attached: %v)", mid, su.MessageID, co.MessageID, co.Mail != "")
+	}
 	again := h.do("POST", path, "application/x-www-form-urlencoded", nil)
 	if again.status != 200 || !strings.Contains(again.body, "Already confirmed") {
 		t.Fatalf("second confirm: %d %s", again.status, again.body)
@@ -261,8 +270,13 @@ func TestJourney_SignupConfirmUnsubscribe(t *testing.T) {
 		t.Fatalf("one-click unsubscribe: %d %s", res.status, res.body)
 	}
 	l = h.lead("anna.schmidt@example.com")
-	if l.Status != "unsubscribed" || l.Ledger[len(l.Ledger)-1].Kind != "unsubscribe" {
+	if l.Status != "unsubscribed" || len(l.Ledger) != 3 {
 		t.Fatalf("after unsubscribe: %+v", l)
+	}
+	// The entry says which consent was withdrawn.
+	if un := l.Ledger[2]; un.Kind != "unsubscribe" || un.IP != "127.0.0.1" || un.UserAgent != "journey-test/1.0" ||
+		un.ConsentText != su.ConsentText || un.ConsentVersion != "ebook-v3" || un.Source != "ebook-datensicherheit" {
+		t.Errorf("unsubscribe entry: %+v", un)
 	}
 	var suppressed bool
 	h.app.store.DB().Get(&suppressed, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = sha256('anna.schmidt@example.com'))`)

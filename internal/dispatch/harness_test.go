@@ -145,11 +145,12 @@ func (b *bundle) lead(email, first string, attrs lead.Attributes) int64 {
 	now := b.clock.Now()
 	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
 		var err error
-		id, err = tx.InsertLead(b.ctx, lead.Signup{Email: email, FirstName: first, Source: "web", Attributes: attrs}, now, nil)
+		s := lead.Signup{Email: email, FirstName: first, Source: "web", Attributes: attrs}
+		id, err = tx.InsertLead(b.ctx, s, now, nil)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ConfirmLead(b.ctx, id, now); err != nil {
+		if _, err := tx.ConfirmLead(b.ctx, id, store.DataOf(s), now, now); err != nil {
 			return err
 		}
 		return b.disp.OnConfirmed(b.ctx, tx, id, now)

@@ -87,6 +87,10 @@ type ConsentEvent struct {
 	LeadID    *int64    `db:"lead_id" json:"-"`
 	Kind      EventKind `db:"kind" json:"kind"`
 	MessageID *int64    `db:"message_id" json:"-"`
+	// MailMessageID is the Message-ID of the confirmation mail the entry
+	// refers to: the one a signup or resend caused, or the one whose link a
+	// confirmation confirmed.
+	MailMessageID *string `db:"mail_message_id" json:"-"`
 	// Mail is the confirmation mail exactly as it was handed to SMTP, when
 	// the entry caused one.
 	Mail *string `db:"mail" json:"mail,omitempty"`
@@ -98,8 +102,10 @@ func (e ConsentEvent) MarshalJSON() ([]byte, error) {
 	type flat struct {
 		Kind EventKind `json:"kind"`
 		Evidence
-		At   string  `json:"at"`
-		Mail *string `json:"mail,omitempty"`
+		At        string  `json:"at"`
+		MessageID *string `json:"message_id,omitempty"`
+		Mail      *string `json:"mail,omitempty"`
 	}
-	return json.Marshal(flat{Kind: e.Kind, Evidence: e.Evidence, At: e.At.UTC().Format("2006-01-02T15:04:05.000Z"), Mail: e.Mail})
+	return json.Marshal(flat{Kind: e.Kind, Evidence: e.Evidence, At: e.At.UTC().Format("2006-01-02T15:04:05.000Z"),
+		MessageID: e.MailMessageID, Mail: e.Mail})
 }

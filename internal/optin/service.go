@@ -28,6 +28,10 @@ var (
 	ErrNotFound    = errors.New("optin: not found")
 	ErrExpired     = errors.New("optin: confirmation link expired")
 	ErrRateLimited = errors.New("optin: too many signups for this address")
+	// ErrRevoked is a confirmation link sent before its lead last
+	// unsubscribed or bounced: it neither confirms nor is renewed. Signing
+	// up again sends a link that does.
+	ErrRevoked = errors.New("optin: confirmation link no longer valid")
 )
 
 // Composer turns a mail into the exact bytes handed to SMTP.
@@ -50,7 +54,7 @@ type Options struct {
 	From            string        // From header, e.g. "Acme <news@acme.example>"
 	ConfirmTTL      time.Duration // default 72h
 	ConfirmInterval time.Duration // at most one confirmation mail per address per interval; default 24h
-	Retention       time.Duration // unconfirmed leads are purged after this; default 30 days
+	Retention       time.Duration // a never-confirmed lead is purged once its first signup and last confirmation mail are this old; default 30 days
 	RatePerEmail    int           // signups per hour for one address; 0 = unlimited
 	OnConfirmed     ConfirmedHook
 	// Sender, when set, is handed confirmation mails as their signups
@@ -130,30 +134,22 @@ func (s *Service) mailDue(l *store.LeadRow, now time.Time) bool {
 		(l.ConfirmMailedAt == nil || now.Sub(*l.ConfirmMailedAt) >= s.opts.ConfirmInterval)
 }
 
-// recordSignup appends a ledger entry and, when mailNow, queues a
-// confirmation mail that the entry points to, with its token.
-func (s *Service) recordSignup(ctx context.Context, tx *store.Tx, l *store.LeadRow, kind lead.EventKind, ev lead.Evidence, mailNow bool) error {
-	rec, err := s.signupRecord(l, kind, ev, mailNow)
-	if err != nil {
-		return err
-	}
-	return tx.RecordSignup(ctx, rec)
-}
-
-// signupRecord is what recordSignup writes: the ledger entry and, when
-// mailNow, the composed confirmation mail with its token's hash.
-func (s *Service) signupRecord(l *store.LeadRow, kind lead.EventKind, ev lead.Evidence, mailNow bool) (store.Signup, error) {
+// signupRecord is what a signup (or a resend) of lead l writes besides the
+// lead: the ledger entry and, when mailNow, the composed confirmation mail
+// with its token's hash and d, what confirming that link applies to the
+// lead. The mail greets the person by the name d gives.
+func (s *Service) signupRecord(l *store.LeadRow, d store.LeadData, kind lead.EventKind, ev lead.Evidence, mailNow bool) (store.Signup, error) {
 	rec := store.Signup{Event: store.NewConsentEvent{
 		LeadID: &l.ID, EmailHash: lead.EmailHash(l.Email), Kind: kind, Evidence: ev,
 	}}
 	if mailNow {
 		tok, hash := token.Random()
-		raw, mid, err := s.composeConfirmation(l, tok, ev.At)
+		raw, mid, err := s.composeConfirmation(l, d.FirstName, tok, ev.At)
 		if err != nil {
 			return rec, err
 		}
 		rec.Mail = &store.NewMessage{Kind: "confirmation", LeadID: &l.ID, MessageID: mid, From: s.envFrom, To: l.Email, Raw: raw, RunAt: ev.At}
-		rec.TokenHash, rec.Expires = hash, ev.At.Add(s.opts.ConfirmTTL)
+		rec.TokenHash, rec.Expires, rec.Data = hash, ev.At.Add(s.opts.ConfirmTTL), d
 	}
 	return rec, nil
 }
@@ -163,10 +159,10 @@ type confirmData struct {
 	RetentionDays                     int
 }
 
-func (s *Service) composeConfirmation(l *store.LeadRow, tok string, now time.Time) ([]byte, string, error) {
+func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, now time.Time) ([]byte, string, error) {
 	from, _ := mail.ParseAddress(s.opts.From)
 	data := confirmData{
-		Name:          lead.GreetingName(l.FirstName),
+		Name:          lead.GreetingName(firstName),
 		Sender:        cmp.Or(from.Name, from.Address),
 		ConfirmURL:    s.links.Confirm(tok),
 		Expires:       now.Add(s.opts.ConfirmTTL).UTC().Format("2 January 2006, 15:04 UTC"),
@@ -213,6 +209,9 @@ func (s *Service) CheckConfirm(ctx context.Context, tok string) (ConfirmState, e
 	if t.Status == lead.StatusConfirmed {
 		return ConfirmState{Confirmed: true}, nil
 	}
+	if t.Revoked() {
+		return ConfirmState{}, ErrRevoked
+	}
 	if !s.now().Before(t.ExpiresAt) {
 		return ConfirmState{}, ErrExpired
 	}
@@ -220,7 +219,8 @@ func (s *Service) CheckConfirm(ctx context.Context, tok string) (ConfirmState, e
 }
 
 // Confirm confirms the lead behind a token. It is idempotent: a second call
-// returns already = true and writes nothing.
+// returns already = true and writes nothing. A link sent before the lead
+// last unsubscribed or bounced changes nothing (ErrRevoked).
 func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (already bool, err error) {
 	now := s.now()
 	ev.At = now
@@ -236,26 +236,39 @@ func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (al
 			already = true
 			return nil
 		}
+		// A link sent before the lead unsubscribed or bounced does not undo
+		// that; only a new signup's link does.
+		if t.Revoked() {
+			return ErrRevoked
+		}
 		if !now.Before(t.ExpiresAt) {
 			return ErrExpired
 		}
 		// The confirmation confirms the consent given at the signup that
-		// sent this link.
+		// sent this link, and the lead takes what that signup said.
 		signup, err := tx.ConsentEvent(ctx, t.SignupEventID)
 		if err != nil {
 			return err
 		}
 		ev.ConsentText, ev.ConsentVersion = signup.ConsentText, signup.ConsentVersion
 		ev.Source = signup.Source
-		if _, err := tx.ConfirmLead(ctx, t.LeadID, now); err != nil {
+		ok, err := tx.ConfirmLead(ctx, t.LeadID, t.Data, t.CreatedAt, now)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			// The store applies the same rule; under the lead's lock it
+			// refuses only what the checks above would have.
+			return ErrRevoked
 		}
 		hash := lead.EmailHash(t.Email)
 		if err := tx.Unsuppress(ctx, hash); err != nil {
 			return err
 		}
+		// The entry names the mail whose link was confirmed: signup, mail
+		// and confirmation make one chain of proof.
 		if _, err := tx.AppendConsent(ctx, store.NewConsentEvent{
-			LeadID: &t.LeadID, EmailHash: hash, Kind: lead.EventConfirmation, Evidence: ev,
+			LeadID: &t.LeadID, EmailHash: hash, Kind: lead.EventConfirmation, MessageID: signup.MessageID, Evidence: ev,
 		}); err != nil {
 			return err
 		}
@@ -272,7 +285,8 @@ func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (al
 
 // Resend queues a new confirmation mail for the lead behind an expired
 // link, unless one went out within the interval. Its result never says
-// which.
+// which. The new link carries what the old one did. A link the lead has
+// unsubscribed or bounced since is not renewed (ErrRevoked).
 func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) error {
 	now := s.now()
 	ev.At = now
@@ -283,6 +297,9 @@ func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) erro
 		}
 		if err != nil || t.Status == lead.StatusConfirmed {
 			return err
+		}
+		if t.Revoked() {
+			return ErrRevoked
 		}
 		signup, err := tx.ConsentEvent(ctx, t.SignupEventID)
 		if err != nil {
@@ -295,12 +312,16 @@ func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) erro
 		}
 		mailNow := s.mailDue(l, now)
 		if mailNow {
-			same := lead.Signup{FirstName: l.FirstName, LastName: l.LastName, Source: l.Source, Attributes: l.Attributes}
-			if err := tx.UpdateSignup(ctx, l.ID, same, l.UpdatedAt, &now); err != nil {
+			if err := tx.MarkConfirmMailed(ctx, []store.LeadWrite{{ID: l.ID, At: now}}); err != nil {
 				return err
 			}
 		}
-		return s.recordSignup(ctx, tx, l, lead.EventResend, ev, mailNow)
+		rec, err := s.signupRecord(l, t.Data, lead.EventResend, ev, mailNow)
+		if err != nil {
+			return err
+		}
+		_, err = tx.RecordSignups(ctx, []store.Signup{rec})
+		return err
 	})
 }
 
@@ -321,7 +342,10 @@ func (s *Service) CheckUnsubscribe(ctx context.Context, tok string) (string, err
 }
 
 // Unsubscribe unsubscribes the lead behind a signed token and suppresses its
-// address. It is idempotent; every call is written to the ledger.
+// address. It is idempotent: a call is written to the ledger, naming the
+// consent it withdraws, when it changed something (the lead was not
+// unsubscribed, or a confirmation mail went to it since it was); a repeated
+// click writes nothing more.
 func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence) error {
 	id, err := s.links.VerifyUnsubscribe(tok)
 	if err != nil {
@@ -330,7 +354,7 @@ func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence)
 	now := s.now()
 	ev.At = now
 	return s.store.WithTx(ctx, func(tx *store.Tx) error {
-		l, err := s.store.LeadByID(ctx, id)
+		c, err := tx.LeadConsentForUpdate(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrNotFound
 		}
@@ -341,13 +365,14 @@ func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence)
 		if err != nil {
 			return err
 		}
-		hash := lead.EmailHash(l.Email)
+		hash := lead.EmailHash(c.Email)
 		if err := tx.Suppress(ctx, hash, "unsubscribe", now); err != nil {
 			return err
 		}
 		if !changed {
 			return nil
 		}
+		ev.ConsentText, ev.ConsentVersion, ev.Source = c.ConsentText, c.ConsentVersion, c.Source
 		_, err = tx.AppendConsent(ctx, store.NewConsentEvent{
 			LeadID: &id, EmailHash: hash, Kind: lead.EventUnsubscribe, Evidence: ev,
 		})
@@ -357,33 +382,41 @@ func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence)
 
 // Erase deletes a lead with everything known about it (GDPR Art. 17). What
 // remains is the address's hash on the suppression list, so it is never
-// mailed again, and a ledger entry that proves the erasure.
+// mailed again, and a ledger entry that proves the erasure and names the
+// consent it withdrew.
 func (s *Service) Erase(ctx context.Context, id int64, ev lead.Evidence) error {
 	now := s.now()
 	ev.At = now
 	return s.store.WithTx(ctx, func(tx *store.Tx) error {
-		email, err := tx.DeleteLead(ctx, id)
+		c, err := tx.LeadConsentForUpdate(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		hash := lead.EmailHash(email)
+		if _, err := tx.DeleteLead(ctx, id); err != nil {
+			return err
+		}
+		hash := lead.EmailHash(c.Email)
 		if err := tx.Suppress(ctx, hash, "erasure", now); err != nil {
 			return err
 		}
+		ev.ConsentText, ev.ConsentVersion, ev.Source = c.ConsentText, c.ConsentVersion, c.Source
 		_, err = tx.AppendConsent(ctx, store.NewConsentEvent{EmailHash: hash, Kind: lead.EventErasure, Evidence: ev})
 		return err
 	})
 }
 
-// Purge deletes leads that stayed unconfirmed past the retention period.
+// Purge deletes the leads that never confirmed once both their first signup
+// and their last confirmation mail are older than the retention period:
+// pending leads, and leads that unsubscribed or bounced before confirming.
+// Their suppressions stay.
 func (s *Service) Purge(ctx context.Context) (int64, error) {
 	now := s.now()
 	n, err := s.store.PurgePending(ctx, now.Add(-s.opts.Retention), now)
 	if err == nil && n > 0 {
-		s.log.Info("optin: purged unconfirmed leads", "count", n)
+		s.log.Info("optin: purged never-confirmed leads", "count", n)
 	}
 	return n, err
 }

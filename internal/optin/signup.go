@@ -197,10 +197,10 @@ func (w *signupWriter) writeBatch(batch []*pendingSignup) error {
 }
 
 // writeSignups is the batch's transaction: lock the leads that exist, insert
-// the new ones, decide under the locks whether each signup mails, refresh
-// the repeats, then write the mail, ledger entries and tokens. Up to
-// room.N() mails are written leased to the sender; it returns them, to be
-// handed over after commit.
+// the new ones, decide under the locks whether each signup mails, record the
+// mails on the repeats' leads, then write the mail, ledger entries and
+// tokens. Up to room.N() mails are written leased to the sender; it returns
+// them, to be handed over after commit.
 func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendingSignup, room *outbox.Reservation) ([]store.Claimed, error) {
 	emails := make([]string, len(batch))
 	for i, p := range batch {
@@ -240,7 +240,7 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 			continue
 		}
 		inserted[f.Signup.Email] = true
-		leads[f.Signup.Email] = &store.LeadRow{Lead: lead.Lead{ID: id, Email: f.Signup.Email, FirstName: f.Signup.FirstName, Status: lead.StatusPending}}
+		leads[f.Signup.Email] = &store.LeadRow{Lead: lead.Lead{ID: id, Email: f.Signup.Email, Status: lead.StatusPending}}
 	}
 	if len(lost) > 0 {
 		if err := lock(lost); err != nil {
@@ -248,8 +248,12 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 		}
 	}
 
+	// A repeated signup leaves its lead's data alone, whatever the lead's
+	// status: what it says belongs to it and travels with the link it
+	// sends, if it sends one, until that link is confirmed. Its lead only
+	// records when the mail went.
 	mail := make([]bool, len(batch))
-	var repeats []store.LeadWrite
+	var mailed []store.LeadWrite
 	for i, p := range batch {
 		l := leads[p.signup.Email]
 		if l == nil {
@@ -259,13 +263,11 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 			mail[i] = true
 			continue
 		}
-		mail[i] = s.mailDue(l, p.ev.At)
-		repeats = append(repeats, store.LeadWrite{ID: l.ID, Signup: p.signup, At: p.ev.At, Mailed: mail[i]})
-		if l.Status != lead.StatusConfirmed {
-			l.FirstName = p.signup.FirstName
+		if mail[i] = s.mailDue(l, p.ev.At); mail[i] {
+			mailed = append(mailed, store.LeadWrite{ID: l.ID, At: p.ev.At})
 		}
 	}
-	if err := tx.UpdateSignups(ctx, repeats); err != nil {
+	if err := tx.MarkConfirmMailed(ctx, mailed); err != nil {
 		return nil, err
 	}
 
@@ -275,7 +277,7 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 	errs := make([]error, len(batch))
 	parallel(len(batch), func(i int) {
 		p := batch[i]
-		recs[i], errs[i] = s.signupRecord(leads[p.signup.Email], lead.EventSignup, p.ev, mail[i])
+		recs[i], errs[i] = s.signupRecord(leads[p.signup.Email], store.DataOf(p.signup), lead.EventSignup, p.ev, mail[i])
 	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

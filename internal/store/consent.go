@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -39,8 +41,29 @@ func (t *Tx) ConsentEvent(ctx context.Context, id int64) (*lead.ConsentEvent, er
 	return &e, nil
 }
 
+// LeadConsent is a lead's address and the consent in force: what an
+// unsubscribe or erasure of the lead withdraws.
+type LeadConsent struct {
+	Email          string `db:"email"`
+	ConsentText    string `db:"consent_text"`
+	ConsentVersion string `db:"consent_version"`
+	Source         string `db:"source"`
+}
+
+// LeadConsentForUpdate locks lead id and returns its address with the
+// consent in force: for a confirmed lead, the one its last confirmation
+// confirmed; otherwise the one of its last signup or resend.
+func (t *Tx) LeadConsentForUpdate(ctx context.Context, id int64) (*LeadConsent, error) {
+	var c LeadConsent
+	if err := t.stmt(t.q.LeadConsentForUpdate).GetContext(ctx, &c, id); err != nil {
+		return nil, fmt.Errorf("store: lead consent: %w", notFound(err))
+	}
+	return &c, nil
+}
+
 // ConsentLedger returns a lead's ledger, oldest first, with the mail each
-// entry caused exactly as it was queued for SMTP.
+// entry caused exactly as it was queued for SMTP, and the Message-ID of the
+// mail each entry refers to.
 func (s *Store) ConsentLedger(ctx context.Context, leadID int64) ([]lead.ConsentEvent, error) {
 	out := []lead.ConsentEvent{}
 	if err := s.q.ConsentEventsOfLead.SelectContext(ctx, &out, leadID); err != nil {
@@ -76,12 +99,69 @@ func (s *Store) Suppressed(ctx context.Context, emailHash []byte) (bool, error) 
 
 // ConfirmToken is a stored confirmation token with its lead's state.
 type ConfirmToken struct {
-	LeadID          int64       `db:"lead_id"`
-	SignupEventID   int64       `db:"signup_event_id"`
-	ExpiresAt       time.Time   `db:"expires_at"`
+	LeadID        int64     `db:"lead_id"`
+	SignupEventID int64     `db:"signup_event_id"`
+	CreatedAt     time.Time `db:"created_at"` // when the link was issued
+	ExpiresAt     time.Time `db:"expires_at"`
+	// Data is what the signup that issued the token said about the person.
+	Data            LeadData    `db:"lead_data"`
 	Status          lead.Status `db:"status"`
 	Email           string      `db:"email"`
 	ConfirmMailedAt *time.Time  `db:"confirm_mailed_at"`
+	// OptedOutAt is when the lead last unsubscribed or bounced.
+	OptedOutAt *time.Time `db:"opted_out_at"`
+}
+
+// Revoked reports whether the lead unsubscribed or bounced after the link
+// was issued (or at the same instant): such a link never confirms, as
+// ConfirmLead enforces too.
+func (c *ConfirmToken) Revoked() bool {
+	return c.OptedOutAt != nil && !c.CreatedAt.After(*c.OptedOutAt)
+}
+
+// LeadData is what one signup said about the person. It is stored with the
+// link that signup sent, and confirming that link applies it to the lead.
+type LeadData struct {
+	FirstName  string          `json:"first_name"`
+	LastName   string          `json:"last_name"`
+	Source     string          `json:"source"`
+	Attributes lead.Attributes `json:"attributes"`
+}
+
+// DataOf is the part of a signup that becomes the lead's data.
+func DataOf(s lead.Signup) LeadData {
+	return LeadData{FirstName: s.FirstName, LastName: s.LastName, Source: s.Source, Attributes: s.Attributes}
+}
+
+// Value stores the data as JSONB text, like lead.Attributes.
+func (d LeadData) Value() (driver.Value, error) {
+	if d.Attributes == nil {
+		d.Attributes = lead.Attributes{}
+	}
+	b, err := json.Marshal(d)
+	return string(b), err
+}
+
+// Scan reads JSONB into the data.
+func (d *LeadData) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	default:
+		return fmt.Errorf("store: lead data: %T is not JSON", src)
+	}
+	out := LeadData{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Errorf("store: lead data: %w", err)
+	}
+	if out.Attributes == nil {
+		out.Attributes = lead.Attributes{}
+	}
+	*d = out
+	return nil
 }
 
 // Signup is what a signup writes besides the lead itself.
@@ -89,29 +169,11 @@ type Signup struct {
 	Event NewConsentEvent
 	// Mail is the confirmation mail to queue, or nil when none is due.
 	Mail *NewMessage
-	// TokenHash and Expires describe the confirmation link in Mail.
+	// TokenHash and Expires describe the confirmation link in Mail, and
+	// Data is what confirming that link applies to the lead.
 	TokenHash []byte
 	Expires   time.Time
-}
-
-// RecordSignup writes, in one statement, the confirmation mail (if any) to
-// the outbox, the ledger entry pointing to it, and the link's token hash.
-func (t *Tx) RecordSignup(ctx context.Context, s Signup) error {
-	e := s.Event
-	var raw, hash []byte
-	var mid, from, to string
-	if s.Mail != nil {
-		raw, mid, from, to, hash = s.Mail.Raw, s.Mail.MessageID, s.Mail.From, s.Mail.To, s.TokenHash
-		t.queued = true
-	}
-	_, err := t.stmt(t.q.RecordSignup).ExecContext(ctx,
-		e.LeadID, e.EmailHash, e.Kind, e.At.UTC().Truncate(time.Millisecond), e.IP, e.UserAgent,
-		e.ConsentText, e.ConsentVersion, e.Source, e.SourceURL,
-		raw, mid, from, to, hash, s.Expires)
-	if err != nil {
-		return fmt.Errorf("store: record signup: %w", err)
-	}
-	return nil
+	Data      LeadData
 }
 
 // ConfirmToken looks a token up by its hash.

@@ -29,7 +29,7 @@ func confirmedLead(t *testing.T, s *store.Store, email string, now time.Time) in
 		if id, err = tx.InsertLead(context.Background(), lead.Signup{Email: email}, now, nil); err != nil {
 			return err
 		}
-		_, err = tx.ConfirmLead(context.Background(), id, now)
+		_, err = tx.ConfirmLead(context.Background(), id, store.LeadData{}, now, now)
 		return err
 	})
 	if err != nil {

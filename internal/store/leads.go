@@ -34,20 +34,12 @@ func (t *Tx) InsertLead(ctx context.Context, s lead.Signup, now time.Time, maile
 	return id, nil
 }
 
-// UpdateSignup refreshes an unconfirmed lead with what a repeated signup
-// sent (a confirmed lead keeps its data) and, when mailedAt is set, records
-// that a confirmation mail is queued.
-func (t *Tx) UpdateSignup(ctx context.Context, id int64, s lead.Signup, now time.Time, mailedAt *time.Time) error {
-	_, err := t.stmt(t.q.UpdateSignup).ExecContext(ctx, id, s.FirstName, s.LastName, s.Source, s.Attributes, now, mailedAt)
-	if err != nil {
-		return fmt.Errorf("store: update signup: %w", err)
-	}
-	return nil
-}
-
-// ConfirmLead marks the lead confirmed; false when it already was.
-func (t *Tx) ConfirmLead(ctx context.Context, id int64, now time.Time) (bool, error) {
-	res, err := t.stmt(t.q.ConfirmLead).ExecContext(ctx, id, now)
+// ConfirmLead confirms lead id with d, what the signup whose link was
+// followed said about the person; issued is when that link was issued. It
+// reports false, and changes nothing, when the lead was confirmed already
+// or unsubscribed or bounced since issued.
+func (t *Tx) ConfirmLead(ctx context.Context, id int64, d LeadData, issued, now time.Time) (bool, error) {
+	res, err := t.stmt(t.q.ConfirmLead).ExecContext(ctx, id, now, d, issued)
 	if err != nil {
 		return false, fmt.Errorf("store: confirm lead: %w", err)
 	}
@@ -55,7 +47,9 @@ func (t *Tx) ConfirmLead(ctx context.Context, id int64, now time.Time) (bool, er
 	return n == 1, nil
 }
 
-// UnsubscribeLead marks the lead unsubscribed; false when it already was.
+// UnsubscribeLead marks the lead unsubscribed, so that no link issued until
+// now confirms. It reports false, and changes nothing, when the lead was
+// unsubscribed already and no confirmation mail went to it since.
 func (t *Tx) UnsubscribeLead(ctx context.Context, id int64, now time.Time) (bool, error) {
 	res, err := t.stmt(t.q.UnsubscribeLead).ExecContext(ctx, id, now)
 	if err != nil {
@@ -93,8 +87,10 @@ func (s *Store) LeadByEmail(ctx context.Context, email string) (*LeadRow, error)
 	return &l, nil
 }
 
-// PurgePending deletes unconfirmed leads created before cutoff, in batches,
-// keeping only anonymous per-day, per-source counts. It returns how many
+// PurgePending deletes, in batches, the leads that never confirmed (pending,
+// or unsubscribed or bounced before confirming) whose first signup and last
+// confirmation mail are both before cutoff. It keeps only anonymous
+// per-day, per-source counts, and the suppressions. It returns how many
 // leads it deleted.
 func (s *Store) PurgePending(ctx context.Context, cutoff, now time.Time) (int64, error) {
 	const batch = 1000

@@ -9,20 +9,19 @@ type queries struct {
 	LeadByID              *sqlx.Stmt `query:"lead_by_id"`
 	LeadByEmail           *sqlx.Stmt `query:"lead_by_email"`
 	InsertLead            *sqlx.Stmt `query:"insert_lead"`
-	UpdateSignup          *sqlx.Stmt `query:"update_signup"`
 	ConfirmLead           *sqlx.Stmt `query:"confirm_lead"`
 	UnsubscribeLead       *sqlx.Stmt `query:"unsubscribe_lead"`
 	DeleteLead            *sqlx.Stmt `query:"delete_lead"`
 	PurgePending          *sqlx.Stmt `query:"purge_pending"`
-	RecordSignup          *sqlx.Stmt `query:"record_signup"`
 	ConfirmToken          *sqlx.Stmt `query:"confirm_token"`
 	ConfirmTokenForUpdate *sqlx.Stmt `query:"confirm_token_for_update"`
+	LeadConsentForUpdate  *sqlx.Stmt `query:"lead_consent_for_update"`
 
 	// signups written in batches
-	LeadsForUpdate *sqlx.Stmt `query:"leads_for_update_batch"`
-	InsertLeads    *sqlx.Stmt `query:"insert_leads"`
-	UpdateSignups  *sqlx.Stmt `query:"update_signups"`
-	RecordSignups  *sqlx.Stmt `query:"record_signups"`
+	LeadsForUpdate    *sqlx.Stmt `query:"leads_for_update_batch"`
+	InsertLeads       *sqlx.Stmt `query:"insert_leads"`
+	RecordSignups     *sqlx.Stmt `query:"record_signups"`
+	MarkConfirmMailed *sqlx.Stmt `query:"mark_confirm_mailed"`
 
 	// the consent ledger and suppression list
 	InsertConsentEvent  *sqlx.Stmt `query:"insert_consent_event"`

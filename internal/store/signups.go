@@ -18,10 +18,10 @@ import (
 
 // LeadWrite is one signup's change to its lead.
 type LeadWrite struct {
-	ID     int64 // the lead; unused by InsertLeads
-	Signup lead.Signup
+	ID     int64       // the lead; unused by InsertLeads
+	Signup lead.Signup // unused by MarkConfirmMailed
 	At     time.Time
-	Mailed bool // a confirmation mail is queued at At
+	Mailed bool // a confirmation mail is queued at At; unused by MarkConfirmMailed
 }
 
 // LeadsForUpdate locks and returns the leads with these normalised
@@ -66,25 +66,24 @@ func (t *Tx) InsertLeads(ctx context.Context, ws []LeadWrite) (map[string]int64,
 	return out, nil
 }
 
-// UpdateSignups is UpdateSignup for many leads, each at most once.
-func (t *Tx) UpdateSignups(ctx context.Context, ws []LeadWrite) error {
+// MarkConfirmMailed records, for each lead (ID) at most once, that a
+// confirmation mail is queued for it at At. A repeated signup changes
+// nothing else of its lead: what it said travels with its link.
+func (t *Tx) MarkConfirmMailed(ctx context.Context, ws []LeadWrite) error {
 	if len(ws) == 0 {
 		return nil
 	}
-	c, err := leadColumns(ws)
-	if err != nil {
-		return fmt.Errorf("store: update signups: %w", err)
+	ids, at := make([]int64, len(ws)), make([]string, len(ws))
+	for i, w := range ws {
+		ids[i], at[i] = w.ID, pgTime(w.At)
 	}
-	_, err = t.stmt(t.q.UpdateSignups).ExecContext(ctx,
-		pq.Array(c.ids), pq.Array(c.first), pq.Array(c.last), pq.Array(c.source), pq.Array(c.attrs), pq.Array(c.at), pq.Array(c.mailed))
-	if err != nil {
-		return fmt.Errorf("store: update signups: %w", err)
+	if _, err := t.stmt(t.q.MarkConfirmMailed).ExecContext(ctx, pq.Array(ids), pq.Array(at)); err != nil {
+		return fmt.Errorf("store: mark confirm mailed: %w", err)
 	}
 	return nil
 }
 
 type leadCols struct {
-	ids                                []int64
 	emails, first, last, source, attrs []string
 	at                                 []string
 	mailed                             []bool
@@ -93,7 +92,7 @@ type leadCols struct {
 func leadColumns(ws []LeadWrite) (leadCols, error) {
 	n := len(ws)
 	c := leadCols{
-		ids: make([]int64, n), emails: make([]string, n), first: make([]string, n), last: make([]string, n),
+		emails: make([]string, n), first: make([]string, n), last: make([]string, n),
 		source: make([]string, n), attrs: make([]string, n), at: make([]string, n), mailed: make([]bool, n),
 	}
 	for i, w := range ws {
@@ -101,7 +100,7 @@ func leadColumns(ws []LeadWrite) (leadCols, error) {
 		if err != nil {
 			return c, err
 		}
-		c.ids[i], c.emails[i], c.first[i], c.last[i], c.source[i] = w.ID, w.Signup.Email, w.Signup.FirstName, w.Signup.LastName, w.Signup.Source
+		c.emails[i], c.first[i], c.last[i], c.source[i] = w.Signup.Email, w.Signup.FirstName, w.Signup.LastName, w.Signup.Source
 		c.attrs[i], c.at[i], c.mailed[i] = a.(string), pgTime(w.At), w.Mailed
 	}
 	return c, nil
@@ -109,10 +108,12 @@ func leadColumns(ws []LeadWrite) (leadCols, error) {
 
 func pgTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// RecordSignups is RecordSignup for many signups in one statement. It
-// returns the ids of the mails it wrote, by Message-ID. A mail with a
-// LeaseUntil is written as claimed until then, for the sender that will be
-// handed it after commit.
+// RecordSignups writes, in one statement, what signups write besides their
+// leads: each one's ledger entry and, when it has a Mail, that mail in the
+// outbox and its link's token, which carries the signup's Data. It returns
+// the ids of the mails it wrote, by Message-ID. A mail with a LeaseUntil is
+// written as claimed until then, for the sender that will be handed it
+// after commit; the others are queued, and wake the sender at commit.
 func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, error) {
 	if len(ss) == 0 {
 		return nil, nil
@@ -125,7 +126,7 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, 
 		urls, mids                                  = make([]string, n), make([]string, n)
 
 		mMids, mFrom, mTo, mAt, mExpires []string
-		mLease                           []string
+		mLease, mData                    []string
 		queued                           bool
 		mLeads                           []int64
 		mHash                            [][]byte
@@ -153,6 +154,11 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, 
 				lease = pgTime(m.LeaseUntil)
 			}
 			mLease = append(mLease, lease)
+			data, err := s.Data.Value()
+			if err != nil {
+				return nil, fmt.Errorf("store: record signups: %w", err)
+			}
+			mData = append(mData, data.(string))
 		}
 	}
 	if slices.Contains(mMids, "") {
@@ -162,7 +168,7 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, 
 		pq.Array(leadIDs), pq.Array(hashes), pq.Array(kinds), pq.Array(ats), pq.Array(ips), pq.Array(uas),
 		pq.Array(texts), pq.Array(versions), pq.Array(srcs), pq.Array(urls), pq.Array(mids),
 		pq.Array(mMids), pq.Array(mLeads), pq.Array(mFrom), pq.Array(mTo), mRaw, pq.Array(mAt), pq.Array(mHash), pq.Array(mExpires),
-		pq.Array(mOff), pq.Array(mLen), pq.Array(mLease))
+		pq.Array(mOff), pq.Array(mLen), pq.Array(mLease), pq.Array(mData))
 	if err != nil {
 		return nil, fmt.Errorf("store: record signups: %w", err)
 	}

@@ -22,7 +22,7 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, optin.ErrNotFound), errors.Is(err, dispatch.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, optin.ErrExpired):
+	case errors.Is(err, optin.ErrExpired), errors.Is(err, optin.ErrRevoked):
 		return http.StatusGone
 	case errors.Is(err, optin.ErrRateLimited), errors.Is(err, errRateLimited):
 		return http.StatusTooManyRequests
@@ -57,6 +57,8 @@ func message(err error) string {
 		return errTooLarge.Error()
 	case status == http.StatusNotFound:
 		return "not found"
+	case errors.Is(err, optin.ErrRevoked):
+		return "this confirmation link is no longer valid"
 	case status == http.StatusGone:
 		return "this confirmation link has expired"
 	case status == http.StatusTooManyRequests:

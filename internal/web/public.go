@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/optin"
 )
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
@@ -209,10 +210,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		s.cfg.Log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	switch status {
-	case http.StatusNotFound:
+	switch {
+	case status == http.StatusNotFound:
 		s.page(w, status, "notfound.html", nil)
-	case http.StatusGone:
+	case errors.Is(err, optin.ErrRevoked):
+		// Gone like an expired link, but with nothing to renew.
+		s.page(w, status, "revoked.html", nil)
+	case status == http.StatusGone:
 		s.page(w, status, "expired.html", map[string]string{"Token": r.PathValue("token")})
 	default:
 		s.page(w, status, "error.html", map[string]any{"Status": status, "Message": message(err)})

@@ -1,14 +1,20 @@
--- Deletes up to $3 unconfirmed leads created before $1 (their tokens, ledger
--- entries and queued mail go with them) and adds them to the anonymous
--- per-day, per-source counts. Returns how many it deleted.
+-- Deletes up to $3 leads that never confirmed (pending ones, and those that
+-- unsubscribed or bounced before confirming) whose first signup and last
+-- confirmation mail are both older than $1, and adds them to the anonymous
+-- per-day ($2), per-source counts. Their tokens, ledger entries and mail go
+-- with them; their suppressions, kept by address hash, stay. The victims
+-- come from leads_unconfirmed_idx in its order and are deleted by id, so
+-- the cost follows what is deleted. Returns how many it deleted.
 WITH victims AS (
     SELECT id FROM leads
-    WHERE status = 'pending' AND created_at < $1
-    ORDER BY created_at
+    WHERE confirmed_at IS NULL AND GREATEST(created_at, confirm_mailed_at) < $1
+    ORDER BY GREATEST(created_at, confirm_mailed_at)
     LIMIT $3
     FOR UPDATE SKIP LOCKED
 ), gone AS (
-    DELETE FROM leads l USING victims v WHERE l.id = v.id RETURNING l.source
+    -- An array, not a join: a join is planned for LIMIT victims and may
+    -- read all of leads to find a few.
+    DELETE FROM leads WHERE id = ANY (ARRAY(SELECT id FROM victims)) RETURNING source
 ), counted AS (
     INSERT INTO purge_counts (day, source, purged)
     SELECT $2::date, source, count(*) FROM gone GROUP BY source

@@ -1,13 +1,17 @@
--- record_signup.sql for many signups in one round trip. $1–$11 hold one
--- ledger entry per element; $11 is the Message-ID of the mail the entry
--- caused, or ''. $12–$21 hold one confirmation mail per element, with its
--- token hash ($18) and expiry ($19); the entry and the token find their mail
--- by its Message-ID, which is unique. The mails' bytes come as one bytea
--- ($16), each mail at its offset ($20, from 1) with its length ($21): a
--- bytea[] would go as text, hex-encoded, and take longer to parse than the
--- rest of the statement to run. A mail with a lease ($22, '' for none) is
--- written as claimed by the sender that will be handed it after commit; the
--- others are queued. It returns each mail's id by its Message-ID.
+-- What signups write besides their leads, in one round trip: the
+-- confirmation mails in the outbox, the ledger entries pointing to them, and
+-- the token hashes tied to those entries. $1–$11 hold one ledger entry per
+-- element; $11 is the Message-ID of the mail the entry caused, or ''.
+-- $12–$21 and $23 hold one confirmation mail per element, with its token
+-- hash ($18), expiry ($19) and what its signup said about the person ($23),
+-- which confirming the link applies to the lead; the entry and the token
+-- find their mail by its Message-ID, which is unique. The mails' bytes come
+-- as one bytea ($16), each mail at its offset ($20, from 1) with its length
+-- ($21): a bytea[] would go as text, hex-encoded, and take longer to parse
+-- than the rest of the statement to run. A mail with a lease ($22, '' for
+-- none) is written as claimed by the sender that will be handed it after
+-- commit; the others are queued. It returns each mail's id by its
+-- Message-ID.
 WITH x AS (
     SELECT x.mid, x.lead_id, x.sender, x.recipient, substring($16::bytea FROM x.off FOR x.len) AS raw, x.at,
         NULLIF(x.lease, '')::timestamptz AS lease
@@ -31,10 +35,10 @@ WITH x AS (
     LEFT JOIN m ON m.message_id = x.mid
     RETURNING id, message_id
 ), t AS (
-    INSERT INTO confirm_tokens (hash, lead_id, signup_event_id, created_at, expires_at)
-    SELECT x.hash, x.lead_id, e.id, x.at, x.expires
-    FROM unnest($12::text[], $13::bigint[], $17::timestamptz[], $18::bytea[], $19::timestamptz[])
-        AS x (mid, lead_id, at, hash, expires)
+    INSERT INTO confirm_tokens (hash, lead_id, signup_event_id, created_at, expires_at, lead_data)
+    SELECT x.hash, x.lead_id, e.id, x.at, x.expires, x.lead_data
+    FROM unnest($12::text[], $13::bigint[], $17::timestamptz[], $18::bytea[], $19::timestamptz[], $23::jsonb[])
+        AS x (mid, lead_id, at, hash, expires, lead_data)
     JOIN m ON m.message_id = x.mid
     JOIN e ON e.message_id = m.id
 )
