@@ -169,14 +169,17 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 // sent when a crash leaves its outcome unknown. The marker takes what
 // comes on jobs, marks it in one write together with the outcomes that
 // came on results since its last write, and puts it on ready, where
-// Workers goroutines take it to SMTP. ready holds Workers messages, so the
-// senders never wait for the database, and the marker marks no more than
-// they will take soon: the messages marked and not yet recorded, the only
-// ones a crash can send twice, are a few per worker.
+// Workers goroutines take it to SMTP. ready holds two messages per worker,
+// refilled when it is down to half, so the senders never wait for the
+// database and a write serves several mails, while the marker marks no
+// more than they will take soon: the messages marked and not yet recorded,
+// the only ones a crash can send twice, are a few per worker.
 type pipe struct {
 	tokens       chan struct{}
 	jobs         chan store.Claimed // claimed or handed over, not yet marked
 	ready        chan store.Claimed // marked, for the workers
+	refill       chan struct{}      // a worker took ready down to half
+	readyClosed  bool               // the marker's own
 	results      chan store.Sent    // accepted by SMTP, not yet recorded
 	workers      sync.WaitGroup
 	recorded     chan error
@@ -227,7 +230,8 @@ func (r *Relay) start(ctx context.Context) *pipe {
 	p := &pipe{
 		tokens:       make(chan struct{}, r.cfg.InFlight),
 		jobs:         make(chan store.Claimed, r.cfg.InFlight),
-		ready:        make(chan store.Claimed, r.cfg.Workers),
+		ready:        make(chan store.Claimed, 2*r.cfg.Workers),
+		refill:       make(chan struct{}, 1),
 		results:      make(chan store.Sent, r.cfg.InFlight),
 		recorded:     make(chan error, 1),
 		stopRenewing: make(chan struct{}),
@@ -245,6 +249,12 @@ func (r *Relay) start(ctx context.Context) *pipe {
 // work hands what comes on p.ready to SMTP.
 func (r *Relay) work(ctx context.Context, p *pipe) {
 	for m := range p.ready {
+		if 2*len(p.ready) <= cap(p.ready) {
+			select {
+			case p.refill <- struct{}{}:
+			default:
+			}
+		}
 		reply, err := r.sender.Deliver(ctx, m.From, m.To, m.Raw)
 		if err != nil {
 			p.keep(r.fail(ctx, m, err))
@@ -255,19 +265,23 @@ func (r *Relay) work(ctx context.Context, p *pipe) {
 	}
 }
 
-// mark is the pipe's bookkeeper (see pipe): each round it takes the jobs
-// there is room for on ready and the outcomes that arrived, writes them in
-// one statement, and passes the marked messages on. It returns when jobs
-// is closed and every outcome is written.
+// mark is the pipe's bookkeeper (see pipe). Once ready is down to half,
+// it takes as many jobs as fill it, marks them in one write with the
+// outcomes that arrived meanwhile, and puts them on ready; outcomes alone
+// are written after recordLinger, or at once when there are many. So a
+// write serves several mails of each kind. It returns when jobs is closed
+// and every outcome is written.
 func (r *Relay) mark(ctx context.Context, p *pipe) error {
 	var (
-		batch      []store.Claimed
-		start      []store.Held
-		sent       []store.Sent
-		jobs       = p.jobs
-		results    = p.results
-		closeReady bool // jobs is closed: close ready after this round
+		batch   []store.Claimed
+		start   []store.Held
+		sent    []store.Sent
+		jobs    = p.jobs
+		results = p.results
+		linger  = time.NewTimer(time.Hour)
 	)
+	linger.Stop()
+	defer linger.Stop()
 	take := func(m store.Claimed) {
 		if err := r.prepare(ctx, &m); err != nil {
 			p.keep(r.fail(ctx, m, err))
@@ -277,37 +291,66 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 		batch = append(batch, m)
 	}
 	for jobs != nil || results != nil {
-		// Wait for work of either kind.
+		room := cap(p.ready) - len(p.ready)
+		var (
+			jobsC  <-chan store.Claimed
+			refill <-chan struct{}
+			write  bool
+		)
+		if jobs != nil {
+			if 2*room >= cap(p.ready) {
+				jobsC = jobs
+			} else {
+				refill = p.refill
+			}
+		}
 		select {
-		case m, ok := <-jobs:
+		case m, ok := <-jobsC:
 			if !ok {
 				jobs = nil
-				close(p.ready) // the workers stop once they have sent what they have
-				continue
+				break
 			}
 			take(m)
+		gather:
+			for len(batch) < room {
+				select {
+				case m, ok := <-jobs:
+					if !ok {
+						jobs = nil
+						break gather
+					}
+					take(m)
+				default:
+					break gather
+				}
+			}
+			write = len(batch) > 0
+		case <-refill:
 		case s, ok := <-results:
 			if !ok {
 				results = nil
-				continue
+				write = true
+				break
 			}
 			sent = append(sent, s)
-		}
-		// Then take, without waiting, the jobs there is room for and every
-		// outcome there is.
-		for jobs != nil && len(batch) < max(1, cap(p.ready)-len(p.ready)) {
-			select {
-			case m, ok := <-jobs:
-				if !ok {
-					jobs, closeReady = nil, true
-					break
-				}
-				take(m)
-				continue
-			default:
+			if len(sent) == 1 {
+				linger.Reset(recordLinger)
 			}
-			break
+			write = len(sent) >= recordBatch
+		case <-linger.C:
+			write = true
 		}
+		if jobs == nil || results == nil {
+			write = true // stopping: nothing waits for company
+		}
+		if !write || (len(batch) == 0 && len(sent) == 0) {
+			if jobs == nil && !p.readyClosed {
+				close(p.ready) // the workers stop once they have sent what they have
+				p.readyClosed = true
+			}
+			continue
+		}
+		// Every outcome there is goes along.
 	outcomes:
 		for results != nil {
 			select {
@@ -321,13 +364,7 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 				break outcomes
 			}
 		}
-		if len(batch) == 0 && len(sent) == 0 {
-			if closeReady {
-				close(p.ready)
-				closeReady = false
-			}
-			continue
-		}
+		linger.Stop()
 		start = start[:0]
 		for _, m := range batch {
 			start = append(start, store.Held{ID: m.ID, Attempts: m.Attempts})
@@ -348,13 +385,18 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 			p.done(m.ID)
 		}
 		batch, sent = batch[:0], sent[:0]
-		if closeReady {
+		if jobs == nil && !p.readyClosed {
 			close(p.ready)
-			closeReady = false
+			p.readyClosed = true
 		}
 	}
 	return nil
 }
+
+const (
+	recordBatch  = 64                   // outcomes that are written at once, without waiting for marks
+	recordLinger = 2 * time.Millisecond // how long an outcome waits for company
+)
 
 // done forgets a message whose outcome is written, or that is not ours.
 func (p *pipe) done(id int64) {
