@@ -225,7 +225,7 @@ func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, s
 		return fmt.Errorf("NURTURE_FROM: %w", err)
 	}
 	raw, err := composer.Compose(mailer.Message{
-		From: cfg.From, To: *to, Subject: "[TEST] " + r.Subject, Preheader: r.Preheader,
+		From: cfg.From, To: *to, Subject: "[TEST] " + r.Subject,
 		HTML: r.HTML, Text: r.Text, Date: time.Now(),
 		MessageID: mailer.NewMessageID(from.Address[strings.LastIndexByte(from.Address, '@')+1:]),
 	})

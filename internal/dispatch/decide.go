@@ -182,7 +182,7 @@ func (d *Dispatcher) compose(l *lead.Lead, st *campaign.Step, mid string, date t
 		return nil, err
 	}
 	return d.composer.Compose(mailer.Message{
-		From: d.cfg.From, To: l.Email, Subject: r.Subject, Preheader: r.Preheader,
+		From: d.cfg.From, To: l.Email, Subject: r.Subject,
 		HTML: r.HTML, Text: r.Text, MessageID: mid, Date: date,
 		ListUnsubscribeURL: unsub, ListUnsubscribeMailto: d.links.UnsubscribeMailto(l.ID),
 		Headers: map[string]string{"X-Nurture-Step": st.Key()},

@@ -419,3 +419,20 @@ func TestStageTrigger_EnrolsWhenTheStageIsReached(t *testing.T) {
 	b.run()
 	b.wantSubjects("Shall we talk?")
 }
+
+func TestStepMail_CarriesThePreheaderOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("welcome/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("welcome/01-hello.md", step("Hello", "0", "preheader: Three chapters to read first\n", "Welcome aboard."))
+	b.load()
+	b.lead("pre@example.com", "Pia", nil)
+	b.run()
+	msgs := b.mail.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d mails, want 1", len(msgs))
+	}
+	if n := strings.Count(msgs[0].HTML, "Three chapters to read first"); n != 1 {
+		t.Fatalf("the preheader is %d times in the HTML, want once:\n%s", n, msgs[0].HTML)
+	}
+}
