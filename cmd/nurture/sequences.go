@@ -54,6 +54,9 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 		for _, p := range set.Warnings {
 			log.Warn("campaigns: " + p.String())
 		}
+		if cfg.PostalAddress == "" && len(set.Sequences) > 0 {
+			log.Warn("NURTURE_POSTAL_ADDRESS is not set: sequence mails go out without the sender's postal address, which commercial mail must carry")
+		}
 	}
 	if cfg.Fast {
 		log.Warn("demo mode (--fast): a day of delay takes ten seconds, send windows are ignored")
@@ -61,6 +64,7 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 	var err error
 	s.dispatch, err = dispatch.New(st, s.set, composer, links, log, now, dispatch.Config{
 		From:        cfg.From,
+		Footer:      cfg.PostalAddress,
 		DefaultZone: cfg.DefaultTimezone,
 		Tick:        cfg.Tick,
 		Fast:        cfg.Fast,

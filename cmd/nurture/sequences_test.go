@@ -2,13 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/nurture/nurture/internal/config"
+	"github.com/nurture/nurture/templates"
 )
 
 func writeCampaigns(t *testing.T, files map[string]string) string {
@@ -83,5 +90,85 @@ func TestSequences_ConfirmEnrolsAndStepsGoOutThroughTheServer(t *testing.T) {
 		if m.Subject == "Not for you" {
 			t.Fatal("a sequence for another source enrolled the lead")
 		}
+	}
+}
+
+// confirmAnna signs anna@example.com up through the API and confirms her
+// with the link of the confirmation mail, the n-th mail caught.
+func (h *harness) confirmAnna(n int) {
+	h.t.Helper()
+	if res := h.subscribeJSON(signup("anna@example.com")); res.status != http.StatusAccepted {
+		h.t.Fatalf("subscribe: %d %s", res.status, res.body)
+	}
+	m := h.waitMail(n)
+	l := confirmLink.FindString(m.Text)
+	if l == "" {
+		h.t.Fatalf("no confirmation link in:\n%s", m.Text)
+	}
+	if res := h.do("POST", strings.TrimPrefix(l, h.base), "application/x-www-form-urlencoded", nil); res.status != 200 {
+		h.t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+}
+
+func TestSequences_StepMailCarriesThePostalAddress(t *testing.T) {
+	const address = "Acme GmbH · Hafenstraße 1 · 20457 Hamburg · Germany"
+	dir := writeCampaigns(t, map[string]string{
+		"ebook/sequence.md":    "---\ntrigger: confirmed\n---\n",
+		"ebook/01-download.md": "---\nsubject: Your e-book\ndelay: 0\n---\nHere it is: https://acme.example/ebook.pdf\n",
+	})
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_POSTAL_ADDRESS": address})
+	h.confirmAnna(1)
+	m := h.waitMail(2)
+	if !strings.Contains(m.HTML, address) || !strings.Contains(m.Text, address) {
+		t.Fatalf("the step mail lacks the postal address:\n%s\n%s", m.Text, m.HTML)
+	}
+}
+
+// logLines is a slog handler that keeps every message with its level.
+type logLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logLines) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logLines) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, r.Level.String()+" "+r.Message)
+	return nil
+}
+func (l *logLines) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logLines) WithGroup(string) slog.Handler      { return l }
+
+func (l *logLines) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.lines)
+}
+
+func TestServe_WarnsAtStartWithoutAPostalAddress(t *testing.T) {
+	dir := writeCampaigns(t, map[string]string{
+		"ebook/sequence.md":    "---\ntrigger: confirmed\n---\n",
+		"ebook/01-download.md": "---\nsubject: Your e-book\ndelay: 0\n---\nHere it is.\n",
+	})
+	for _, tt := range []struct {
+		name, campaigns, address string
+		warn                     bool
+	}{
+		{"sequences without an address", dir, "", true},
+		{"sequences with an address", dir, "Acme GmbH · Hafenstraße 1 · Hamburg", false},
+		{"no sequences", filepath.Join(t.TempDir(), "none"), "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &logLines{}
+			cfg := &config.Config{Campaigns: tt.campaigns, PostalAddress: tt.address, From: "Acme <news@acme.example>", DefaultTimezone: time.UTC}
+			if _, err := wireSequences(nil, cfg, templates.FS, nil, nil, nil, slog.New(logs), time.Now); err != nil {
+				t.Fatal(err)
+			}
+			warned := slices.ContainsFunc(logs.all(), func(l string) bool { return strings.HasPrefix(l, "WARN NURTURE_POSTAL_ADDRESS is not set") })
+			if warned != tt.warn {
+				t.Errorf("warned = %v, want %v; log: %q", warned, tt.warn, logs.all())
+			}
+		})
 	}
 }
