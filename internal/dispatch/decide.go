@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
-	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 )
@@ -164,7 +163,7 @@ func exitReason(x campaign.Exit, f *facts) string {
 func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*store.StepMessage, error) {
 	l := &e.Lead
 	mid := mailer.NewMessageID(d.domain)
-	raw, err := d.compose(l, st, mid, now)
+	raw, err := d.stepMail.Compose(st, l, mid, now)
 	if err != nil {
 		return nil, err
 	}
@@ -172,21 +171,6 @@ func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*stor
 		LeadID: l.ID, EnrolmentID: e.EnrolmentID, StepKey: st.Key(), MessageID: mid,
 		From: d.envFrom, To: l.Email, Raw: raw,
 	}, nil
-}
-
-// compose renders step st for lead l into the exact bytes of its mail.
-func (d *Dispatcher) compose(l *lead.Lead, st *campaign.Step, mid string, date time.Time) ([]byte, error) {
-	unsub := d.links.Unsubscribe(l.ID)
-	r, err := campaign.Render(st, campaign.Data{Lead: l, BaseURL: d.links.URL(""), UnsubscribeURL: unsub, Footer: d.cfg.Footer})
-	if err != nil {
-		return nil, err
-	}
-	return d.composer.Compose(mailer.Message{
-		From: d.cfg.From, To: l.Email, Subject: r.Subject,
-		HTML: r.HTML, Text: r.Text, MessageID: mid, Date: date,
-		ListUnsubscribeURL: unsub, ListUnsubscribeMailto: d.links.UnsubscribeMailto(l.ID),
-		Headers: map[string]string{"X-Nurture-Step": st.Key()},
-	})
 }
 
 // Recompose composes a step mail again from its step and lead, with its
@@ -209,7 +193,7 @@ func (d *Dispatcher) Recompose(ctx context.Context, m store.Claimed) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: recompose: %w", err)
 	}
-	return d.compose(&l.Lead, st, m.MessageID, m.CreatedAt)
+	return d.stepMail.Compose(st, &l.Lead, m.MessageID, m.CreatedAt)
 }
 
 var _ campaign.Facts = (*facts)(nil)
