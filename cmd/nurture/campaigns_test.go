@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -21,7 +22,19 @@ func TestCampaignsCheck_BrokenFixturesReportPathLineAndExit1(t *testing.T) {
 	if !errors.As(err, &code) || code != 1 {
 		t.Fatalf("exit: %v\n%s", err, out.String())
 	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	for _, l := range lines[:len(lines)-1] {
+		if !problemLine.MatchString(l) {
+			t.Errorf("not path:line: message: %q", l)
+		}
+	}
+	var stderr bytes.Buffer
+	if status := exitStatus("campaigns", err, &stderr); status != 1 || stderr.Len() != 0 {
+		t.Errorf("exit status %d and stderr %q; want 1 and nothing after the problems", status, stderr.String())
+	}
 	for _, want := range []string{
+		"testdata/broken/no-sequence/sequence.md:1: missing: every sequence folder needs a sequence.md",
+		"testdata/broken/bad/notes.md:1: warning: ignored:",
 		"testdata/broken/bad/01-welcome.md:2: unknown key \"subjet\": did you mean \"subject\"?",
 		"testdata/broken/bad/01-welcome.md:3: delay \"3 days\"",
 		"testdata/broken/bad/01-welcome.md:7: link \"/pricing\" is not a full address",
@@ -31,6 +44,9 @@ func TestCampaignsCheck_BrokenFixturesReportPathLineAndExit1(t *testing.T) {
 		}
 	}
 }
+
+// problemLine is path:line: message.
+var problemLine = regexp.MustCompile(`^[^:]+:[0-9]+: \S`)
 
 func TestCampaignsCheck_ShippedCampaignsAreValid(t *testing.T) {
 	var out bytes.Buffer

@@ -26,13 +26,13 @@ func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
 		`testdata/broken/bad/02-follow-up.md:4: if: clicked("welcom"): there is no step "welcom" in this sequence; did you mean "welcome"?`,
 		`testdata/broken/bad/02-follow-up.md:5: layout "fancy" does not exist: the templates have no email/layouts/fancy.html`,
 		`testdata/broken/bad/02-follow-up.md:9: link "javascript:alert(1)" is not allowed: a link must start with https:// or http://`,
-		`testdata/broken/bad/02-reminder.md: step number 02 is also used by 02-follow-up.md: each step needs its own number, which sets the order`,
-		`testdata/broken/bad/03-welcome.md: step name "welcome" is also used by 01-welcome.md: the name is the step's identity, so it must be unique in the sequence`,
+		`testdata/broken/bad/02-reminder.md:1: step number 02 is also used by 02-follow-up.md: each step needs its own number, which sets the order`,
+		`testdata/broken/bad/03-welcome.md:1: step name "welcome" is also used by 01-welcome.md: the name is the step's identity, so it must be unique in the sequence`,
 		`testdata/broken/bad/04-case-study.md:2: subject is empty`,
 		`testdata/broken/bad/04-case-study.md:4: if: the condition ends too early (column 7)`,
 		`testdata/broken/bad/04-case-study.md:5: layout must be text, not a list`,
 		`testdata/broken/bad/04-case-study.md:9: {{ if .Lead.FirstName }} has no {{ end }}`,
-		`testdata/broken/bad/05-Offer.md: step name "Offer": use lower-case letters, digits and hyphens after the number, such as 01-welcome.md`,
+		`testdata/broken/bad/05-Offer.md:1: step name "Offer": use lower-case letters, digits and hyphens after the number, such as 01-welcome.md`,
 		`testdata/broken/bad/06-html.md:4: delay is set twice (first on line 3)`,
 		`testdata/broken/bad/06-html.md:5: if: clicked("later"): that step comes later, so it has not been sent when this one is due`,
 		`testdata/broken/bad/06-html.md:9: HTML is not allowed in a mail's text: write Markdown instead`,
@@ -44,7 +44,7 @@ func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
 		`testdata/broken/bad/10-no-delay.md:1: warning: no delay: this mail goes out as soon as the previous one is sent; write delay: 0 to say so`,
 		`testdata/broken/bad/11-flow.md:3: front matter is not valid YAML: did not find expected ',' or '}'; a value that starts with { or [ is read as YAML structure: put the whole value in quotes`,
 		// 12-no-quotes.md is fine: text keys need no quotes.
-		`testdata/broken/bad/notes.md: warning: ignored: a step's file name is a number, a hyphen and a name, such as 01-welcome.md`,
+		`testdata/broken/bad/notes.md:1: warning: ignored: a step's file name is a number, a hyphen and a name, such as 01-welcome.md`,
 		`testdata/broken/bad/sequence.md:3: trigger "confirmd" is unknown: did you mean confirmed?`,
 		`testdata/broken/bad/sequence.md:4: send window "Mon-Fry 09:00-17:00": "fry" is not a day: use Mon, Tue, Wed, Thu, Fri, Sat, Sun, daily, weekdays or weekends`,
 		`testdata/broken/bad/sequence.md:5: timezone "Europe/Berln": write lead (each lead's own zone) or a zone name such as Europe/Berlin`,
@@ -53,7 +53,7 @@ func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
 		`testdata/broken/bad/sequence.md:9: exit clicked_url "/pricing*": write a full address, with * for any text, such as https://example.com/pricing*`,
 		`testdata/broken/bad/sequence.md:10: reenroll must be true or false`,
 		`testdata/broken/bad/sequence.md:11: unknown key "colour": use one of name, trigger, sources, exit, send_window, timezone, reenroll`,
-		`testdata/broken/no-sequence/sequence.md: missing: every sequence folder needs a sequence.md that says what enrols a lead`,
+		`testdata/broken/no-sequence/sequence.md:1: missing: every sequence folder needs a sequence.md that says what enrols a lead`,
 	}
 	got := make([]string, len(ps))
 	for i, p := range ps {
@@ -117,7 +117,7 @@ func TestLoad_ReportsEachProblemWithItsLine(t *testing.T) {
 		{
 			name:  "a sequence without steps is only a warning",
 			files: map[string]string{"s/sequence.md": testSequence},
-			want:  []string{"s/sequence.md: warning: the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md"},
+			want:  []string{"s/sequence.md:1: warning: the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md"},
 		},
 		{
 			name: "previous only works inside opened and clicked",
@@ -222,7 +222,7 @@ func TestLoad_ReportsEachProblemWithItsLine(t *testing.T) {
 			files: map[string]string{
 				"Welcome Mails/sequence.md": testSequence,
 			},
-			want: []string{`Welcome Mails: folder name "Welcome Mails" cannot name a sequence: use lower-case letters, digits, - and _`},
+			want: []string{`Welcome Mails:1: folder name "Welcome Mails" cannot name a sequence: use lower-case letters, digits, - and _`},
 		},
 		{
 			name: "a link with a placeholder after the domain is fine, before it is not",
