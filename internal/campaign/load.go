@@ -111,8 +111,11 @@ type Step struct {
 	Number   int    // the NN of the file name
 	Index    int    // position in the sequence, from 0
 	// Version changes whenever the step's file does.
-	Version   string
-	Delay     Delay
+	Version string
+	Delay   Delay
+	// Window, when set, is the step's own send window instead of the
+	// sequence's; a zero Window (send_window: any) means any time.
+	Window    *Window
 	Layout    string
 	Condition string // the if: expression; "" when the step is always sent
 	Subject   string // as written, before placeholders are filled in
@@ -166,7 +169,7 @@ var (
 
 var (
 	sequenceKeys = []string{"name", "trigger", "sources", "exit", "send_window", "timezone", "reenroll"}
-	stepKeys     = []string{"subject", "delay", "if", "layout", "preheader"}
+	stepKeys     = []string{"subject", "delay", "if", "layout", "preheader", "send_window"}
 	exitKeys     = []string{"stage", "event", "clicked_url"}
 	triggerKeys  = []string{"event", "stage"}
 )
@@ -482,6 +485,17 @@ func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *prob
 				ps.errorf(path, f.line, "%v", err)
 			}
 			st.Delay = d
+		}
+	}
+	if f, ok := doc.get("send_window"); ok {
+		if v, ok := f.text(path, ps); ok {
+			if strings.EqualFold(strings.TrimSpace(v), "any") {
+				st.Window = &Window{}
+			} else if w, err := ParseWindow(v); err != nil {
+				ps.errorf(path, f.line, "%v; or write any for no window", err)
+			} else {
+				st.Window = &w
+			}
 		}
 	}
 	if f, ok := doc.get("if"); ok {

@@ -120,6 +120,19 @@ func TestLoad_ReportsEachProblemWithItsLine(t *testing.T) {
 			want:  []string{"s/sequence.md:1: warning: the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md"},
 		},
 		{
+			name: "a step's own send window is checked like the sequence's",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A\nsend_window: Sat-Son 10:00-14:00", "Hi."),
+				"s/02-b.md":     step("subject: B\ndelay: 1d\nsend_window: anytime", "Hi."),
+				"s/03-c.md":     step("subject: C\ndelay: 1d\nsend_window: Any", "Hi."),
+			},
+			want: []string{
+				`s/01-a.md:3: send window "Sat-Son 10:00-14:00": "son" is not a day: use Mon, Tue, Wed, Thu, Fri, Sat, Sun, daily, weekdays or weekends; or write any for no window`,
+				`s/02-b.md:4: send window "anytime": write days and hours, such as Mon-Fri 09:00-17:00; or write any for no window`,
+			},
+		},
+		{
 			name: "previous only works inside opened and clicked",
 			files: map[string]string{
 				"s/sequence.md": testSequence,

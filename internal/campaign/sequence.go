@@ -81,6 +81,15 @@ func (q *Sequence) Due(st *Step, prev time.Time, loc *time.Location) time.Time {
 	return q.Window.Next(st.Delay.After(prev, loc), loc)
 }
 
+// WindowOf returns the send window step st goes out in: its own, if it
+// has one, else the sequence's.
+func (q *Sequence) WindowOf(st *Step) Window {
+	if st.Window != nil {
+		return *st.Window
+	}
+	return q.Window
+}
+
 // Location returns the zone the sequence's window and delays use for a
 // lead: the sequence's fixed zone, or with "timezone: lead" the lead's own
 // zone (attribute timezone), falling back to fallback.

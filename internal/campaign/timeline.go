@@ -20,8 +20,8 @@ type Planned struct {
 }
 
 // Timeline returns when each step of a sequence would go out for a lead who
-// is enrolled at start and lives in loc, with delays and the send window
-// applied. Conditions are taken as true; a step whose condition is false is
+// is enrolled at start and lives in loc, with delays and the send windows
+// (the step's own or the sequence's) applied. Conditions are taken as true; a step whose condition is false is
 // skipped at the same moment instead, and the next one waits its delay from
 // then, so the times hold either way.
 func Timeline(q *Sequence, start time.Time, loc *time.Location) []Planned {
@@ -29,7 +29,7 @@ func Timeline(q *Sequence, start time.Time, loc *time.Location) []Planned {
 	prev := start.In(loc)
 	for _, st := range q.Steps {
 		due := st.Delay.After(prev, loc)
-		at := q.Window.Next(due, loc)
+		at := q.WindowOf(st).Next(due, loc)
 		plan = append(plan, Planned{Step: st, Due: due, At: at})
 		prev = at
 	}
@@ -86,6 +86,9 @@ func FormatTimeline(w io.Writer, q *Sequence, start time.Time, loc *time.Locatio
 	fmt.Fprintln(tw, "  STEP\tDELAY\tSENDS\tAFTER START\tNOTE")
 	for _, p := range plan {
 		var notes []string
+		if p.Step.Window != nil {
+			notes = append(notes, "own window: "+p.Step.Window.String())
+		}
 		if !p.At.Equal(p.Due) {
 			notes = append(notes, "window moved it from "+p.Due.In(loc).Format("Mon 15:04"))
 		}

@@ -47,6 +47,32 @@ func TestTimeline_AppliesDelaysThenTheWindow(t *testing.T) {
 	}
 }
 
+func TestTimeline_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
+	t.Parallel()
+	berlin := mustZone(t, "Europe/Berlin")
+	set := loadFiles(t, map[string]string{
+		"n/sequence.md":    "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\n---\n",
+		"n/01-download.md": "---\nsubject: Your copy\ndelay: 0\nsend_window: any\n---\nHi.",
+		"n/02-weekend.md":  "---\nsubject: Weekend read\ndelay: 0\nsend_window: Sat-Sun 10:00-14:00\n---\nHi.",
+		"n/03-office.md":   "---\nsubject: Back at work\ndelay: 1h\n---\nHi.",
+	})
+	q := set.Sequence("n")
+	start := time.Date(2026, 3, 6, 21, 30, 0, 0, berlin) // a Friday evening
+	var b strings.Builder
+	if err := FormatTimeline(&b, q, start, berlin, Timeline(q, start, berlin)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"01-download  0      Fri 2026-03-06 21:30 CET  0m           own window: any time\n",
+		"02-weekend   0      Sat 2026-03-07 10:00 CET  12h 30m      own window: Sat,Sun 10:00-14:00; window moved it from Fri 21:30\n",
+		"03-office    1h     Mon 2026-03-09 09:00 CET  2d 11h 30m   window moved it from Sat 11:00\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("timeline lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
 func TestTimeline_KeepsTheWallClockAcrossDaylightSaving(t *testing.T) {
 	t.Parallel()
 	berlin := mustZone(t, "Europe/Berlin")

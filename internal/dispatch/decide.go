@@ -125,8 +125,9 @@ func nextIndex(p *campaign.Sequence, done []string, lastOrder int) int {
 }
 
 // sendAt is when a step whose wait starts at base may go out: after its
-// delay, at the next opening of the send window; and never before now's
-// window, should the dispatcher have fallen behind.
+// delay, at the next opening of its send window (its own or the
+// sequence's); and never before now's window, should the dispatcher have
+// fallen behind.
 func (d *Dispatcher) sendAt(p *campaign.Sequence, st *campaign.Step, base time.Time, loc *time.Location, now time.Time) time.Time {
 	if d.cfg.Fast {
 		wait := time.Duration(st.Delay.Days)*24*time.Hour + st.Delay.Time
@@ -136,7 +137,7 @@ func (d *Dispatcher) sendAt(p *campaign.Sequence, st *campaign.Step, base time.T
 	if at.Before(now) {
 		at = now
 	}
-	return p.Window.Next(at, loc)
+	return p.WindowOf(st).Next(at, loc)
 }
 
 // exitReason returns why the exit conditions end the enrolment, or "".

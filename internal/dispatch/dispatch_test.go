@@ -436,3 +436,36 @@ func TestStepMail_CarriesThePreheaderOnce(t *testing.T) {
 		t.Fatalf("the preheader is %d times in the HTML, want once:\n%s", n, msgs[0].HTML)
 	}
 }
+
+func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
+	t.Parallel()
+	// Friday 6 November 2026, 21:30 in Berlin (CET): after office hours.
+	friday := time.Date(2026, 11, 6, 20, 30, 0, 0, time.UTC)
+	b := setup(t, friday)
+	b.write("ebook/sequence.md", "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\ntimezone: Europe/Berlin\n---\n")
+	b.write("ebook/01-your-copy.md", step("Your copy", "0", "send_window: any\n", "Here it is."))
+	b.write("ebook/02-restore-check.md", step("Restore check", "0", "", "A check."))
+	b.write("ebook/03-weekend.md", step("Weekend read", "0", "send_window: Sat-Sun 10:00-14:00\n", "For Sunday."))
+	b.load()
+	id := b.lead("download@example.com", "Dana", nil)
+	b.run()
+	b.wantSubjects("Your copy")
+	monday := time.Date(2026, 11, 9, 8, 0, 0, 0, time.UTC) // 09:00 CET
+	if e := b.enrolment(id); !e.DueAt.Equal(monday) {
+		t.Fatalf("the next step is due %s, want %s (Monday 09:00 in Berlin)", e.DueAt.UTC(), monday)
+	}
+	b.clock.Set(monday.Add(-time.Second))
+	b.run()
+	b.wantSubjects("Your copy")
+	b.clock.Set(monday)
+	b.run()
+	b.wantSubjects("Your copy", "Restore check")
+	// The weekend step keeps to its own window: Saturday 10:00 in Berlin.
+	saturday := time.Date(2026, 11, 14, 9, 0, 0, 0, time.UTC)
+	if e := b.enrolment(id); !e.DueAt.Equal(saturday) {
+		t.Fatalf("the weekend step is due %s, want %s", e.DueAt.UTC(), saturday)
+	}
+	b.clock.Set(saturday)
+	b.run()
+	b.wantSubjects("Your copy", "Restore check", "Weekend read")
+}
