@@ -398,42 +398,6 @@ func TestSet_LookupAcceptsSlugFileNameOrNumber(t *testing.T) {
 	}
 }
 
-func TestSequence_NextFollowsTheStepsIdentity(t *testing.T) {
-	t.Parallel()
-	// The sequence as it is now: "intro" was inserted, "old" deleted, and
-	// "tips" moved from 02 to 03.
-	q := &Sequence{}
-	for i, s := range []struct {
-		n    int
-		slug string
-	}{{1, "welcome"}, {2, "intro"}, {3, "tips"}, {5, "offer"}} {
-		q.Steps = append(q.Steps, &Step{Slug: s.slug, Number: s.n, Index: i})
-	}
-	tests := []struct {
-		name   string
-		passed []string
-		last   int
-		want   string
-	}{
-		{"a new lead starts at the first step", nil, 0, "welcome"},
-		{"the next step follows", []string{"welcome", "intro"}, 2, "tips"},
-		{"a step inserted before the lead's position is never sent", []string{"welcome", "tips"}, 2, "offer"},
-		{"a deleted last step continues by number", []string{"welcome", "old"}, 4, "offer"},
-		{"only deleted steps passed continues by number", []string{"gone"}, 2, "tips"},
-		{"after the last step the sequence is done", []string{"welcome", "intro", "tips", "offer"}, 5, ""},
-		{"a step moved behind the lead is not sent twice", []string{"welcome", "offer", "intro"}, 2, "tips"},
-	}
-	for _, tt := range tests {
-		got := ""
-		if st := q.Next(tt.passed, tt.last); st != nil {
-			got = st.Slug
-		}
-		if got != tt.want {
-			t.Errorf("%s: Next(%v, %d) = %q, want %q", tt.name, tt.passed, tt.last, got, tt.want)
-		}
-	}
-}
-
 func TestExit_EndsOnLaterStagesEventsAndMatchingClicks(t *testing.T) {
 	t.Parallel()
 	x := Exit{Stages: []lead.Stage{lead.StageSAL}, Events: []string{"demo_booked"}, ClickedURLs: []string{"https://example.com/pricing*", "https://example.com/demo"}}

@@ -94,29 +94,25 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Even
 	}
 }
 
-// nextIndex is the step after the last passed step still in the sequence,
-// skipping passed ones; when none of the passed steps is left, the first
-// step numbered after the last one passed. So a step inserted before the
-// lead's position is never sent, and a deleted step is simply gone.
-//
-// campaign.Sequence.Next knows only the last slug; this looks at every
-// passed slug, so a step moved behind the lead's position is not sent twice.
+// nextIndex is the index of the step a lead goes on with, or len(p.Steps)
+// when the sequence is done for it. done are the slugs the lead passed in
+// this enrolment (sent, or skipped for a false condition), in the order it
+// passed them, and lastOrder is the number the last of them had then. The
+// lead goes on after the step it passed last, so a step inserted before
+// that point is never sent to it; when that step is gone (deleted or
+// renamed), with the first step numbered above lastOrder. Steps it passed
+// already are skipped, wherever they moved.
 func nextIndex(p *campaign.Sequence, done []string, lastOrder int) int {
-	from := -1
-	for i, st := range p.Steps {
-		if slices.Contains(done, st.Slug) {
-			from = i
+	from := 0
+	if len(done) > 0 {
+		last := done[len(done)-1]
+		if i := slices.IndexFunc(p.Steps, func(st *campaign.Step) bool { return st.Slug == last }); i >= 0 {
+			from = i + 1
+		} else if from = slices.IndexFunc(p.Steps, func(st *campaign.Step) bool { return st.Number > lastOrder }); from < 0 {
+			return len(p.Steps)
 		}
 	}
-	if from < 0 {
-		for i, st := range p.Steps {
-			if st.Number > lastOrder {
-				return i
-			}
-		}
-		return len(p.Steps)
-	}
-	for i := from + 1; i < len(p.Steps); i++ {
+	for i := from; i < len(p.Steps); i++ {
 		if !slices.Contains(done, p.Steps[i].Slug) {
 			return i
 		}

@@ -220,6 +220,27 @@ func TestEdits_LastPassedStepDeleted_LeadGoesOnAfterItsNumber(t *testing.T) {
 	b.wantSubjects("A", "B")
 }
 
+func TestEdits_LastPassedStepDeleted_StepsInsertedBeforeItAreNotSent(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("drip/10-a.md", step("A", "0", "", "a"))
+	b.write("drip/20-b.md", step("B", "1d", "", "b"))
+	b.write("drip/30-c.md", step("C", "1d", "", "c"))
+	b.load()
+	b.lead("x@example.com", "X", nil)
+	b.run()
+	b.advance(day)
+	b.wantSubjects("A", "B")
+	// The lead stands at 20. B goes, and a step is inserted at 15, before
+	// that position: the lead goes on with C.
+	b.write("drip/20-b.md", "")
+	b.write("drip/15-early.md", step("Early", "0", "", "inserted"))
+	b.load()
+	b.advance(day)
+	b.wantSubjects("A", "B", "C")
+}
+
 func TestSequenceRemoved_EnrolmentsStop(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
