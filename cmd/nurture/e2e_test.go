@@ -150,6 +150,7 @@ type leadView struct {
 	ID     int64          `json:"id"`
 	Email  string         `json:"email"`
 	Status string         `json:"status"`
+	Stage  string         `json:"stage"`
 	Attrs  map[string]any `json:"attributes"`
 	Ledger []struct {
 		Kind           string `json:"kind"`

@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nurture/nurture/internal/config"
+	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/templates"
 )
 
@@ -170,5 +172,88 @@ func TestServe_WarnsAtStartWithoutAPostalAddress(t *testing.T) {
 				t.Errorf("warned = %v, want %v; log: %q", warned, tt.warn, logs.all())
 			}
 		})
+	}
+}
+
+func TestStageAPI_EnrolsOnStageTriggersAndEndsStageExits(t *testing.T) {
+	dir := writeCampaigns(t, map[string]string{
+		"ebook/sequence.md":     "---\ntrigger: confirmed\nexit:\n  stage: sal\n---\n",
+		"ebook/01-download.md":  "---\nsubject: Your e-book\ndelay: 0\n---\nHere it is.\n",
+		"ebook/02-follow-up.md": "---\nsubject: Did you read it?\ndelay: 2d\n---\nWell?\n",
+		"mql/sequence.md":       "---\ntrigger:\n  stage: mql\n---\n",
+		"mql/01-call.md":        "---\nsubject: Shall we talk?\ndelay: 0\n---\nBook a call.\n",
+	})
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_TICK": "20ms"})
+	h.confirmAnna(1)
+	if m := h.waitMail(2); m.Subject != "Your e-book" {
+		t.Fatalf("first step: %q", m.Subject)
+	}
+	put := func(ref, body string) response {
+		return h.do("PUT", "/api/v1/leads/"+ref+"/stage", "application/json", strings.NewReader(body), "Authorization", "Bearer "+adminToken)
+	}
+	change := func(res response) map[string]any {
+		t.Helper()
+		var v map[string]any
+		if res.status != http.StatusOK || json.Unmarshal([]byte(res.body), &v) != nil {
+			t.Fatalf("stage: %d %s", res.status, res.body)
+		}
+		return v
+	}
+
+	// mql enrols the lead in the sequence the stage triggers.
+	if c := change(put("anna@example.com", `{"stage": "mql"}`)); c["from"] != "lead" || c["stage"] != "mql" || c["enrolled"] != 1.0 || c["exited"] != 0.0 {
+		t.Fatalf("to mql: %v", c)
+	}
+	if m := h.waitMail(3); m.Subject != "Shall we talk?" {
+		t.Fatalf("stage-triggered step: %q", m.Subject)
+	}
+	if l := h.lead("anna@example.com"); l.Stage != "mql" {
+		t.Fatalf("the lead's stage is %q", l.Stage)
+	}
+	// The same stage again changes nothing.
+	if c := change(put("anna@example.com", `{"stage": "mql"}`)); c["enrolled"] != 0.0 || c["exited"] != 0.0 {
+		t.Fatalf("mql again: %v", c)
+	}
+
+	// sql is past the e-book's exit on sal: that enrolment ends at once.
+	id := h.lead("anna@example.com").ID
+	if c := change(put(strconv.FormatInt(id, 10), `{"stage": "sql"}`)); c["exited"] != 1.0 || c["enrolled"] != 0.0 {
+		t.Fatalf("to sql: %v", c)
+	}
+	es, err := h.app.store.EnrolmentsOf(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.Sequence == "ebook" && (e.State != store.EnrolmentExited || e.EndedReason != "exit: stage sql") {
+			t.Fatalf("the e-book enrolment after sql: %+v", e)
+		}
+	}
+	h.clock.Advance(3 * 24 * time.Hour)
+	h.app.seq.dispatch.Wake()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := h.mail.WaitCount(ctx, 4); err == nil {
+		t.Fatalf("a step went out after the exit: %q", h.mail.Messages()[3].Subject)
+	}
+
+	for _, tt := range []struct {
+		ref, body string
+		status    int
+	}{
+		{"anna@example.com", `{"stage": "hot"}`, http.StatusUnprocessableEntity},
+		{"anna@example.com", `{"stage": ""}`, http.StatusUnprocessableEntity},
+		{"anna@example.com", `{"stage": 2}`, http.StatusBadRequest},
+		{"anna@example.com", `{}`, http.StatusBadRequest},
+		{"anna@example.com", `not json`, http.StatusBadRequest},
+		{"nobody@example.com", `{"stage": "mql"}`, http.StatusNotFound},
+		{"999999", `{"stage": "mql"}`, http.StatusNotFound},
+	} {
+		if res := put(tt.ref, tt.body); res.status != tt.status {
+			t.Errorf("PUT %s %s: %d %s, want %d", tt.ref, tt.body, res.status, res.body, tt.status)
+		}
+	}
+	if res := h.do("PUT", "/api/v1/leads/anna@example.com/stage", "application/json", strings.NewReader(`{"stage": "sal"}`)); res.status != http.StatusUnauthorized {
+		t.Errorf("without the token: %d", res.status)
 	}
 }

@@ -94,6 +94,12 @@ func (s *Set) OnStage(st lead.Stage) []*Sequence {
 	return s.filter(func(q *Sequence) bool { return q.Trigger.OnStage(st) })
 }
 
+// ExitOnStage returns the sequences whose exit a lead reaching a stage
+// leaves by.
+func (s *Set) ExitOnStage(st lead.Stage) []*Sequence {
+	return s.filter(func(q *Sequence) bool { return q.Exit.OnStage(st) })
+}
+
 func (s *Set) filter(keep func(*Sequence) bool) []*Sequence {
 	var out []*Sequence
 	for _, q := range s.Sequences {

@@ -21,8 +21,9 @@ import (
 
 // Sentinel outcomes callers act on.
 var (
-	ErrNotFound    = errors.New("dispatch: not found")
-	ErrNotEnrolled = errors.New("dispatch: lead not enrolled (not confirmed, or enrolled already)")
+	ErrNotFound     = errors.New("dispatch: not found")
+	ErrNotEnrolled  = errors.New("dispatch: lead not enrolled (not confirmed, or enrolled already)")
+	ErrInvalidStage = errors.New("dispatch: not a stage of the funnel")
 )
 
 // Composer turns a mail into the exact bytes handed to SMTP;
