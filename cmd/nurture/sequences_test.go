@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/config"
+	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/templates"
 )
@@ -255,5 +257,65 @@ func TestStageAPI_EnrolsOnStageTriggersAndEndsStageExits(t *testing.T) {
 	}
 	if res := h.do("PUT", "/api/v1/leads/anna@example.com/stage", "application/json", strings.NewReader(`{"stage": "sal"}`)); res.status != http.StatusUnauthorized {
 		t.Errorf("without the token: %d", res.status)
+	}
+}
+
+// An enrolment written in the moment its lead unsubscribes commits after
+// the unsubscribe, which stops only the enrolments it can see: the
+// dispatcher's own check must keep the mail from going out.
+func TestUnsubscribe_RacingAnEnrolment_TheDispatcherSendsNothing(t *testing.T) {
+	dir := writeCampaigns(t, map[string]string{
+		"mql/sequence.md": "---\ntrigger:\n  stage: mql\n---\n",
+		"mql/01-call.md":  "---\nsubject: Shall we talk?\ndelay: 0\n---\nBook a call.\n",
+	})
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_TICK": "20ms"})
+	h.confirmAnna(1)
+	confirmation := h.waitMail(1)
+	unsub := regexp.MustCompile(`<(http[^>]+)>`).FindStringSubmatch(confirmation.Header.Get("List-Unsubscribe"))
+	if unsub == nil {
+		t.Fatalf("List-Unsubscribe = %q", confirmation.Header.Get("List-Unsubscribe"))
+	}
+	ctx := context.Background()
+	id := h.lead("anna@example.com").ID
+	err := h.app.store.WithTx(ctx, func(tx *store.Tx) error {
+		if err := h.app.seq.dispatch.OnStage(ctx, tx, id, lead.StageMQL, h.clock.Now()); err != nil {
+			return err
+		}
+		// The one-click unsubscribe commits while the enrolment is not.
+		res := h.do("POST", strings.TrimPrefix(unsub[1], h.base), "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+		if res.status != 200 {
+			t.Errorf("one-click unsubscribe: %d %s", res.status, res.body)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := h.lead("anna@example.com"); l.Status != "unsubscribed" {
+		t.Fatalf("the lead is %s", l.Status)
+	}
+	h.app.seq.dispatch.Wake()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		es, err := h.app.store.EnrolmentsOf(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) == 1 && es[0].State != store.EnrolmentActive {
+			if es[0].State != store.EnrolmentStopped || es[0].EndedReason != "lead not confirmed" {
+				t.Fatalf("enrolment: %+v", es[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the enrolment is still %+v", es)
+		}
+		h.app.seq.dispatch.Wake()
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, m := range h.mail.Messages() {
+		if m.Subject == "Shall we talk?" {
+			t.Fatal("the unsubscribed lead got the step")
+		}
 	}
 }

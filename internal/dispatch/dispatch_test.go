@@ -134,6 +134,48 @@ func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
 	if e := b.enrolment(id); !e.DueAt.Equal(want) {
 		t.Fatalf("first step due %s, want %s (Monday 09:00 CET)", e.DueAt.UTC(), want)
 	}
+	b.run()
+	b.wantSubjects()
+	// 07:00 UTC would be 09:00 at the summer offset the lead confirmed in.
+	b.clock.Set(time.Date(2026, 10, 26, 7, 0, 0, 0, time.UTC))
+	b.run()
+	b.wantSubjects()
+	b.clock.Set(want.Add(-time.Second))
+	b.run()
+	b.wantSubjects()
+	b.clock.Set(want)
+	b.run()
+	b.wantSubjects("Hello Hans")
+	// Two calendar days later, Wednesday 09:00 CET, inside the window.
+	b.clock.Set(want.Add(2*day - time.Second))
+	b.run()
+	b.wantSubjects("Hello Hans")
+	b.clock.Set(want.Add(2 * day))
+	b.run()
+	b.wantSubjects("Hello Hans", "Three tips")
+}
+
+func TestWindow_TheRepeatedAutumnHourCountsBothTimes(t *testing.T) {
+	t.Parallel()
+	// Sunday 25 October 2026 in Berlin: 02:00-03:00 happens first in CEST
+	// (00:00-01:00 UTC), then again in CET (01:00-02:00 UTC).
+	b := setup(t, time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC))
+	b.write("night/sequence.md", "---\ntrigger: confirmed\nsend_window: daily 02:00-03:00\ntimezone: Europe/Berlin\n---\n")
+	b.write("night/01-first.md", step("First pass", "0", "", "a"))
+	b.write("night/02-second.md", step("Second pass", "45m", "", "b"))
+	b.write("night/03-after.md", step("After", "30m", "", "c"))
+	b.load()
+	b.lead("night@example.com", "Nina", nil)
+	b.run()
+	b.wantSubjects("First pass")
+	// 45 minutes later it is 02:15 again, now in CET: still inside.
+	b.advance(45*time.Minute - time.Second)
+	b.wantSubjects("First pass")
+	b.advance(time.Second)
+	b.wantSubjects("First pass", "Second pass")
+	// 30 minutes later it is 02:45 CET.
+	b.advance(30 * time.Minute)
+	b.wantSubjects("First pass", "Second pass", "After")
 }
 
 func TestExit_OnEventEndsTheEnrolment(t *testing.T) {
@@ -489,4 +531,64 @@ func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 	b.clock.Set(saturday)
 	b.run()
 	b.wantSubjects("Your copy", "Restore check", "Weekend read")
+}
+
+func TestConditions_ClickedAndClickedURLReadTheEventsTable(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("drip/01-guide.md", step("Guide", "0", "", "Read [the guide](https://acme.example/guide)."))
+	b.write("drip/02-more.md", step("More for clickers", "1d", "if: clicked(previous)\n", "More."))
+	b.write("drip/03-pricing.md", step("About pricing", "1d", `if: clicked_url("https://acme.example/pricing*")`+"\n", "Pricing."))
+	b.write("drip/04-reminder.md", step("Guide reminder", "1d", `if: not clicked("guide")`+"\n", "The guide, again."))
+	b.load()
+	clicker := b.lead("clicker@example.com", "Cleo", nil)
+	pricer := b.lead("pricer@example.com", "Pia", nil)
+	opener := b.lead("opener@example.com", "Otto", nil)
+	b.lead("quiet@example.com", "Quinn", nil)
+	b.run()
+	b.event(clicker, "click", "drip/guide", "https://acme.example/guide")
+	// A click in another sequence's mail counts for clicked_url only.
+	b.event(pricer, "click", "welcome/hello", "https://acme.example/pricing?plan=team")
+	b.event(opener, "open", "drip/guide", "")
+	b.advance(day)
+	b.advance(day)
+	b.advance(day)
+
+	got := map[string][]string{}
+	for _, m := range b.mail.Messages() {
+		got[m.To[0]] = append(got[m.To[0]], m.Subject)
+	}
+	for to, want := range map[string]string{
+		"clicker@example.com": "Guide|More for clickers",
+		"pricer@example.com":  "Guide|About pricing|Guide reminder",
+		"opener@example.com":  "Guide|Guide reminder",
+		"quiet@example.com":   "Guide|Guide reminder",
+	} {
+		if strings.Join(got[to], "|") != want {
+			t.Errorf("%s got %q, want %s", to, got[to], want)
+		}
+	}
+}
+
+func TestSuppressedAddress_GetsNothingWhileItsLeadIsConfirmed(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	id := b.lead("listed@example.com", "Lia", nil)
+	b.run()
+	// The address goes on the suppression list the way an unsubscribe or
+	// an erasure puts it there; the lead itself stays confirmed, so only
+	// the dispatcher's own check stands between it and the next step.
+	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+		return tx.Suppress(b.ctx, lead.EmailHash("listed@example.com"), "unsubscribe", b.clock.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.advance(30 * day)
+	b.wantSubjects("Hello Lia")
+	if e := b.enrolment(id); e.State != store.EnrolmentStopped || e.EndedReason != "address suppressed" {
+		t.Fatalf("enrolment: %+v", e)
+	}
 }
