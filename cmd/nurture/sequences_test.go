@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -13,9 +14,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
@@ -318,4 +321,141 @@ func TestUnsubscribe_RacingAnEnrolment_TheDispatcherSendsNothing(t *testing.T) {
 			t.Fatal("the unsubscribed lead got the step")
 		}
 	}
+}
+
+func TestReload_InvalidEditKeepsTheLastGoodSetAndLogsEachProblem(t *testing.T) {
+	dir := writeCampaigns(t, map[string]string{
+		"welcome/sequence.md": "---\ntrigger: confirmed\n---\n",
+		"welcome/01-hello.md": "---\nsubject: Hello\ndelay: 0\n---\nHi.\n",
+	})
+	logs := &logLines{}
+	cfg := &config.Config{Campaigns: dir, From: "Acme <news@acme.example>", PostalAddress: "Acme GmbH", DefaultTimezone: time.UTC}
+	s, err := wireSequences(nil, cfg, templates.FS, nil, nil, nil, slog.New(logs), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := func() string { return s.set().Step("welcome/hello").Subject }
+
+	writeFile(t, dir, "welcome/01-hello.md", "---\nsubject: Hello again\ndelay: 0\n---\nHi.\n")
+	if err := s.reload(); err != nil || subject() != "Hello again" {
+		t.Fatalf("reload of a good edit: %v, subject %q", err, subject())
+	}
+	good := s.set()
+	writeFile(t, dir, "welcome/01-hello.md", "---\nsubject: Broken {{ .Lead.Nme }}\ndelay: soon\n---\nHi.\n")
+	writeFile(t, dir, "welcome/02-more.md", "---\nsubjet: More\n---\nHi.\n")
+	err = s.reload()
+	var inv *campaign.InvalidError
+	if !errors.As(err, &inv) {
+		t.Fatalf("reload of a broken edit: %v", err)
+	}
+	if s.set() != good {
+		t.Fatal("the broken edit replaced the last good set")
+	}
+	var problems []string
+	for _, l := range logs.all() {
+		if strings.Contains(l, "\n") {
+			t.Errorf("a log message spans lines: %q", l)
+		}
+		if p, ok := strings.CutPrefix(l, "ERROR campaigns: "+dir); ok {
+			problems = append(problems, p)
+		}
+	}
+	want := []string{
+		"/welcome/01-hello.md:2: subject: {{ .Lead.Nme }}",
+		"/welcome/01-hello.md:3: delay \"soon\"",
+		"/welcome/02-more.md:1: subject is missing",
+		"/welcome/02-more.md:2: unknown key \"subjet\"",
+	}
+	if len(problems) != len(want) {
+		t.Fatalf("logged problems %q, want one line for each of %q", problems, want)
+	}
+	for i, p := range problems {
+		if !strings.HasPrefix(p, want[i]) {
+			t.Errorf("problem %d logged as %q, want %q…", i, p, want[i])
+		}
+	}
+}
+
+func TestSIGHUP_LoadsACampaignsFolderThatWasMissingAtStart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "campaigns")
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_TICK": "20ms"})
+	if n := len(h.app.seq.set().Sequences); n != 0 {
+		t.Fatalf("%d sequences without a folder", n)
+	}
+	// Once the server answers, it has set up its signal handling; without
+	// a handler, SIGHUP would end this process.
+	if res := h.do("GET", "/healthz", "", nil); res.status != 200 {
+		t.Fatalf("healthz: %d", res.status)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "welcome/sequence.md", "---\ntrigger: confirmed\n---\n")
+	writeFile(t, dir, "welcome/01-hello.md", "---\nsubject: Hello, {{ .Lead.FirstName }}\ndelay: 0\n---\nHi.\n")
+	waitFor(t, "the folder loaded on SIGHUP", func() bool {
+		if h.app.seq.set().Sequence("welcome") != nil {
+			return true
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+		return false
+	})
+	h.confirmAnna(1)
+	if m := h.waitMail(2); m.Subject != "Hello, Anna" {
+		t.Fatalf("step after the SIGHUP load: %q", m.Subject)
+	}
+	// From then on the folder is watched as well.
+	writeFile(t, dir, "welcome/01-hello.md", "---\nsubject: Edited\ndelay: 0\n---\nHi.\n")
+	waitFor(t, "the edit reloaded by the watcher", func() bool {
+		return h.app.seq.set().Step("welcome/hello").Subject == "Edited"
+	})
+}
+
+func writeFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls ok until it holds, for work that happens in the background
+// (a signal, a file watcher); it fails the test after ten seconds.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestWatch_ALayoutEditInNURTURE_TEMPLATESReloadsTheCampaigns(t *testing.T) {
+	tpl := t.TempDir()
+	if err := os.CopyFS(tpl, os.DirFS("../../templates")); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeCampaigns(t, map[string]string{
+		"welcome/sequence.md": "---\ntrigger: confirmed\n---\n",
+		"welcome/01-hello.md": "---\nsubject: Hello\ndelay: 0\n---\nHi.\n",
+	})
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_TEMPLATES": tpl})
+	if res := h.do("GET", "/healthz", "", nil); res.status != 200 {
+		t.Fatalf("healthz: %d", res.status)
+	}
+	text := func() string {
+		r, err := campaign.Render(h.app.seq.set().Step("welcome/hello"), campaign.SampleData())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Text
+	}
+	writeFile(t, tpl, "email/layouts/default.txt", "{{ .Content }}\n\n-- \nThe Acme team\n{{ .Footer }}\nUnsubscribe: {{ .UnsubscribeURL }}\n")
+	waitFor(t, "the campaigns to reload with the edited layout", func() bool {
+		return strings.Contains(text(), "The Acme team")
+	})
 }
