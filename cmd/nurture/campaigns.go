@@ -265,15 +265,15 @@ func campaignsTimeline(args []string, cfg *config.Config, stdout, stderr io.Writ
 	if q == nil {
 		return fmt.Errorf("no sequence %q", pos[0])
 	}
-	loc, err := campaign.TimelineZone(q, *tz, cfg.DefaultTimezone)
+	z, err := campaign.TimelineZone(q, *tz, cfg.DefaultTimezone)
 	if err != nil {
 		return err
 	}
-	at, err := campaign.ParseStart(*start, loc, time.Now())
+	at, err := campaign.ParseStart(*start, z.Loc, time.Now())
 	if err != nil {
 		return err
 	}
-	return campaign.FormatTimeline(stdout, q, at, loc, campaign.Timeline(q, at, loc))
+	return campaign.FormatTimeline(stdout, q, at, z, campaign.Timeline(q, at, z.Loc))
 }
 
 func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, stdout, stderr io.Writer) error {

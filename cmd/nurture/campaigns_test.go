@@ -223,3 +223,30 @@ func parseMail(t *testing.T, raw []byte) composed {
 		}
 	}
 }
+
+func TestCampaignsTimeline_SaysWhoseZoneItShows(t *testing.T) {
+	t.Setenv("NURTURE_CAMPAIGNS", writeCampaigns(t, map[string]string{
+		"lead/sequence.md":  "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\n---\n",
+		"lead/01-a.md":      "---\nsubject: A\ndelay: 0\n---\nHi.\n",
+		"fixed/sequence.md": "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\ntimezone: Asia/Tokyo\n---\n",
+		"fixed/01-a.md":     "---\nsubject: A\ndelay: 0\n---\nHi.\n",
+	}))
+	t.Setenv("NURTURE_DEFAULT_TIMEZONE", "Europe/Lisbon")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lead"}, "time zone Europe/Lisbon (the server's default, for leads without a time zone; --tz shows another)"},
+		{[]string{"lead", "--tz", "Europe/Berlin"}, "time zone Europe/Berlin (the lead's)"},
+		{[]string{"fixed"}, "time zone Asia/Tokyo (the sequence's own)"},
+		{[]string{"fixed", "--tz", "Europe/Berlin"}, "time zone Asia/Tokyo (the sequence's own; --tz Europe/Berlin does not apply)"},
+	} {
+		var out bytes.Buffer
+		if err := runCampaigns(context.Background(), append([]string{"timeline", "--start", "2026-03-26 10:00"}, tt.args...), &out); err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if !strings.Contains(out.String(), tt.want) {
+			t.Errorf("timeline %v lacks %q:\n%s", tt.args, tt.want, out.String())
+		}
+	}
+}

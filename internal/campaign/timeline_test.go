@@ -59,7 +59,7 @@ func TestTimeline_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 	q := set.Sequence("n")
 	start := time.Date(2026, 3, 6, 21, 30, 0, 0, berlin) // a Friday evening
 	var b strings.Builder
-	if err := FormatTimeline(&b, q, start, berlin, Timeline(q, start, berlin)); err != nil {
+	if err := FormatTimeline(&b, q, start, Zone{berlin, "the lead's"}, Timeline(q, start, berlin)); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -109,7 +109,7 @@ func TestFormatTimeline_NotesWindowMovesAndConditions(t *testing.T) {
 	q := set.Sequence("n")
 	start := time.Date(2026, 3, 5, 10, 0, 0, 0, berlin)
 	var b strings.Builder
-	if err := FormatTimeline(&b, q, start, berlin, Timeline(q, start, berlin)); err != nil {
+	if err := FormatTimeline(&b, q, start, Zone{berlin, "the lead's"}, Timeline(q, start, berlin)); err != nil {
 		t.Fatal(err)
 	}
 	want := `n: E-book nurture
@@ -133,17 +133,18 @@ func TestTimelineZone_PrefersTheSequencesOwnZone(t *testing.T) {
 	own := &Sequence{Timezone: "lead"}
 	fixed := &Sequence{Timezone: "Asia/Tokyo", loc: mustZone(t, "Asia/Tokyo")}
 	for _, tt := range []struct {
-		q    *Sequence
-		tz   string
-		want string
+		q           *Sequence
+		tz          string
+		want, whose string
 	}{
-		{own, "", "Europe/Berlin"},
-		{own, "America/Chicago", "America/Chicago"},
-		{fixed, "America/Chicago", "Asia/Tokyo"},
+		{own, "", "Europe/Berlin", "the server's default, for leads without a time zone; --tz shows another"},
+		{own, "America/Chicago", "America/Chicago", "the lead's"},
+		{fixed, "", "Asia/Tokyo", "the sequence's own"},
+		{fixed, "America/Chicago", "Asia/Tokyo", "the sequence's own; --tz America/Chicago does not apply"},
 	} {
-		loc, err := TimelineZone(tt.q, tt.tz, berlin)
-		if err != nil || loc.String() != tt.want {
-			t.Errorf("TimelineZone(%s, %q) = %v, %v; want %s", tt.q.Timezone, tt.tz, loc, err, tt.want)
+		z, err := TimelineZone(tt.q, tt.tz, berlin)
+		if err != nil || z.Loc.String() != tt.want || z.Whose != tt.whose {
+			t.Errorf("TimelineZone(%s, %q) = %v (%q), %v; want %s (%q)", tt.q.Timezone, tt.tz, z.Loc, z.Whose, err, tt.want, tt.whose)
 		}
 	}
 	if _, err := TimelineZone(own, "Berlin", berlin); err == nil {
