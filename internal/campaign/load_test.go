@@ -424,6 +424,28 @@ func TestExit_EndsOnLaterStagesEventsAndMatchingClicks(t *testing.T) {
 	}
 }
 
+func TestEventTypes_TriggersAndExitsIgnoreCapitals(t *testing.T) {
+	t.Parallel()
+	set := loadFiles(t, map[string]string{
+		"webinar/sequence.md": "---\ntrigger:\n  event: webinar_attended\nexit:\n  event: Demo_Booked\n---\n",
+		"webinar/01-a.md":     "---\nsubject: A\n---\nHi.",
+	})
+	q := set.Sequence("webinar")
+	for _, typ := range []string{"webinar_attended", "Webinar_Attended", "WEBINAR_ATTENDED"} {
+		if !q.Trigger.OnEvent(typ) || len(set.OnEvent(typ)) != 1 {
+			t.Errorf("event %q does not trigger %s", typ, q.Trigger)
+		}
+	}
+	if q.Trigger.OnEvent("webinar_attended_late") {
+		t.Error("another event type triggers")
+	}
+	for _, typ := range []string{"demo_booked", "Demo_Booked"} {
+		if !q.Exit.OnEvent(typ) {
+			t.Errorf("event %q does not exit by %s", typ, q.Exit)
+		}
+	}
+}
+
 func TestMatchURL_StarMatchesAnyText(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {

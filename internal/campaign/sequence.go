@@ -111,8 +111,11 @@ func (t Trigger) OnConfirmed(source string) bool {
 	return t.Kind == TriggerConfirmed && (len(t.Sources) == 0 || containsFold(t.Sources, source))
 }
 
-// OnEvent reports whether an event of this type enrols the lead.
-func (t Trigger) OnEvent(typ string) bool { return t.Kind == TriggerEvent && t.Event == typ }
+// OnEvent reports whether an event of this type enrols the lead; like
+// exits, it does not mind capitals.
+func (t Trigger) OnEvent(typ string) bool {
+	return t.Kind == TriggerEvent && strings.EqualFold(t.Event, typ)
+}
 
 // OnStage reports whether reaching stage enrols the lead.
 func (t Trigger) OnStage(s lead.Stage) bool { return t.Kind == TriggerStage && t.Stage == s }
