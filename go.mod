@@ -18,8 +18,9 @@ require (
 	github.com/mailhog/smtp v1.0.1
 	github.com/mailhog/storage v1.0.1
 	github.com/mfridman/interpolate v0.0.2 // indirect
-	github.com/robfig/cron/v3 v3.0.1 // indirect
+	github.com/robfig/cron/v3 v3.0.1
 	github.com/sethvargo/go-retry v0.5.0 // indirect
+	github.com/smartystreets/goconvey v1.8.1 // indirect
 	github.com/wneessen/go-mail v0.8.1
 	github.com/yuin/goldmark v1.8.7
 	go.uber.org/multierr v1.11.0 // indirect
@@ -28,5 +29,6 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/time v0.16.0
 	gopkg.in/mgo.v2 v2.0.0-20190816093944-a6b53ec6cb22 // indirect
+	gopkg.in/yaml.v2 v2.4.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1
 )

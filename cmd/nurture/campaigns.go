@@ -13,6 +13,7 @@ import (
 
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
+	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
@@ -22,13 +23,19 @@ import (
 
 const campaignsUsage = `Usage:
   nurture campaigns check [DIR]
-  nurture campaigns preview SEQUENCE/STEP [--lead EMAIL | --sample] [--html | --text]
+  nurture campaigns preview SEQUENCE/STEP [--lead EMAIL | --sample] [--html | --text | --raw]
   nurture campaigns timeline SEQUENCE [--start TIME] [--tz ZONE]
   nurture campaigns send-test SEQUENCE/STEP --to ADDRESS [--lead EMAIL]`
 
 // runCampaigns is `nurture campaigns …`: the marketers' tools. The work is
 // done by the campaign package; this only parses flags and wires.
 func runCampaigns(ctx context.Context, args []string, stdout io.Writer) error {
+	return campaignsCommand(ctx, args, stdout, os.Stderr)
+}
+
+// campaignsCommand is runCampaigns with its own stderr, for notes and
+// problems that must not mix with a preview sent to a file.
+func campaignsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("a subcommand is missing\n%s", campaignsUsage)
 	}
@@ -44,11 +51,11 @@ func runCampaigns(ctx context.Context, args []string, stdout io.Writer) error {
 	case "check":
 		return campaignsCheck(args[1:], cfg, stdout)
 	case "preview":
-		return campaignsPreview(ctx, args[1:], cfg, stdout)
+		return campaignsPreview(ctx, args[1:], cfg, stdout, stderr)
 	case "timeline":
-		return campaignsTimeline(args[1:], cfg, stdout)
+		return campaignsTimeline(args[1:], cfg, stdout, stderr)
 	case "send-test":
-		return campaignsSendTest(ctx, args[1:], cfg, stdout)
+		return campaignsSendTest(ctx, args[1:], cfg, stdout, stderr)
 	}
 	return fmt.Errorf("unknown subcommand %q\n%s", args[0], campaignsUsage)
 }
@@ -87,59 +94,128 @@ func campaignsCheck(args []string, cfg *config.Config, stdout io.Writer) error {
 }
 
 // loadSet loads the campaigns, printing the problems when they have errors.
-func loadSet(cfg *config.Config) (*campaign.Set, error) {
+func loadSet(cfg *config.Config, stderr io.Writer) (*campaign.Set, error) {
 	set, ps := campaign.Load(cfg.Campaigns, templateFS(cfg.Templates))
 	if set == nil {
 		for _, p := range ps {
-			fmt.Fprintln(os.Stderr, p)
+			fmt.Fprintln(stderr, p)
 		}
 		return nil, exitCode(1)
 	}
 	return set, nil
 }
 
-// renderData is the sample lead, or a lead from the database with its own
-// unsubscribe link.
-func renderData(ctx context.Context, cfg *config.Config, email string) (campaign.Data, error) {
-	d := campaign.SampleData()
+// previewLead is the sample lead, or the lead from the database with this
+// address.
+func previewLead(ctx context.Context, cfg *config.Config, email string) (*lead.Lead, error) {
 	if email == "" {
-		return d, nil
+		return campaign.SampleLead(), nil
 	}
 	if cfg.DatabaseURL == "" {
-		return d, errors.New("--lead needs NURTURE_DATABASE_URL")
+		return nil, errors.New("--lead needs NURTURE_DATABASE_URL")
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return d, err
+		return nil, err
 	}
 	defer db.Close()
 	st, err := store.New(ctx, db)
 	if err != nil {
-		return d, err
+		return nil, err
 	}
 	defer st.Close()
 	addr, err := lead.NormalizeEmail(email)
 	if err != nil {
-		return d, err
+		return nil, err
 	}
 	l, err := st.LeadByEmail(ctx, addr)
 	if err != nil {
-		return d, fmt.Errorf("lead %s: %w", email, err)
+		return nil, fmt.Errorf("lead %s: %w", email, err)
 	}
-	d.Lead = &l.Lead
-	if cfg.BaseURL != nil && len(cfg.Secret) > 0 {
-		links := link.New(cfg.BaseURL, token.NewSigner(cfg.Secret), cfg.UnsubscribeMailto)
-		d.BaseURL, d.UnsubscribeURL = links.URL(""), links.Unsubscribe(l.ID)
-	}
-	return d, nil
+	return &l.Lead, nil
 }
 
-func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, stdout io.Writer) error {
+// sampleLinks stand in for the server's links when NURTURE_BASE_URL or
+// NURTURE_SECRET is not set.
+type sampleLinks struct{}
+
+func (sampleLinks) URL(path string) string         { return campaign.SampleBaseURL + path }
+func (sampleLinks) Unsubscribe(int64) string       { return campaign.SampleUnsubscribeURL }
+func (sampleLinks) UnsubscribeMailto(int64) string { return "" }
+
+// stepMail makes step mails the way the server does, from the same
+// settings; where one is missing it takes the sample's value and says so
+// on stderr. From is needed only when the mail is composed for SMTP.
+func stepMail(cfg *config.Config, stderr io.Writer) (*dispatch.StepMail, error) {
+	composer, err := composerFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Links: sampleLinks{}, Composer: composer}
+	if cfg.BaseURL != nil && len(cfg.Secret) > 0 {
+		m.Links = link.New(cfg.BaseURL, token.NewSigner(cfg.Secret), cfg.UnsubscribeMailto)
+	} else {
+		fmt.Fprintf(stderr, "note: NURTURE_BASE_URL and NURTURE_SECRET are not both set; links use the sample address %s\n", campaign.SampleBaseURL)
+	}
+	if m.Footer == "" {
+		m.Footer = campaign.SampleFooter
+		fmt.Fprintln(stderr, "note: NURTURE_POSTAL_ADDRESS is not set, so the server sends no postal address; the footer shows a sample one")
+	}
+	if m.From == "" {
+		m.From = campaign.SampleFrom
+	}
+	return m, nil
+}
+
+// composerFor is the composer serve uses: DKIM-signing when configured.
+func composerFor(cfg *config.Config) (*mailer.Composer, error) {
+	var c mailer.Config
+	if cfg.DKIMKeyFile != "" {
+		key, err := os.ReadFile(cfg.DKIMKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: NURTURE_DKIM_KEY_FILE: %w", err)
+		}
+		c.DKIMDomain, c.DKIMSelector, c.DKIMKeyPEM = cfg.DKIMDomain, cfg.DKIMSelector, key
+	}
+	return mailer.NewComposer(c)
+}
+
+// composeStep renders step ref for the lead with this address (the sample
+// lead when it is empty) and composes its mail, exactly as the server
+// would send it now.
+func composeStep(ctx context.Context, cfg *config.Config, ref, email string, stderr io.Writer) (*dispatch.StepMail, mailer.Message, campaign.Rendered, error) {
+	set, err := loadSet(cfg, stderr)
+	if err != nil {
+		return nil, mailer.Message{}, campaign.Rendered{}, err
+	}
+	st, err := set.Lookup(ref)
+	if err != nil {
+		return nil, mailer.Message{}, campaign.Rendered{}, err
+	}
+	l, err := previewLead(ctx, cfg, email)
+	if err != nil {
+		return nil, mailer.Message{}, campaign.Rendered{}, err
+	}
+	sm, err := stepMail(cfg, stderr)
+	if err != nil {
+		return nil, mailer.Message{}, campaign.Rendered{}, err
+	}
+	from, err := mail.ParseAddress(sm.From)
+	if err != nil {
+		return nil, mailer.Message{}, campaign.Rendered{}, fmt.Errorf("NURTURE_FROM: %w", err)
+	}
+	domain := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
+	msg, r, err := sm.Mail(st, l, mailer.NewMessageID(domain), time.Now())
+	return sm, msg, r, err
+}
+
+func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
 	email := fs.String("lead", "", "render for this lead from the database")
 	fs.Bool("sample", false, "render for the sample lead (the default)")
 	html := fs.Bool("html", false, "print only the HTML part")
 	text := fs.Bool("text", false, "print only the text part")
+	raw := fs.Bool("raw", false, "print the composed message: headers and MIME, as it goes to SMTP")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -147,23 +223,30 @@ func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, st
 	if len(pos) != 1 {
 		return fmt.Errorf("name one step, such as welcome/01-hello\n%s", campaignsUsage)
 	}
-	r, err := renderStep(ctx, cfg, pos[0], *email)
+	part, n := campaign.PartAll, 0
+	for _, p := range []struct {
+		set  bool
+		part campaign.Part
+	}{{*html, campaign.PartHTML}, {*text, campaign.PartText}, {*raw, campaign.PartRaw}} {
+		if p.set {
+			part, n = p.part, n+1
+		}
+	}
+	if n > 1 {
+		return errors.New("--html, --text and --raw exclude each other")
+	}
+	sm, msg, r, err := composeStep(ctx, cfg, pos[0], *email, stderr)
 	if err != nil {
 		return err
 	}
-	part := campaign.PartAll
-	switch {
-	case *html && *text:
-		return errors.New("--html and --text exclude each other")
-	case *html:
-		part = campaign.PartHTML
-	case *text:
-		part = campaign.PartText
+	b, err := sm.Composer.Compose(msg)
+	if err != nil {
+		return err
 	}
-	return campaign.WritePreview(stdout, r, part)
+	return campaign.WritePreview(stdout, r, b, part)
 }
 
-func campaignsTimeline(args []string, cfg *config.Config, stdout io.Writer) error {
+func campaignsTimeline(args []string, cfg *config.Config, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("timeline", flag.ContinueOnError)
 	start := fs.String("start", "", "when the lead confirms, such as 2026-03-27 16:30 (default now)")
 	tz := fs.String("tz", "", "the lead's time zone, such as Europe/Berlin")
@@ -174,7 +257,7 @@ func campaignsTimeline(args []string, cfg *config.Config, stdout io.Writer) erro
 	if len(pos) != 1 {
 		return fmt.Errorf("name one sequence\n%s", campaignsUsage)
 	}
-	set, err := loadSet(cfg)
+	set, err := loadSet(cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -182,18 +265,18 @@ func campaignsTimeline(args []string, cfg *config.Config, stdout io.Writer) erro
 	if q == nil {
 		return fmt.Errorf("no sequence %q", pos[0])
 	}
-	loc, err := campaign.TimelineZone(q, *tz, cfg.DefaultTimezone)
+	z, err := campaign.TimelineZone(q, *tz, cfg.DefaultTimezone)
 	if err != nil {
 		return err
 	}
-	at, err := campaign.ParseStart(*start, loc, time.Now())
+	at, err := campaign.ParseStart(*start, z.Loc, time.Now())
 	if err != nil {
 		return err
 	}
-	return campaign.FormatTimeline(stdout, q, at, loc, campaign.Timeline(q, at, loc))
+	return campaign.FormatTimeline(stdout, q, at, z, campaign.Timeline(q, at, z.Loc))
 }
 
-func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, stdout io.Writer) error {
+func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("send-test", flag.ContinueOnError)
 	to := fs.String("to", "", "the address to send the test to")
 	email := fs.String("lead", "", "render for this lead from the database instead of the sample lead")
@@ -207,16 +290,20 @@ func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, s
 	if cfg.SMTPURL == "" || cfg.From == "" {
 		return errors.New("send-test needs NURTURE_SMTP_URL and NURTURE_FROM")
 	}
-	r, err := renderStep(ctx, cfg, pos[0], *email)
-	if err != nil {
-		return err
-	}
 	smtpCfg, err := mailer.ParseURL(cfg.SMTPURL)
 	if err != nil {
 		return err
 	}
-	smtpCfg.Conns = 1
-	composer, err := mailer.NewComposer(smtpCfg)
+	sm, msg, _, err := composeStep(ctx, cfg, pos[0], *email, stderr)
+	if err != nil {
+		return err
+	}
+	// The test copy goes elsewhere and says so. It offers no one-click
+	// unsubscribe: a mail client's button would unsubscribe the lead it
+	// was rendered for.
+	msg.To, msg.Subject = *to, "[TEST] "+msg.Subject
+	msg.ListUnsubscribeURL, msg.ListUnsubscribeMailto = "", ""
+	raw, err := sm.Composer.Compose(msg)
 	if err != nil {
 		return err
 	}
@@ -224,14 +311,7 @@ func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, s
 	if err != nil {
 		return fmt.Errorf("NURTURE_FROM: %w", err)
 	}
-	raw, err := composer.Compose(mailer.Message{
-		From: cfg.From, To: *to, Subject: "[TEST] " + r.Subject, Preheader: r.Preheader,
-		HTML: r.HTML, Text: r.Text, Date: time.Now(),
-		MessageID: mailer.NewMessageID(from.Address[strings.LastIndexByte(from.Address, '@')+1:]),
-	})
-	if err != nil {
-		return err
-	}
+	smtpCfg.Conns = 1
 	pool := mailer.NewPool(smtpCfg, newLogger())
 	defer pool.Close(context.WithoutCancel(ctx))
 	if err := pool.Send(ctx, from.Address, *to, raw); err != nil {
@@ -239,18 +319,4 @@ func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, s
 	}
 	fmt.Fprintf(stdout, "sent %s to %s\n", pos[0], *to)
 	return nil
-}
-
-// renderStep renders one step exactly as it would be sent, for the lead
-// with this address or, when email is empty, the sample lead.
-func renderStep(ctx context.Context, cfg *config.Config, ref, email string) (campaign.Rendered, error) {
-	set, err := loadSet(cfg)
-	if err != nil {
-		return campaign.Rendered{}, err
-	}
-	d, err := renderData(ctx, cfg, email)
-	if err != nil {
-		return campaign.Rendered{}, err
-	}
-	return set.Preview(ref, d)
 }

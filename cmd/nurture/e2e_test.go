@@ -153,6 +153,7 @@ type leadView struct {
 	LastName  string         `json:"last_name"`
 	Source    string         `json:"source"`
 	Status    string         `json:"status"`
+	Stage     string         `json:"stage"`
 	Attrs     map[string]any `json:"attributes"`
 	Ledger    []struct {
 		Kind           string `json:"kind"`

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,18 +57,28 @@ func main() {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err := c.run(ctx, os.Args[2:], os.Stdout)
 		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "nurture "+c.name+":", err)
-			if code, ok := err.(exitCode); ok {
-				os.Exit(int(code))
-			}
-			os.Exit(1)
+		if code := exitStatus(c.name, err, os.Stderr); code != 0 {
+			os.Exit(code)
 		}
 		return
 	}
 	fmt.Fprintf(os.Stderr, "nurture: unknown command %q\n\n", os.Args[1])
 	usage(os.Stderr)
 	os.Exit(2)
+}
+
+// exitStatus is the process's exit status after a command returned err,
+// which it reports on stderr; an exitCode is not reported.
+func exitStatus(command string, err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var code exitCode
+	if errors.As(err, &code) {
+		return int(code)
+	}
+	fmt.Fprintln(stderr, "nurture "+command+":", err)
+	return 1
 }
 
 // exitCode is an error that only sets the exit status (the command printed

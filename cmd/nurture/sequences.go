@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -24,35 +25,48 @@ import (
 // sequences is the sequence engine of a server: the campaign files and the
 // dispatcher that walks leads through them.
 type sequences struct {
-	library  *campaign.Library // nil when the campaigns folder does not exist
+	dir       string // the campaigns folder
+	templates string // a templates folder on disk (NURTURE_TEMPLATES), or ""
+	tpl       fs.FS
+	log       *slog.Logger
+	// library is nil while the campaigns folder does not exist; a reload
+	// loads it once it does.
+	library  atomic.Pointer[campaign.Library]
 	empty    *campaign.Set
 	dispatch *dispatch.Dispatcher
+
+	mu      sync.Mutex // guards watch and the adoption of a library
+	watch   func(*campaign.Library)
+	stopped bool
 }
 
 func (s *sequences) set() *campaign.Set {
-	if s.library == nil {
-		return s.empty
+	if lib := s.library.Load(); lib != nil {
+		return lib.Set()
 	}
-	return s.library.Set()
+	return s.empty
 }
 
 // wireSequences loads the campaigns and builds the dispatcher. Campaign
 // files with errors stop the start, naming path:line; a missing folder only
 // warns, since a server may run the opt-in alone.
 func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mailer.Composer, links *link.Builder, sender dispatch.Sender, log *slog.Logger, now func() time.Time) (*sequences, error) {
-	s := &sequences{empty: &campaign.Set{}}
+	s := &sequences{dir: cfg.Campaigns, templates: cfg.Templates, tpl: tpl, log: log, empty: &campaign.Set{}}
 	if _, err := os.Stat(cfg.Campaigns); errors.Is(err, fs.ErrNotExist) {
-		log.Warn("campaigns: folder not found; no sequences run", "dir", cfg.Campaigns)
+		log.Warn("campaigns: folder not found; no sequences run until it exists and the server gets SIGHUP", "dir", cfg.Campaigns)
 	} else {
 		lib, err := campaign.NewLibrary(cfg.Campaigns, tpl)
 		if err != nil {
 			return nil, err
 		}
-		s.library = lib
+		s.library.Store(lib)
 		set := lib.Set()
 		log.Info("campaigns: loaded", "dir", cfg.Campaigns, "sequences", len(set.Sequences), "warnings", len(set.Warnings))
 		for _, p := range set.Warnings {
 			log.Warn("campaigns: " + p.String())
+		}
+		if cfg.PostalAddress == "" && len(set.Sequences) > 0 {
+			log.Warn("NURTURE_POSTAL_ADDRESS is not set: sequence mails go out without the sender's postal address, which commercial mail must carry")
 		}
 	}
 	if cfg.Fast {
@@ -61,6 +75,7 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 	var err error
 	s.dispatch, err = dispatch.New(st, s.set, composer, links, log, now, dispatch.Config{
 		From:        cfg.From,
+		Footer:      cfg.PostalAddress,
 		DefaultZone: cfg.DefaultTimezone,
 		Tick:        cfg.Tick,
 		Fast:        cfg.Fast,
@@ -69,38 +84,87 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 	if err != nil {
 		return nil, err
 	}
+	if lib := s.library.Load(); lib != nil {
+		lib.OnChange(func(*campaign.Set) { s.dispatch.Wake() })
+	}
 	return s, nil
 }
 
 // start runs the dispatcher, the reload on SIGHUP and on file changes, and
 // a cron tick that wakes the dispatcher every minute besides its own poll.
-func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup, c *cron.Cron, log *slog.Logger) {
+// The SIGHUP handler is there even while the campaigns folder is missing,
+// so a SIGHUP never ends the server.
+func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup, c *cron.Cron) {
 	wg.Go(func() { s.dispatch.Run(ctx) })
 	c.AddFunc("@every 1m", s.dispatch.Wake)
-	if s.library == nil {
-		return
+	// Watch the campaigns, and the templates folder whose layouts they
+	// use, from now on or from when a reload first finds the folder.
+	var also []string
+	if s.templates != "" {
+		also = append(also, s.templates)
 	}
-	s.library.OnChange(func(*campaign.Set) { s.dispatch.Wake() })
+	s.mu.Lock()
+	s.watch = func(lib *campaign.Library) {
+		wg.Go(func() {
+			if err := lib.Watch(ctx, s.log, also...); err != nil {
+				s.log.Error("campaigns: cannot watch for edits; reload with SIGHUP", "err", err)
+			}
+		})
+	}
+	if lib := s.library.Load(); lib != nil {
+		s.watch(lib)
+	}
+	s.mu.Unlock()
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	wg.Go(func() {
-		if err := s.library.Watch(ctx, log); err != nil {
-			log.Error("campaigns: cannot watch for edits; reload with SIGHUP", "err", err)
-		}
-	})
-	wg.Go(func() {
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
 		defer signal.Stop(hup)
 		for {
 			select {
 			case <-ctx.Done():
+				s.mu.Lock()
+				s.stopped = true
+				s.mu.Unlock()
 				return
 			case <-hup:
-				if err := s.library.Reload(); err != nil {
-					log.Error("campaigns: reload rejected; the last good version keeps running\n" + err.Error())
-					continue
-				}
-				log.Info("campaigns: reloaded on SIGHUP", "sequences", len(s.library.Set().Sequences))
+				s.reload()
 			}
 		}
 	})
+}
+
+// reload reads the campaign files again, as SIGHUP asks. A folder that was
+// missing is loaded once it exists, and watched from then on. Files with
+// errors are rejected, each problem logged on a line of its own as
+// path:line: message, and the last good version keeps running.
+func (s *sequences) reload() error {
+	lib := s.library.Load()
+	if lib != nil {
+		if err := lib.Reload(); err != nil {
+			campaign.LogRejected(s.log, err)
+			return err
+		}
+		s.log.Info("campaigns: reloaded on SIGHUP", "sequences", len(lib.Set().Sequences))
+		return nil
+	}
+	if _, err := os.Stat(s.dir); err != nil {
+		s.log.Warn("campaigns: folder not found; no sequences run", "dir", s.dir, "err", err)
+		return err
+	}
+	lib, err := campaign.NewLibrary(s.dir, s.tpl)
+	if err != nil {
+		campaign.LogRejected(s.log, err)
+		return err
+	}
+	lib.OnChange(func(*campaign.Set) { s.dispatch.Wake() })
+	s.mu.Lock()
+	s.library.Store(lib)
+	if s.watch != nil && !s.stopped {
+		s.watch(lib)
+	}
+	s.mu.Unlock()
+	s.dispatch.Wake()
+	s.log.Info("campaigns: loaded on SIGHUP", "dir", s.dir, "sequences", len(lib.Set().Sequences))
+	return nil
 }

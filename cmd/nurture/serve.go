@@ -237,7 +237,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 			a.log.Error("purge failed", "err", err)
 		}
 	})
-	a.seq.start(work, &wg, c, a.log)
+	a.seq.start(work, &wg, c)
 	c.Start()
 
 	served := make(chan error, 1)

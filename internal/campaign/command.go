@@ -44,25 +44,20 @@ func Check(w io.Writer, dir string, templates fs.FS) (*Set, error) {
 type Part int
 
 const (
-	PartAll  Part = iota // headers, the text part and the HTML part
+	PartAll  Part = iota // the subject, the preheader, the text part and the HTML part
 	PartHTML             // only the HTML, to open in a browser
 	PartText             // only the plain text
+	PartRaw              // the composed message as it goes to SMTP: headers and MIME
 )
 
-// Preview renders the step named by ref ("sequence/step", see Set.Lookup)
-// with d; SampleData gives the sample lead.
-func (s *Set) Preview(ref string, d Data) (Rendered, error) {
-	st, err := s.Lookup(ref)
-	if err != nil {
-		return Rendered{}, err
-	}
-	return Render(st, d)
-}
-
-// WritePreview writes a rendered mail for a person to look at.
-func WritePreview(w io.Writer, r Rendered, part Part) error {
+// WritePreview writes a mail for a person to look at: r is the rendered
+// step and raw the message composed from it.
+func WritePreview(w io.Writer, r Rendered, raw []byte, part Part) error {
 	var b strings.Builder
 	switch part {
+	case PartRaw:
+		_, err := w.Write(raw)
+		return err
 	case PartHTML:
 		b.WriteString(r.HTML)
 	case PartText:

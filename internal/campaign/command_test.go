@@ -48,24 +48,27 @@ func TestPreview_WritesHeadersAndTheChosenParts(t *testing.T) {
 		"a/sequence.md": testSequence,
 		"a/01-x.md":     "---\nsubject: Hi {{ .Lead.FirstName }}\npreheader: Short\n---\nHello **{{ .Lead.Attr \"company\" }}**.",
 	})
-	r, err := set.Preview("a/01-x", SampleData())
+	st, err := set.Lookup("a/01-x")
 	if err != nil {
 		t.Fatal(err)
 	}
+	r, err := Render(st, SampleData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := []byte("Subject: Hi Jana\r\n\r\nthe composed mail\r\n")
 	for part, want := range map[Part]string{
+		PartRaw:  string(raw),
 		PartText: "Hello Nordlicht Logistik GmbH.\n\n--\nNordwind Software GmbH · Speicherstadt 1 · 20457 Hamburg · Germany\nUnsubscribe: https://nurture.example/unsubscribe/SAMPLE-TOKEN\n\n",
 		PartHTML: r.HTML,
 		PartAll:  "Subject:   Hi Jana\nPreheader: Short\n\n----- text/plain -----\n" + r.Text + "\n\n----- text/html -----\n" + r.HTML,
 	} {
 		var b strings.Builder
-		if err := WritePreview(&b, r, part); err != nil {
+		if err := WritePreview(&b, r, raw, part); err != nil {
 			t.Fatal(err)
 		}
 		if b.String() != want {
 			t.Errorf("part %d:\n%q\nwant\n%q", part, b.String(), want)
 		}
-	}
-	if _, err := set.Preview("a/nope", SampleData()); err == nil {
-		t.Error("Preview of a missing step succeeded")
 	}
 }

@@ -55,7 +55,7 @@ func TestExamples_LoadCleanAndRenderForAnyLead(t *testing.T) {
 	}
 }
 
-func TestExamples_EbookNurtureSpansThreeWeeksOnWeekdays(t *testing.T) {
+func TestExamples_EbookCopyAtOnceThenThreeWeeksOnWeekdays(t *testing.T) {
 	t.Parallel()
 	set := loadExamples(t)
 	q := set.Sequence("ebook-datensicherheit")
@@ -77,8 +77,12 @@ func TestExamples_EbookNurtureSpansThreeWeeksOnWeekdays(t *testing.T) {
 	if span := plan[len(plan)-1].At.Sub(start); span < 21*24*time.Hour {
 		t.Errorf("the nurture spans %s, want at least three weeks", span)
 	}
+	// The download itself does not wait for Monday; the nurture does.
+	if first := plan[0]; first.Step.Slug != "your-copy" || !first.At.Equal(start) {
+		t.Errorf("%s goes out at %s, want at once, %s", first.Step.Key(), first.At, start)
+	}
 	conditional := 0
-	for _, p := range plan {
+	for _, p := range plan[1:] {
 		if wd := p.At.Weekday(); wd == time.Saturday || wd == time.Sunday || p.At.Hour() < 9 || p.At.Hour() >= 17 {
 			t.Errorf("%s goes out at %s, outside office hours", p.Step.Key(), p.At)
 		}

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -68,18 +69,22 @@ func (l *Library) Reload() error {
 	return nil
 }
 
-// Watch reloads whenever a file under the folder changes, until ctx ends.
-// A rejected edit is logged with each problem's path:line.
-func (l *Library) Watch(ctx context.Context, logger *slog.Logger) error {
+// Watch reloads whenever a file under the folder changes, until ctx ends;
+// also names more folders to watch the same way, such as a templates
+// folder on disk whose layouts the campaigns use. A rejected edit is logged
+// with each problem's path:line.
+func (l *Library) Watch(ctx context.Context, logger *slog.Logger, also ...string) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	if err := watchTree(w, l.dir); err != nil {
-		return err
+	for _, dir := range append([]string{l.dir}, also...) {
+		if err := watchTree(w, dir); err != nil {
+			return err
+		}
+		logger.Debug("campaigns: watching for edits", "dir", dir)
 	}
-	logger.Debug("campaigns: watching for edits", "dir", l.dir)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -108,7 +113,7 @@ func (l *Library) Watch(ctx context.Context, logger *slog.Logger) error {
 			logger.Warn("campaigns: watching for edits", "err", err)
 		case <-timer.C:
 			if err := l.Reload(); err != nil {
-				logRejected(logger, err)
+				LogRejected(logger, err)
 				continue
 			}
 			set := l.Set()
@@ -117,9 +122,11 @@ func (l *Library) Watch(ctx context.Context, logger *slog.Logger) error {
 	}
 }
 
-func logRejected(logger *slog.Logger, err error) {
-	inv, ok := err.(*InvalidError)
-	if !ok {
+// LogRejected logs why a reload was rejected: a line that says so, then
+// one line per problem, path:line: message.
+func LogRejected(logger *slog.Logger, err error) {
+	var inv *InvalidError
+	if !errors.As(err, &inv) {
 		logger.Error("campaigns: reload failed, still using the last good version", "err", err)
 		return
 	}

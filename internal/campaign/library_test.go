@@ -180,3 +180,46 @@ func TestLibrary_WatchReloadsOnSaveAndLogsARejectedEdit(t *testing.T) {
 		t.Errorf("Watch = %v", err)
 	}
 }
+
+func TestLibrary_WatchReloadsWhenALayoutInTheTemplatesFolderChanges(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, goodFiles)
+	tpl := writeFiles(t, map[string]string{
+		"email/layouts/default.html": `<html><body>{{ .Content }} <a href="{{ .UnsubscribeURL }}">Unsubscribe</a></body></html>`,
+		"email/layouts/default.txt":  "{{ .Content }}\nUnsubscribe: {{ .UnsubscribeURL }}\n",
+	})
+	lib, err := NewLibrary(dir, os.DirFS(tpl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := make(chan *Set, 10)
+	lib.OnChange(func(s *Set) { changed <- s })
+	logs := &logRecorder{records: make(chan slog.Record, 100)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- lib.Watch(ctx, slog.New(logs), tpl) }()
+	logs.waitFor(t, "campaigns: watching for edits")
+	logs.waitFor(t, "campaigns: watching for edits")
+
+	edit(t, tpl, "email/layouts/default.txt", "{{ .Content }}\n-- Acme\nUnsubscribe: {{ .UnsubscribeURL }}\n")
+	select {
+	case s := <-changed:
+		if r, _ := Render(s.Step("welcome/hello"), SampleData()); !strings.Contains(r.Text, "-- Acme") {
+			t.Errorf("the edited layout is not in use:\n%s", r.Text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reload after the layout changed")
+	}
+
+	// A broken layout is rejected like a broken campaign file.
+	good := lib.Set()
+	edit(t, tpl, "email/layouts/default.html", `<html>{{ if .Content }}</html>`)
+	logs.waitFor(t, "default.html:1:")
+	if lib.Set() != good {
+		t.Error("the broken layout replaced the set")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Watch = %v", err)
+	}
+}

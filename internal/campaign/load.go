@@ -94,6 +94,12 @@ func (s *Set) OnStage(st lead.Stage) []*Sequence {
 	return s.filter(func(q *Sequence) bool { return q.Trigger.OnStage(st) })
 }
 
+// ExitOnStage returns the sequences whose exit a lead reaching a stage
+// leaves by.
+func (s *Set) ExitOnStage(st lead.Stage) []*Sequence {
+	return s.filter(func(q *Sequence) bool { return q.Exit.OnStage(st) })
+}
+
 func (s *Set) filter(keep func(*Sequence) bool) []*Sequence {
 	var out []*Sequence
 	for _, q := range s.Sequences {
@@ -111,8 +117,11 @@ type Step struct {
 	Number   int    // the NN of the file name
 	Index    int    // position in the sequence, from 0
 	// Version changes whenever the step's file does.
-	Version   string
-	Delay     Delay
+	Version string
+	Delay   Delay
+	// Window, when set, is the step's own send window instead of the
+	// sequence's; a zero Window (send_window: any) means any time.
+	Window    *Window
 	Layout    string
 	Condition string // the if: expression; "" when the step is always sent
 	Subject   string // as written, before placeholders are filled in
@@ -166,7 +175,7 @@ var (
 
 var (
 	sequenceKeys = []string{"name", "trigger", "sources", "exit", "send_window", "timezone", "reenroll"}
-	stepKeys     = []string{"subject", "delay", "if", "layout", "preheader"}
+	stepKeys     = []string{"subject", "delay", "if", "layout", "preheader", "send_window"}
 	exitKeys     = []string{"stage", "event", "clicked_url"}
 	triggerKeys  = []string{"event", "stage"}
 )
@@ -181,7 +190,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 	set := &Set{Dir: dir, steps: map[string]*Step{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		ps.errorf(dir, 0, "cannot read the campaigns folder: %v", err)
+		ps.errorf(dir, 1, "cannot read the campaigns folder: %v", err)
 		return nil, ps
 	}
 	ls := newLayouts(templates, &ps)
@@ -208,23 +217,23 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 	seqPath := filepath.Join(dir, "sequence.md")
 	if !sequenceRE.MatchString(id) {
-		ps.errorf(dir, 0, "folder name %q cannot name a sequence: use lower-case letters, digits, - and _", id)
+		ps.errorf(dir, 1, "folder name %q cannot name a sequence: use lower-case letters, digits, - and _", id)
 		return nil
 	}
 	q := &Sequence{ID: id, Name: id, Path: seqPath, Timezone: "lead", Lines: map[string]int{}}
 	data, err := os.ReadFile(seqPath)
 	switch {
 	case os.IsNotExist(err):
-		ps.errorf(seqPath, 0, "missing: every sequence folder needs a sequence.md that says what enrols a lead")
+		ps.errorf(seqPath, 1, "missing: every sequence folder needs a sequence.md that says what enrols a lead")
 	case err != nil:
-		ps.errorf(seqPath, 0, "cannot read: %v", err)
+		ps.errorf(seqPath, 1, "cannot read: %v", err)
 	default:
 		parseSequence(q, data, ps)
 	}
 
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		ps.errorf(dir, 0, "cannot read: %v", err)
+		ps.errorf(dir, 1, "cannot read: %v", err)
 		return nil
 	}
 	byNumber := map[int]string{}
@@ -237,26 +246,26 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 		p := filepath.Join(dir, name)
 		m := stepFileRE.FindStringSubmatch(name)
 		if m == nil {
-			ps.warnf(p, 0, "ignored: a step's file name is a number, a hyphen and a name, such as 01-welcome.md")
+			ps.warnf(p, 1, "ignored: a step's file name is a number, a hyphen and a name, such as 01-welcome.md")
 			continue
 		}
 		n, _ := strconv.Atoi(m[1])
 		if !slugRE.MatchString(m[2]) {
-			ps.errorf(p, 0, "step name %q: use lower-case letters, digits and hyphens after the number, such as 01-welcome.md", m[2])
+			ps.errorf(p, 1, "step name %q: use lower-case letters, digits and hyphens after the number, such as 01-welcome.md", m[2])
 			continue
 		}
 		if other, dup := byNumber[n]; dup {
-			ps.errorf(p, 0, "step number %s is also used by %s: each step needs its own number, which sets the order", m[1], other)
+			ps.errorf(p, 1, "step number %s is also used by %s: each step needs its own number, which sets the order", m[1], other)
 			continue
 		}
 		if other, dup := bySlug[m[2]]; dup {
-			ps.errorf(p, 0, "step name %q is also used by %s: the name is the step's identity, so it must be unique in the sequence", m[2], other)
+			ps.errorf(p, 1, "step name %q is also used by %s: the name is the step's identity, so it must be unique in the sequence", m[2], other)
 			continue
 		}
 		byNumber[n], bySlug[m[2]] = name, name
 		data, err := os.ReadFile(p)
 		if err != nil {
-			ps.errorf(p, 0, "cannot read: %v", err)
+			ps.errorf(p, 1, "cannot read: %v", err)
 			continue
 		}
 		st := parseStep(q, p, m[2], n, data, ps)
@@ -274,7 +283,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 		compileStep(st, slugs, ls, ps)
 	}
 	if len(q.Steps) == 0 && data != nil {
-		ps.warnf(seqPath, 0, "the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md")
+		ps.warnf(seqPath, 1, "the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md")
 	}
 	return q
 }
@@ -482,6 +491,17 @@ func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *prob
 				ps.errorf(path, f.line, "%v", err)
 			}
 			st.Delay = d
+		}
+	}
+	if f, ok := doc.get("send_window"); ok {
+		if v, ok := f.text(path, ps); ok {
+			if strings.EqualFold(strings.TrimSpace(v), "any") {
+				st.Window = &Window{}
+			} else if w, err := ParseWindow(v); err != nil {
+				ps.errorf(path, f.line, "%v; or write any for no window", err)
+			} else {
+				st.Window = &w
+			}
 		}
 	}
 	if f, ok := doc.get("if"); ok {

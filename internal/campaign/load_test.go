@@ -26,13 +26,13 @@ func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
 		`testdata/broken/bad/02-follow-up.md:4: if: clicked("welcom"): there is no step "welcom" in this sequence; did you mean "welcome"?`,
 		`testdata/broken/bad/02-follow-up.md:5: layout "fancy" does not exist: the templates have no email/layouts/fancy.html`,
 		`testdata/broken/bad/02-follow-up.md:9: link "javascript:alert(1)" is not allowed: a link must start with https:// or http://`,
-		`testdata/broken/bad/02-reminder.md: step number 02 is also used by 02-follow-up.md: each step needs its own number, which sets the order`,
-		`testdata/broken/bad/03-welcome.md: step name "welcome" is also used by 01-welcome.md: the name is the step's identity, so it must be unique in the sequence`,
+		`testdata/broken/bad/02-reminder.md:1: step number 02 is also used by 02-follow-up.md: each step needs its own number, which sets the order`,
+		`testdata/broken/bad/03-welcome.md:1: step name "welcome" is also used by 01-welcome.md: the name is the step's identity, so it must be unique in the sequence`,
 		`testdata/broken/bad/04-case-study.md:2: subject is empty`,
 		`testdata/broken/bad/04-case-study.md:4: if: the condition ends too early (column 7)`,
 		`testdata/broken/bad/04-case-study.md:5: layout must be text, not a list`,
 		`testdata/broken/bad/04-case-study.md:9: {{ if .Lead.FirstName }} has no {{ end }}`,
-		`testdata/broken/bad/05-Offer.md: step name "Offer": use lower-case letters, digits and hyphens after the number, such as 01-welcome.md`,
+		`testdata/broken/bad/05-Offer.md:1: step name "Offer": use lower-case letters, digits and hyphens after the number, such as 01-welcome.md`,
 		`testdata/broken/bad/06-html.md:4: delay is set twice (first on line 3)`,
 		`testdata/broken/bad/06-html.md:5: if: clicked("later"): that step comes later, so it has not been sent when this one is due`,
 		`testdata/broken/bad/06-html.md:9: HTML is not allowed in a mail's text: write Markdown instead`,
@@ -44,7 +44,7 @@ func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
 		`testdata/broken/bad/10-no-delay.md:1: warning: no delay: this mail goes out as soon as the previous one is sent; write delay: 0 to say so`,
 		`testdata/broken/bad/11-flow.md:3: front matter is not valid YAML: did not find expected ',' or '}'; a value that starts with { or [ is read as YAML structure: put the whole value in quotes`,
 		// 12-no-quotes.md is fine: text keys need no quotes.
-		`testdata/broken/bad/notes.md: warning: ignored: a step's file name is a number, a hyphen and a name, such as 01-welcome.md`,
+		`testdata/broken/bad/notes.md:1: warning: ignored: a step's file name is a number, a hyphen and a name, such as 01-welcome.md`,
 		`testdata/broken/bad/sequence.md:3: trigger "confirmd" is unknown: did you mean confirmed?`,
 		`testdata/broken/bad/sequence.md:4: send window "Mon-Fry 09:00-17:00": "fry" is not a day: use Mon, Tue, Wed, Thu, Fri, Sat, Sun, daily, weekdays or weekends`,
 		`testdata/broken/bad/sequence.md:5: timezone "Europe/Berln": write lead (each lead's own zone) or a zone name such as Europe/Berlin`,
@@ -53,7 +53,7 @@ func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
 		`testdata/broken/bad/sequence.md:9: exit clicked_url "/pricing*": write a full address, with * for any text, such as https://example.com/pricing*`,
 		`testdata/broken/bad/sequence.md:10: reenroll must be true or false`,
 		`testdata/broken/bad/sequence.md:11: unknown key "colour": use one of name, trigger, sources, exit, send_window, timezone, reenroll`,
-		`testdata/broken/no-sequence/sequence.md: missing: every sequence folder needs a sequence.md that says what enrols a lead`,
+		`testdata/broken/no-sequence/sequence.md:1: missing: every sequence folder needs a sequence.md that says what enrols a lead`,
 	}
 	got := make([]string, len(ps))
 	for i, p := range ps {
@@ -117,7 +117,20 @@ func TestLoad_ReportsEachProblemWithItsLine(t *testing.T) {
 		{
 			name:  "a sequence without steps is only a warning",
 			files: map[string]string{"s/sequence.md": testSequence},
-			want:  []string{"s/sequence.md: warning: the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md"},
+			want:  []string{"s/sequence.md:1: warning: the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md"},
+		},
+		{
+			name: "a step's own send window is checked like the sequence's",
+			files: map[string]string{
+				"s/sequence.md": testSequence,
+				"s/01-a.md":     step("subject: A\nsend_window: Sat-Son 10:00-14:00", "Hi."),
+				"s/02-b.md":     step("subject: B\ndelay: 1d\nsend_window: anytime", "Hi."),
+				"s/03-c.md":     step("subject: C\ndelay: 1d\nsend_window: Any", "Hi."),
+			},
+			want: []string{
+				`s/01-a.md:3: send window "Sat-Son 10:00-14:00": "son" is not a day: use Mon, Tue, Wed, Thu, Fri, Sat, Sun, daily, weekdays or weekends; or write any for no window`,
+				`s/02-b.md:4: send window "anytime": write days and hours, such as Mon-Fri 09:00-17:00; or write any for no window`,
+			},
 		},
 		{
 			name: "previous only works inside opened and clicked",
@@ -222,7 +235,7 @@ func TestLoad_ReportsEachProblemWithItsLine(t *testing.T) {
 			files: map[string]string{
 				"Welcome Mails/sequence.md": testSequence,
 			},
-			want: []string{`Welcome Mails: folder name "Welcome Mails" cannot name a sequence: use lower-case letters, digits, - and _`},
+			want: []string{`Welcome Mails:1: folder name "Welcome Mails" cannot name a sequence: use lower-case letters, digits, - and _`},
 		},
 		{
 			name: "a link with a placeholder after the domain is fine, before it is not",
@@ -385,42 +398,6 @@ func TestSet_LookupAcceptsSlugFileNameOrNumber(t *testing.T) {
 	}
 }
 
-func TestSequence_NextFollowsTheStepsIdentity(t *testing.T) {
-	t.Parallel()
-	// The sequence as it is now: "intro" was inserted, "old" deleted, and
-	// "tips" moved from 02 to 03.
-	q := &Sequence{}
-	for i, s := range []struct {
-		n    int
-		slug string
-	}{{1, "welcome"}, {2, "intro"}, {3, "tips"}, {5, "offer"}} {
-		q.Steps = append(q.Steps, &Step{Slug: s.slug, Number: s.n, Index: i})
-	}
-	tests := []struct {
-		name   string
-		passed []string
-		last   int
-		want   string
-	}{
-		{"a new lead starts at the first step", nil, 0, "welcome"},
-		{"the next step follows", []string{"welcome", "intro"}, 2, "tips"},
-		{"a step inserted before the lead's position is never sent", []string{"welcome", "tips"}, 2, "offer"},
-		{"a deleted last step continues by number", []string{"welcome", "old"}, 4, "offer"},
-		{"only deleted steps passed continues by number", []string{"gone"}, 2, "tips"},
-		{"after the last step the sequence is done", []string{"welcome", "intro", "tips", "offer"}, 5, ""},
-		{"a step moved behind the lead is not sent twice", []string{"welcome", "offer", "intro"}, 2, "tips"},
-	}
-	for _, tt := range tests {
-		got := ""
-		if st := q.Next(tt.passed, tt.last); st != nil {
-			got = st.Slug
-		}
-		if got != tt.want {
-			t.Errorf("%s: Next(%v, %d) = %q, want %q", tt.name, tt.passed, tt.last, got, tt.want)
-		}
-	}
-}
-
 func TestExit_EndsOnLaterStagesEventsAndMatchingClicks(t *testing.T) {
 	t.Parallel()
 	x := Exit{Stages: []lead.Stage{lead.StageSAL}, Events: []string{"demo_booked"}, ClickedURLs: []string{"https://example.com/pricing*", "https://example.com/demo"}}
@@ -443,6 +420,28 @@ func TestExit_EndsOnLaterStagesEventsAndMatchingClicks(t *testing.T) {
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.what, tt.got, tt.want)
+		}
+	}
+}
+
+func TestEventTypes_TriggersAndExitsIgnoreCapitals(t *testing.T) {
+	t.Parallel()
+	set := loadFiles(t, map[string]string{
+		"webinar/sequence.md": "---\ntrigger:\n  event: webinar_attended\nexit:\n  event: Demo_Booked\n---\n",
+		"webinar/01-a.md":     "---\nsubject: A\n---\nHi.",
+	})
+	q := set.Sequence("webinar")
+	for _, typ := range []string{"webinar_attended", "Webinar_Attended", "WEBINAR_ATTENDED"} {
+		if !q.Trigger.OnEvent(typ) || len(set.OnEvent(typ)) != 1 {
+			t.Errorf("event %q does not trigger %s", typ, q.Trigger)
+		}
+	}
+	if q.Trigger.OnEvent("webinar_attended_late") {
+		t.Error("another event type triggers")
+	}
+	for _, typ := range []string{"demo_booked", "Demo_Booked"} {
+		if !q.Exit.OnEvent(typ) {
+			t.Errorf("event %q does not exit by %s", typ, q.Exit)
 		}
 	}
 }

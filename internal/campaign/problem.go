@@ -16,8 +16,9 @@ const (
 	SeverityWarning
 )
 
-// Problem is one thing wrong in a campaign file, at a line of it. Line is 0
-// when the problem concerns the whole file, such as a missing one.
+// Problem is one thing wrong in a campaign file, at a line of it. A
+// problem with the whole file, such as a missing one or its name, is at
+// line 1, so every problem reads path:line: message.
 type Problem struct {
 	Path     string
 	Line     int
@@ -29,11 +30,7 @@ type Problem struct {
 // "warning: " before the message of a warning.
 func (p Problem) String() string {
 	var b strings.Builder
-	b.WriteString(p.Path)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, ":%d", p.Line)
-	}
-	b.WriteString(": ")
+	fmt.Fprintf(&b, "%s:%d: ", p.Path, max(p.Line, 1))
 	if p.Severity == SeverityWarning {
 		b.WriteString("warning: ")
 	}

@@ -7,7 +7,8 @@ import (
 )
 
 // SampleLead returns a made-up but realistic lead that Load renders every
-// step for, and previews use. Each call returns a fresh copy.
+// step for, and previews use unless told a real one. Each call returns a
+// fresh copy.
 func SampleLead() *lead.Lead {
 	signup := time.Date(2026, time.March, 2, 9, 30, 0, 0, time.UTC)
 	return &lead.Lead{
@@ -33,14 +34,22 @@ func SampleLead() *lead.Lead {
 	}
 }
 
-// SampleData is what previews render with: the sample lead and example
-// addresses.
+// What previews show where the server's settings are missing.
+const (
+	SampleFrom           = "Nordwind Software <news@nurture.example>"
+	SampleBaseURL        = "https://nurture.example"
+	SampleUnsubscribeURL = SampleBaseURL + "/unsubscribe/SAMPLE-TOKEN"
+	SampleFooter         = "Nordwind Software GmbH · Speicherstadt 1 · 20457 Hamburg · Germany"
+)
+
+// SampleData is what Load renders every step with: the sample lead and
+// example addresses.
 func SampleData() Data {
 	return Data{
 		Lead:           SampleLead(),
-		BaseURL:        "https://nurture.example",
-		UnsubscribeURL: "https://nurture.example/unsubscribe/SAMPLE-TOKEN",
-		Footer:         "Nordwind Software GmbH · Speicherstadt 1 · 20457 Hamburg · Germany",
+		BaseURL:        SampleBaseURL,
+		UnsubscribeURL: SampleUnsubscribeURL,
+		Footer:         SampleFooter,
 	}
 }
 

@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,44 +40,13 @@ func (q *Sequence) Step(slug string) *Step {
 	return nil
 }
 
-// Next returns the step a lead goes on with, or nil when the sequence is
-// done for them. passed are the slugs of the steps the lead has passed in
-// this enrolment (sent, or skipped because their condition was false), in
-// the order it passed them, and lastNumber is the file number the last of
-// them had then. The lead goes on after the step it passed last, skipping
-// steps it passed already, so a step inserted before that point is never
-// sent to it. When the step passed last is gone (deleted or renamed), the
-// lead goes on with the first step numbered above lastNumber.
-func (q *Sequence) Next(passed []string, lastNumber int) *Step {
-	if len(passed) == 0 {
-		if len(q.Steps) == 0 {
-			return nil
-		}
-		return q.Steps[0]
+// WindowOf returns the send window step st goes out in: its own, if it
+// has one, else the sequence's.
+func (q *Sequence) WindowOf(st *Step) Window {
+	if st.Window != nil {
+		return *st.Window
 	}
-	var rest []*Step
-	if last := q.Step(passed[len(passed)-1]); last != nil {
-		rest = q.Steps[last.Index+1:]
-	} else {
-		i := slices.IndexFunc(q.Steps, func(st *Step) bool { return st.Number > lastNumber })
-		if i < 0 {
-			return nil
-		}
-		rest = q.Steps[i:]
-	}
-	for _, st := range rest {
-		if !slices.Contains(passed, st.Slug) {
-			return st
-		}
-	}
-	return nil
-}
-
-// Due returns when a step may go out for a lead whose previous step went
-// out (or enrolment happened) at prev: after the step's delay, at the next
-// moment inside the send window. loc is the lead's zone from Location.
-func (q *Sequence) Due(st *Step, prev time.Time, loc *time.Location) time.Time {
-	return q.Window.Next(st.Delay.After(prev, loc), loc)
+	return q.Window
 }
 
 // Location returns the zone the sequence's window and delays use for a
@@ -143,8 +111,11 @@ func (t Trigger) OnConfirmed(source string) bool {
 	return t.Kind == TriggerConfirmed && (len(t.Sources) == 0 || containsFold(t.Sources, source))
 }
 
-// OnEvent reports whether an event of this type enrols the lead.
-func (t Trigger) OnEvent(typ string) bool { return t.Kind == TriggerEvent && t.Event == typ }
+// OnEvent reports whether an event of this type enrols the lead; like
+// exits, it does not mind capitals.
+func (t Trigger) OnEvent(typ string) bool {
+	return t.Kind == TriggerEvent && strings.EqualFold(t.Event, typ)
+}
 
 // OnStage reports whether reaching stage enrols the lead.
 func (t Trigger) OnStage(s lead.Stage) bool { return t.Kind == TriggerStage && t.Stage == s }

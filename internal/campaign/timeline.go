@@ -20,8 +20,8 @@ type Planned struct {
 }
 
 // Timeline returns when each step of a sequence would go out for a lead who
-// is enrolled at start and lives in loc, with delays and the send window
-// applied. Conditions are taken as true; a step whose condition is false is
+// is enrolled at start and lives in loc, with delays and the send windows
+// (the step's own or the sequence's) applied. Conditions are taken as true; a step whose condition is false is
 // skipped at the same moment instead, and the next one waits its delay from
 // then, so the times hold either way.
 func Timeline(q *Sequence, start time.Time, loc *time.Location) []Planned {
@@ -29,21 +29,37 @@ func Timeline(q *Sequence, start time.Time, loc *time.Location) []Planned {
 	prev := start.In(loc)
 	for _, st := range q.Steps {
 		due := st.Delay.After(prev, loc)
-		at := q.Window.Next(due, loc)
+		at := q.WindowOf(st).Next(due, loc)
 		plan = append(plan, Planned{Step: st, Due: due, At: at})
 		prev = at
 	}
 	return plan
 }
 
+// Zone is the time zone a timeline is shown in, and whose zone it is.
+type Zone struct {
+	Loc   *time.Location
+	Whose string // such as "the lead's", for people
+}
+
 // TimelineZone picks the zone a timeline is shown in: the sequence's own
-// zone if it has one, else tz (standing in for a lead's zone), else
-// fallback, the server's default.
-func TimelineZone(q *Sequence, tz string, fallback *time.Location) (*time.Location, error) {
+// zone if it has one (tz does not apply then, and Whose says so), else tz
+// standing in for a lead's zone, else fallback, the server's default for
+// leads without one.
+func TimelineZone(q *Sequence, tz string, fallback *time.Location) (Zone, error) {
 	if tz != "" && loadLocation(tz) == nil {
-		return nil, fmt.Errorf("campaign: %q is not a time zone such as Europe/Berlin", tz)
+		return Zone{}, fmt.Errorf("campaign: %q is not a time zone such as Europe/Berlin", tz)
 	}
-	return q.Location(&lead.Lead{Attributes: lead.Attributes{"timezone": tz}}, fallback), nil
+	loc := q.Location(&lead.Lead{Attributes: lead.Attributes{"timezone": tz}}, fallback)
+	switch {
+	case q.loc != nil && tz != "":
+		return Zone{loc, "the sequence's own; --tz " + tz + " does not apply"}, nil
+	case q.loc != nil:
+		return Zone{loc, "the sequence's own"}, nil
+	case tz != "":
+		return Zone{loc, "the lead's"}, nil
+	}
+	return Zone{loc, "the server's default, for leads without a time zone; --tz shows another"}, nil
 }
 
 // ParseStart reads the start of a timeline: RFC 3339, "2006-01-02 15:04",
@@ -70,14 +86,16 @@ func ParseStart(s string, loc *time.Location, now time.Time) (time.Time, error) 
 
 const timeFormat = "Mon 2006-01-02 15:04 MST"
 
-// FormatTimeline writes a timeline as a table for people.
-func FormatTimeline(w io.Writer, q *Sequence, start time.Time, loc *time.Location, plan []Planned) error {
+// FormatTimeline writes a timeline, shown in zone z, as a table for
+// people.
+func FormatTimeline(w io.Writer, q *Sequence, start time.Time, z Zone, plan []Planned) error {
+	loc := z.Loc
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n", q.ID, q.Name)
 	fmt.Fprintf(&b, "  trigger  %s\n", q.Trigger)
 	fmt.Fprintf(&b, "  window   %s, time zone %s", q.Window, loc)
-	if q.Timezone == "lead" {
-		b.WriteString(" (the lead's)")
+	if z.Whose != "" {
+		fmt.Fprintf(&b, " (%s)", z.Whose)
 	}
 	fmt.Fprintf(&b, "\n  exit     %s\n", q.Exit)
 	fmt.Fprintf(&b, "  start    %s\n\n", start.In(loc).Format(timeFormat))
@@ -86,6 +104,9 @@ func FormatTimeline(w io.Writer, q *Sequence, start time.Time, loc *time.Locatio
 	fmt.Fprintln(tw, "  STEP\tDELAY\tSENDS\tAFTER START\tNOTE")
 	for _, p := range plan {
 		var notes []string
+		if p.Step.Window != nil {
+			notes = append(notes, "own window: "+p.Step.Window.String())
+		}
 		if !p.At.Equal(p.Due) {
 			notes = append(notes, "window moved it from "+p.Due.In(loc).Format("Mon 15:04"))
 		}

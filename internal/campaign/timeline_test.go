@@ -47,6 +47,32 @@ func TestTimeline_AppliesDelaysThenTheWindow(t *testing.T) {
 	}
 }
 
+func TestTimeline_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
+	t.Parallel()
+	berlin := mustZone(t, "Europe/Berlin")
+	set := loadFiles(t, map[string]string{
+		"n/sequence.md":    "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\n---\n",
+		"n/01-download.md": "---\nsubject: Your copy\ndelay: 0\nsend_window: any\n---\nHi.",
+		"n/02-weekend.md":  "---\nsubject: Weekend read\ndelay: 0\nsend_window: Sat-Sun 10:00-14:00\n---\nHi.",
+		"n/03-office.md":   "---\nsubject: Back at work\ndelay: 1h\n---\nHi.",
+	})
+	q := set.Sequence("n")
+	start := time.Date(2026, 3, 6, 21, 30, 0, 0, berlin) // a Friday evening
+	var b strings.Builder
+	if err := FormatTimeline(&b, q, start, Zone{berlin, "the lead's"}, Timeline(q, start, berlin)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"01-download  0      Fri 2026-03-06 21:30 CET  0m           own window: any time\n",
+		"02-weekend   0      Sat 2026-03-07 10:00 CET  12h 30m      own window: Sat,Sun 10:00-14:00; window moved it from Fri 21:30\n",
+		"03-office    1h     Mon 2026-03-09 09:00 CET  2d 11h 30m   window moved it from Sat 11:00\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("timeline lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
 func TestTimeline_KeepsTheWallClockAcrossDaylightSaving(t *testing.T) {
 	t.Parallel()
 	berlin := mustZone(t, "Europe/Berlin")
@@ -83,7 +109,7 @@ func TestFormatTimeline_NotesWindowMovesAndConditions(t *testing.T) {
 	q := set.Sequence("n")
 	start := time.Date(2026, 3, 5, 10, 0, 0, 0, berlin)
 	var b strings.Builder
-	if err := FormatTimeline(&b, q, start, berlin, Timeline(q, start, berlin)); err != nil {
+	if err := FormatTimeline(&b, q, start, Zone{berlin, "the lead's"}, Timeline(q, start, berlin)); err != nil {
 		t.Fatal(err)
 	}
 	want := `n: E-book nurture
@@ -107,17 +133,18 @@ func TestTimelineZone_PrefersTheSequencesOwnZone(t *testing.T) {
 	own := &Sequence{Timezone: "lead"}
 	fixed := &Sequence{Timezone: "Asia/Tokyo", loc: mustZone(t, "Asia/Tokyo")}
 	for _, tt := range []struct {
-		q    *Sequence
-		tz   string
-		want string
+		q           *Sequence
+		tz          string
+		want, whose string
 	}{
-		{own, "", "Europe/Berlin"},
-		{own, "America/Chicago", "America/Chicago"},
-		{fixed, "America/Chicago", "Asia/Tokyo"},
+		{own, "", "Europe/Berlin", "the server's default, for leads without a time zone; --tz shows another"},
+		{own, "America/Chicago", "America/Chicago", "the lead's"},
+		{fixed, "", "Asia/Tokyo", "the sequence's own"},
+		{fixed, "America/Chicago", "Asia/Tokyo", "the sequence's own; --tz America/Chicago does not apply"},
 	} {
-		loc, err := TimelineZone(tt.q, tt.tz, berlin)
-		if err != nil || loc.String() != tt.want {
-			t.Errorf("TimelineZone(%s, %q) = %v, %v; want %s", tt.q.Timezone, tt.tz, loc, err, tt.want)
+		z, err := TimelineZone(tt.q, tt.tz, berlin)
+		if err != nil || z.Loc.String() != tt.want || z.Whose != tt.whose {
+			t.Errorf("TimelineZone(%s, %q) = %v (%q), %v; want %s (%q)", tt.q.Timezone, tt.tz, z.Loc, z.Whose, err, tt.want, tt.whose)
 		}
 	}
 	if _, err := TimelineZone(own, "Berlin", berlin); err == nil {

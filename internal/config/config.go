@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -22,6 +23,7 @@ type Config struct {
 	BaseURL        *url.URL
 	Secret         []byte
 	From           string
+	PostalAddress  string // the sender's postal address, in every step mail's footer
 	AdminToken     string
 	Campaigns      string
 	Templates      string
@@ -57,6 +59,7 @@ var Settings = []Setting{
 	{"NURTURE_BASE_URL", "", "the public URL used in every link in mail"},
 	{"NURTURE_SECRET", "", "token signing key, at least 32 bytes"},
 	{"NURTURE_FROM", "", "From address, e.g. `Acme <news@acme.example>`"},
+	{"NURTURE_POSTAL_ADDRESS", "", "the sender's postal address, which commercial mail must carry; the footer of every sequence mail shows it, e.g. `Acme GmbH · Hafenstraße 1 · 20457 Hamburg · Germany`"},
 	{"NURTURE_ADMIN_TOKEN", "", "bearer token for the admin API"},
 	{"NURTURE_CAMPAIGNS", "./campaigns", "campaign files folder"},
 	{"NURTURE_TEMPLATES", "", "templates folder overriding the built-in templates"},
@@ -135,6 +138,7 @@ func Load(get Source, need ...string) (*Config, error) {
 		BaseURL:           p.baseURL("NURTURE_BASE_URL"),
 		Secret:            p.secret("NURTURE_SECRET"),
 		From:              p.from("NURTURE_FROM"),
+		PostalAddress:     p.line("NURTURE_POSTAL_ADDRESS"),
 		AdminToken:        p.str("NURTURE_ADMIN_TOKEN"),
 		Campaigns:         p.str("NURTURE_CAMPAIGNS"),
 		Templates:         p.str("NURTURE_TEMPLATES"),
@@ -242,6 +246,15 @@ func (p *parser) from(name string) string {
 	v, ok := p.raw(name)
 	if ok && (strings.ContainsAny(v, "\r\n") || !strings.Contains(bareAddress(v), "@")) {
 		p.fail(name, "%q is not an address like `Acme <news@acme.example>`", v)
+	}
+	return v
+}
+
+// line is text for one line of a mail, such as the postal address.
+func (p *parser) line(name string) string {
+	v, _ := p.raw(name)
+	if strings.ContainsFunc(v, unicode.IsControl) {
+		p.fail(name, "write it on one line, such as `Acme GmbH · Hafenstraße 1 · 20457 Hamburg · Germany`")
 	}
 	return v
 }

@@ -50,6 +50,7 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 		{"NURTURE_FROM", "no address", "config: NURTURE_FROM: \"no address\" is not an address like `Acme <news@acme.example>`"},
 		{"NURTURE_DEFAULT_TIMEZONE", "Mars/Base", `config: NURTURE_DEFAULT_TIMEZONE: "Mars/Base" is not an IANA time zone such as Europe/Berlin`},
 		{"NURTURE_RATE_IP", "-1", `config: NURTURE_RATE_IP: "-1" is not a whole number ≥ 0`},
+		{"NURTURE_POSTAL_ADDRESS", "Acme GmbH\nHafenstraße 1", "config: NURTURE_POSTAL_ADDRESS: write it on one line, such as `Acme GmbH · Hafenstraße 1 · 20457 Hamburg · Germany`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
-	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 )
@@ -95,29 +94,25 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Even
 	}
 }
 
-// nextIndex is the step after the last passed step still in the sequence,
-// skipping passed ones; when none of the passed steps is left, the first
-// step numbered after the last one passed. So a step inserted before the
-// lead's position is never sent, and a deleted step is simply gone.
-//
-// campaign.Sequence.Next knows only the last slug; this looks at every
-// passed slug, so a step moved behind the lead's position is not sent twice.
+// nextIndex is the index of the step a lead goes on with, or len(p.Steps)
+// when the sequence is done for it. done are the slugs the lead passed in
+// this enrolment (sent, or skipped for a false condition), in the order it
+// passed them, and lastOrder is the number the last of them had then. The
+// lead goes on after the step it passed last, so a step inserted before
+// that point is never sent to it; when that step is gone (deleted or
+// renamed), with the first step numbered above lastOrder. Steps it passed
+// already are skipped, wherever they moved.
 func nextIndex(p *campaign.Sequence, done []string, lastOrder int) int {
-	from := -1
-	for i, st := range p.Steps {
-		if slices.Contains(done, st.Slug) {
-			from = i
+	from := 0
+	if len(done) > 0 {
+		last := done[len(done)-1]
+		if i := slices.IndexFunc(p.Steps, func(st *campaign.Step) bool { return st.Slug == last }); i >= 0 {
+			from = i + 1
+		} else if from = slices.IndexFunc(p.Steps, func(st *campaign.Step) bool { return st.Number > lastOrder }); from < 0 {
+			return len(p.Steps)
 		}
 	}
-	if from < 0 {
-		for i, st := range p.Steps {
-			if st.Number > lastOrder {
-				return i
-			}
-		}
-		return len(p.Steps)
-	}
-	for i := from + 1; i < len(p.Steps); i++ {
+	for i := from; i < len(p.Steps); i++ {
 		if !slices.Contains(done, p.Steps[i].Slug) {
 			return i
 		}
@@ -126,8 +121,9 @@ func nextIndex(p *campaign.Sequence, done []string, lastOrder int) int {
 }
 
 // sendAt is when a step whose wait starts at base may go out: after its
-// delay, at the next opening of the send window; and never before now's
-// window, should the dispatcher have fallen behind.
+// delay, at the next opening of its send window (its own or the
+// sequence's); and never before now's window, should the dispatcher have
+// fallen behind.
 func (d *Dispatcher) sendAt(p *campaign.Sequence, st *campaign.Step, base time.Time, loc *time.Location, now time.Time) time.Time {
 	if d.cfg.Fast {
 		wait := time.Duration(st.Delay.Days)*24*time.Hour + st.Delay.Time
@@ -137,7 +133,7 @@ func (d *Dispatcher) sendAt(p *campaign.Sequence, st *campaign.Step, base time.T
 	if at.Before(now) {
 		at = now
 	}
-	return p.Window.Next(at, loc)
+	return p.WindowOf(st).Next(at, loc)
 }
 
 // exitReason returns why the exit conditions end the enrolment, or "".
@@ -164,7 +160,7 @@ func exitReason(x campaign.Exit, f *facts) string {
 func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*store.StepMessage, error) {
 	l := &e.Lead
 	mid := mailer.NewMessageID(d.domain)
-	raw, err := d.compose(l, st, mid, now)
+	raw, err := d.stepMail.Compose(st, l, mid, now)
 	if err != nil {
 		return nil, err
 	}
@@ -172,21 +168,6 @@ func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*stor
 		LeadID: l.ID, EnrolmentID: e.EnrolmentID, StepKey: st.Key(), MessageID: mid,
 		From: d.envFrom, To: l.Email, Raw: raw,
 	}, nil
-}
-
-// compose renders step st for lead l into the exact bytes of its mail.
-func (d *Dispatcher) compose(l *lead.Lead, st *campaign.Step, mid string, date time.Time) ([]byte, error) {
-	unsub := d.links.Unsubscribe(l.ID)
-	r, err := campaign.Render(st, campaign.Data{Lead: l, BaseURL: d.links.URL(""), UnsubscribeURL: unsub, Footer: d.cfg.Footer})
-	if err != nil {
-		return nil, err
-	}
-	return d.composer.Compose(mailer.Message{
-		From: d.cfg.From, To: l.Email, Subject: r.Subject, Preheader: r.Preheader,
-		HTML: r.HTML, Text: r.Text, MessageID: mid, Date: date,
-		ListUnsubscribeURL: unsub, ListUnsubscribeMailto: d.links.UnsubscribeMailto(l.ID),
-		Headers: map[string]string{"X-Nurture-Step": st.Key()},
-	})
 }
 
 // Recompose composes a step mail again from its step and lead, with its
@@ -209,7 +190,7 @@ func (d *Dispatcher) Recompose(ctx context.Context, m store.Claimed) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: recompose: %w", err)
 	}
-	return d.compose(&l.Lead, st, m.MessageID, m.CreatedAt)
+	return d.stepMail.Compose(st, &l.Lead, m.MessageID, m.CreatedAt)
 }
 
 var _ campaign.Facts = (*facts)(nil)

@@ -21,8 +21,9 @@ import (
 
 // Sentinel outcomes callers act on.
 var (
-	ErrNotFound    = errors.New("dispatch: not found")
-	ErrNotEnrolled = errors.New("dispatch: lead not enrolled (not confirmed, or enrolled already)")
+	ErrNotFound     = errors.New("dispatch: not found")
+	ErrNotEnrolled  = errors.New("dispatch: lead not enrolled (not confirmed, or enrolled already)")
+	ErrInvalidStage = errors.New("dispatch: not a stage of the funnel")
 )
 
 // Composer turns a mail into the exact bytes handed to SMTP;
@@ -62,8 +63,7 @@ const FastFactor = 24 * 60 * 6
 // Dispatcher moves enrolments through their sequences.
 type Dispatcher struct {
 	store    *store.Store
-	composer Composer
-	links    *link.Builder
+	stepMail *StepMail
 	log      *slog.Logger
 	now      func() time.Time
 	cfg      Config
@@ -87,8 +87,9 @@ func New(st *store.Store, set func() *campaign.Set, c Composer, links *link.Buil
 		return nil, fmt.Errorf("dispatch: From %q: %w", cfg.From, err)
 	}
 	return &Dispatcher{
-		store: st, composer: c, links: links, log: log, now: now, cfg: cfg,
+		store: st, log: log, now: now, cfg: cfg,
 		envFrom: from.Address, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:], set: set, wake: make(chan struct{}, 1),
+		stepMail: &StepMail{From: cfg.From, Footer: cfg.Footer, Links: links, Composer: c},
 	}, nil
 }
 

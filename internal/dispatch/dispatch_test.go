@@ -134,6 +134,48 @@ func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
 	if e := b.enrolment(id); !e.DueAt.Equal(want) {
 		t.Fatalf("first step due %s, want %s (Monday 09:00 CET)", e.DueAt.UTC(), want)
 	}
+	b.run()
+	b.wantSubjects()
+	// 07:00 UTC would be 09:00 at the summer offset the lead confirmed in.
+	b.clock.Set(time.Date(2026, 10, 26, 7, 0, 0, 0, time.UTC))
+	b.run()
+	b.wantSubjects()
+	b.clock.Set(want.Add(-time.Second))
+	b.run()
+	b.wantSubjects()
+	b.clock.Set(want)
+	b.run()
+	b.wantSubjects("Hello Hans")
+	// Two calendar days later, Wednesday 09:00 CET, inside the window.
+	b.clock.Set(want.Add(2*day - time.Second))
+	b.run()
+	b.wantSubjects("Hello Hans")
+	b.clock.Set(want.Add(2 * day))
+	b.run()
+	b.wantSubjects("Hello Hans", "Three tips")
+}
+
+func TestWindow_TheRepeatedAutumnHourCountsBothTimes(t *testing.T) {
+	t.Parallel()
+	// Sunday 25 October 2026 in Berlin: 02:00-03:00 happens first in CEST
+	// (00:00-01:00 UTC), then again in CET (01:00-02:00 UTC).
+	b := setup(t, time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC))
+	b.write("night/sequence.md", "---\ntrigger: confirmed\nsend_window: daily 02:00-03:00\ntimezone: Europe/Berlin\n---\n")
+	b.write("night/01-first.md", step("First pass", "0", "", "a"))
+	b.write("night/02-second.md", step("Second pass", "45m", "", "b"))
+	b.write("night/03-after.md", step("After", "30m", "", "c"))
+	b.load()
+	b.lead("night@example.com", "Nina", nil)
+	b.run()
+	b.wantSubjects("First pass")
+	// 45 minutes later it is 02:15 again, now in CET: still inside.
+	b.advance(45*time.Minute - time.Second)
+	b.wantSubjects("First pass")
+	b.advance(time.Second)
+	b.wantSubjects("First pass", "Second pass")
+	// 30 minutes later it is 02:45 CET.
+	b.advance(30 * time.Minute)
+	b.wantSubjects("First pass", "Second pass", "After")
 }
 
 func TestExit_OnEventEndsTheEnrolment(t *testing.T) {
@@ -218,6 +260,27 @@ func TestEdits_LastPassedStepDeleted_LeadGoesOnAfterItsNumber(t *testing.T) {
 	b.load()
 	b.advance(day)
 	b.wantSubjects("A", "B")
+}
+
+func TestEdits_LastPassedStepDeleted_StepsInsertedBeforeItAreNotSent(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("drip/10-a.md", step("A", "0", "", "a"))
+	b.write("drip/20-b.md", step("B", "1d", "", "b"))
+	b.write("drip/30-c.md", step("C", "1d", "", "c"))
+	b.load()
+	b.lead("x@example.com", "X", nil)
+	b.run()
+	b.advance(day)
+	b.wantSubjects("A", "B")
+	// The lead stands at 20. B goes, and a step is inserted at 15, before
+	// that position: the lead goes on with C.
+	b.write("drip/20-b.md", "")
+	b.write("drip/15-early.md", step("Early", "0", "", "inserted"))
+	b.load()
+	b.advance(day)
+	b.wantSubjects("A", "B", "C")
 }
 
 func TestSequenceRemoved_EnrolmentsStop(t *testing.T) {
@@ -418,4 +481,114 @@ func TestStageTrigger_EnrolsWhenTheStageIsReached(t *testing.T) {
 	}
 	b.run()
 	b.wantSubjects("Shall we talk?")
+}
+
+func TestStepMail_CarriesThePreheaderOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("welcome/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("welcome/01-hello.md", step("Hello", "0", "preheader: Three chapters to read first\n", "Welcome aboard."))
+	b.load()
+	b.lead("pre@example.com", "Pia", nil)
+	b.run()
+	msgs := b.mail.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d mails, want 1", len(msgs))
+	}
+	if n := strings.Count(msgs[0].HTML, "Three chapters to read first"); n != 1 {
+		t.Fatalf("the preheader is %d times in the HTML, want once:\n%s", n, msgs[0].HTML)
+	}
+}
+
+func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
+	t.Parallel()
+	// Friday 6 November 2026, 21:30 in Berlin (CET): after office hours.
+	friday := time.Date(2026, 11, 6, 20, 30, 0, 0, time.UTC)
+	b := setup(t, friday)
+	b.write("ebook/sequence.md", "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\ntimezone: Europe/Berlin\n---\n")
+	b.write("ebook/01-your-copy.md", step("Your copy", "0", "send_window: any\n", "Here it is."))
+	b.write("ebook/02-restore-check.md", step("Restore check", "0", "", "A check."))
+	b.write("ebook/03-weekend.md", step("Weekend read", "0", "send_window: Sat-Sun 10:00-14:00\n", "For Sunday."))
+	b.load()
+	id := b.lead("download@example.com", "Dana", nil)
+	b.run()
+	b.wantSubjects("Your copy")
+	monday := time.Date(2026, 11, 9, 8, 0, 0, 0, time.UTC) // 09:00 CET
+	if e := b.enrolment(id); !e.DueAt.Equal(monday) {
+		t.Fatalf("the next step is due %s, want %s (Monday 09:00 in Berlin)", e.DueAt.UTC(), monday)
+	}
+	b.clock.Set(monday.Add(-time.Second))
+	b.run()
+	b.wantSubjects("Your copy")
+	b.clock.Set(monday)
+	b.run()
+	b.wantSubjects("Your copy", "Restore check")
+	// The weekend step keeps to its own window: Saturday 10:00 in Berlin.
+	saturday := time.Date(2026, 11, 14, 9, 0, 0, 0, time.UTC)
+	if e := b.enrolment(id); !e.DueAt.Equal(saturday) {
+		t.Fatalf("the weekend step is due %s, want %s", e.DueAt.UTC(), saturday)
+	}
+	b.clock.Set(saturday)
+	b.run()
+	b.wantSubjects("Your copy", "Restore check", "Weekend read")
+}
+
+func TestConditions_ClickedAndClickedURLReadTheEventsTable(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("drip/01-guide.md", step("Guide", "0", "", "Read [the guide](https://acme.example/guide)."))
+	b.write("drip/02-more.md", step("More for clickers", "1d", "if: clicked(previous)\n", "More."))
+	b.write("drip/03-pricing.md", step("About pricing", "1d", `if: clicked_url("https://acme.example/pricing*")`+"\n", "Pricing."))
+	b.write("drip/04-reminder.md", step("Guide reminder", "1d", `if: not clicked("guide")`+"\n", "The guide, again."))
+	b.load()
+	clicker := b.lead("clicker@example.com", "Cleo", nil)
+	pricer := b.lead("pricer@example.com", "Pia", nil)
+	opener := b.lead("opener@example.com", "Otto", nil)
+	b.lead("quiet@example.com", "Quinn", nil)
+	b.run()
+	b.event(clicker, "click", "drip/guide", "https://acme.example/guide")
+	// A click in another sequence's mail counts for clicked_url only.
+	b.event(pricer, "click", "welcome/hello", "https://acme.example/pricing?plan=team")
+	b.event(opener, "open", "drip/guide", "")
+	b.advance(day)
+	b.advance(day)
+	b.advance(day)
+
+	got := map[string][]string{}
+	for _, m := range b.mail.Messages() {
+		got[m.To[0]] = append(got[m.To[0]], m.Subject)
+	}
+	for to, want := range map[string]string{
+		"clicker@example.com": "Guide|More for clickers",
+		"pricer@example.com":  "Guide|About pricing|Guide reminder",
+		"opener@example.com":  "Guide|Guide reminder",
+		"quiet@example.com":   "Guide|Guide reminder",
+	} {
+		if strings.Join(got[to], "|") != want {
+			t.Errorf("%s got %q, want %s", to, got[to], want)
+		}
+	}
+}
+
+func TestSuppressedAddress_GetsNothingWhileItsLeadIsConfirmed(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("")
+	id := b.lead("listed@example.com", "Lia", nil)
+	b.run()
+	// The address goes on the suppression list the way an unsubscribe or
+	// an erasure puts it there; the lead itself stays confirmed, so only
+	// the dispatcher's own check stands between it and the next step.
+	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+		return tx.Suppress(b.ctx, lead.EmailHash("listed@example.com"), "unsubscribe", b.clock.Now())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.advance(30 * day)
+	b.wantSubjects("Hello Lia")
+	if e := b.enrolment(id); e.State != store.EnrolmentStopped || e.EndedReason != "address suppressed" {
+		t.Fatalf("enrolment: %+v", e)
+	}
 }

@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
@@ -62,10 +63,59 @@ func (d *Dispatcher) OnConfirmed(ctx context.Context, tx *store.Tx, leadID int64
 // OnStage enrols a lead whose stage just changed in the sequences
 // triggered by reaching that stage, in the caller's transaction.
 func (d *Dispatcher) OnStage(ctx context.Context, tx *store.Tx, leadID int64, stage lead.Stage, now time.Time) error {
-	_, err := d.enrolIn(ctx, tx, leadID, now, func(s *campaign.Set, _ *lead.Lead) []*campaign.Sequence {
+	_, err := d.onStage(ctx, tx, leadID, stage, now)
+	return err
+}
+
+func (d *Dispatcher) onStage(ctx context.Context, tx *store.Tx, leadID int64, stage lead.Stage, now time.Time) (int, error) {
+	return d.enrolIn(ctx, tx, leadID, now, func(s *campaign.Set, _ *lead.Lead) []*campaign.Sequence {
 		return s.OnStage(stage)
 	})
-	return err
+}
+
+// StageChange is what moving a lead to a stage did.
+type StageChange struct {
+	Lead     int64      `json:"lead"`
+	Stage    lead.Stage `json:"stage"`
+	From     lead.Stage `json:"from"`
+	Enrolled int        `json:"enrolled"` // in sequences triggered by the stage
+	Exited   int        `json:"exited"`   // enrolments whose exit names the stage
+}
+
+// SetStage moves a lead to a stage of the funnel (a sales tool or the
+// admin API says so) and, in the same transaction, ends its enrolments
+// whose exit the stage meets and enrols it in the sequences that reaching
+// the stage triggers. Setting the stage a lead is at already changes
+// nothing. ErrNotFound means no such lead; ErrInvalidStage a stage that is
+// not one of lead.Stages.
+func (d *Dispatcher) SetStage(ctx context.Context, leadID int64, stage lead.Stage) (StageChange, error) {
+	c := StageChange{Lead: leadID, Stage: stage}
+	if !stage.Valid() {
+		return c, fmt.Errorf("%w: %q", ErrInvalidStage, stage)
+	}
+	now := d.now()
+	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
+		var err error
+		c.From, err = tx.SetStage(ctx, leadID, stage, now)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrNotFound
+		}
+		if err != nil || c.From == stage {
+			return err
+		}
+		if set := d.set(); set != nil {
+			var ids []string
+			for _, q := range set.ExitOnStage(stage) {
+				ids = append(ids, q.ID)
+			}
+			if c.Exited, err = tx.ExitEnrolments(ctx, leadID, ids, reasonStage+string(stage), now); err != nil {
+				return err
+			}
+		}
+		c.Enrolled, err = d.onStage(ctx, tx, leadID, stage, now)
+		return err
+	})
+	return c, err
 }
 
 // RecordEvent records a custom event of a lead, such as demo_booked, and

@@ -3,6 +3,7 @@ package lead
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -28,6 +29,12 @@ const (
 	StageSAL  Stage = "sal"
 	StageSQL  Stage = "sql"
 )
+
+// Stages are the stages in funnel order.
+var Stages = []Stage{StageLead, StageMQL, StageSAL, StageSQL}
+
+// Valid reports whether s is one of Stages.
+func (s Stage) Valid() bool { return slices.Contains(Stages, s) }
 
 // Lead is one address that signed up.
 type Lead struct {

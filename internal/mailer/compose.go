@@ -9,7 +9,6 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
-	"html"
 	"net/textproto"
 	"net/url"
 	"strings"
@@ -25,9 +24,8 @@ type Message struct {
 	Subject string
 	HTML    string
 	Text    string
-	// Preheader is the preview line mail clients show after the subject;
-	// it goes hidden at the top of the HTML.
-	Preheader string
+	// A preheader, the preview line mail clients show after the subject,
+	// is part of HTML as the layout rendered it; Compose does not add one.
 	MessageID string    // from NewMessageID; required
 	Date      time.Time // required
 
@@ -114,16 +112,12 @@ func (c *Composer) Compose(m Message) ([]byte, error) {
 	msg.SetMessageIDWithValue(id)
 	msg.SetDateWithValue(m.Date)
 
-	htmlBody := m.HTML
-	if m.Preheader != "" && htmlBody != "" {
-		htmlBody = withPreheader(htmlBody, m.Preheader)
-	}
 	switch {
-	case m.Text != "" && htmlBody != "":
+	case m.Text != "" && m.HTML != "":
 		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(gomail.TypeTextHTML, htmlBody)
-	case htmlBody != "":
-		msg.SetBodyString(gomail.TypeTextHTML, htmlBody)
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	case m.HTML != "":
+		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
 	default:
 		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	}
@@ -162,7 +156,7 @@ func (c *Composer) Compose(m Message) ([]byte, error) {
 	// Quoted-printable grows text by a few percent, HTML a little more; one
 	// allocation of about the final size spares the buffer's doublings.
 	var buf bytes.Buffer
-	buf.Grow(2048 + len(m.Text) + len(htmlBody)*5/4)
+	buf.Grow(2048 + len(m.Text) + len(m.HTML)*5/4)
 	if _, err := msg.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("mailer: compose: %w", err)
 	}
@@ -285,19 +279,6 @@ func unsubscribeURIs(link, mailto string) ([]string, error) {
 func boundary(messageID string) string {
 	sum := sha256.Sum256([]byte(messageID))
 	return "nurture-" + hex.EncodeToString(sum[:16])
-}
-
-// withPreheader puts the hidden preview text first in the body.
-func withPreheader(body, preheader string) string {
-	div := `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all" aria-hidden="true">` +
-		html.EscapeString(preheader) + `</div>`
-	lower := strings.ToLower(body)
-	if i := strings.Index(lower, "<body"); i >= 0 {
-		if j := strings.IndexByte(body[i:], '>'); j >= 0 {
-			return body[:i+j+1] + div + body[i+j+1:]
-		}
-	}
-	return div + body
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -51,4 +51,8 @@ type queries struct {
 	InsertEvent        *sqlx.Stmt `query:"insert_event"`
 	EnrolmentsOfLead   *sqlx.Stmt `query:"enrolments_of_lead"`
 	NextEnrolmentDue   *sqlx.Stmt `query:"next_enrolment_due"`
+
+	// stages of the funnel
+	SetLeadStage   *sqlx.Stmt `query:"set_lead_stage"`
+	ExitEnrolments *sqlx.Stmt `query:"exit_enrolments"`
 }

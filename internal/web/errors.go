@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
@@ -16,7 +17,7 @@ func statusOf(err error) int {
 	switch {
 	case err == nil:
 		return http.StatusOK
-	case errors.As(err, &fe):
+	case errors.As(err, &fe), errors.Is(err, dispatch.ErrInvalidStage):
 		return http.StatusUnprocessableEntity
 	case errors.As(err, &tooBig), errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge
@@ -39,6 +40,14 @@ func statusOf(err error) int {
 	}
 }
 
+func stageNames() string {
+	names := make([]string, len(lead.Stages))
+	for i, st := range lead.Stages {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
+}
+
 var (
 	errBadRequest   = errors.New("bad request")
 	errTooLarge     = errors.New("request body too large")
@@ -53,6 +62,8 @@ func message(err error) string {
 	switch status := statusOf(err); {
 	case errors.As(err, &fe):
 		return "invalid signup"
+	case errors.Is(err, dispatch.ErrInvalidStage):
+		return "stage must be one of " + stageNames()
 	case status == http.StatusRequestEntityTooLarge:
 		return errTooLarge.Error()
 	case status == http.StatusNotFound:

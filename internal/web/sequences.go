@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"regexp"
 
+	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -14,6 +16,7 @@ import (
 // *dispatch.Dispatcher is one.
 type Sequences interface {
 	RecordEvent(ctx context.Context, leadID int64, typ string) (int, error)
+	SetStage(ctx context.Context, leadID int64, stage lead.Stage) (dispatch.StageChange, error)
 	Enrol(ctx context.Context, sequence string, leadID int64) (store.Enrolment, error)
 }
 
@@ -25,6 +28,7 @@ func (s *Server) sequenceRoutes(mux *http.ServeMux) {
 		return
 	}
 	mux.Handle("POST /api/v1/leads/{ref}/events", s.admin(s.postEvent))
+	mux.Handle("PUT /api/v1/leads/{ref}/stage", s.admin(s.putStage))
 	mux.Handle("POST /api/v1/sequences/{sequence}/enrolments", s.admin(s.postEnrolment))
 }
 
@@ -49,6 +53,29 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"lead": d.ID, "type": in.Type, "enrolled": n})
+}
+
+// putStage moves a lead to a stage of the funnel, such as mql: it enrols
+// the lead in the sequences the stage triggers and ends those it exits.
+func (s *Server) putStage(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Stage *string `json:"stage"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Stage == nil {
+		s.apiError(w, r, fmt.Errorf("%w: send {\"stage\": \"mql\"}", errBadRequest))
+		return
+	}
+	d, err := s.optin.Lookup(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	c, err := s.cfg.Sequences.SetStage(r.Context(), d.ID, lead.Stage(*in.Stage))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
 }
 
 // postEnrolment enrols a lead, by id or address, in a sequence by hand.

@@ -1,0 +1,35 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/nurture/nurture/internal/lead"
+)
+
+// SetStage moves a lead to a stage of the funnel at now and returns the
+// stage it had. ErrNotFound means there is no such lead.
+func (t *Tx) SetStage(ctx context.Context, leadID int64, stage lead.Stage, now time.Time) (lead.Stage, error) {
+	var old lead.Stage
+	if err := t.stmt(t.q.SetLeadStage).GetContext(ctx, &old, leadID, stage, now); err != nil {
+		return "", fmt.Errorf("store: set stage of lead %d: %w", leadID, notFound(err))
+	}
+	return old, nil
+}
+
+// ExitEnrolments ends the lead's active enrolments in these sequences as
+// exited at now, for reason, and returns how many it ended.
+func (t *Tx) ExitEnrolments(ctx context.Context, leadID int64, sequences []string, reason string, now time.Time) (int, error) {
+	if len(sequences) == 0 {
+		return 0, nil
+	}
+	res, err := t.stmt(t.q.ExitEnrolments).ExecContext(ctx, leadID, pq.Array(sequences), now, reason)
+	if err != nil {
+		return 0, fmt.Errorf("store: exit enrolments: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
