@@ -320,3 +320,62 @@ func TestSubscribe_ConcurrentFirstSignupsOfOneAddress(t *testing.T) {
 		t.Fatalf("%d ledger entries for %d signups", len(l.Ledger), n)
 	}
 }
+
+// A signup is written in one transaction with whoever signed up at the same
+// moment (group commit): bytes Postgres refuses in one person's form must be
+// refused with that person's 422, never fail the others' batch.
+func TestSubscribe_BadBytesInOneFormNeverFailOthersSignups(t *testing.T) {
+	h := start(t, map[string]string{"NURTURE_RATE_IP": "0", "NURTURE_RATE_EMAIL": "0"})
+	bad := []string{
+		"first_name=%ff", "last_name=%c3", "email=%ff%40example.com", "source=web%ffinar",
+		"consent_text=Yes%ff", "consent_version=%fe", "attributes.company=%ff", "attributes.%ff=x",
+		"first_name=An%00na", "attributes.company=%00",
+	}
+	base := url.Values{"email": {"bad@example.com"}, "consent_text": {"Yes, invite me."}, "consent_version": {"w1"}}
+	const rounds, valid = 4, 16
+	type result struct {
+		what   string
+		status int
+		body   string
+	}
+	results := make(chan result, rounds*(valid+len(bad)))
+	for r := range rounds {
+		begin := make(chan struct{})
+		for i := range valid {
+			go func() {
+				<-begin
+				res := h.subscribeJSON(signup("good" + strconv.Itoa(r) + "-" + strconv.Itoa(i) + "@example.com"))
+				results <- result{"valid", res.status, res.body}
+			}()
+		}
+		for _, b := range bad {
+			go func() {
+				<-begin
+				field, _, _ := strings.Cut(b, "=")
+				form := url.Values{}
+				for k, v := range base {
+					if k != field {
+						form[k] = v
+					}
+				}
+				res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()+"&"+b))
+				results <- result{b, res.status, res.body}
+			}()
+		}
+		close(begin)
+	}
+	for range rounds * (valid + len(bad)) {
+		res := <-results
+		switch {
+		case res.what == "valid" && res.status != 202:
+			t.Errorf("a valid signup got %d: %s", res.status, res.body)
+		case res.what != "valid" && res.status != 422:
+			t.Errorf("%s: got %d, want 422", res.what, res.status)
+		}
+	}
+	var n int
+	h.app.store.DB().Get(&n, `SELECT count(*) FROM leads`)
+	if n != rounds*valid {
+		t.Fatalf("%d leads, want %d", n, rounds*valid)
+	}
+}

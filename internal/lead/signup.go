@@ -65,6 +65,10 @@ func (s Signup) Normalize() (Signup, error) {
 	out.Email = email
 
 	text := func(field, v string, max int, required bool) string {
+		if err := checkEncoding(v); err != nil {
+			fe[field] = err.Error()
+			return ""
+		}
 		v = strings.TrimSpace(norm.NFC.String(v))
 		switch {
 		case required && v == "":
@@ -87,7 +91,7 @@ func (s Signup) Normalize() (Signup, error) {
 	}
 	for k, v := range s.Attributes {
 		field := "attributes." + k
-		if k == "" || len(k) > maxAttrKey || hasControl(k, false) {
+		if k == "" || len(k) > maxAttrKey || checkEncoding(k) != nil || hasControl(k, false) {
 			fe["attributes"] = fmt.Sprintf("attribute name %q is not allowed", k)
 			continue
 		}
@@ -112,6 +116,24 @@ func (s Signup) Normalize() (Signup, error) {
 	return out, nil
 }
 
+// Errors for bytes that are not text. Postgres refuses both in a text
+// column, and a signup is written in one transaction with others (group
+// commit), so such a value must never get past Normalize.
+var (
+	errNotUTF8 = errors.New("must be valid UTF-8 text")
+	errNUL     = errors.New("must not contain NUL characters")
+)
+
+func checkEncoding(s string) error {
+	switch {
+	case !utf8.ValidString(s):
+		return errNotUTF8
+	case strings.IndexByte(s, 0) >= 0:
+		return errNUL
+	}
+	return nil
+}
+
 // hasControl reports control characters; CR and LF are never allowed, since
 // a value may end up in a mail header. Multi-line text may keep its newlines
 // when allowNewline is set (the consent text), but never a lone CR.
@@ -133,6 +155,10 @@ var errEmail = errors.New("is not a valid email address")
 // NFC, lower case, and the domain in its ASCII (punycode) form, so that the
 // same mailbox written two ways is one lead.
 func NormalizeEmail(raw string) (string, error) {
+	// strings.ToLower would turn an invalid byte into U+FFFD, and accept it.
+	if err := checkEncoding(raw); err != nil {
+		return "", err
+	}
 	s := strings.TrimSpace(norm.NFC.String(raw))
 	if s == "" {
 		return "", errors.New("is required")

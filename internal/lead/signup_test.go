@@ -26,6 +26,8 @@ func TestNormalizeEmail(t *testing.T) {
 		{"Anna <anna@example.com>", "", false},
 		{"anna@example.com\r\nBcc: x@evil.example", "", false},
 		{"a..b@example.com", "", false},
+		{"\xff@example.com", "", false}, // not U+FFFD@example.com
+		{"anna\x00@example.com", "", false},
 		{strings.Repeat("a", 65) + "@example.com", "", false},
 	}
 	for _, tt := range tests {
@@ -86,5 +88,48 @@ func TestGreetingName_DropsLinksAndMarkup(t *testing.T) {
 		if got := GreetingName(in); got != want {
 			t.Errorf("GreetingName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Postgres refuses invalid UTF-8 and NUL in text, and a signup shares its
+// transaction with others: every field must refuse them up front.
+func TestSignupNormalize_RefusesInvalidUTF8AndNULInEveryField(t *testing.T) {
+	valid := func() Signup {
+		return Signup{
+			Email: "anna@example.com", FirstName: "Anna", LastName: "Schmidt", Source: "webinar",
+			ConsentText: "Yes, invite me.", ConsentVersion: "w1", Attributes: Attributes{"company": "Acme"},
+		}
+	}
+	tests := []struct {
+		name, field, want string
+		edit              func(*Signup)
+	}{
+		{"email", "email", "must be valid UTF-8 text", func(s *Signup) { s.Email = "\xff@example.com" }},
+		{"email NUL", "email", "must not contain NUL characters", func(s *Signup) { s.Email = "anna\x00@example.com" }},
+		{"first name", "first_name", "must be valid UTF-8 text", func(s *Signup) { s.FirstName = "\xff" }},
+		{"first name NUL", "first_name", "must not contain NUL characters", func(s *Signup) { s.FirstName = "An\x00na" }},
+		{"last name", "last_name", "must be valid UTF-8 text", func(s *Signup) { s.LastName = "Schmidt\xc3" }},
+		{"source", "source", "must be valid UTF-8 text", func(s *Signup) { s.Source = "web\xffinar" }},
+		{"consent text", "consent_text", "must be valid UTF-8 text", func(s *Signup) { s.ConsentText = "Yes\xff" }},
+		{"consent text NUL", "consent_text", "must not contain NUL characters", func(s *Signup) { s.ConsentText = "Yes\x00" }},
+		{"consent version", "consent_version", "must be valid UTF-8 text", func(s *Signup) { s.ConsentVersion = "\xfe" }},
+		{"attribute value", "attributes.company", "must be valid UTF-8 text", func(s *Signup) { s.Attributes["company"] = "Acme\xff" }},
+		{"attribute value NUL", "attributes.company", "must not contain NUL characters", func(s *Signup) { s.Attributes["company"] = "\x00" }},
+		{"attribute key", "attributes", `attribute name "\xff" is not allowed`, func(s *Signup) { s.Attributes["\xff"] = "x" }},
+		{"attribute key NUL", "attributes", `attribute name "a\x00" is not allowed`, func(s *Signup) { s.Attributes["a\x00"] = "x" }},
+	}
+	if _, err := valid().Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := valid()
+			tt.edit(&s)
+			_, err := s.Normalize()
+			var fe FieldErrors
+			if !errors.As(err, &fe) || fe[tt.field] != tt.want || len(fe) != 1 {
+				t.Fatalf("got %v, want only %s: %s", err, tt.field, tt.want)
+			}
+		})
 	}
 }
