@@ -379,3 +379,15 @@ func TestSubscribe_BadBytesInOneFormNeverFailOthersSignups(t *testing.T) {
 		t.Fatalf("%d leads, want %d", n, rounds*valid)
 	}
 }
+
+func TestSubscribe_SourceMustBeASlug(t *testing.T) {
+	h := start(t, nil)
+	s := signup("lena@example.com")
+	s["source"] = "Lena Schmidt, lena@example.com"
+	if res := h.subscribeJSON(s); res.status != 422 || !strings.Contains(res.body, `"source": "must be a short name`) {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	if n := countMessages(t, h, "lena@example.com"); n != 0 {
+		t.Fatalf("%d mails queued", n)
+	}
+}

@@ -44,7 +44,7 @@ func (fe FieldErrors) Error() string {
 // Limits on what a signup may carry.
 const (
 	maxName       = 100
-	maxSource     = 100
+	maxSource     = 64
 	maxConsent    = 10000
 	maxVersion    = 100
 	maxAttributes = 50
@@ -83,6 +83,11 @@ func (s Signup) Normalize() (Signup, error) {
 	out.FirstName = text("first_name", s.FirstName, maxName, false)
 	out.LastName = text("last_name", s.LastName, maxName, false)
 	out.Source = text("source", s.Source, maxSource, false)
+	if _, bad := fe["source"]; !bad && out.Source != "" && !isSlug(out.Source) {
+		// The source outlives the lead in the anonymous purge counts, so it
+		// must name a form or campaign, never carry what a person typed.
+		fe["source"] = "must be a short name of letters, digits, '.', '_' and '-', such as ebook-2026"
+	}
 	out.ConsentText = text("consent_text", s.ConsentText, maxConsent, true)
 	out.ConsentVersion = text("consent_version", s.ConsentVersion, maxVersion, true)
 
@@ -114,6 +119,18 @@ func (s Signup) Normalize() (Signup, error) {
 		return out, fe
 	}
 	return out, nil
+}
+
+// isSlug reports a name such as "ebook-datensicherheit": ASCII letters,
+// digits, '.', '_' and '-'.
+func isSlug(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // Errors for bytes that are not text. Postgres refuses both in a text

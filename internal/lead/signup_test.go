@@ -133,3 +133,32 @@ func TestSignupNormalize_RefusesInvalidUTF8AndNULInEveryField(t *testing.T) {
 		})
 	}
 }
+
+func TestSignupNormalize_SourceIsAShortSlug(t *testing.T) {
+	tests := []struct {
+		source string
+		ok     bool
+	}{
+		{"", true},
+		{"newsletter", true},
+		{"ebook-datensicherheit", true},
+		{"Webinar_2026.11", true},
+		{"  webinar  ", true}, // trimmed
+		{strings.Repeat("a", 64), true},
+		{strings.Repeat("a", 65), false},
+		{"my newsletter", false},
+		{"anna@example.com", false},
+		{"https://www.acme.example/ebook", false},
+		{"bücher", false},
+		{"web/inar", false},
+	}
+	for _, tt := range tests {
+		s := Signup{Email: "anna@example.com", Source: tt.source, ConsentText: "Yes.", ConsentVersion: "v1"}
+		_, err := s.Normalize()
+		var fe FieldErrors
+		errors.As(err, &fe)
+		if (fe["source"] == "") != tt.ok {
+			t.Errorf("source %q: got %v, want ok=%v", tt.source, err, tt.ok)
+		}
+	}
+}
