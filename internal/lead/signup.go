@@ -166,6 +166,9 @@ func hasControl(s string, allowNewline bool) bool {
 	return false
 }
 
+// idnaDots are the label separators IDNA maps to '.' that NFKC leaves alone.
+var idnaDots = strings.NewReplacer("\u3002", ".", "\uff61", ".")
+
 var errEmail = errors.New("is not a valid email address")
 
 // NormalizeEmail checks an address's syntax and returns its canonical form:
@@ -209,7 +212,9 @@ func NormalizeEmail(raw string) (string, error) {
 // Subscription bombers put spam links in the name field so that the
 // confirmation mail carries them; such a name is left out rather than shown.
 func GreetingName(first string) string {
-	l := strings.ToLower(first)
+	// A mail client's IDNA reads fullwidth forms (NFKC) and the ideographic
+	// full stops as ASCII: "evil。com" links to evil.com.
+	l := strings.ToLower(idnaDots.Replace(norm.NFKC.String(first)))
 	if strings.ContainsAny(l, "<>[](){}@/\\:=&%$*#") || strings.Contains(l, "www") {
 		return ""
 	}

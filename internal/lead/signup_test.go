@@ -83,6 +83,16 @@ func TestGreetingName_DropsLinksAndMarkup(t *testing.T) {
 		"evil.example":               "",
 		"visit www evil":             "",
 		"me@evil.example":            "",
+		"evil。com":                   "", // U+3002 ideographic full stop
+		"evil．com":                   "", // U+FF0E fullwidth full stop
+		"evil｡com":                   "", // U+FF61 halfwidth ideographic full stop
+		"evil﹒com":                   "", // U+FE52 small full stop
+		"ｗｗｗ evil":                   "", // fullwidth letters
+		"me＠evil":                    "", // U+FF20 fullwidth commercial at
+		"ｈｔｔｐｓ：／／evil":               "",
+		"Jörg":                       "Jörg",
+		"李。 明":                       "李。 明", // a full stop before a space ends a sentence
+		"ＡＮＮＡ":                       "ＡＮＮＡ", // kept as typed
 	}
 	for in, want := range tests {
 		if got := GreetingName(in); got != want {
