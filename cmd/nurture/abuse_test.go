@@ -267,6 +267,11 @@ func TestAdmin_LeadLookupNeedsToken(t *testing.T) {
 	if res := h.do("GET", "/api/v1/leads/jack@example.com", "", nil, "Authorization", "Bearer wrong"); res.status != 401 {
 		t.Fatalf("wrong token: %d", res.status)
 	}
+	for _, bad := range []string{adminToken, "Basic " + adminToken, "bearer " + adminToken, "Bearer  " + adminToken, "Bearer"} {
+		if res := h.do("GET", "/api/v1/leads/jack@example.com", "", nil, "Authorization", bad); res.status != 401 {
+			t.Fatalf("Authorization %q: %d", bad, res.status)
+		}
+	}
 	l := h.lead("jack@example.com")
 	byID := h.do("GET", "/api/v1/leads/"+strconv.FormatInt(l.ID, 10), "", nil, "Authorization", "Bearer "+adminToken)
 	if byID.status != 200 || !strings.Contains(byID.body, `"company": "Acme GmbH"`) {
