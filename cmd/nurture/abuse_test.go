@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -394,5 +396,26 @@ func TestSubscribe_SourceMustBeASlug(t *testing.T) {
 	}
 	if n := countMessages(t, h, "lena@example.com"); n != 0 {
 		t.Fatalf("%d mails queued", n)
+	}
+}
+
+// One IPv6 subscriber line holds a whole /64: the per-IP limit counts the
+// /64, or a bot would take a fresh address for every signup.
+func TestSubscribe_RateLimitCountsAnIPv6Slash64AsOneClient(t *testing.T) {
+	h := start(t, map[string]string{"NURTURE_RATE_IP": "2", "NURTURE_TRUSTED_PROXIES": "127.0.0.1/32"})
+	from := func(ip, email string) int {
+		b, _ := json.Marshal(signup(email))
+		return h.do("POST", "/api/v1/subscribe", "application/json", bytes.NewReader(b), "X-Forwarded-For", ip).status
+	}
+	for i, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2"} {
+		if got := from(ip, "v6-"+strconv.Itoa(i)+"@example.com"); got != 202 {
+			t.Fatalf("signup %d from %s: %d", i, ip, got)
+		}
+	}
+	if got := from("2001:db8:1:2:ffff:ffff:ffff:fffe", "v6-next@example.com"); got != 429 {
+		t.Fatalf("a third address in the same /64: %d, want 429", got)
+	}
+	if got := from("2001:db8:1:3::1", "v6-other@example.com"); got != 202 {
+		t.Fatalf("the next /64: %d, want 202", got)
 	}
 }

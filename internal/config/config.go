@@ -65,7 +65,7 @@ var Settings = []Setting{
 	{"NURTURE_CONFIRM_TTL", "72h", "how long a confirmation link works"},
 	{"NURTURE_CONFIRM_INTERVAL", "24h", "at most one confirmation mail per address in this interval"},
 	{"NURTURE_PENDING_RETENTION", "720h", "unconfirmed leads are deleted after this (30 days)"},
-	{"NURTURE_RATE_IP", "60", "signups per minute from one IP"},
+	{"NURTURE_RATE_IP", "60", "signups per minute from one IP (an IPv6 client counts per /64)"},
 	{"NURTURE_RATE_EMAIL", "5", "signups per hour for one address"},
 	{"NURTURE_SMTP_CONNS", "4", "SMTP connections kept open"},
 	{"NURTURE_SMTP_RATE", "0", "messages per second at most, 0 for no limit"},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -142,7 +143,7 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 
 // guard applies the per-IP rate limit and the challenge hook.
 func (s *Server) guard(r *http.Request, values map[string]string) error {
-	if !s.perIP.Allow(s.clientIP(r).String(), s.cfg.Now()) {
+	if !s.perIP.Allow(rateKey(s.clientIP(r)), s.cfg.Now()) {
 		return errRateLimited
 	}
 	if s.cfg.Challenge != nil {
@@ -152,6 +153,16 @@ func (s *Server) guard(r *http.Request, values map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// rateKey is whom the per-IP limit counts: an IPv4 address, or an IPv6
+// client's /64, since one subscriber line gets a whole /64 and can pick a
+// fresh address from it for every request.
+func rateKey(ip netip.Addr) string {
+	if ip.Is4() || ip.Is4In6() {
+		return ip.Unmap().String()
+	}
+	return netip.PrefixFrom(ip, 64).Masked().String()
 }
 
 func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
