@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"reflect"
 	"strings"
 
 	"github.com/nurture/nurture/internal/lead"
@@ -116,6 +117,10 @@ func (s *Server) subscribeJSON(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		if fe := typeError(err); fe != nil {
+			s.apiError(w, r, fe)
+			return
+		}
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid JSON: " + err.Error()})
 		return
 	}
@@ -131,6 +136,43 @@ func (s *Server) subscribeJSON(w http.ResponseWriter, r *http.Request) {
 		"status":  "accepted",
 		"message": "If the address can receive mail, a confirmation link is on its way.",
 	})
+}
+
+// typeError turns a JSON value of the wrong type, such as
+// {"first_name": 5}, into an error on that field.
+func typeError(err error) lead.FieldErrors {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return nil
+	}
+	// Fields of the embedded lead.Signup come as "Signup.first_name".
+	field := strings.TrimPrefix(te.Field, "Signup.")
+	want := "text"
+	switch te.Type.Kind() {
+	case reflect.Map, reflect.Struct:
+		want = "an object"
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		want = "a number"
+	}
+	return lead.FieldErrors{field: "must be " + want + ", not " + jsonKind(te.Value)}
+}
+
+// jsonKind names what a client sent: bool, number (or "number 1.5"),
+// string, array or object.
+func jsonKind(v string) string {
+	switch {
+	case v == "bool":
+		return "true or false"
+	case strings.HasPrefix(v, "number"):
+		return "a number"
+	case v == "string":
+		return "text"
+	case v == "array":
+		return "a list"
+	}
+	return "an object"
 }
 
 func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {

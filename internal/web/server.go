@@ -107,7 +107,11 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxBody {
-			s.fail(w, r, errTooLarge)
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				s.apiError(w, r, errTooLarge)
+			} else {
+				s.fail(w, r, errTooLarge)
+			}
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
