@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -87,15 +89,32 @@ func TestSubscribeForm_LedgerKeepsThePageAsSourceURL(t *testing.T) {
 	}
 }
 
+// The snippet's form posts to NURTURE_BASE_URL, whatever Host and
+// X-Forwarded-Proto the request that fetched it carried.
 func TestSubscribeEmbed_SnippetPostsToThisServer(t *testing.T) {
-	h := start(t, nil)
-	res := h.do("GET", "/subscribe/embed?source=ebook-datensicherheit", "", nil)
-	if res.status != 200 {
-		t.Fatalf("%d %s", res.status, res.body)
+	h := start(t, map[string]string{"NURTURE_BASE_URL": "https://news.acme.example/nurture/"})
+	req, err := http.NewRequest("GET", h.base+"/subscribe/embed?source=ebook-datensicherheit", nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{`action="` + h.base + `/subscribe"`, "ebook-datensicherheit", "consent_text", "website"} {
-		if !strings.Contains(res.body, want) {
-			t.Errorf("snippet lacks %s:\n%s", want, res.body)
+	req.Host = "evil.example"
+	req.Header.Set("X-Forwarded-Proto", "http")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	body := string(b)
+	if res.StatusCode != 200 {
+		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+	for _, want := range []string{`action="https://news.acme.example/nurture/subscribe"`, "ebook-datensicherheit", "consent_text", "website"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("snippet lacks %s:\n%s", want, body)
 		}
+	}
+	if strings.Contains(body, "evil.example") {
+		t.Errorf("the snippet took the request's Host:\n%s", body)
 	}
 }

@@ -166,6 +166,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		return nil, err
 	}
 	srv, err := web.New(a.optin, web.Config{
+		BaseURL:        cfg.BaseURL,
 		AdminToken:     cfg.AdminToken,
 		TrustedProxies: cfg.TrustedProxies,
 		RatePerIP:      cfg.RateIP,

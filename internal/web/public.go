@@ -36,13 +36,11 @@ func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// embedPage shows a form for other sites. Its action is the configured
+// base URL: the Host and X-Forwarded-Proto headers are the client's to set.
 func (s *Server) embedPage(w http.ResponseWriter, r *http.Request) {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
 	s.page(w, http.StatusOK, "embed.html", map[string]string{
-		"Action": scheme + "://" + r.Host + "/subscribe",
+		"Action": strings.TrimSuffix(s.cfg.BaseURL.String(), "/") + "/subscribe",
 		"Source": r.URL.Query().Get("source"),
 	})
 }

@@ -5,12 +5,14 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -28,6 +30,7 @@ type Challenge interface {
 
 // Config wires the HTTP surface; zero values take the defaults.
 type Config struct {
+	BaseURL        *url.URL // NURTURE_BASE_URL, where this server is reached; required
 	AdminToken     string
 	TrustedProxies []netip.Prefix
 	RatePerIP      int           // signups per minute per client IP; 0 = unlimited
@@ -51,6 +54,9 @@ type Server struct {
 
 // New parses the page templates; one that does not parse stops the start.
 func New(o *optin.Service, cfg Config) (*Server, error) {
+	if cfg.BaseURL == nil {
+		return nil, errors.New("web: Config.BaseURL is required")
+	}
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, 64<<10)
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
 	if cfg.Now == nil {
