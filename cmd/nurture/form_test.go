@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -18,7 +19,8 @@ func TestSubscribeForm_InvalidInputRerendersWithWhatWasTyped(t *testing.T) {
 		"source": {"webinar"}, "consent_text": {"Yes, invite me."}, "consent_version": {"w1"},
 		"redirect": {"https://www.acme.example/thanks"},
 	}
-	res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()),
+		"Origin", "https://www.acme.example")
 	if res.status != 422 {
 		t.Fatalf("status %d, want 422:\n%s", res.status, res.body)
 	}
@@ -35,27 +37,73 @@ func TestSubscribeForm_InvalidInputRerendersWithWhatWasTyped(t *testing.T) {
 	}
 }
 
+// A form may send the person to a thank-you page on its own site (the
+// Origin, or the Referer when there is no Origin), on the base URL's host or
+// on a host in NURTURE_REDIRECT_HOSTS; any other redirect is ignored, or
+// this server would be an open redirect.
 func TestSubscribeForm_RedirectsToTheFormsThankYouPage(t *testing.T) {
-	h := start(t, nil)
-	form := url.Values{
-		"email": {"ben@example.com"}, "source": {"webinar"}, "consent_text": {"Yes, invite me."}, "consent_version": {"w1"},
-		"redirect": {"https://www.acme.example/thanks?webinar=1"},
+	h := start(t, map[string]string{"NURTURE_REDIRECT_HOSTS": "shop.acme.example, www.acme.example:8443"})
+	form := url.Values{"source": {"webinar"}, "consent_text": {"Yes, invite me."}, "consent_version": {"w1"}}
+	n := 0
+	post := func(redirect string, hdr ...string) response {
+		t.Helper()
+		n++
+		form.Set("email", "ben"+strconv.Itoa(n)+"@example.com")
+		form.Set("redirect", redirect)
+		return h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), hdr...)
 	}
-	res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if res.status != 303 || res.header.Get("Location") != "https://www.acme.example/thanks?webinar=1" {
-		t.Fatalf("status %d, Location %q", res.status, res.header.Get("Location"))
+	allowed := []struct {
+		redirect string
+		hdr      []string
+	}{
+		{"https://www.acme.example/thanks?webinar=1", []string{"Origin", "https://www.acme.example"}},
+		{"https://WWW.acme.example:443/thanks", []string{"Origin", "https://www.acme.example"}},
+		{"https://www.acme.example/thanks", []string{"Referer", "https://www.acme.example/webinar"}},
+		{h.base + "/welcome", nil},
+		{"https://shop.acme.example/thanks", nil},
+		{"https://www.acme.example:8443/thanks", nil},
 	}
-	h.waitMail(1)
-
-	// Anything but an absolute http(s) URL is ignored: the person gets the
-	// hosted "check your inbox" page.
-	for _, bad := range []string{"javascript:alert(1)", "//evil.example", "/relative", "https://x.example/\r\nSet-Cookie: a=b"} {
-		form.Set("email", "carla@example.com")
-		form.Set("redirect", bad)
-		res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-		if res.status != 200 || !strings.Contains(res.body, "Check your inbox") {
-			t.Errorf("redirect %q: status %d, Location %q", bad, res.status, res.header.Get("Location"))
+	for _, tt := range allowed {
+		if res := post(tt.redirect, tt.hdr...); res.status != 303 || res.header.Get("Location") != tt.redirect {
+			t.Errorf("redirect %q with %v: status %d, Location %q", tt.redirect, tt.hdr, res.status, res.header.Get("Location"))
 		}
+	}
+	h.waitMail(len(allowed))
+
+	// Anything else is ignored: the person gets the hosted "check your
+	// inbox" page.
+	ignored := []struct {
+		redirect string
+		hdr      []string
+	}{
+		{"https://evil.example/", []string{"Origin", "https://www.acme.example"}},
+		{"https://www.acme.example/thanks", nil},
+		{"https://www.acme.example/thanks", []string{"Origin", "null", "Referer", "https://www.acme.example/"}},
+		{"https://www.acme.example/thanks", []string{"Origin", "https://evil.example", "Referer", "https://www.acme.example/"}},
+		{"https://www.acme.example.evil.example/", []string{"Origin", "https://www.acme.example"}},
+		{"https://www.acme.example@evil.example/", []string{"Origin", "https://www.acme.example"}},
+		{"https://shop.acme.example:444/", nil},
+		{"javascript:alert(1)", nil},
+		{"//evil.example", nil},
+		{"/relative", nil},
+		{"https://x.example/\r\nSet-Cookie: a=b", []string{"Origin", "https://x.example"}},
+	}
+	for _, tt := range ignored {
+		res := post(tt.redirect, tt.hdr...)
+		if res.status != 200 || !strings.Contains(res.body, "Check your inbox") {
+			t.Errorf("redirect %q with %v: status %d, Location %q", tt.redirect, tt.hdr, res.status, res.header.Get("Location"))
+		}
+	}
+
+	// A link to the hosted page cannot plant a redirect either: no form of
+	// another site is involved, so only the allowed hosts count.
+	page := h.do("GET", "/subscribe?redirect="+url.QueryEscape("https://evil.example/phish"), "", nil, "Referer", "https://evil.example/")
+	if page.status != 200 || strings.Contains(page.body, "evil.example") {
+		t.Errorf("hosted page carries the redirect: %d\n%s", page.status, page.body)
+	}
+	page = h.do("GET", "/subscribe?redirect="+url.QueryEscape("https://shop.acme.example/thanks"), "", nil)
+	if !strings.Contains(page.body, `name="redirect" value="https://shop.acme.example/thanks"`) {
+		t.Errorf("hosted page drops an allowed redirect:\n%s", page.body)
 	}
 }
 

@@ -169,6 +169,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		BaseURL:        cfg.BaseURL,
 		AdminToken:     cfg.AdminToken,
 		TrustedProxies: cfg.TrustedProxies,
+		RedirectHosts:  cfg.RedirectHosts,
 		RatePerIP:      cfg.RateIP,
 		Templates:      tpl,
 		Now:            now,

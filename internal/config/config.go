@@ -27,6 +27,7 @@ type Config struct {
 	Templates      string
 	Tick           time.Duration
 	TrustedProxies []netip.Prefix
+	RedirectHosts  []string // hosts a signup form may redirect to besides its own site and BaseURL's
 
 	ConfirmTTL        time.Duration // how long a confirmation link works
 	ConfirmInterval   time.Duration // at most one confirmation mail per address per interval
@@ -62,6 +63,7 @@ var Settings = []Setting{
 	{"NURTURE_TEMPLATES", "", "templates folder overriding the built-in templates"},
 	{"NURTURE_TICK", "5s", "scheduler poll interval"},
 	{"NURTURE_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For header is believed"},
+	{"NURTURE_REDIRECT_HOSTS", "", "comma-separated hosts (`www.acme.example`, with `:port` when not the default) a form's `redirect` may lead to, besides the site whose form posted and the base URL's host"},
 	{"NURTURE_CONFIRM_TTL", "72h", "how long a confirmation link works"},
 	{"NURTURE_CONFIRM_INTERVAL", "24h", "at most one confirmation mail per address in this interval"},
 	{"NURTURE_PENDING_RETENTION", "720h", "unconfirmed leads are deleted after this (30 days)"},
@@ -140,6 +142,7 @@ func Load(get Source, need ...string) (*Config, error) {
 		Templates:         p.str("NURTURE_TEMPLATES"),
 		Tick:              p.duration("NURTURE_TICK"),
 		TrustedProxies:    p.cidrs("NURTURE_TRUSTED_PROXIES"),
+		RedirectHosts:     p.hosts("NURTURE_REDIRECT_HOSTS"),
 		ConfirmTTL:        p.duration("NURTURE_CONFIRM_TTL"),
 		ConfirmInterval:   p.duration("NURTURE_CONFIRM_INTERVAL"),
 		PendingRetention:  p.duration("NURTURE_PENDING_RETENTION"),
@@ -305,6 +308,27 @@ func (p *parser) cidrs(name string) []netip.Prefix {
 			continue
 		}
 		out = append(out, pr.Masked())
+	}
+	return out
+}
+
+func (p *parser) hosts(name string) []string {
+	v, ok := p.raw(name)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, h := range strings.Split(v, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		u, err := url.Parse("https://" + h)
+		if err != nil || u.Host != h || u.Hostname() == "" || strings.ContainsAny(h, "@/?#") || strings.HasSuffix(h, ":") {
+			p.fail(name, "%q is not a host such as www.acme.example", h)
+			continue
+		}
+		out = append(out, h)
 	}
 	return out
 }

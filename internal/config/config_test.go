@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,9 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 		{"NURTURE_FROM", "no address", "config: NURTURE_FROM: \"no address\" is not an address like `Acme <news@acme.example>`"},
 		{"NURTURE_DEFAULT_TIMEZONE", "Mars/Base", `config: NURTURE_DEFAULT_TIMEZONE: "Mars/Base" is not an IANA time zone such as Europe/Berlin`},
 		{"NURTURE_RATE_IP", "-1", `config: NURTURE_RATE_IP: "-1" is not a whole number ≥ 0`},
+		{"NURTURE_REDIRECT_HOSTS", "www.acme.example, https://shop.acme.example", `config: NURTURE_REDIRECT_HOSTS: "https://shop.acme.example" is not a host such as www.acme.example`},
+		{"NURTURE_REDIRECT_HOSTS", "www.acme.example/thanks", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example/thanks" is not a host such as www.acme.example`},
+		{"NURTURE_REDIRECT_HOSTS", "www.acme.example:", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example:" is not a host such as www.acme.example`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -60,6 +64,18 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 				t.Fatalf("got %v, want %s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestLoad_RedirectHosts(t *testing.T) {
+	m := valid()
+	m["NURTURE_REDIRECT_HOSTS"] = " WWW.acme.example, shop.acme.example:8443,,[2001:db8::1]:8080 "
+	c, err := Load(source(m), ServeNeeds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"www.acme.example", "shop.acme.example:8443", "[2001:db8::1]:8080"}; !slices.Equal(c.RedirectHosts, want) {
+		t.Errorf("redirect hosts %q, want %q", c.RedirectHosts, want)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/nurture/nurture/internal/lead"
@@ -31,8 +32,10 @@ type signupForm struct {
 func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	s.page(w, http.StatusOK, "subscribe.html", signupForm{
-		Values:   map[string]string{"source": q.Get("source")},
-		Redirect: q.Get("redirect"),
+		Values: map[string]string{"source": q.Get("source")},
+		// No form of another site posted here: a link to this page may only
+		// name a thank-you page on a host the operator allows.
+		Redirect: s.redirectTo(q.Get("redirect"), ""),
 	})
 }
 
@@ -58,7 +61,7 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 	for k := range f {
 		values[k] = f.Get(k)
 	}
-	redirect := safeRedirect(f.Get("redirect"))
+	redirect := s.redirectTo(f.Get("redirect"), postingSite(r))
 	done := func() {
 		if redirect != "" {
 			http.Redirect(w, r, redirect, http.StatusSeeOther)
@@ -89,7 +92,7 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 	var fe lead.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		s.page(w, http.StatusUnprocessableEntity, "subscribe.html", signupForm{Values: values, Errors: fe, Redirect: f.Get("redirect")})
+		s.page(w, http.StatusUnprocessableEntity, "subscribe.html", signupForm{Values: values, Errors: fe, Redirect: redirect})
 	case err != nil:
 		s.fail(w, r, err)
 	default:
@@ -313,12 +316,53 @@ func bodyError(err error) error {
 	return errors.Join(errBadRequest, err)
 }
 
-// safeRedirect accepts only absolute http(s) URLs, for forms embedded on
-// other sites that want their own thank-you page.
-func safeRedirect(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(s, "\r\n") {
+// redirectTo returns the thank-you page a signup form named, or "" for the
+// hosted "check your inbox" page. A form embedded on another site may send
+// the person back to that site (site is the host of the posting page, from
+// Origin or Referer); any form may send them to the base URL's host or to a
+// host in NURTURE_REDIRECT_HOSTS. Anything else would make this server an
+// open redirect, so it is ignored.
+func (s *Server) redirectTo(raw, site string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(raw, "\r\n") {
 		return ""
 	}
-	return u.String()
+	host := hostOf(u)
+	if host == "" {
+		return ""
+	}
+	if host == site || host == hostOf(s.cfg.BaseURL) || slices.Contains(s.cfg.RedirectHosts, host) {
+		return u.String()
+	}
+	return ""
+}
+
+// postingSite is the host of the page whose form was posted: the Origin
+// header's, or the Referer's when a browser sent no Origin. "" when neither
+// names one (Origin: null, say).
+func postingSite(r *http.Request) string {
+	src, ok := r.Header["Origin"]
+	if !ok {
+		src = r.Header["Referer"]
+	}
+	if len(src) != 1 {
+		return ""
+	}
+	u, err := url.Parse(src[0])
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	return hostOf(u)
+}
+
+// hostOf is u's host in lower case, without the scheme's default port.
+func hostOf(u *url.URL) string {
+	host := strings.ToLower(u.Host)
+	switch {
+	case u.Scheme == "https":
+		host = strings.TrimSuffix(host, ":443")
+	case u.Scheme == "http":
+		host = strings.TrimSuffix(host, ":80")
+	}
+	return host
 }

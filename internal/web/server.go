@@ -33,6 +33,7 @@ type Config struct {
 	BaseURL        *url.URL // NURTURE_BASE_URL, where this server is reached; required
 	AdminToken     string
 	TrustedProxies []netip.Prefix
+	RedirectHosts  []string      // hosts any form may redirect to; see redirectTo
 	RatePerIP      int           // signups per minute per client IP; 0 = unlimited
 	MaxBody        int64         // default 64 KiB
 	Timeout        time.Duration // per request, default 10s
