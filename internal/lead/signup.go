@@ -88,7 +88,8 @@ func (s Signup) Normalize() (Signup, error) {
 		// must name a form or campaign, never carry what a person typed.
 		fe["source"] = "must be a short name of letters, digits, '.', '_' and '-', such as ebook-2026"
 	}
-	out.ConsentText = text("consent_text", s.ConsentText, maxConsent, true)
+	// Browsers post a form's line breaks as CRLF; a line break is kept as LF.
+	out.ConsentText = text("consent_text", strings.ReplaceAll(s.ConsentText, "\r\n", "\n"), maxConsent, true)
 	out.ConsentVersion = text("consent_version", s.ConsentVersion, maxVersion, true)
 
 	if len(s.Attributes) > maxAttributes {

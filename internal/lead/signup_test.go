@@ -172,3 +172,15 @@ func TestSignupNormalize_SourceIsAShortSlug(t *testing.T) {
 		}
 	}
 }
+
+func TestSignupNormalize_ConsentTextKeepsLineBreaksAsLF(t *testing.T) {
+	s := Signup{Email: "anna@example.com", ConsentText: "Yes, mail me.\r\nI can unsubscribe.", ConsentVersion: "v1"}
+	got, err := s.Normalize()
+	if err != nil || got.ConsentText != "Yes, mail me.\nI can unsubscribe." {
+		t.Fatalf("got %q, %v", got.ConsentText, err)
+	}
+	s.ConsentText = "Yes, mail me.\rI can unsubscribe."
+	if _, err := s.Normalize(); err == nil {
+		t.Fatal("a lone CR was accepted")
+	}
+}
