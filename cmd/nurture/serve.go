@@ -147,7 +147,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 	a.store.OnQueued(a.relay.Wake)
 
 	tpl := templateFS(cfg.Templates)
-	links := link.New(cfg.BaseURL, token.NewSigner(cfg.Secret), cfg.UnsubscribeMailto)
+	signer := token.NewSigner(cfg.Secret)
+	links := link.New(cfg.BaseURL, signer, cfg.UnsubscribeMailto)
 	if a.seq, err = wireSequences(a.store, cfg, tpl, composer, links, a.relay, log, now); err != nil {
 		a.close()
 		return nil, err
@@ -170,6 +171,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		AdminToken:     cfg.AdminToken,
 		TrustedProxies: cfg.TrustedProxies,
 		RedirectHosts:  cfg.RedirectHosts,
+		Signer:         signer,
 		RatePerIP:      cfg.RateIP,
 		Templates:      tpl,
 		Now:            now,

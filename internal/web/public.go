@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nurture/nurture/internal/lead"
 )
@@ -21,13 +22,75 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 const honeypot = "website"
 
 // signupForm is what the hosted page renders: the values typed so far and
-// what is wrong with them.
+// what is wrong with them. Shown again after an error, the page must post
+// everything the first form did, including an embedded form's fields it has
+// no input for, or the signup would lose them.
 type signupForm struct {
-	Values   map[string]string
-	Errors   lead.FieldErrors
-	Action   string
-	Redirect string
+	Values      map[string]string // posted values, by field name
+	Hidden      []formField       // posted fields without an input of their own on the page
+	Errors      lead.FieldErrors
+	Problems    []formField // errors on fields the person cannot see, with the message as Value
+	Action      string
+	Redirect    string
+	RedirectSig string // vouches for Redirect when the page posts it back
+	// The consent the first form showed; "" for the page's own.
+	ConsentText, ConsentVersion string
 }
+
+type formField struct{ Name, Value string }
+
+// pageInputs are the fields subscribe.html shows, each with its error;
+// ownInputs are posted fields it carries in hidden inputs of its own, or
+// (the honeypot, empty in every signup that gets this far) never. Every other
+// posted field goes back into the page as a plain hidden input.
+var (
+	pageInputs = map[string]bool{"email": true, "first_name": true, "last_name": true, "attributes.company": true}
+	ownInputs  = map[string]bool{"source": true, "consent_text": true, "consent_version": true, "redirect": true, redirectSig: true, honeypot: true}
+)
+
+// redirectSig is the field with the MAC of a carried redirect.
+const redirectSig = "redirect_sig"
+
+// refill is the page shown again after a signup's fields failed: what was
+// posted, and the errors.
+func (s *Server) refill(f url.Values, fe lead.FieldErrors, redirect string) signupForm {
+	form := signupForm{Values: map[string]string{}, Errors: fe, Redirect: redirect}
+	for k := range f {
+		if !utf8.ValidString(k) {
+			continue // refused already; it cannot be carried as it was
+		}
+		v := strings.ToValidUTF8(f.Get(k), "\uFFFD")
+		form.Values[k] = v
+		if !pageInputs[k] && !ownInputs[k] {
+			form.Hidden = append(form.Hidden, formField{k, v})
+		}
+	}
+	slices.SortFunc(form.Hidden, func(a, b formField) int { return strings.Compare(a.Name, b.Name) })
+	// The consent shown and posted again is the first form's. Only when it
+	// sent none the person can agree to, or one the server refuses (which
+	// no one could fix on this page), the page shows its own.
+	text, version := form.Values["consent_text"], form.Values["consent_version"]
+	_, badText := fe["consent_text"]
+	_, badVersion := fe["consent_version"]
+	ownConsent := strings.TrimSpace(text) == "" || strings.TrimSpace(version) == "" || badText || badVersion
+	if !ownConsent {
+		form.ConsentText, form.ConsentVersion = text, version
+	}
+	for field, msg := range fe {
+		consent := field == "consent_text" || field == "consent_version"
+		if !pageInputs[field] && !(consent && ownConsent) {
+			form.Problems = append(form.Problems, formField{field, msg})
+		}
+	}
+	slices.SortFunc(form.Problems, func(a, b formField) int { return strings.Compare(a.Name, b.Name) })
+	if redirect != "" && s.cfg.Signer != nil {
+		form.RedirectSig = s.cfg.Signer.SignText(redirectPurpose, redirect)
+	}
+	return form
+}
+
+// redirectPurpose binds a redirect's MAC to its use.
+const redirectPurpose = "signup-redirect"
 
 func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -62,6 +125,11 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 		values[k] = f.Get(k)
 	}
 	redirect := s.redirectTo(f.Get("redirect"), postingSite(r))
+	if redirect == "" && s.vouched(f.Get("redirect"), f.Get(redirectSig)) {
+		// The page shown again after an error carries the first form's
+		// redirect; it posts from this server's origin, not the form's site.
+		redirect = f.Get("redirect")
+	}
 	done := func() {
 		if redirect != "" {
 			http.Redirect(w, r, redirect, http.StatusSeeOther)
@@ -92,7 +160,7 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 	var fe lead.FieldErrors
 	switch {
 	case errors.As(err, &fe):
-		s.page(w, http.StatusUnprocessableEntity, "subscribe.html", signupForm{Values: values, Errors: fe, Redirect: redirect})
+		s.page(w, http.StatusUnprocessableEntity, "subscribe.html", s.refill(f, fe, redirect))
 	case err != nil:
 		s.fail(w, r, err)
 	default:
@@ -335,6 +403,12 @@ func (s *Server) redirectTo(raw, site string) string {
 		return u.String()
 	}
 	return ""
+}
+
+// vouched reports whether sig is this server's MAC of redirect, handed out
+// in a form shown again after an error (see refill).
+func (s *Server) vouched(redirect, sig string) bool {
+	return redirect != "" && sig != "" && s.cfg.Signer != nil && s.cfg.Signer.VerifyText(redirectPurpose, redirect, sig)
 }
 
 // postingSite is the host of the page whose form was posted: the Origin

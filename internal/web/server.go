@@ -19,6 +19,7 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/ratelimit"
+	"github.com/nurture/nurture/internal/token"
 )
 
 // Challenge is the hook for a captcha or proof-of-work check on signups. It
@@ -39,6 +40,7 @@ type Config struct {
 	Timeout        time.Duration // per request, default 10s
 	Templates      fs.FS         // holds pages/*.html
 	Challenge      Challenge     // optional
+	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
 	Sequences      Sequences // the admin API for events and enrolments; optional
 	Now            func() time.Time
