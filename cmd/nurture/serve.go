@@ -172,6 +172,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		TrustedProxies: cfg.TrustedProxies,
 		RedirectHosts:  cfg.RedirectHosts,
 		Signer:         signer,
+		Version:        version,
 		RatePerIP:      cfg.RateIP,
 		Templates:      tpl,
 		Now:            now,

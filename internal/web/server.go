@@ -43,6 +43,7 @@ type Config struct {
 	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
 	Sequences      Sequences // the admin API for events and enrolments; optional
+	Version        string    // shown by GET /api/v1
 	Now            func() time.Time
 	Log            *slog.Logger
 }
@@ -84,33 +85,67 @@ func New(o *optin.Service, cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, optin: o, pages: pages, perIP: ratelimit.New(cfg.RatePerIP, time.Minute)}, nil
 }
 
+// route is one endpoint; the API index lists the same table that is served.
+type route struct {
+	method, path string
+	handler      http.HandlerFunc
+	admin        bool // needs the admin bearer token
+}
+
+func (s *Server) routes() []route {
+	rs := []route{
+		{"GET", "/healthz", s.healthz, false},
+		{"GET", "/readyz", s.readyz, false},
+		{"GET", "/api/v1", s.apiIndex, false},
+		{"GET", "/subscribe", s.subscribePage, false},
+		{"POST", "/subscribe", s.subscribeForm, false},
+		{"GET", "/subscribe/embed", s.embedPage, false},
+		{"POST", "/api/v1/subscribe", s.subscribeJSON, false},
+		{"OPTIONS", "/api/v1/subscribe", s.preflight, false},
+		{"GET", "/confirm/{token}", s.confirmPage, false},
+		{"POST", "/confirm/{token}", s.confirm, false},
+		{"POST", "/confirm/{token}/resend", s.resend, false},
+		{"GET", "/unsubscribe/{token}", s.unsubscribePage, false},
+		{"POST", "/unsubscribe/{token}", s.unsubscribe, false},
+		{"GET", "/api/v1/leads/{ref}", s.getLead, true},
+		{"DELETE", "/api/v1/leads/{ref}", s.eraseLead, true},
+	}
+	return append(rs, s.sequenceRoutes()...)
+}
+
 // Handler returns the routes, each with a body limit and a timeout.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/subscribe", http.StatusFound)
 	})
-	mux.HandleFunc("GET /subscribe", s.subscribePage)
-	mux.HandleFunc("POST /subscribe", s.subscribeForm)
-	mux.HandleFunc("GET /subscribe/embed", s.embedPage)
-	mux.HandleFunc("POST /api/v1/subscribe", s.subscribeJSON)
-	mux.HandleFunc("OPTIONS /api/v1/subscribe", s.preflight)
-
-	mux.HandleFunc("GET /confirm/{token}", s.confirmPage)
-	mux.HandleFunc("POST /confirm/{token}", s.confirm)
-	mux.HandleFunc("POST /confirm/{token}/resend", s.resend)
-
-	mux.HandleFunc("GET /unsubscribe/{token}", s.unsubscribePage)
-	mux.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
-
-	mux.Handle("GET /api/v1/leads/{ref}", s.admin(s.getLead))
-	mux.Handle("DELETE /api/v1/leads/{ref}", s.admin(s.eraseLead))
-	s.sequenceRoutes(mux)
-
+	mux.HandleFunc("GET /api/v1/{$}", s.apiIndex)
+	for _, rt := range s.routes() {
+		var h http.Handler = rt.handler
+		if rt.admin {
+			h = s.admin(rt.handler)
+		}
+		mux.Handle(rt.method+" "+rt.path, h)
+	}
 	return s.limitBody(http.TimeoutHandler(mux, s.cfg.Timeout, "request timed out"))
+}
+
+// apiIndex is GET /api/v1: what this server is and every endpoint it serves.
+func (s *Server) apiIndex(w http.ResponseWriter, r *http.Request) {
+	type endpoint struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+		Admin  bool   `json:"admin"`
+	}
+	var eps []endpoint
+	for _, rt := range s.routes() {
+		eps = append(eps, endpoint{rt.method, rt.path, rt.admin})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"name":      "nurture",
+		"version":   cmp.Or(s.cfg.Version, "dev"),
+		"endpoints": eps,
+	})
 }
 
 func (s *Server) limitBody(next http.Handler) http.Handler {
