@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/nurture/nurture/internal/dsn"
 )
 
 // Config is every setting of `nurture serve`.
@@ -52,7 +54,7 @@ type Setting struct {
 
 // Settings are all settings in the order the README documents them.
 var Settings = []Setting{
-	{"NURTURE_DATABASE_URL", "", "Postgres connection URL"},
+	{"NURTURE_DATABASE_URL", "", "Postgres connection URL (`postgres://…`) or `key=value` string, as lib/pq reads it"},
 	{"NURTURE_SMTP_URL", "", "`smtp://[user:pass@]host:port`; `smtps://` means implicit TLS; `?starttls=required` makes STARTTLS mandatory"},
 	{"NURTURE_LISTEN", "127.0.0.1:8080", "listen address"},
 	{"NURTURE_BASE_URL", "", "the public URL used in every link in mail"},
@@ -131,7 +133,7 @@ func Load(get Source, need ...string) (*Config, error) {
 		p.need[n] = true
 	}
 	c := &Config{
-		DatabaseURL:       p.str("NURTURE_DATABASE_URL"),
+		DatabaseURL:       p.database("NURTURE_DATABASE_URL"),
 		SMTPURL:           p.str("NURTURE_SMTP_URL"),
 		Listen:            p.addr("NURTURE_LISTEN"),
 		BaseURL:           p.baseURL("NURTURE_BASE_URL"),
@@ -209,6 +211,16 @@ func (p *parser) fail(name, format string, args ...any) {
 }
 
 func (p *parser) str(name string) string { v, _ := p.raw(name); return v }
+
+func (p *parser) database(name string) string {
+	v, ok := p.raw(name)
+	if ok {
+		if err := dsn.Check(v); err != nil {
+			p.fail(name, "%v", err)
+		}
+	}
+	return v
+}
 
 func (p *parser) addr(name string) string {
 	v, ok := p.raw(name)

@@ -51,6 +51,10 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 		{"NURTURE_FROM", "no address", "config: NURTURE_FROM: \"no address\" is not an address like `Acme <news@acme.example>`"},
 		{"NURTURE_DEFAULT_TIMEZONE", "Mars/Base", `config: NURTURE_DEFAULT_TIMEZONE: "Mars/Base" is not an IANA time zone such as Europe/Berlin`},
 		{"NURTURE_RATE_IP", "-1", `config: NURTURE_RATE_IP: "-1" is not a whole number ≥ 0`},
+		{"NURTURE_DATABASE_URL", "postgres://nurture:s3cretpw@db.internal:x5432/nurture", `config: NURTURE_DATABASE_URL: not a valid URL: invalid port ":x5432" after host`},
+		{"NURTURE_DATABASE_URL", "postgres://nurture:s3cr/etpw@db.internal/nurture", "config: NURTURE_DATABASE_URL: the password cannot be read; write characters such as / ? # @ % in it %-escaped"},
+		{"NURTURE_DATABASE_URL", "host=db.internal password=s3cretpw sslmode=sometimes", `config: NURTURE_DATABASE_URL: wrong value for "sslmode": "sometimes" is not supported; supported values are disable, allow, prefer, require, verify-full, or verify-ca`},
+		{"NURTURE_DATABASE_URL", "mysql://nurture:s3cretpw@db.internal/nurture", "config: NURTURE_DATABASE_URL: a URL must start with postgres:// or postgresql://"},
 		{"NURTURE_REDIRECT_HOSTS", "www.acme.example, https://shop.acme.example", `config: NURTURE_REDIRECT_HOSTS: "https://shop.acme.example" is not a host such as www.acme.example`},
 		{"NURTURE_REDIRECT_HOSTS", "www.acme.example/thanks", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example/thanks" is not a host such as www.acme.example`},
 		{"NURTURE_REDIRECT_HOSTS", "www.acme.example:", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example:" is not a host such as www.acme.example`},
@@ -62,6 +66,9 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 			_, err := Load(source(m), ServeNeeds...)
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("got %v, want %s", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "s3cr") || strings.Contains(err.Error(), "etpw") {
+				t.Fatalf("the error holds the password: %v", err)
 			}
 		})
 	}
