@@ -113,11 +113,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 	}
 	a.closer = append(a.closer, func() { a.store.Close() })
 
-	smtpCfg, err := mailer.ParseURL(cfg.SMTPURL)
-	if err != nil {
-		a.close()
-		return nil, err
-	}
+	smtpCfg := cfg.SMTP // parsed and checked by config.Load
 	smtpCfg.Conns = cfg.SMTPConns
 	smtpCfg.Rate = cfg.SMTPRate
 	if cfg.DKIMKeyFile != "" {

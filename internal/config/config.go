@@ -14,12 +14,14 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/nurture/nurture/internal/dsn"
+	"github.com/nurture/nurture/internal/mailer"
 )
 
 // Config is every setting of `nurture serve`.
 type Config struct {
 	DatabaseURL    string
 	SMTPURL        string
+	SMTP           mailer.Config // SMTPURL parsed: the server, its TLS mode and login
 	Listen         string
 	BaseURL        *url.URL
 	Secret         []byte
@@ -135,6 +137,7 @@ func Load(get Source, need ...string) (*Config, error) {
 	c := &Config{
 		DatabaseURL:       p.database("NURTURE_DATABASE_URL"),
 		SMTPURL:           p.str("NURTURE_SMTP_URL"),
+		SMTP:              p.smtp("NURTURE_SMTP_URL"),
 		Listen:            p.addr("NURTURE_LISTEN"),
 		BaseURL:           p.baseURL("NURTURE_BASE_URL"),
 		Secret:            p.secret("NURTURE_SECRET"),
@@ -220,6 +223,20 @@ func (p *parser) database(name string) string {
 		}
 	}
 	return v
+}
+
+// smtp parses the SMTP URL with the mailer's own rules, so that a bad one
+// stops the start here rather than after the database is migrated.
+func (p *parser) smtp(name string) mailer.Config {
+	v, ok := p.raw(name)
+	if !ok {
+		return mailer.Config{}
+	}
+	c, err := mailer.ParseURL(v) // its errors never repeat the password
+	if err != nil {
+		p.fail(name, "%s", strings.TrimPrefix(err.Error(), "mailer: "+name+": "))
+	}
+	return c
 }
 
 func (p *parser) addr(name string) string {

@@ -55,6 +55,9 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 		{"NURTURE_DATABASE_URL", "postgres://nurture:s3cr/etpw@db.internal/nurture", "config: NURTURE_DATABASE_URL: the password cannot be read; write characters such as / ? # @ % in it %-escaped"},
 		{"NURTURE_DATABASE_URL", "host=db.internal password=s3cretpw sslmode=sometimes", `config: NURTURE_DATABASE_URL: wrong value for "sslmode": "sometimes" is not supported; supported values are disable, allow, prefer, require, verify-full, or verify-ca`},
 		{"NURTURE_DATABASE_URL", "mysql://nurture:s3cretpw@db.internal/nurture", "config: NURTURE_DATABASE_URL: a URL must start with postgres:// or postgresql://"},
+		{"NURTURE_SMTP_URL", "smtp://mail.acme.example", "config: NURTURE_SMTP_URL: port missing"},
+		{"NURTURE_SMTP_URL", "smtp://news:s3cretpw@mail.acme.example:587?tls=yes", `config: NURTURE_SMTP_URL: unknown parameter "tls"`},
+		{"NURTURE_SMTP_URL", "http://mail.acme.example:25", `config: NURTURE_SMTP_URL: scheme must be smtp or smtps, not "http"`},
 		{"NURTURE_REDIRECT_HOSTS", "www.acme.example, https://shop.acme.example", `config: NURTURE_REDIRECT_HOSTS: "https://shop.acme.example" is not a host such as www.acme.example`},
 		{"NURTURE_REDIRECT_HOSTS", "www.acme.example/thanks", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example/thanks" is not a host such as www.acme.example`},
 		{"NURTURE_REDIRECT_HOSTS", "www.acme.example:", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example:" is not a host such as www.acme.example`},
@@ -71,6 +74,18 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 				t.Fatalf("the error holds the password: %v", err)
 			}
 		})
+	}
+}
+
+func TestLoad_ParsesTheSMTPURL(t *testing.T) {
+	m := valid()
+	m["NURTURE_SMTP_URL"] = "smtp://news:s3cretpw@mail.acme.example:587?starttls=required"
+	c, err := Load(source(m), ServeNeeds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Host != "mail.acme.example" || c.SMTP.Port != 587 || c.SMTP.Username != "news" || c.SMTP.Password != "s3cretpw" || c.SMTP.TLS.String() != "starttls=required" {
+		t.Errorf("SMTP %+v", c.SMTP)
 	}
 }
 
