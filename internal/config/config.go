@@ -2,7 +2,9 @@ package config
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"net/url"
@@ -59,11 +61,11 @@ var Settings = []Setting{
 	{"NURTURE_DATABASE_URL", "", "Postgres connection URL (`postgres://…`) or `key=value` string, as lib/pq reads it"},
 	{"NURTURE_SMTP_URL", "", "`smtp://[user:pass@]host:port`; `smtps://` means implicit TLS; `?starttls=required` makes STARTTLS mandatory"},
 	{"NURTURE_LISTEN", "127.0.0.1:8080", "listen address"},
-	{"NURTURE_BASE_URL", "", "the public URL used in every link in mail"},
+	{"NURTURE_BASE_URL", "", "the public URL used in every link in mail, without query or fragment"},
 	{"NURTURE_SECRET", "", "token signing key, at least 32 bytes"},
 	{"NURTURE_FROM", "", "From address, e.g. `Acme <news@acme.example>`"},
 	{"NURTURE_ADMIN_TOKEN", "", "bearer token for the admin API"},
-	{"NURTURE_CAMPAIGNS", "./campaigns", "campaign files folder"},
+	{"NURTURE_CAMPAIGNS", "./campaigns", "campaign files folder; one set explicitly must exist, a missing default only means no sequences run"},
 	{"NURTURE_TEMPLATES", "", "templates folder overriding the built-in templates"},
 	{"NURTURE_TICK", "5s", "scheduler poll interval"},
 	{"NURTURE_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For header is believed"},
@@ -143,7 +145,7 @@ func Load(get Source, need ...string) (*Config, error) {
 		Secret:            p.secret("NURTURE_SECRET"),
 		From:              p.from("NURTURE_FROM"),
 		AdminToken:        p.str("NURTURE_ADMIN_TOKEN"),
-		Campaigns:         p.str("NURTURE_CAMPAIGNS"),
+		Campaigns:         p.folder("NURTURE_CAMPAIGNS"),
 		Templates:         p.str("NURTURE_TEMPLATES"),
 		Tick:              p.duration("NURTURE_TICK"),
 		TrustedProxies:    p.cidrs("NURTURE_TRUSTED_PROXIES"),
@@ -239,6 +241,24 @@ func (p *parser) smtp(name string) mailer.Config {
 	return c
 }
 
+// folder is a folder that must exist when it is set; its default may be
+// missing (the caller decides what that means).
+func (p *parser) folder(name string) string {
+	v, _ := p.raw(name)
+	if strings.TrimSpace(p.get(name)) == "" {
+		return v
+	}
+	switch fi, err := os.Stat(v); {
+	case errors.Is(err, fs.ErrNotExist):
+		p.fail(name, "folder %q does not exist", v)
+	case err != nil:
+		p.fail(name, "%v", err)
+	case !fi.IsDir():
+		p.fail(name, "%q is not a folder", v)
+	}
+	return v
+}
+
 func (p *parser) addr(name string) string {
 	v, ok := p.raw(name)
 	if ok {
@@ -257,6 +277,11 @@ func (p *parser) baseURL(name string) *url.URL {
 	u, err := url.Parse(strings.TrimSuffix(v, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		p.fail(name, "%q is not an absolute http(s) URL", v)
+		return nil
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(v, "#") {
+		// Links are made by appending paths to it.
+		p.fail(name, "%q must not have a query or fragment", v)
 		return nil
 	}
 	return u

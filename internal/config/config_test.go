@@ -58,6 +58,11 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 		{"NURTURE_SMTP_URL", "smtp://mail.acme.example", "config: NURTURE_SMTP_URL: port missing"},
 		{"NURTURE_SMTP_URL", "smtp://news:s3cretpw@mail.acme.example:587?tls=yes", `config: NURTURE_SMTP_URL: unknown parameter "tls"`},
 		{"NURTURE_SMTP_URL", "http://mail.acme.example:25", `config: NURTURE_SMTP_URL: scheme must be smtp or smtps, not "http"`},
+		{"NURTURE_BASE_URL", "https://news.example.com/?utm=x", `config: NURTURE_BASE_URL: "https://news.example.com/?utm=x" must not have a query or fragment`},
+		{"NURTURE_BASE_URL", "https://news.example.com?", `config: NURTURE_BASE_URL: "https://news.example.com?" must not have a query or fragment`},
+		{"NURTURE_BASE_URL", "https://news.example.com/#top", `config: NURTURE_BASE_URL: "https://news.example.com/#top" must not have a query or fragment`},
+		{"NURTURE_CAMPAIGNS", "./no-such-campaigns", `config: NURTURE_CAMPAIGNS: folder "./no-such-campaigns" does not exist`},
+		{"NURTURE_CAMPAIGNS", "config.go", `config: NURTURE_CAMPAIGNS: "config.go" is not a folder`},
 		{"NURTURE_REDIRECT_HOSTS", "www.acme.example, https://shop.acme.example", `config: NURTURE_REDIRECT_HOSTS: "https://shop.acme.example" is not a host such as www.acme.example`},
 		{"NURTURE_REDIRECT_HOSTS", "www.acme.example/thanks", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example/thanks" is not a host such as www.acme.example`},
 		{"NURTURE_REDIRECT_HOSTS", "www.acme.example:", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example:" is not a host such as www.acme.example`},
@@ -86,6 +91,23 @@ func TestLoad_ParsesTheSMTPURL(t *testing.T) {
 	}
 	if c.SMTP.Host != "mail.acme.example" || c.SMTP.Port != 587 || c.SMTP.Username != "news" || c.SMTP.Password != "s3cretpw" || c.SMTP.TLS.String() != "starttls=required" {
 		t.Errorf("SMTP %+v", c.SMTP)
+	}
+}
+
+// The default campaigns folder may be missing (serve warns and runs no
+// sequences); one named on purpose must exist.
+func TestLoad_DefaultCampaignsFolderMayBeMissing(t *testing.T) {
+	if _, err := os.Stat("campaigns"); err == nil {
+		t.Fatal("this test needs a working directory without ./campaigns")
+	}
+	c, err := Load(source(valid()), ServeNeeds...)
+	if err != nil || c.Campaigns != "./campaigns" {
+		t.Fatalf("campaigns %q, %v", c.Campaigns, err)
+	}
+	m := valid()
+	m["NURTURE_CAMPAIGNS"] = t.TempDir()
+	if _, err := Load(source(m), ServeNeeds...); err != nil {
+		t.Fatal(err)
 	}
 }
 
