@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 func countMessages(t *testing.T, h *harness, email string) int {
@@ -341,6 +344,57 @@ func TestHealth(t *testing.T) {
 	}
 }
 
+// A node whose schema is behind the binary is not ready: a load balancer
+// must not send it traffic, though the process is up.
+func TestReadyz_503WhileMigrationsArePending(t *testing.T) {
+	h := start(t, nil)
+	if _, err := h.app.store.DB().Exec(`DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`); err != nil {
+		t.Fatal(err)
+	}
+	res := h.do("GET", "/readyz", "", nil)
+	if res.status != 503 || !strings.Contains(res.body, "database migrations are not current") {
+		t.Fatalf("readyz %d %s", res.status, res.body)
+	}
+	if res := h.do("GET", "/healthz", "", nil); res.status != 200 {
+		t.Fatalf("healthz %d", res.status)
+	}
+}
+
+// The database goes away under a running node: readyz says so.
+func TestReadyz_503WhenTheDatabaseIsUnreachable(t *testing.T) {
+	h := start(t, nil)
+	db := h.app.store.DB()
+	var name string
+	if err := db.Get(&name, `SELECT current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	// From the server's admin database: no new session may connect to the
+	// node's database, and every open one ends.
+	u, err := url.Parse(h.cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/postgres"
+	admin, err := sql.Open("postgres", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`ALTER DATABASE ` + pq.QuoteIdentifier(name) + ` WITH ALLOW_CONNECTIONS false`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
+		t.Fatal(err)
+	}
+	res := h.do("GET", "/readyz", "", nil)
+	if res.status != 503 || !strings.Contains(res.body, "database unreachable") {
+		t.Fatalf("readyz %d %s", res.status, res.body)
+	}
+	if res := h.do("GET", "/healthz", "", nil); res.status != 200 {
+		t.Fatalf("healthz %d", res.status)
+	}
+}
+
 func TestSubscribe_ConcurrentFirstSignupsOfOneAddress(t *testing.T) {
 	h := start(t, map[string]string{"NURTURE_RATE_EMAIL": "0"})
 	const n = 12
@@ -450,5 +504,37 @@ func TestSubscribe_RateLimitCountsAnIPv6Slash64AsOneClient(t *testing.T) {
 	}
 	if got := from("2001:db8:1:3::1", "v6-other@example.com"); got != 202 {
 		t.Fatalf("the next /64: %d, want 202", got)
+	}
+}
+
+// The ledger records who consented. X-Forwarded-For is believed only from a
+// proxy in NURTURE_TRUSTED_PROXIES (the harness's client is 127.0.0.1);
+// from anyone else it is the client's own claim, and the socket's address
+// is recorded.
+func TestSubscribe_LedgerIPBelievesXForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	tests := []struct {
+		name, trusted, xff, want string
+	}{
+		{"no proxy trusted", "", "203.0.113.7", "127.0.0.1"},
+		{"another proxy trusted", "10.0.0.0/8", "203.0.113.7", "127.0.0.1"},
+		{"through a trusted proxy", "127.0.0.1/32", "203.0.113.7", "203.0.113.7"},
+		// The client may send its own header; the proxy appends the address
+		// it saw, and only the rightmost untrusted hop counts.
+		{"a forged hop before the proxy's", "127.0.0.1/32, 10.0.0.0/8", "198.51.100.1, 203.0.113.7, 10.1.2.3", "203.0.113.7"},
+		{"an IPv6 client", "127.0.0.0/8", "2001:db8::7", "2001:db8::7"},
+		{"a hop that is no address", "127.0.0.1/32", "203.0.113.7, nonsense", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := start(t, map[string]string{"NURTURE_TRUSTED_PROXIES": tt.trusted})
+			b, _ := json.Marshal(signup("xff@example.com"))
+			res := h.do("POST", "/api/v1/subscribe", "application/json", bytes.NewReader(b), "X-Forwarded-For", tt.xff)
+			if res.status != 202 {
+				t.Fatalf("%d %s", res.status, res.body)
+			}
+			if l := h.lead("xff@example.com"); len(l.Ledger) != 1 || l.Ledger[0].IP != tt.want {
+				t.Fatalf("ledger %+v, want IP %s", l.Ledger, tt.want)
+			}
+		})
 	}
 }
