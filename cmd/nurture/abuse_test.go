@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -9,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lib/pq"
 	"github.com/nurture/nurture/internal/devmail"
 )
 
@@ -164,12 +169,20 @@ func TestSubscribe_MarkupAndLinksInNameNeverReachTheMail(t *testing.T) {
 func TestSubscribe_OversizedBodyIs413(t *testing.T) {
 	h := start(t, nil)
 	big := `{"email":"a@example.com","first_name":"` + strings.Repeat("x", 70<<10) + `"}`
-	if res := h.do("POST", "/api/v1/subscribe", "application/json", strings.NewReader(big)); res.status != 413 {
-		t.Fatalf("JSON: %d %s", res.status, res.body)
+	// With a Content-Length the limit refuses the request before any handler
+	// reads it; without one (chunked), the handler's read stops at the limit.
+	// Either way the API answers JSON and the form an HTML page.
+	for _, body := range []io.Reader{strings.NewReader(big), io.MultiReader(strings.NewReader(big))} {
+		res := h.do("POST", "/api/v1/subscribe", "application/json", body)
+		if res.status != 413 || !strings.HasPrefix(res.header.Get("Content-Type"), "application/json") ||
+			!strings.Contains(res.body, `"error": "request body too large"`) {
+			t.Fatalf("JSON: %d %s %s", res.status, res.header.Get("Content-Type"), res.body)
+		}
 	}
 	form := "email=a%40example.com&first_name=" + strings.Repeat("x", 70<<10)
-	if res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form)); res.status != 413 {
-		t.Fatalf("form: %d", res.status)
+	if res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form)); res.status != 413 ||
+		!strings.HasPrefix(res.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("form: %d %s", res.status, res.header.Get("Content-Type"))
 	}
 }
 
@@ -180,8 +193,32 @@ func TestSubscribe_InvalidEmailGetsFieldError(t *testing.T) {
 	if res.status != 422 || !strings.Contains(res.body, `"email": "is not a valid email address"`) {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
-	if res := h.do("POST", "/api/v1/subscribe", "application/json", strings.NewReader(`{"email": 5}`)); res.status != 400 {
+	if res := h.do("POST", "/api/v1/subscribe", "application/json", strings.NewReader(`{"email": "a@example.com",`)); res.status != 400 {
 		t.Fatalf("malformed JSON: %d %s", res.status, res.body)
+	}
+}
+
+// A value of the wrong type is the client's mistake in one field: a 422
+// that names it, like any other invalid field.
+func TestSubscribe_WrongJSONTypeNamesTheField(t *testing.T) {
+	h := start(t, nil)
+	tests := []struct{ body, field, msg string }{
+		{`{"first_name": 5}`, "first_name", "must be text, not a number"},
+		{`{"email": ["a@example.com"]}`, "email", "must be text, not a list"},
+		{`{"consent_text": true}`, "consent_text", "must be text, not true or false"},
+		{`{"attributes": "Acme"}`, "attributes", "must be an object, not text"},
+		{`{"source_url": {}}`, "source_url", "must be text, not an object"},
+	}
+	for _, tt := range tests {
+		res := h.do("POST", "/api/v1/subscribe", "application/json", strings.NewReader(tt.body))
+		var got struct {
+			Error  string            `json:"error"`
+			Fields map[string]string `json:"fields"`
+		}
+		json.Unmarshal([]byte(res.body), &got)
+		if res.status != 422 || got.Fields[tt.field] != tt.msg {
+			t.Errorf("%s: %d %s, want 422 with %s: %s", tt.body, res.status, res.body, tt.field, tt.msg)
+		}
 	}
 }
 
@@ -340,6 +377,11 @@ func TestAdmin_LeadLookupNeedsToken(t *testing.T) {
 	if res := h.do("GET", "/api/v1/leads/jack@example.com", "", nil, "Authorization", "Bearer wrong"); res.status != 401 {
 		t.Fatalf("wrong token: %d", res.status)
 	}
+	for _, bad := range []string{adminToken, "Basic " + adminToken, "bearer " + adminToken, "Bearer  " + adminToken, "Bearer"} {
+		if res := h.do("GET", "/api/v1/leads/jack@example.com", "", nil, "Authorization", bad); res.status != 401 {
+			t.Fatalf("Authorization %q: %d", bad, res.status)
+		}
+	}
 	l := h.lead("jack@example.com")
 	byID := h.do("GET", "/api/v1/leads/"+strconv.FormatInt(l.ID, 10), "", nil, "Authorization", "Bearer "+adminToken)
 	if byID.status != 200 || !strings.Contains(byID.body, `"company": "Acme GmbH"`) {
@@ -384,6 +426,57 @@ func TestHealth(t *testing.T) {
 	}
 	if res := h.do("GET", "/readyz", "", nil); res.status != 200 || !strings.Contains(res.body, "ready") {
 		t.Fatalf("readyz %d %s", res.status, res.body)
+	}
+}
+
+// A node whose schema is behind the binary is not ready: a load balancer
+// must not send it traffic, though the process is up.
+func TestReadyz_503WhileMigrationsArePending(t *testing.T) {
+	h := start(t, nil)
+	if _, err := h.app.store.DB().Exec(`DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`); err != nil {
+		t.Fatal(err)
+	}
+	res := h.do("GET", "/readyz", "", nil)
+	if res.status != 503 || !strings.Contains(res.body, "database migrations are not current") {
+		t.Fatalf("readyz %d %s", res.status, res.body)
+	}
+	if res := h.do("GET", "/healthz", "", nil); res.status != 200 {
+		t.Fatalf("healthz %d", res.status)
+	}
+}
+
+// The database goes away under a running node: readyz says so.
+func TestReadyz_503WhenTheDatabaseIsUnreachable(t *testing.T) {
+	h := start(t, nil)
+	db := h.app.store.DB()
+	var name string
+	if err := db.Get(&name, `SELECT current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	// From the server's admin database: no new session may connect to the
+	// node's database, and every open one ends.
+	u, err := url.Parse(h.cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/postgres"
+	admin, err := sql.Open("postgres", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`ALTER DATABASE ` + pq.QuoteIdentifier(name) + ` WITH ALLOW_CONNECTIONS false`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
+		t.Fatal(err)
+	}
+	res := h.do("GET", "/readyz", "", nil)
+	if res.status != 503 || !strings.Contains(res.body, "database unreachable") {
+		t.Fatalf("readyz %d %s", res.status, res.body)
+	}
+	if res := h.do("GET", "/healthz", "", nil); res.status != 200 {
+		t.Fatalf("healthz %d", res.status)
 	}
 }
 
@@ -689,5 +782,129 @@ func TestUnsubscribe_NamesTheConfirmedConsentNotALaterSignup(t *testing.T) {
 	l := h.lead("anna@example.com")
 	if un := l.Ledger[len(l.Ledger)-1]; un.Kind != "unsubscribe" || un.ConsentVersion != "ebook-v3" || un.Source != "ebook-datensicherheit" {
 		t.Fatalf("unsubscribe entry: %+v", un)
+	}
+}
+
+// A signup is written in one transaction with whoever signed up at the same
+// moment (group commit): bytes Postgres refuses in one person's form must be
+// refused with that person's 422, never fail the others' batch.
+func TestSubscribe_BadBytesInOneFormNeverFailOthersSignups(t *testing.T) {
+	h := start(t, map[string]string{"NURTURE_RATE_IP": "0", "NURTURE_RATE_EMAIL": "0"})
+	bad := []string{
+		"first_name=%ff", "last_name=%c3", "email=%ff%40example.com", "source=web%ffinar",
+		"consent_text=Yes%ff", "consent_version=%fe", "attributes.company=%ff", "attributes.%ff=x",
+		"first_name=An%00na", "attributes.company=%00",
+	}
+	base := url.Values{"email": {"bad@example.com"}, "consent_text": {"Yes, invite me."}, "consent_version": {"w1"}}
+	const rounds, valid = 4, 16
+	type result struct {
+		what   string
+		status int
+		body   string
+	}
+	results := make(chan result, rounds*(valid+len(bad)))
+	for r := range rounds {
+		begin := make(chan struct{})
+		for i := range valid {
+			go func() {
+				<-begin
+				res := h.subscribeJSON(signup("good" + strconv.Itoa(r) + "-" + strconv.Itoa(i) + "@example.com"))
+				results <- result{"valid", res.status, res.body}
+			}()
+		}
+		for _, b := range bad {
+			go func() {
+				<-begin
+				field, _, _ := strings.Cut(b, "=")
+				form := url.Values{}
+				for k, v := range base {
+					if k != field {
+						form[k] = v
+					}
+				}
+				res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()+"&"+b))
+				results <- result{b, res.status, res.body}
+			}()
+		}
+		close(begin)
+	}
+	for range rounds * (valid + len(bad)) {
+		res := <-results
+		switch {
+		case res.what == "valid" && res.status != 202:
+			t.Errorf("a valid signup got %d: %s", res.status, res.body)
+		case res.what != "valid" && res.status != 422:
+			t.Errorf("%s: got %d, want 422", res.what, res.status)
+		}
+	}
+	var n int
+	h.app.store.DB().Get(&n, `SELECT count(*) FROM leads`)
+	if n != rounds*valid {
+		t.Fatalf("%d leads, want %d", n, rounds*valid)
+	}
+}
+
+func TestSubscribe_SourceMustBeASlug(t *testing.T) {
+	h := start(t, nil)
+	s := signup("lena@example.com")
+	s["source"] = "Lena Schmidt, lena@example.com"
+	if res := h.subscribeJSON(s); res.status != 422 || !strings.Contains(res.body, `"source": "must be a short name`) {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	if n := countMessages(t, h, "lena@example.com"); n != 0 {
+		t.Fatalf("%d mails queued", n)
+	}
+}
+
+// One IPv6 subscriber line holds a whole /64: the per-IP limit counts the
+// /64, or a bot would take a fresh address for every signup.
+func TestSubscribe_RateLimitCountsAnIPv6Slash64AsOneClient(t *testing.T) {
+	h := start(t, map[string]string{"NURTURE_RATE_IP": "2", "NURTURE_TRUSTED_PROXIES": "127.0.0.1/32"})
+	from := func(ip, email string) int {
+		b, _ := json.Marshal(signup(email))
+		return h.do("POST", "/api/v1/subscribe", "application/json", bytes.NewReader(b), "X-Forwarded-For", ip).status
+	}
+	for i, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2"} {
+		if got := from(ip, "v6-"+strconv.Itoa(i)+"@example.com"); got != 202 {
+			t.Fatalf("signup %d from %s: %d", i, ip, got)
+		}
+	}
+	if got := from("2001:db8:1:2:ffff:ffff:ffff:fffe", "v6-next@example.com"); got != 429 {
+		t.Fatalf("a third address in the same /64: %d, want 429", got)
+	}
+	if got := from("2001:db8:1:3::1", "v6-other@example.com"); got != 202 {
+		t.Fatalf("the next /64: %d, want 202", got)
+	}
+}
+
+// The ledger records who consented. X-Forwarded-For is believed only from a
+// proxy in NURTURE_TRUSTED_PROXIES (the harness's client is 127.0.0.1);
+// from anyone else it is the client's own claim, and the socket's address
+// is recorded.
+func TestSubscribe_LedgerIPBelievesXForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	tests := []struct {
+		name, trusted, xff, want string
+	}{
+		{"no proxy trusted", "", "203.0.113.7", "127.0.0.1"},
+		{"another proxy trusted", "10.0.0.0/8", "203.0.113.7", "127.0.0.1"},
+		{"through a trusted proxy", "127.0.0.1/32", "203.0.113.7", "203.0.113.7"},
+		// The client may send its own header; the proxy appends the address
+		// it saw, and only the rightmost untrusted hop counts.
+		{"a forged hop before the proxy's", "127.0.0.1/32, 10.0.0.0/8", "198.51.100.1, 203.0.113.7, 10.1.2.3", "203.0.113.7"},
+		{"an IPv6 client", "127.0.0.0/8", "2001:db8::7", "2001:db8::7"},
+		{"a hop that is no address", "127.0.0.1/32", "203.0.113.7, nonsense", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := start(t, map[string]string{"NURTURE_TRUSTED_PROXIES": tt.trusted})
+			b, _ := json.Marshal(signup("xff@example.com"))
+			res := h.do("POST", "/api/v1/subscribe", "application/json", bytes.NewReader(b), "X-Forwarded-For", tt.xff)
+			if res.status != 202 {
+				t.Fatalf("%d %s", res.status, res.body)
+			}
+			if l := h.lead("xff@example.com"); len(l.Ledger) != 1 || l.Ledger[0].IP != tt.want {
+				t.Fatalf("ledger %+v, want IP %s", l.Ledger, tt.want)
+			}
+		})
 	}
 }

@@ -314,3 +314,58 @@ func TestSignup_ConfirmationMailIsHandedToTheRelay(t *testing.T) {
 		t.Fatalf("outbox %+v, %v", counts, err)
 	}
 }
+
+// GET /api/v1 (what make run prints) is an index of what the server serves.
+func TestAPIIndex_ListsEveryEndpoint(t *testing.T) {
+	h := start(t, nil)
+	var index struct {
+		Name      string `json:"name"`
+		Version   string `json:"version"`
+		Endpoints []struct {
+			Method string `json:"method"`
+			Path   string `json:"path"`
+			Admin  bool   `json:"admin"`
+		} `json:"endpoints"`
+	}
+	for _, path := range []string{"/api/v1", "/api/v1/"} {
+		res := h.do("GET", path, "", nil)
+		if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "application/json") {
+			t.Fatalf("%s: %d %s", path, res.status, res.body)
+		}
+		if err := json.Unmarshal([]byte(res.body), &index); err != nil {
+			t.Fatal(err)
+		}
+		if index.Name != "nurture" || index.Version != version {
+			t.Fatalf("%s: name %q version %q", path, index.Name, index.Version)
+		}
+	}
+	want := map[string]bool{ // method and path: needs the admin token
+		"POST /api/v1/subscribe":                       false,
+		"GET /subscribe":                               false,
+		"GET /readyz":                                  false,
+		"GET /api/v1/leads/{ref}":                      true,
+		"DELETE /api/v1/leads/{ref}":                   true,
+		"POST /api/v1/leads/{ref}/events":              true,
+		"POST /api/v1/sequences/{sequence}/enrolments": true,
+	}
+	listed := map[string]bool{}
+	fill := strings.NewReplacer("{ref}", "nobody@example.com", "{sequence}", "welcome", "{token}", "nope")
+	for _, e := range index.Endpoints {
+		key := e.Method + " " + e.Path
+		listed[key] = e.Admin
+		// Every listed endpoint is served, and asks for the token exactly
+		// when the index says so.
+		res := h.do(e.Method, fill.Replace(e.Path), "", nil)
+		if res.body == "404 page not found\n" || res.status == http.StatusMethodNotAllowed {
+			t.Errorf("%s is listed but not served: %d", key, res.status)
+		}
+		if (res.status == http.StatusUnauthorized) != e.Admin {
+			t.Errorf("%s: admin %v, but an anonymous request got %d", key, e.Admin, res.status)
+		}
+	}
+	for key, admin := range want {
+		if got, ok := listed[key]; !ok || got != admin {
+			t.Errorf("%s: listed %v admin %v, want admin %v", key, ok, got, admin)
+		}
+	}
+}

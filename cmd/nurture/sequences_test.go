@@ -21,6 +21,7 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/templates"
 )
@@ -376,9 +377,14 @@ func TestReload_InvalidEditKeepsTheLastGoodSetAndLogsEachProblem(t *testing.T) {
 	}
 }
 
+// Only the default folder may be missing at start (one set explicitly must
+// exist), so the test runs where ./campaigns does not exist yet.
 func TestSIGHUP_LoadsACampaignsFolderThatWasMissingAtStart(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "campaigns")
-	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_TICK": "20ms"})
+	pgtest.URL(t) // sets up the test server while the working folder is still the package's
+	work := t.TempDir()
+	t.Chdir(work)
+	dir := filepath.Join(work, "campaigns")
+	h := start(t, map[string]string{"NURTURE_TICK": "20ms"})
 	if n := len(h.app.seq.set().Sequences); n != 0 {
 		t.Fatalf("%d sequences without a folder", n)
 	}

@@ -113,11 +113,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 	}
 	a.closer = append(a.closer, func() { a.store.Close() })
 
-	smtpCfg, err := mailer.ParseURL(cfg.SMTPURL)
-	if err != nil {
-		a.close()
-		return nil, err
-	}
+	smtpCfg := cfg.SMTP // parsed and checked by config.Load
 	smtpCfg.Conns = cfg.SMTPConns
 	smtpCfg.Rate = cfg.SMTPRate
 	if cfg.DKIMKeyFile != "" {
@@ -147,7 +143,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 	a.store.OnQueued(a.relay.Wake)
 
 	tpl := templateFS(cfg.Templates)
-	links := link.New(cfg.BaseURL, token.NewSigner(cfg.Secret), cfg.UnsubscribeMailto)
+	signer := token.NewSigner(cfg.Secret)
+	links := link.New(cfg.BaseURL, signer, cfg.UnsubscribeMailto)
 	if a.seq, err = wireSequences(a.store, cfg, tpl, composer, links, a.relay, log, now); err != nil {
 		a.close()
 		return nil, err
@@ -166,8 +163,12 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		return nil, err
 	}
 	srv, err := web.New(a.optin, web.Config{
+		BaseURL:        cfg.BaseURL,
 		AdminToken:     cfg.AdminToken,
 		TrustedProxies: cfg.TrustedProxies,
+		RedirectHosts:  cfg.RedirectHosts,
+		Signer:         signer,
+		Version:        version,
 		RatePerIP:      cfg.RateIP,
 		Templates:      tpl,
 		Now:            now,

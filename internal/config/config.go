@@ -2,7 +2,9 @@ package config
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"net/url"
@@ -13,12 +15,16 @@ import (
 	"unicode"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/nurture/nurture/internal/dsn"
+	"github.com/nurture/nurture/internal/mailer"
 )
 
 // Config is every setting of `nurture serve`.
 type Config struct {
 	DatabaseURL    string
 	SMTPURL        string
+	SMTP           mailer.Config // SMTPURL parsed: the server, its TLS mode and login
 	Listen         string
 	BaseURL        *url.URL
 	Secret         []byte
@@ -29,6 +35,7 @@ type Config struct {
 	Templates      string
 	Tick           time.Duration
 	TrustedProxies []netip.Prefix
+	RedirectHosts  []string // hosts a signup form may redirect to besides its own site and BaseURL's
 
 	ConfirmTTL        time.Duration // how long a confirmation link works
 	ConfirmInterval   time.Duration // at most one confirmation mail per address per interval
@@ -53,22 +60,23 @@ type Setting struct {
 
 // Settings are all settings in the order the README documents them.
 var Settings = []Setting{
-	{"NURTURE_DATABASE_URL", "", "Postgres connection URL"},
+	{"NURTURE_DATABASE_URL", "", "Postgres connection URL (`postgres://…`) or `key=value` string, as lib/pq reads it"},
 	{"NURTURE_SMTP_URL", "", "`smtp://[user:pass@]host:port`; `smtps://` means implicit TLS; `?starttls=required` makes STARTTLS mandatory"},
 	{"NURTURE_LISTEN", "127.0.0.1:8080", "listen address"},
-	{"NURTURE_BASE_URL", "", "the public URL used in every link in mail"},
+	{"NURTURE_BASE_URL", "", "the public URL used in every link in mail, without query or fragment"},
 	{"NURTURE_SECRET", "", "token signing key, at least 32 bytes"},
 	{"NURTURE_FROM", "", "From address, e.g. `Acme <news@acme.example>`"},
 	{"NURTURE_POSTAL_ADDRESS", "", "the sender's postal address, which commercial mail must carry; the footer of every sequence mail shows it, e.g. `Acme GmbH · Hafenstraße 1 · 20457 Hamburg · Germany`"},
 	{"NURTURE_ADMIN_TOKEN", "", "bearer token for the admin API"},
-	{"NURTURE_CAMPAIGNS", "./campaigns", "campaign files folder"},
+	{"NURTURE_CAMPAIGNS", "./campaigns", "campaign files folder; one set explicitly must exist, a missing default only means no sequences run"},
 	{"NURTURE_TEMPLATES", "", "templates folder overriding the built-in templates"},
 	{"NURTURE_TICK", "5s", "scheduler poll interval"},
 	{"NURTURE_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For header is believed"},
+	{"NURTURE_REDIRECT_HOSTS", "", "comma-separated hosts (`www.acme.example`, with `:port` when not the default) a form's `redirect` may lead to, besides the site whose form posted and the base URL's host"},
 	{"NURTURE_CONFIRM_TTL", "72h", "how long a confirmation link works"},
 	{"NURTURE_CONFIRM_INTERVAL", "24h", "at most one confirmation mail per address in this interval"},
 	{"NURTURE_PENDING_RETENTION", "720h", "unconfirmed leads are deleted after this (30 days)"},
-	{"NURTURE_RATE_IP", "60", "signups per minute from one IP"},
+	{"NURTURE_RATE_IP", "60", "signups per minute from one IP (an IPv6 client counts per /64)"},
 	{"NURTURE_RATE_EMAIL", "5", "signups per hour for one address"},
 	{"NURTURE_SMTP_CONNS", "4", "SMTP connections kept open"},
 	{"NURTURE_SMTP_RATE", "0", "messages per second at most, 0 for no limit"},
@@ -132,18 +140,20 @@ func Load(get Source, need ...string) (*Config, error) {
 		p.need[n] = true
 	}
 	c := &Config{
-		DatabaseURL:       p.str("NURTURE_DATABASE_URL"),
+		DatabaseURL:       p.database("NURTURE_DATABASE_URL"),
 		SMTPURL:           p.str("NURTURE_SMTP_URL"),
+		SMTP:              p.smtp("NURTURE_SMTP_URL"),
 		Listen:            p.addr("NURTURE_LISTEN"),
 		BaseURL:           p.baseURL("NURTURE_BASE_URL"),
 		Secret:            p.secret("NURTURE_SECRET"),
 		From:              p.from("NURTURE_FROM"),
 		PostalAddress:     p.line("NURTURE_POSTAL_ADDRESS"),
 		AdminToken:        p.str("NURTURE_ADMIN_TOKEN"),
-		Campaigns:         p.str("NURTURE_CAMPAIGNS"),
+		Campaigns:         p.folder("NURTURE_CAMPAIGNS"),
 		Templates:         p.str("NURTURE_TEMPLATES"),
 		Tick:              p.duration("NURTURE_TICK"),
 		TrustedProxies:    p.cidrs("NURTURE_TRUSTED_PROXIES"),
+		RedirectHosts:     p.hosts("NURTURE_REDIRECT_HOSTS"),
 		ConfirmTTL:        p.duration("NURTURE_CONFIRM_TTL"),
 		ConfirmInterval:   p.duration("NURTURE_CONFIRM_INTERVAL"),
 		PendingRetention:  p.duration("NURTURE_PENDING_RETENTION"),
@@ -211,6 +221,48 @@ func (p *parser) fail(name, format string, args ...any) {
 
 func (p *parser) str(name string) string { v, _ := p.raw(name); return v }
 
+func (p *parser) database(name string) string {
+	v, ok := p.raw(name)
+	if ok {
+		if err := dsn.Check(v); err != nil {
+			p.fail(name, "%v", err)
+		}
+	}
+	return v
+}
+
+// smtp parses the SMTP URL with the mailer's own rules, so that a bad one
+// stops the start here rather than after the database is migrated.
+func (p *parser) smtp(name string) mailer.Config {
+	v, ok := p.raw(name)
+	if !ok {
+		return mailer.Config{}
+	}
+	c, err := mailer.ParseURL(v) // its errors never repeat the password
+	if err != nil {
+		p.fail(name, "%s", strings.TrimPrefix(err.Error(), "mailer: "+name+": "))
+	}
+	return c
+}
+
+// folder is a folder that must exist when it is set; its default may be
+// missing (the caller decides what that means).
+func (p *parser) folder(name string) string {
+	v, _ := p.raw(name)
+	if strings.TrimSpace(p.get(name)) == "" {
+		return v
+	}
+	switch fi, err := os.Stat(v); {
+	case errors.Is(err, fs.ErrNotExist):
+		p.fail(name, "folder %q does not exist", v)
+	case err != nil:
+		p.fail(name, "%v", err)
+	case !fi.IsDir():
+		p.fail(name, "%q is not a folder", v)
+	}
+	return v
+}
+
 func (p *parser) addr(name string) string {
 	v, ok := p.raw(name)
 	if ok {
@@ -229,6 +281,11 @@ func (p *parser) baseURL(name string) *url.URL {
 	u, err := url.Parse(strings.TrimSuffix(v, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		p.fail(name, "%q is not an absolute http(s) URL", v)
+		return nil
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(v, "#") {
+		// Links are made by appending paths to it.
+		p.fail(name, "%q must not have a query or fragment", v)
 		return nil
 	}
 	return u
@@ -318,6 +375,27 @@ func (p *parser) cidrs(name string) []netip.Prefix {
 			continue
 		}
 		out = append(out, pr.Masked())
+	}
+	return out
+}
+
+func (p *parser) hosts(name string) []string {
+	v, ok := p.raw(name)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, h := range strings.Split(v, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		u, err := url.Parse("https://" + h)
+		if err != nil || u.Host != h || u.Hostname() == "" || strings.ContainsAny(h, "@/?#") || strings.HasSuffix(h, ":") {
+			p.fail(name, "%q is not a host such as www.acme.example", h)
+			continue
+		}
+		out = append(out, h)
 	}
 	return out
 }

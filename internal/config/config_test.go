@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,21 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 		{"NURTURE_DEFAULT_TIMEZONE", "Mars/Base", `config: NURTURE_DEFAULT_TIMEZONE: "Mars/Base" is not an IANA time zone such as Europe/Berlin`},
 		{"NURTURE_RATE_IP", "-1", `config: NURTURE_RATE_IP: "-1" is not a whole number ≥ 0`},
 		{"NURTURE_POSTAL_ADDRESS", "Acme GmbH\nHafenstraße 1", "config: NURTURE_POSTAL_ADDRESS: write it on one line, such as `Acme GmbH · Hafenstraße 1 · 20457 Hamburg · Germany`"},
+		{"NURTURE_DATABASE_URL", "postgres://nurture:s3cretpw@db.internal:x5432/nurture", `config: NURTURE_DATABASE_URL: not a valid URL: invalid port ":x5432" after host`},
+		{"NURTURE_DATABASE_URL", "postgres://nurture:s3cr/etpw@db.internal/nurture", "config: NURTURE_DATABASE_URL: the password cannot be read; write characters such as / ? # @ % in it %-escaped"},
+		{"NURTURE_DATABASE_URL", "host=db.internal password=s3cretpw sslmode=sometimes", `config: NURTURE_DATABASE_URL: wrong value for "sslmode": "sometimes" is not supported; supported values are disable, allow, prefer, require, verify-full, or verify-ca`},
+		{"NURTURE_DATABASE_URL", "mysql://nurture:s3cretpw@db.internal/nurture", "config: NURTURE_DATABASE_URL: a URL must start with postgres:// or postgresql://"},
+		{"NURTURE_SMTP_URL", "smtp://mail.acme.example", "config: NURTURE_SMTP_URL: port missing"},
+		{"NURTURE_SMTP_URL", "smtp://news:s3cretpw@mail.acme.example:587?tls=yes", `config: NURTURE_SMTP_URL: unknown parameter "tls"`},
+		{"NURTURE_SMTP_URL", "http://mail.acme.example:25", `config: NURTURE_SMTP_URL: scheme must be smtp or smtps, not "http"`},
+		{"NURTURE_BASE_URL", "https://news.example.com/?utm=x", `config: NURTURE_BASE_URL: "https://news.example.com/?utm=x" must not have a query or fragment`},
+		{"NURTURE_BASE_URL", "https://news.example.com?", `config: NURTURE_BASE_URL: "https://news.example.com?" must not have a query or fragment`},
+		{"NURTURE_BASE_URL", "https://news.example.com/#top", `config: NURTURE_BASE_URL: "https://news.example.com/#top" must not have a query or fragment`},
+		{"NURTURE_CAMPAIGNS", "./no-such-campaigns", `config: NURTURE_CAMPAIGNS: folder "./no-such-campaigns" does not exist`},
+		{"NURTURE_CAMPAIGNS", "config.go", `config: NURTURE_CAMPAIGNS: "config.go" is not a folder`},
+		{"NURTURE_REDIRECT_HOSTS", "www.acme.example, https://shop.acme.example", `config: NURTURE_REDIRECT_HOSTS: "https://shop.acme.example" is not a host such as www.acme.example`},
+		{"NURTURE_REDIRECT_HOSTS", "www.acme.example/thanks", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example/thanks" is not a host such as www.acme.example`},
+		{"NURTURE_REDIRECT_HOSTS", "www.acme.example:", `config: NURTURE_REDIRECT_HOSTS: "www.acme.example:" is not a host such as www.acme.example`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -60,7 +76,51 @@ func TestLoad_ErrorNamesTheSetting(t *testing.T) {
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("got %v, want %s", err, tt.want)
 			}
+			if strings.Contains(err.Error(), "s3cr") || strings.Contains(err.Error(), "etpw") {
+				t.Fatalf("the error holds the password: %v", err)
+			}
 		})
+	}
+}
+
+func TestLoad_ParsesTheSMTPURL(t *testing.T) {
+	m := valid()
+	m["NURTURE_SMTP_URL"] = "smtp://news:s3cretpw@mail.acme.example:587?starttls=required"
+	c, err := Load(source(m), ServeNeeds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP.Host != "mail.acme.example" || c.SMTP.Port != 587 || c.SMTP.Username != "news" || c.SMTP.Password != "s3cretpw" || c.SMTP.TLS.String() != "starttls=required" {
+		t.Errorf("SMTP %+v", c.SMTP)
+	}
+}
+
+// The default campaigns folder may be missing (serve warns and runs no
+// sequences); one named on purpose must exist.
+func TestLoad_DefaultCampaignsFolderMayBeMissing(t *testing.T) {
+	if _, err := os.Stat("campaigns"); err == nil {
+		t.Fatal("this test needs a working directory without ./campaigns")
+	}
+	c, err := Load(source(valid()), ServeNeeds...)
+	if err != nil || c.Campaigns != "./campaigns" {
+		t.Fatalf("campaigns %q, %v", c.Campaigns, err)
+	}
+	m := valid()
+	m["NURTURE_CAMPAIGNS"] = t.TempDir()
+	if _, err := Load(source(m), ServeNeeds...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoad_RedirectHosts(t *testing.T) {
+	m := valid()
+	m["NURTURE_REDIRECT_HOSTS"] = " WWW.acme.example, shop.acme.example:8443,,[2001:db8::1]:8080 "
+	c, err := Load(source(m), ServeNeeds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"www.acme.example", "shop.acme.example:8443", "[2001:db8::1]:8080"}; !slices.Equal(c.RedirectHosts, want) {
+		t.Errorf("redirect hosts %q, want %q", c.RedirectHosts, want)
 	}
 }
 

@@ -44,7 +44,7 @@ func (fe FieldErrors) Error() string {
 // Limits on what a signup may carry.
 const (
 	maxName       = 100
-	maxSource     = 100
+	maxSource     = 64
 	maxConsent    = 10000
 	maxVersion    = 100
 	maxAttributes = 50
@@ -65,6 +65,10 @@ func (s Signup) Normalize() (Signup, error) {
 	out.Email = email
 
 	text := func(field, v string, max int, required bool) string {
+		if err := checkEncoding(v); err != nil {
+			fe[field] = err.Error()
+			return ""
+		}
 		v = strings.TrimSpace(norm.NFC.String(v))
 		switch {
 		case required && v == "":
@@ -79,7 +83,13 @@ func (s Signup) Normalize() (Signup, error) {
 	out.FirstName = text("first_name", s.FirstName, maxName, false)
 	out.LastName = text("last_name", s.LastName, maxName, false)
 	out.Source = text("source", s.Source, maxSource, false)
-	out.ConsentText = text("consent_text", s.ConsentText, maxConsent, true)
+	if _, bad := fe["source"]; !bad && out.Source != "" && !isSlug(out.Source) {
+		// The source outlives the lead in the anonymous purge counts, so it
+		// must name a form or campaign, never carry what a person typed.
+		fe["source"] = "must be a short name of letters, digits, '.', '_' and '-', such as ebook-2026"
+	}
+	// Browsers post a form's line breaks as CRLF; a line break is kept as LF.
+	out.ConsentText = text("consent_text", strings.ReplaceAll(s.ConsentText, "\r\n", "\n"), maxConsent, true)
 	out.ConsentVersion = text("consent_version", s.ConsentVersion, maxVersion, true)
 
 	if len(s.Attributes) > maxAttributes {
@@ -87,7 +97,7 @@ func (s Signup) Normalize() (Signup, error) {
 	}
 	for k, v := range s.Attributes {
 		field := "attributes." + k
-		if k == "" || len(k) > maxAttrKey || hasControl(k, false) {
+		if k == "" || len(k) > maxAttrKey || checkEncoding(k) != nil || hasControl(k, false) {
 			fe["attributes"] = fmt.Sprintf("attribute name %q is not allowed", k)
 			continue
 		}
@@ -112,6 +122,36 @@ func (s Signup) Normalize() (Signup, error) {
 	return out, nil
 }
 
+// isSlug reports a name such as "ebook-datensicherheit": ASCII letters,
+// digits, '.', '_' and '-'.
+func isSlug(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Errors for bytes that are not text. Postgres refuses both in a text
+// column, and a signup is written in one transaction with others (group
+// commit), so such a value must never get past Normalize.
+var (
+	errNotUTF8 = errors.New("must be valid UTF-8 text")
+	errNUL     = errors.New("must not contain NUL characters")
+)
+
+func checkEncoding(s string) error {
+	switch {
+	case !utf8.ValidString(s):
+		return errNotUTF8
+	case strings.IndexByte(s, 0) >= 0:
+		return errNUL
+	}
+	return nil
+}
+
 // hasControl reports control characters; CR and LF are never allowed, since
 // a value may end up in a mail header. Multi-line text may keep its newlines
 // when allowNewline is set (the consent text), but never a lone CR.
@@ -127,12 +167,19 @@ func hasControl(s string, allowNewline bool) bool {
 	return false
 }
 
+// idnaDots are the label separators IDNA maps to '.' that NFKC leaves alone.
+var idnaDots = strings.NewReplacer("\u3002", ".", "\uff61", ".")
+
 var errEmail = errors.New("is not a valid email address")
 
 // NormalizeEmail checks an address's syntax and returns its canonical form:
 // NFC, lower case, and the domain in its ASCII (punycode) form, so that the
 // same mailbox written two ways is one lead.
 func NormalizeEmail(raw string) (string, error) {
+	// strings.ToLower would turn an invalid byte into U+FFFD, and accept it.
+	if err := checkEncoding(raw); err != nil {
+		return "", err
+	}
 	s := strings.TrimSpace(norm.NFC.String(raw))
 	if s == "" {
 		return "", errors.New("is required")
@@ -166,7 +213,9 @@ func NormalizeEmail(raw string) (string, error) {
 // Subscription bombers put spam links in the name field so that the
 // confirmation mail carries them; such a name is left out rather than shown.
 func GreetingName(first string) string {
-	l := strings.ToLower(first)
+	// A mail client's IDNA reads fullwidth forms (NFKC) and the ideographic
+	// full stops as ASCII: "evil。com" links to evil.com.
+	l := strings.ToLower(idnaDots.Replace(norm.NFKC.String(first)))
 	if strings.ContainsAny(l, "<>[](){}@/\\:=&%$*#") || strings.Contains(l, "www") {
 		return ""
 	}

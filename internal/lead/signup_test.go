@@ -26,6 +26,8 @@ func TestNormalizeEmail(t *testing.T) {
 		{"Anna <anna@example.com>", "", false},
 		{"anna@example.com\r\nBcc: x@evil.example", "", false},
 		{"a..b@example.com", "", false},
+		{"\xff@example.com", "", false}, // not U+FFFD@example.com
+		{"anna\x00@example.com", "", false},
 		{strings.Repeat("a", 65) + "@example.com", "", false},
 	}
 	for _, tt := range tests {
@@ -81,10 +83,104 @@ func TestGreetingName_DropsLinksAndMarkup(t *testing.T) {
 		"evil.example":               "",
 		"visit www evil":             "",
 		"me@evil.example":            "",
+		"evil。com":                   "", // U+3002 ideographic full stop
+		"evil．com":                   "", // U+FF0E fullwidth full stop
+		"evil｡com":                   "", // U+FF61 halfwidth ideographic full stop
+		"evil﹒com":                   "", // U+FE52 small full stop
+		"ｗｗｗ evil":                   "", // fullwidth letters
+		"me＠evil":                    "", // U+FF20 fullwidth commercial at
+		"ｈｔｔｐｓ：／／evil":               "",
+		"Jörg":                       "Jörg",
+		"李。 明":                       "李。 明", // a full stop before a space ends a sentence
+		"ＡＮＮＡ":                       "ＡＮＮＡ", // kept as typed
 	}
 	for in, want := range tests {
 		if got := GreetingName(in); got != want {
 			t.Errorf("GreetingName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Postgres refuses invalid UTF-8 and NUL in text, and a signup shares its
+// transaction with others: every field must refuse them up front.
+func TestSignupNormalize_RefusesInvalidUTF8AndNULInEveryField(t *testing.T) {
+	valid := func() Signup {
+		return Signup{
+			Email: "anna@example.com", FirstName: "Anna", LastName: "Schmidt", Source: "webinar",
+			ConsentText: "Yes, invite me.", ConsentVersion: "w1", Attributes: Attributes{"company": "Acme"},
+		}
+	}
+	tests := []struct {
+		name, field, want string
+		edit              func(*Signup)
+	}{
+		{"email", "email", "must be valid UTF-8 text", func(s *Signup) { s.Email = "\xff@example.com" }},
+		{"email NUL", "email", "must not contain NUL characters", func(s *Signup) { s.Email = "anna\x00@example.com" }},
+		{"first name", "first_name", "must be valid UTF-8 text", func(s *Signup) { s.FirstName = "\xff" }},
+		{"first name NUL", "first_name", "must not contain NUL characters", func(s *Signup) { s.FirstName = "An\x00na" }},
+		{"last name", "last_name", "must be valid UTF-8 text", func(s *Signup) { s.LastName = "Schmidt\xc3" }},
+		{"source", "source", "must be valid UTF-8 text", func(s *Signup) { s.Source = "web\xffinar" }},
+		{"consent text", "consent_text", "must be valid UTF-8 text", func(s *Signup) { s.ConsentText = "Yes\xff" }},
+		{"consent text NUL", "consent_text", "must not contain NUL characters", func(s *Signup) { s.ConsentText = "Yes\x00" }},
+		{"consent version", "consent_version", "must be valid UTF-8 text", func(s *Signup) { s.ConsentVersion = "\xfe" }},
+		{"attribute value", "attributes.company", "must be valid UTF-8 text", func(s *Signup) { s.Attributes["company"] = "Acme\xff" }},
+		{"attribute value NUL", "attributes.company", "must not contain NUL characters", func(s *Signup) { s.Attributes["company"] = "\x00" }},
+		{"attribute key", "attributes", `attribute name "\xff" is not allowed`, func(s *Signup) { s.Attributes["\xff"] = "x" }},
+		{"attribute key NUL", "attributes", `attribute name "a\x00" is not allowed`, func(s *Signup) { s.Attributes["a\x00"] = "x" }},
+	}
+	if _, err := valid().Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := valid()
+			tt.edit(&s)
+			_, err := s.Normalize()
+			var fe FieldErrors
+			if !errors.As(err, &fe) || fe[tt.field] != tt.want || len(fe) != 1 {
+				t.Fatalf("got %v, want only %s: %s", err, tt.field, tt.want)
+			}
+		})
+	}
+}
+
+func TestSignupNormalize_SourceIsAShortSlug(t *testing.T) {
+	tests := []struct {
+		source string
+		ok     bool
+	}{
+		{"", true},
+		{"newsletter", true},
+		{"ebook-datensicherheit", true},
+		{"Webinar_2026.11", true},
+		{"  webinar  ", true}, // trimmed
+		{strings.Repeat("a", 64), true},
+		{strings.Repeat("a", 65), false},
+		{"my newsletter", false},
+		{"anna@example.com", false},
+		{"https://www.acme.example/ebook", false},
+		{"bücher", false},
+		{"web/inar", false},
+	}
+	for _, tt := range tests {
+		s := Signup{Email: "anna@example.com", Source: tt.source, ConsentText: "Yes.", ConsentVersion: "v1"}
+		_, err := s.Normalize()
+		var fe FieldErrors
+		errors.As(err, &fe)
+		if (fe["source"] == "") != tt.ok {
+			t.Errorf("source %q: got %v, want ok=%v", tt.source, err, tt.ok)
+		}
+	}
+}
+
+func TestSignupNormalize_ConsentTextKeepsLineBreaksAsLF(t *testing.T) {
+	s := Signup{Email: "anna@example.com", ConsentText: "Yes, mail me.\r\nI can unsubscribe.", ConsentVersion: "v1"}
+	got, err := s.Normalize()
+	if err != nil || got.ConsentText != "Yes, mail me.\nI can unsubscribe." {
+		t.Fatalf("got %q, %v", got.ConsentText, err)
+	}
+	s.ConsentText = "Yes, mail me.\rI can unsubscribe."
+	if _, err := s.Normalize(); err == nil {
+		t.Fatal("a lone CR was accepted")
 	}
 }

@@ -1,6 +1,7 @@
 // Package store is the only package that speaks SQL. It owns the schema
 // migrations, the named queries (one file each in sql/, prepared at start so
 // a broken query stops the boot), transactions, the outbox and the
-// SKIP LOCKED claims. It imports only Nurture's plain types; every time that
-// matters is passed in by the caller, so tests control the clock.
+// SKIP LOCKED claims. It imports only Nurture's plain types (and dsn, which
+// checks a connection string without repeating its password); every time
+// that matters is passed in by the caller, so tests control the clock.
 package store

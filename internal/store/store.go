@@ -11,6 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the Postgres driver
+
+	"github.com/nurture/nurture/internal/dsn"
 )
 
 // Sentinel errors callers act on.
@@ -39,7 +41,13 @@ func (s *Store) OnQueued(f func()) { s.onQueued = f }
 // The connection uses lib/pq's binary_parameters mode, in which a query with
 // arguments takes one round trip (parse, bind and execute together) instead
 // of two.
+//
+// Its errors never hold the password: lib/pq's own parse errors quote the
+// whole URL, so the string is checked first by dsn.Check, which does not.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
+	if err := dsn.Check(url); err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
 	db, err := sqlx.Open("postgres", withBinaryParameters(url))
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)

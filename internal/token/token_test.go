@@ -43,3 +43,22 @@ func TestSigner_RoundTripAndTamper(t *testing.T) {
 		t.Error("other key accepted")
 	}
 }
+
+func TestSigner_SignTextRoundTripAndTamper(t *testing.T) {
+	s := NewSigner([]byte(strings.Repeat("k", 32)))
+	sig := s.SignText("redirect", "https://www.acme.example/thanks")
+	if !s.VerifyText("redirect", "https://www.acme.example/thanks", sig) {
+		t.Fatal("own MAC refused")
+	}
+	for name, ok := range map[string]bool{
+		"other text":    s.VerifyText("redirect", "https://evil.example/", sig),
+		"other purpose": s.VerifyText("unsubscribe", "https://www.acme.example/thanks", sig),
+		"other key":     NewSigner([]byte(strings.Repeat("x", 32))).VerifyText("redirect", "https://www.acme.example/thanks", sig),
+		"empty":         s.VerifyText("redirect", "https://www.acme.example/thanks", ""),
+		"not base64":    s.VerifyText("redirect", "https://www.acme.example/thanks", "!!"),
+	} {
+		if ok {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

@@ -23,13 +23,15 @@ type Sequences interface {
 // eventType is one word such as demo_booked.
 var eventType = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`)
 
-func (s *Server) sequenceRoutes(mux *http.ServeMux) {
+func (s *Server) sequenceRoutes() []route {
 	if s.cfg.Sequences == nil {
-		return
+		return nil
 	}
-	mux.Handle("POST /api/v1/leads/{ref}/events", s.admin(s.postEvent))
-	mux.Handle("PUT /api/v1/leads/{ref}/stage", s.admin(s.putStage))
-	mux.Handle("POST /api/v1/sequences/{sequence}/enrolments", s.admin(s.postEnrolment))
+	return []route{
+		{"POST", "/api/v1/leads/{ref}/events", s.postEvent, true},
+		{"PUT", "/api/v1/leads/{ref}/stage", s.putStage, true},
+		{"POST", "/api/v1/sequences/{sequence}/enrolments", s.postEnrolment, true},
+	}
 }
 
 // postEvent records a custom event, such as demo_booked, and enrols the

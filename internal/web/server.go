@@ -5,18 +5,21 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/ratelimit"
+	"github.com/nurture/nurture/internal/token"
 )
 
 // Challenge is the hook for a captcha or proof-of-work check on signups. It
@@ -28,15 +31,19 @@ type Challenge interface {
 
 // Config wires the HTTP surface; zero values take the defaults.
 type Config struct {
+	BaseURL        *url.URL // NURTURE_BASE_URL, where this server is reached; required
 	AdminToken     string
 	TrustedProxies []netip.Prefix
+	RedirectHosts  []string      // hosts any form may redirect to; see redirectTo
 	RatePerIP      int           // signups per minute per client IP; 0 = unlimited
 	MaxBody        int64         // default 64 KiB
 	Timeout        time.Duration // per request, default 10s
 	Templates      fs.FS         // holds pages/*.html
 	Challenge      Challenge     // optional
+	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
 	Sequences      Sequences // the admin API for events and enrolments; optional
+	Version        string    // shown by GET /api/v1
 	Now            func() time.Time
 	Log            *slog.Logger
 }
@@ -51,6 +58,9 @@ type Server struct {
 
 // New parses the page templates; one that does not parse stops the start.
 func New(o *optin.Service, cfg Config) (*Server, error) {
+	if cfg.BaseURL == nil {
+		return nil, errors.New("web: Config.BaseURL is required")
+	}
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, 64<<10)
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
 	if cfg.Now == nil {
@@ -75,39 +85,77 @@ func New(o *optin.Service, cfg Config) (*Server, error) {
 	return &Server{cfg: cfg, optin: o, pages: pages, perIP: ratelimit.New(cfg.RatePerIP, time.Minute)}, nil
 }
 
+// route is one endpoint; the API index lists the same table that is served.
+type route struct {
+	method, path string
+	handler      http.HandlerFunc
+	admin        bool // needs the admin bearer token
+}
+
+func (s *Server) routes() []route {
+	rs := []route{
+		{"GET", "/healthz", s.healthz, false},
+		{"GET", "/readyz", s.readyz, false},
+		{"GET", "/api/v1", s.apiIndex, false},
+		{"GET", "/subscribe", s.subscribePage, false},
+		{"POST", "/subscribe", s.subscribeForm, false},
+		{"GET", "/subscribe/embed", s.embedPage, false},
+		{"POST", "/api/v1/subscribe", s.subscribeJSON, false},
+		{"OPTIONS", "/api/v1/subscribe", s.preflight, false},
+		{"GET", "/confirm/{token}", s.confirmPage, false},
+		{"POST", "/confirm/{token}", s.confirm, false},
+		{"POST", "/confirm/{token}/resend", s.resend, false},
+		{"GET", "/unsubscribe/{token}", s.unsubscribePage, false},
+		{"POST", "/unsubscribe/{token}", s.unsubscribe, false},
+		{"GET", "/api/v1/leads/{ref}", s.getLead, true},
+		{"DELETE", "/api/v1/leads/{ref}", s.eraseLead, true},
+	}
+	return append(rs, s.sequenceRoutes()...)
+}
+
 // Handler returns the routes, each with a body limit and a timeout.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/subscribe", http.StatusFound)
 	})
-	mux.HandleFunc("GET /subscribe", s.subscribePage)
-	mux.HandleFunc("POST /subscribe", s.subscribeForm)
-	mux.HandleFunc("GET /subscribe/embed", s.embedPage)
-	mux.HandleFunc("POST /api/v1/subscribe", s.subscribeJSON)
-	mux.HandleFunc("OPTIONS /api/v1/subscribe", s.preflight)
-
-	mux.HandleFunc("GET /confirm/{token}", s.confirmPage)
-	mux.HandleFunc("POST /confirm/{token}", s.confirm)
-	mux.HandleFunc("POST /confirm/{token}/resend", s.resend)
-
-	mux.HandleFunc("GET /unsubscribe/{token}", s.unsubscribePage)
-	mux.HandleFunc("POST /unsubscribe/{token}", s.unsubscribe)
-
-	mux.Handle("GET /api/v1/leads/{ref}", s.admin(s.getLead))
-	mux.Handle("DELETE /api/v1/leads/{ref}", s.admin(s.eraseLead))
-	s.sequenceRoutes(mux)
-
+	mux.HandleFunc("GET /api/v1/{$}", s.apiIndex)
+	for _, rt := range s.routes() {
+		var h http.Handler = rt.handler
+		if rt.admin {
+			h = s.admin(rt.handler)
+		}
+		mux.Handle(rt.method+" "+rt.path, h)
+	}
 	return s.limitBody(http.TimeoutHandler(mux, s.cfg.Timeout, "request timed out"))
+}
+
+// apiIndex is GET /api/v1: what this server is and every endpoint it serves.
+func (s *Server) apiIndex(w http.ResponseWriter, r *http.Request) {
+	type endpoint struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+		Admin  bool   `json:"admin"`
+	}
+	var eps []endpoint
+	for _, rt := range s.routes() {
+		eps = append(eps, endpoint{rt.method, rt.path, rt.admin})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"name":      "nurture",
+		"version":   cmp.Or(s.cfg.Version, "dev"),
+		"endpoints": eps,
+	})
 }
 
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.MaxBody {
-			s.fail(w, r, errTooLarge)
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				s.apiError(w, r, errTooLarge)
+			} else {
+				s.fail(w, r, errTooLarge)
+			}
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
@@ -178,8 +226,8 @@ func (s *Server) trusted(ip netip.Addr) bool {
 
 func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
+		got, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !bearer || s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="nurture"`)
 			writeError(w, errUnauthorized)
 			return

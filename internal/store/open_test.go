@@ -1,0 +1,32 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nurture/nurture/internal/store"
+)
+
+// lib/pq's parse errors quote the whole URL; Open's never hold the password.
+func TestOpen_ErrorsNeverHoldThePassword(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, u := range []string{
+		"postgres://u:s3cretpw@127.0.0.1:x5432/nurture",             // does not parse
+		"postgres://u:s3cr/etpw@127.0.0.1:5432/nurture",             // a '/' in the password
+		"host=127.0.0.1 password=s3cretpw sslmode=sometimes",        // a bad value
+		"postgres://u:s3cretpw@127.0.0.1:1/nurture?sslmode=disable", // nothing listens
+	} {
+		db, err := store.Open(ctx, u)
+		if err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded", u)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "store: connect: ") || strings.Contains(msg, "s3cr") || strings.Contains(msg, "etpw") {
+			t.Errorf("Open(%q) = %q", u, msg)
+		}
+	}
+}
