@@ -24,8 +24,9 @@ type Config struct {
 	// InFlight bounds the messages claimed or reserved and not yet recorded
 	// (default 128 × Workers). It must cover the dispatcher's batch while
 	// that batch is written and the window is sending. Of these, only the
-	// ones marked as handed to SMTP, at most three per worker, can be sent
-	// twice after a crash.
+	// ones marked as handed to SMTP and not yet recorded can be sent twice
+	// after a crash: at most 10 × Workers (the queue of four per worker and
+	// the one in SMTP, and as many outcomes awaiting the next write).
 	InFlight int
 	// Lease is how long a claim holds before another relay may take it
 	// (default 5m); a running relay renews the leases of what it holds.
@@ -169,7 +170,7 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 // sent when a crash leaves its outcome unknown. The marker takes what
 // comes on jobs, marks it in one write together with the outcomes that
 // came on results since its last write, and puts it on ready, where
-// Workers goroutines take it to SMTP. ready holds two messages per worker,
+// Workers goroutines take it to SMTP. ready holds four messages per worker,
 // refilled when it is down to half, so the senders never wait for the
 // database and a write serves several mails, while the marker marks no
 // more than they will take soon: the messages marked and not yet recorded,
@@ -230,7 +231,7 @@ func (r *Relay) start(ctx context.Context) *pipe {
 	p := &pipe{
 		tokens:       make(chan struct{}, r.cfg.InFlight),
 		jobs:         make(chan store.Claimed, r.cfg.InFlight),
-		ready:        make(chan store.Claimed, 2*r.cfg.Workers),
+		ready:        make(chan store.Claimed, 4*r.cfg.Workers),
 		refill:       make(chan struct{}, 1),
 		results:      make(chan store.Sent, r.cfg.InFlight),
 		recorded:     make(chan error, 1),

@@ -117,7 +117,7 @@ func (s *Store) StartSMTP(ctx context.Context, now time.Time, start []Held, sent
 		sentIDs[i], replies[i] = m.ID, m.Reply
 	}
 	var ids []int64
-	err := s.q.StartSMTP.SelectContext(ctx, &ids, pq.Array(startIDs), pq.Array(startAttempts), now, pq.Array(sentIDs), pq.Array(replies))
+	err := s.planned(s.q.StartSMTP).SelectContext(ctx, &ids, pq.Array(startIDs), pq.Array(startAttempts), now, pq.Array(sentIDs), pq.Array(replies))
 	if err != nil {
 		return nil, fmt.Errorf("store: record sends: %w", err)
 	}
@@ -137,7 +137,7 @@ func (s *Store) RenewLeases(ctx context.Context, held []Held, until time.Time) e
 	for i, h := range held {
 		ids[i], attempts[i] = h.ID, int64(h.Attempts)
 	}
-	if _, err := s.q.RenewLeases.ExecContext(ctx, pq.Array(ids), pq.Array(attempts), until); err != nil {
+	if _, err := s.planned(s.q.RenewLeases).ExecContext(ctx, pq.Array(ids), pq.Array(attempts), until); err != nil {
 		return fmt.Errorf("store: renew leases: %w", err)
 	}
 	return nil

@@ -124,6 +124,27 @@ func (q txQuery) QueryxContext(ctx context.Context, args ...any) (*sqlx.Rows, er
 	return q.tx.QueryxContext(ctx, q.text, args...)
 }
 
+// planned runs a prepared query's text unprepared, so that Postgres plans
+// it for its arguments every time. A prepared statement may settle on a
+// generic plan made while a table was small, and keep it as the table
+// grows: for the relay's per-round writes to messages, a sequential scan
+// that got slower with every mail queued. With binary_parameters the text
+// still takes one round trip.
+func (s *Store) planned(st *sqlx.Stmt) dbQuery { return dbQuery{db: s.db, text: s.texts[st]} }
+
+type dbQuery struct {
+	db   *sqlx.DB
+	text string
+}
+
+func (q dbQuery) SelectContext(ctx context.Context, dest any, args ...any) error {
+	return q.db.SelectContext(ctx, dest, q.text, args...)
+}
+
+func (q dbQuery) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return q.db.ExecContext(ctx, q.text, args...)
+}
+
 // withBinaryParameters adds binary_parameters=yes to a URL or key=value DSN
 // that does not set it.
 func withBinaryParameters(dsn string) string {
