@@ -17,7 +17,7 @@ ALTER TABLE messages ADD COLUMN refusals INTEGER NOT NULL DEFAULT 0;
 -- recorded; claimed, for mail that was queued). Room left on each page
 -- lets the mark, which changes no indexed column, stay on its page
 -- without new index entries (a HOT update).
-ALTER TABLE messages SET (fillfactor = 70);
+ALTER TABLE messages SET (fillfactor = 50);
 
 -- +goose Down
 ALTER TABLE messages RESET (fillfactor);

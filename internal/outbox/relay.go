@@ -22,7 +22,7 @@ type Sender interface {
 type Config struct {
 	Workers int // concurrent SMTP transactions; match the SMTP pool size (default 4)
 	// InFlight bounds the messages claimed or reserved and not yet recorded
-	// (default 128 × Workers). It must cover the dispatcher's batch while
+	// (default 256 × Workers). It must cover the dispatcher's batch while
 	// that batch is written and the window is sending. Of these, only the
 	// ones marked as handed to SMTP and not yet recorded can be sent twice
 	// after a crash: at most 10 × Workers (the queue of four per worker and
@@ -68,7 +68,7 @@ type Stats struct {
 // New returns a relay; now is the clock every decision uses.
 func New(s *store.Store, sender Sender, log *slog.Logger, now func() time.Time, cfg Config) *Relay {
 	cfg.Workers = cmp.Or(cfg.Workers, 4)
-	cfg.InFlight = cmp.Or(cfg.InFlight, 128*cfg.Workers)
+	cfg.InFlight = cmp.Or(cfg.InFlight, 256*cfg.Workers)
 	cfg.Lease = cmp.Or(cfg.Lease, 5*time.Minute)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 10)
 	cfg.Poll = cmp.Or(cfg.Poll, 5*time.Second)

@@ -347,15 +347,15 @@ func TestRelay_ReservesRoomOnlyWhileRunning(t *testing.T) {
 	}
 	b.running(t)
 	room := b.relay.Reserve(context.Background(), 1000, false)
-	// Workers: 2, so the window is 256 mails.
-	if room.N() != 256 {
-		t.Fatalf("reserved %d, want the whole window of 256", room.N())
+	// Workers: 2, so the window is 512 mails.
+	if room.N() != 512 {
+		t.Fatalf("reserved %d, want the whole window of 512", room.N())
 	}
 	if more := b.relay.Reserve(context.Background(), 1, false); more != nil {
 		t.Fatalf("reserved beyond the window: %d", more.N())
 	}
 	room.Cancel()
-	if again := b.relay.Reserve(context.Background(), 256, false); again.N() != 256 {
+	if again := b.relay.Reserve(context.Background(), 512, false); again.N() != 512 {
 		t.Fatalf("a cancelled reservation kept its room: %d free", again.N())
 	} else {
 		again.Cancel()

@@ -108,22 +108,28 @@ type Sent struct {
 // and may now send; a message claimed by another sender meanwhile is not
 // among them.
 func (s *Store) StartSMTP(ctx context.Context, now time.Time, start []Held, sent []Sent) (map[int64]bool, error) {
-	startIDs, startAttempts := make([]int64, len(start)), make([]int64, len(start))
-	for i, h := range start {
-		startIDs[i], startAttempts[i] = h.ID, int64(h.Attempts)
+	n := len(start) + len(sent)
+	ids, attempts := make([]int64, 0, n), make([]int64, 0, n)
+	isSent, replies := make([]bool, 0, n), make([]string, 0, n)
+	for _, h := range start {
+		ids, attempts, isSent, replies = append(ids, h.ID), append(attempts, int64(h.Attempts)), append(isSent, false), append(replies, "")
 	}
-	sentIDs, replies := make([]int64, len(sent)), make([]string, len(sent))
-	for i, m := range sent {
-		sentIDs[i], replies[i] = m.ID, m.Reply
+	for _, m := range sent {
+		ids, attempts, isSent, replies = append(ids, m.ID), append(attempts, 0), append(isSent, true), append(replies, m.Reply)
 	}
-	var ids []int64
-	err := s.planned(s.q.StartSMTP).SelectContext(ctx, &ids, pq.Array(startIDs), pq.Array(startAttempts), now, pq.Array(sentIDs), pq.Array(replies))
+	var rows []struct {
+		ID   int64 `db:"id"`
+		Sent bool  `db:"sent"`
+	}
+	err := s.planned(s.q.StartSMTP).SelectContext(ctx, &rows, pq.Array(ids), pq.Array(attempts), now, pq.Array(isSent), pq.Array(replies))
 	if err != nil {
 		return nil, fmt.Errorf("store: record sends: %w", err)
 	}
-	may := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		may[id] = true
+	may := make(map[int64]bool, len(start))
+	for _, r := range rows {
+		if !r.Sent {
+			may[r.ID] = true
+		}
 	}
 	return may, nil
 }
