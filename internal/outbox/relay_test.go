@@ -24,10 +24,18 @@ type bundle struct {
 	store *store.Store
 	mail  *devmail.Server
 	clock *clock.Fake
+	pool  *mailer.Pool
 	relay *outbox.Relay
 }
 
 func setup(t *testing.T) *bundle {
+	t.Helper()
+	return setupWith(t, 0, outbox.Config{Workers: 2})
+}
+
+// setupWith is setup with a rate limit on the SMTP pool (0 for none) and
+// the relay's config.
+func setupWith(t *testing.T, rate float64, cfg outbox.Config) *bundle {
 	t.Helper()
 	t.Parallel()
 	ctx := context.Background()
@@ -41,12 +49,13 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mail.Close() })
-	cfg, _ := mailer.ParseURL("smtp://" + mail.SMTPAddr())
+	smtpCfg, _ := mailer.ParseURL("smtp://" + mail.SMTPAddr())
+	smtpCfg.Rate = rate
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pool := mailer.NewPool(cfg, log)
+	pool := mailer.NewPool(smtpCfg, log)
 	t.Cleanup(func() { pool.Close(ctx) })
 	clk := clock.NewFake(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
-	return &bundle{db: db, store: st, mail: mail, clock: clk, relay: outbox.New(st, pool, log, clk.Now, outbox.Config{Workers: 2})}
+	return &bundle{db: db, store: st, mail: mail, clock: clk, pool: pool, relay: outbox.New(st, pool, log, clk.Now, cfg)}
 }
 
 func (b *bundle) queue(t *testing.T, n int) {
@@ -146,26 +155,8 @@ func TestRelay_AStaleHolderCannotStartAMessageClaimedByAnother(t *testing.T) {
 // leases of what it holds, so another relay never takes them and every
 // mail goes out once.
 func TestRelay_RenewsTheLeasesOfWhatItHolds(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
-	if err := mail.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mail.Close() })
-	cfg, _ := mailer.ParseURL("smtp://" + mail.SMTPAddr())
-	cfg.Rate = 10
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pool := mailer.NewPool(cfg, log)
-	t.Cleanup(func() { pool.Close(ctx) })
-	clk := clock.NewFake(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
-	b := &bundle{store: st, mail: mail, clock: clk,
-		relay: outbox.New(st, pool, log, clk.Now, outbox.Config{Workers: 1, Lease: 200 * time.Millisecond})}
+	b := setupWith(t, 10, outbox.Config{Workers: 1, Lease: 200 * time.Millisecond})
+	ctx, db, clk, mail := context.Background(), b.db, b.clock, b.mail
 	b.queue(t, 10)
 	b.running(t)
 	b.relay.Wake()
@@ -192,7 +183,7 @@ func TestRelay_RenewsTheLeasesOfWhatItHolds(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	other := outbox.New(st, pool, log, clk.Now, outbox.Config{Workers: 1, Lease: 200 * time.Millisecond})
+	other := outbox.New(b.store, b.pool, slog.New(slog.DiscardHandler), clk.Now, outbox.Config{Workers: 1, Lease: 200 * time.Millisecond})
 	if n, err := other.Drain(ctx); n != 0 || err != nil {
 		t.Fatalf("another relay took %d held messages, %v", n, err)
 	}
