@@ -290,10 +290,7 @@ func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, s
 	if cfg.SMTPURL == "" || cfg.From == "" {
 		return errors.New("send-test needs NURTURE_SMTP_URL and NURTURE_FROM")
 	}
-	smtpCfg, err := mailer.ParseURL(cfg.SMTPURL)
-	if err != nil {
-		return err
-	}
+	smtpCfg := cfg.SMTP // parsed and checked by config.Load
 	sm, msg, _, err := composeStep(ctx, cfg, pos[0], *email, stderr)
 	if err != nil {
 		return err

@@ -270,9 +270,9 @@ func TestSubscribeForm_ShownAgainCarriesEverythingTheEmbeddedFormSent(t *testing
 	}
 }
 
-// A hidden field the person cannot fix still says what is wrong, and a
-// consent the first form did not complete is replaced by the page's own, so
-// that what is shown is what is posted and the person can go on.
+// A consent the first form did not complete is replaced by the page's own,
+// so that what is shown is what is posted and the person can go on; so is a
+// refused source.
 func TestSubscribeForm_ShownAgainExplainsHiddenFieldsAndShowsItsOwnConsentWhenNoneWasComplete(t *testing.T) {
 	h := start(t, nil)
 	first := url.Values{
@@ -282,15 +282,34 @@ func TestSubscribeForm_ShownAgainExplainsHiddenFieldsAndShowsItsOwnConsentWhenNo
 	if res.status != 422 {
 		t.Fatalf("status %d, want 422:\n%s", res.status, res.body)
 	}
-	if !strings.Contains(res.body, "source must be a short name") {
-		t.Errorf("the page does not say what is wrong with source:\n%s", res.body)
-	}
 	in := formInputs(t, res.body)
 	if !strings.HasPrefix(in.Get("consent_text"), "Yes, send me the newsletter") || in.Get("consent_version") != "newsletter-2026-11" ||
 		!strings.Contains(res.body, `<p class="consent">Yes, send me the newsletter`) {
 		t.Errorf("consent %q %q; want the page's own, shown and posted", in.Get("consent_text"), in.Get("consent_version"))
 	}
-	if in.Get("source") != "spring campaign" {
-		t.Errorf("source %q", in.Get("source"))
+	if in.Get("source") != "newsletter" {
+		t.Errorf("source %q, want the page's own", in.Get("source"))
+	}
+}
+
+// A source the server refuses, from a link or another site's form, falls
+// back to the page's own: the person can always send the form.
+func TestSubscribeForm_ARefusedSourceFallsBackToThePagesOwn(t *testing.T) {
+	h := start(t, nil)
+	page := h.do("GET", "/subscribe?source="+url.QueryEscape("Spring Sale!"), "", nil)
+	if page.status != 200 || !strings.Contains(page.body, `name="source" value="newsletter"`) {
+		t.Fatalf("signup page with a bad source: %d\n%s", page.status, page.body)
+	}
+	form := url.Values{"email": {"eva@example.com"}, "source": {"Spring Sale!"}, "consent_text": {"Yes, invite me."}, "consent_version": {"w1"}}
+	res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if res.status != 422 || !strings.Contains(res.body, `name="source" value="newsletter"`) || strings.Contains(res.body, "Spring Sale") {
+		t.Fatalf("re-shown form: %d\n%s", res.status, res.body)
+	}
+	form.Set("source", "newsletter") // what the re-shown form posts
+	if res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); res.status != 200 {
+		t.Fatalf("second post: %d %s", res.status, res.body)
+	}
+	if l := h.lead("eva@example.com"); l.Source != "newsletter" {
+		t.Fatalf("source %q", l.Source)
 	}
 }

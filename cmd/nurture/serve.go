@@ -116,15 +116,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 	smtpCfg := cfg.SMTP // parsed and checked by config.Load
 	smtpCfg.Conns = cfg.SMTPConns
 	smtpCfg.Rate = cfg.SMTPRate
-	if cfg.DKIMKeyFile != "" {
-		key, err := os.ReadFile(cfg.DKIMKeyFile)
-		if err != nil {
-			a.close()
-			return nil, fmt.Errorf("config: NURTURE_DKIM_KEY_FILE: %w", err)
-		}
-		smtpCfg.DKIMDomain, smtpCfg.DKIMSelector, smtpCfg.DKIMKeyPEM = cfg.DKIMDomain, cfg.DKIMSelector, key
-	}
-	composer, err := mailer.NewComposer(smtpCfg)
+	composer, err := composerFor(cfg)
 	if err != nil {
 		a.close()
 		return nil, err

@@ -152,12 +152,12 @@ func (e Exit) IsZero() bool {
 // OnStage reports whether a lead now at stage s leaves: stages count in
 // funnel order, so exit on sal also lets a lead that jumps to sql leave.
 func (e Exit) OnStage(s lead.Stage) bool {
-	r, ok := stageRank[s]
-	if !ok {
+	r := s.Rank()
+	if r < 0 {
 		return false
 	}
 	for _, x := range e.Stages {
-		if r >= stageRank[x] {
+		if r >= x.Rank() {
 			return true
 		}
 	}
@@ -192,10 +192,6 @@ func (e Exit) String() string {
 	return strings.Join(parts, ", ")
 }
 
-var stageRank = map[lead.Stage]int{lead.StageLead: 0, lead.StageMQL: 1, lead.StageSAL: 2, lead.StageSQL: 3}
-
-var stageNames = []string{string(lead.StageLead), string(lead.StageMQL), string(lead.StageSAL), string(lead.StageSQL)}
-
 func containsFold(list []string, s string) bool {
 	for _, x := range list {
 		if strings.EqualFold(x, s) {
@@ -207,8 +203,8 @@ func containsFold(list []string, s string) bool {
 
 func parseStage(s string) (lead.Stage, error) {
 	st := lead.Stage(strings.ToLower(strings.TrimSpace(s)))
-	if _, ok := stageRank[st]; !ok {
-		return "", fmt.Errorf("%q is not a stage: use %s", s, strings.Join(stageNames, ", "))
+	if !st.Valid() {
+		return "", fmt.Errorf("%q is not a stage: use %s", s, lead.StageNames())
 	}
 	return st, nil
 }

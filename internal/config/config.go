@@ -75,7 +75,7 @@ var Settings = []Setting{
 	{"NURTURE_REDIRECT_HOSTS", "", "comma-separated hosts (`www.acme.example`, with `:port` when not the default) a form's `redirect` may lead to, besides the site whose form posted and the base URL's host"},
 	{"NURTURE_CONFIRM_TTL", "72h", "how long a confirmation link works"},
 	{"NURTURE_CONFIRM_INTERVAL", "24h", "at most one confirmation mail per address in this interval"},
-	{"NURTURE_PENDING_RETENTION", "720h", "unconfirmed leads are deleted after this (30 days)"},
+	{"NURTURE_PENDING_RETENTION", "720h", "a lead that never confirmed is deleted once its first signup and its last confirmation mail are this old (30 days)"},
 	{"NURTURE_RATE_IP", "60", "signups per minute from one IP (an IPv6 client counts per /64)"},
 	{"NURTURE_RATE_EMAIL", "5", "signups per hour for one address"},
 	{"NURTURE_SMTP_CONNS", "4", "SMTP connections kept open"},

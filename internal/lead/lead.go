@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -35,6 +36,18 @@ var Stages = []Stage{StageLead, StageMQL, StageSAL, StageSQL}
 
 // Valid reports whether s is one of Stages.
 func (s Stage) Valid() bool { return slices.Contains(Stages, s) }
+
+// Rank is s's place in the funnel, from 0 for lead; -1 for no stage.
+func (s Stage) Rank() int { return slices.Index(Stages, s) }
+
+// StageNames lists the stages in funnel order, for messages: "lead, mql, sal, sql".
+func StageNames() string {
+	names := make([]string, len(Stages))
+	for i, st := range Stages {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
+}
 
 // Lead is one address that signed up.
 type Lead struct {

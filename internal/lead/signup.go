@@ -83,7 +83,7 @@ func (s Signup) Normalize() (Signup, error) {
 	out.FirstName = text("first_name", s.FirstName, maxName, false)
 	out.LastName = text("last_name", s.LastName, maxName, false)
 	out.Source = text("source", s.Source, maxSource, false)
-	if _, bad := fe["source"]; !bad && out.Source != "" && !isSlug(out.Source) {
+	if _, bad := fe["source"]; !bad && out.Source != "" && !ValidSource(out.Source) {
 		// The source outlives the lead in the anonymous purge counts, so it
 		// must name a form or campaign, never carry what a person typed.
 		fe["source"] = "must be a short name of letters, digits, '.', '_' and '-', such as ebook-2026"
@@ -124,7 +124,12 @@ func (s Signup) Normalize() (Signup, error) {
 
 // isSlug reports a name such as "ebook-datensicherheit": ASCII letters,
 // digits, '.', '_' and '-'.
-func isSlug(s string) bool {
+// ValidSource reports whether s is a usable signup source: a short name of
+// ASCII letters, digits, '.', '_' and '-'.
+func ValidSource(s string) bool {
+	if len(s) > maxSource {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {

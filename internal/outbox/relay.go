@@ -185,7 +185,7 @@ type pipe struct {
 	workers      sync.WaitGroup
 	recorded     chan error
 	reservations sync.WaitGroup
-	gather       sync.Mutex // held by the caller of acquire
+	gather       sync.Mutex // held by a waiting caller of acquire
 	stopRenewing chan struct{}
 
 	mu       sync.Mutex
@@ -291,7 +291,8 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 		}
 		batch = append(batch, m)
 	}
-	for jobs != nil || results != nil {
+	failed := 0 // writes that failed in a row
+	for jobs != nil || results != nil || (len(sent) > 0 && failed < recordTries) {
 		room := cap(p.ready) - len(p.ready)
 		var (
 			jobsC  <-chan store.Claimed
@@ -371,11 +372,22 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 			start = append(start, store.Held{ID: m.ID, Attempts: m.Attempts})
 		}
 		may, err := r.store.StartSMTP(ctx, r.now(), start, sent)
-		p.keep(err)
-		for _, s := range sent {
-			p.done(s.ID)
+		if err != nil {
+			// The outcomes stay for the next write (the marks failed: the
+			// batch is not sent); writing them later beats sending them
+			// again once their lease has run out. Once the pipe is
+			// stopping, they get recordTries writes in all.
+			p.keep(err)
+			failed++
+			linger.Reset(recordRetry)
+		} else {
+			failed = 0
+			for _, s := range sent {
+				p.done(s.ID)
+			}
+			r.count(func(st *Stats) { st.Sent += int64(len(sent)) })
+			sent = sent[:0]
 		}
-		r.count(func(st *Stats) { st.Sent += int64(len(sent)) })
 		for _, m := range batch {
 			if may[m.ID] {
 				p.ready <- m
@@ -385,7 +397,7 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 			// mark could not be written: not ours to send.
 			p.done(m.ID)
 		}
-		batch, sent = batch[:0], sent[:0]
+		batch = batch[:0]
 		if jobs == nil && !p.readyClosed {
 			close(p.ready)
 			p.readyClosed = true
@@ -395,8 +407,10 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 }
 
 const (
-	recordBatch  = 64                   // outcomes that are written at once, without waiting for marks
-	recordLinger = 2 * time.Millisecond // how long an outcome waits for company
+	recordBatch  = 64                     // outcomes that are written at once, without waiting for marks
+	recordLinger = 2 * time.Millisecond   // how long an outcome waits for company
+	recordRetry  = 250 * time.Millisecond // how long outcomes wait after a failed write
+	recordTries  = 3                      // writes of the last outcomes of a stopping pipe
 )
 
 // done forgets a message whose outcome is written, or that is not ours.
@@ -451,12 +465,15 @@ func (p *pipe) err() error {
 
 // acquire takes up to n tokens: when wait is set, it waits for at least
 // half of them (so claims come in batches), then takes what is free
-// without waiting. It returns how many it took. One caller at a time
-// gathers: two holding part of the window each while waiting for more
-// could wait for each other forever.
+// without waiting. It returns how many it took. One waiting caller at a
+// time gathers: two holding part of the window each while waiting for more
+// could wait for each other forever. A caller that does not wait needs no
+// turn, and never waits for one.
 func (p *pipe) acquire(ctx context.Context, n int, wait bool) int {
-	p.gather.Lock()
-	defer p.gather.Unlock()
+	if wait {
+		p.gather.Lock()
+		defer p.gather.Unlock()
+	}
 	got := 0
 	for got < n {
 		select {

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
@@ -40,14 +39,6 @@ func statusOf(err error) int {
 	}
 }
 
-func stageNames() string {
-	names := make([]string, len(lead.Stages))
-	for i, st := range lead.Stages {
-		names[i] = string(st)
-	}
-	return strings.Join(names, ", ")
-}
-
 var (
 	errBadRequest   = errors.New("bad request")
 	errTooLarge     = errors.New("request body too large")
@@ -63,7 +54,7 @@ func message(err error) string {
 	case errors.As(err, &fe):
 		return "invalid signup"
 	case errors.Is(err, dispatch.ErrInvalidStage):
-		return "stage must be one of " + stageNames()
+		return "stage must be one of " + lead.StageNames()
 	case status == http.StatusRequestEntityTooLarge:
 		return errTooLarge.Error()
 	case status == http.StatusNotFound:

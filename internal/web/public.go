@@ -67,6 +67,12 @@ func (s *Server) refill(f url.Values, fe lead.FieldErrors, redirect string) sign
 		}
 	}
 	slices.SortFunc(form.Hidden, func(a, b formField) int { return strings.Compare(a.Name, b.Name) })
+	// A source the server refuses is no one's to fix on this page either:
+	// the signup goes on with the page's own.
+	if _, bad := fe["source"]; bad {
+		delete(form.Values, "source")
+		delete(fe, "source")
+	}
 	// The consent shown and posted again is the first form's. Only when it
 	// sent none the person can agree to, or one the server refuses (which
 	// no one could fix on this page), the page shows its own.
@@ -95,8 +101,12 @@ const redirectPurpose = "signup-redirect"
 
 func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	source := q.Get("source")
+	if !lead.ValidSource(source) {
+		source = "" // the page's own; a link's typo must not make the form unsendable
+	}
 	s.page(w, http.StatusOK, "subscribe.html", signupForm{
-		Values: map[string]string{"source": q.Get("source")},
+		Values: map[string]string{"source": source},
 		// No form of another site posted here: a link to this page may only
 		// name a thank-you page on a host the operator allows.
 		Redirect: s.redirectTo(q.Get("redirect"), ""),

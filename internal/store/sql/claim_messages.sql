@@ -3,10 +3,10 @@
 -- claimed again after its sender had handed it to SMTP (smtp_started_at
 -- set) may have arrived already: it is counted in repeats. raw is NULL for
 -- a leased step mail whose bytes were never stored (see
--- insert_step_messages.sql). Suppressed recipients are flagged: for every
--- mail, except that a confirmation mail, which the person asked for, still
--- goes to an address that unsubscribed (so that it can sign up again), but
--- never to one that bounced.
+-- insert_step_messages.sql). Suppressed recipients are flagged for every
+-- mail but the confirmation mail the person asked for: an address that
+-- unsubscribed or bounced can sign up again, and only confirming lifts its
+-- suppression.
 -- Mail the claiming sender holds itself ($4) is never taken from it, even
 -- if its lease has run out meanwhile.
 -- The due rows are picked in MATERIALIZED CTEs: as a subquery in FROM the
@@ -42,7 +42,6 @@ FROM due
 WHERE m.id = due.id
 RETURNING m.id, m.kind, m.lead_id, m.message_id, COALESCE(m.step_key, '') AS step_key, m.created_at,
     m.sender, m.recipient, (SELECT r.raw FROM message_raw r WHERE r.message_id = m.id) AS raw, m.attempts, m.refusals,
-    EXISTS (
+    (m.kind <> 'confirmation' AND EXISTS (
         SELECT 1 FROM suppressions s WHERE s.email_hash = sha256(convert_to(m.recipient, 'UTF8'))
-            AND (m.kind <> 'confirmation' OR s.reason = 'bounce')
-    ) AS suppressed
+    )) AS suppressed
