@@ -472,3 +472,27 @@ func TestRelay_AFailedWriteOfOutcomesIsTriedAgain(t *testing.T) {
 		t.Fatalf("%d mails at SMTP, want 1", got)
 	}
 }
+
+// Stopping a running relay (serve's SIGTERM) claims nothing new, but what
+// it holds is sent and recorded before Run returns.
+func TestRelay_StoppingFinishesAndRecordsWhatItHolds(t *testing.T) {
+	b := setupWith(t, 20, outbox.Config{Workers: 1})
+	ctx, cancel := context.WithCancel(context.Background())
+	b.queue(t, 6)
+	done := make(chan struct{})
+	go func() { b.relay.Run(ctx); close(done) }()
+	waitSent(t, b.relay, 1)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	counts, _ := b.store.OutboxCounts(context.Background())
+	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 6 {
+		t.Fatalf("outbox after Run returned: %+v, want all 6 sent and recorded", counts)
+	}
+	if got := len(b.mail.Messages()); got != 6 {
+		t.Fatalf("%d mails at SMTP", got)
+	}
+}
