@@ -312,7 +312,7 @@ func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) erro
 		}
 		mailNow := s.mailDue(l, now)
 		if mailNow {
-			if err := tx.MarkConfirmMailed(ctx, []store.LeadWrite{{ID: l.ID, At: now}}); err != nil {
+			if err := tx.MarkConfirmMailed(ctx, []store.Mailed{{ID: l.ID, At: now}}); err != nil {
 				return err
 			}
 		}

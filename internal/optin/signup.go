@@ -220,10 +220,10 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 		return nil, err
 	}
 
-	var fresh []store.LeadWrite
+	var fresh []store.NewLead
 	for _, p := range batch {
 		if leads[p.signup.Email] == nil {
-			fresh = append(fresh, store.LeadWrite{Signup: p.signup, At: p.ev.At, Mailed: true})
+			fresh = append(fresh, store.NewLead{Signup: p.signup, At: p.ev.At, Mailed: true})
 		}
 	}
 	ids, err := tx.InsertLeads(ctx, fresh)
@@ -254,7 +254,7 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 	// sends, if it sends one, until that link is confirmed. Its lead only
 	// records when the mail went.
 	mail := make([]bool, len(batch))
-	var mailed []store.LeadWrite
+	var mailed []store.Mailed
 	for i, p := range batch {
 		l := leads[p.signup.Email]
 		if l == nil {
@@ -265,7 +265,7 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 			continue
 		}
 		if mail[i] = s.mailDue(l, p.ev.At); mail[i] {
-			mailed = append(mailed, store.LeadWrite{ID: l.ID, At: p.ev.At})
+			mailed = append(mailed, store.Mailed{ID: l.ID, At: p.ev.At})
 		}
 	}
 	if err := tx.MarkConfirmMailed(ctx, mailed); err != nil {

@@ -16,12 +16,17 @@ import (
 // statement, with one array per column. Times go as text in RFC 3339, which
 // Postgres rounds to the microsecond as it does a single time.Time argument.
 
-// LeadWrite is one signup's change to its lead.
-type LeadWrite struct {
-	ID     int64       // the lead; unused by InsertLeads
-	Signup lead.Signup // unused by MarkConfirmMailed
+// NewLead is the first signup of an address, which creates its lead.
+type NewLead struct {
+	Signup lead.Signup
 	At     time.Time
-	Mailed bool // a confirmation mail is queued at At; unused by MarkConfirmMailed
+	Mailed bool // a confirmation mail is queued at At
+}
+
+// Mailed says that a confirmation mail is queued for lead ID at At.
+type Mailed struct {
+	ID int64
+	At time.Time
 }
 
 // LeadsForUpdate locks and returns the leads with these normalised
@@ -37,7 +42,7 @@ func (t *Tx) LeadsForUpdate(ctx context.Context, emails []string) ([]LeadRow, er
 // InsertLeads adds pending leads and returns the ids of those inserted by
 // address. An address that exists already, or that a concurrent
 // transaction inserted, is missing from the result.
-func (t *Tx) InsertLeads(ctx context.Context, ws []LeadWrite) (map[string]int64, error) {
+func (t *Tx) InsertLeads(ctx context.Context, ws []NewLead) (map[string]int64, error) {
 	out := make(map[string]int64, len(ws))
 	if len(ws) == 0 {
 		return out, nil
@@ -69,7 +74,7 @@ func (t *Tx) InsertLeads(ctx context.Context, ws []LeadWrite) (map[string]int64,
 // MarkConfirmMailed records, for each lead (ID) at most once, that a
 // confirmation mail is queued for it at At. A repeated signup changes
 // nothing else of its lead: what it said travels with its link.
-func (t *Tx) MarkConfirmMailed(ctx context.Context, ws []LeadWrite) error {
+func (t *Tx) MarkConfirmMailed(ctx context.Context, ws []Mailed) error {
 	if len(ws) == 0 {
 		return nil
 	}
@@ -89,7 +94,7 @@ type leadCols struct {
 	mailed                             []bool
 }
 
-func leadColumns(ws []LeadWrite) (leadCols, error) {
+func leadColumns(ws []NewLead) (leadCols, error) {
 	n := len(ws)
 	c := leadCols{
 		emails: make([]string, n), first: make([]string, n), last: make([]string, n),
