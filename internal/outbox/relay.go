@@ -180,7 +180,6 @@ type pipe struct {
 	jobs         chan store.Claimed // claimed or handed over, not yet marked
 	ready        chan store.Claimed // marked, for the workers
 	refill       chan struct{}      // a worker took ready down to half
-	readyClosed  bool               // the marker's own
 	results      chan store.Sent    // accepted by SMTP, not yet recorded
 	workers      sync.WaitGroup
 	recorded     chan error
@@ -283,6 +282,15 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 	)
 	linger.Stop()
 	defer linger.Stop()
+	readyClosed := false
+	// Once jobs is closed and its last batch is on ready, the workers stop
+	// when they have sent what they have.
+	closeReady := func() {
+		if jobs == nil && !readyClosed {
+			close(p.ready)
+			readyClosed = true
+		}
+	}
 	take := func(m store.Claimed) {
 		if err := r.prepare(ctx, &m); err != nil {
 			p.keep(r.fail(ctx, m, err))
@@ -346,10 +354,7 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 			write = true // stopping: nothing waits for company
 		}
 		if !write || (len(batch) == 0 && len(sent) == 0) {
-			if jobs == nil && !p.readyClosed {
-				close(p.ready) // the workers stop once they have sent what they have
-				p.readyClosed = true
-			}
+			closeReady()
 			continue
 		}
 		// Every outcome there is goes along.
@@ -398,10 +403,7 @@ func (r *Relay) mark(ctx context.Context, p *pipe) error {
 			p.done(m.ID)
 		}
 		batch = batch[:0]
-		if jobs == nil && !p.readyClosed {
-			close(p.ready)
-			p.readyClosed = true
-		}
+		closeReady()
 	}
 	return nil
 }
