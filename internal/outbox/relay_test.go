@@ -25,7 +25,6 @@ type bundle struct {
 	store *store.Store
 	mail  *devmail.Server
 	clock *clock.Fake
-	pool  *mailer.Pool
 	relay *outbox.Relay
 }
 
@@ -56,7 +55,7 @@ func setupWith(t *testing.T, rate float64, cfg outbox.Config) *bundle {
 	pool := mailer.NewPool(smtpCfg, log)
 	t.Cleanup(func() { pool.Close(ctx) })
 	clk := clock.NewFake(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
-	return &bundle{db: db, store: st, mail: mail, clock: clk, pool: pool, relay: outbox.New(st, pool, log, clk.Now, cfg)}
+	return &bundle{db: db, store: st, mail: mail, clock: clk, relay: outbox.New(st, pool, log, clk.Now, cfg)}
 }
 
 func (b *bundle) queue(t *testing.T, n int) {
@@ -184,7 +183,7 @@ func TestRelay_RenewsTheLeasesOfWhatItHolds(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	other := outbox.New(b.store, b.pool, slog.New(slog.DiscardHandler), clk.Now, outbox.Config{Workers: 1, Lease: 200 * time.Millisecond})
+	other := b.relayTo(t, mail.SMTPAddr(), outbox.Config{Workers: 1, Lease: 200 * time.Millisecond})
 	if n, err := other.Drain(ctx); n != 0 || err != nil {
 		t.Fatalf("another relay took %d held messages, %v", n, err)
 	}
@@ -200,12 +199,8 @@ func TestRelay_AnOutageLongerThanAllAttemptsLosesNothing(t *testing.T) {
 	b := setup(t)
 	b.queue(t, 1)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dead, _ := mailer.ParseURL("smtp://127.0.0.1:1") // nothing listens there
-	down := mailer.NewPool(dead, log)
-	t.Cleanup(func() { down.Close(ctx) })
-	relay := outbox.New(b.store, down, log, b.clock.Now, outbox.Config{Workers: 1, MaxAttempts: 3})
-	for range 30 { // 30 tries over more than two hours
+	relay := b.relayTo(t, "127.0.0.1:1", outbox.Config{Workers: 1, MaxAttempts: 3}) // nothing listens there
+	for range 30 {                                                                  // 30 tries over more than two hours
 		if _, err := relay.Drain(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -226,15 +221,11 @@ func TestRelay_AnOutageLongerThanAllAttemptsLosesNothing(t *testing.T) {
 // Temporary refusals do use up attempts: after MaxAttempts 4xx replies
 // the message is given up.
 func TestRelay_RefusalsGiveUpAfterMaxAttempts(t *testing.T) {
-	b := setup(t)
+	b := setupWith(t, 0, outbox.Config{Workers: 1, MaxAttempts: 3})
 	b.queue(t, 1)
 	ctx := context.Background()
 	b.mail.SetRule(devmail.Fail(devmail.AtRcpt, devmail.Reply{Code: 451, Enhanced: "4.3.0", Text: "try later"}))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg, _ := mailer.ParseURL("smtp://" + b.mail.SMTPAddr())
-	pool := mailer.NewPool(cfg, log)
-	t.Cleanup(func() { pool.Close(ctx) })
-	relay := outbox.New(b.store, pool, log, b.clock.Now, outbox.Config{Workers: 1, MaxAttempts: 3})
+	relay := b.relay
 	for range 5 {
 		if _, err := relay.Drain(ctx); err != nil {
 			t.Fatal(err)
@@ -284,6 +275,19 @@ func TestDefaultBackoff_GrowsAndIsCapped(t *testing.T) {
 	if outbox.DefaultBackoff(1) != 30*time.Second || outbox.DefaultBackoff(2) != time.Minute || outbox.DefaultBackoff(30) != time.Hour {
 		t.Fatal(outbox.DefaultBackoff(1), outbox.DefaultBackoff(2), outbox.DefaultBackoff(30))
 	}
+}
+
+// relayTo is another relay on the bundle's store and clock, sending to the
+// SMTP server at addr.
+func (b *bundle) relayTo(t *testing.T, addr string, cfg outbox.Config) *outbox.Relay {
+	t.Helper()
+	smtpCfg, err := mailer.ParseURL("smtp://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := mailer.NewPool(smtpCfg, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { pool.Close(context.Background()) })
+	return outbox.New(b.store, pool, slog.New(slog.DiscardHandler), b.clock.Now, cfg)
 }
 
 // writeLeased writes one mail as claimed under room's lease, as a producer
