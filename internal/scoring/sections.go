@@ -1,0 +1,205 @@
+package scoring
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+var pointKeys = []string{"confirmed", "open", "click", "urls", "events"}
+
+// signalKeys name the signals that are not events, for caps.
+var signalKeys = []string{"confirmed", "open", "click", "urls"}
+
+var eventType = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+func parsePoints(n *yaml.Node, ps *problems) Points {
+	p := Points{Events: map[string]EventPoints{}, lines: map[string]int{}}
+	if !isMap(n, "points", "click: 5", ps) {
+		return p
+	}
+	for _, f := range mapping(n, "points: ", ps) {
+		p.lines[f.key] = f.line
+		switch f.key {
+		case "confirmed":
+			p.Confirmed, _ = whole(f.val, "points.confirmed", ps)
+		case "open":
+			p.Open, _ = whole(f.val, "points.open", ps)
+		case "click":
+			p.Click, _ = whole(f.val, "points.click", ps)
+		case "urls":
+			p.URLs = parseURLs(f.val, ps)
+		case "events":
+			p.Events = parseEvents(f.val, ps)
+		default:
+			ps.unknownKey(f.line, "points: ", f.key, pointKeys)
+		}
+	}
+	return p
+}
+
+func parseURLs(n *yaml.Node, ps *problems) []URLPoints {
+	if !isMap(n, "points.urls", `"https://example.com/pricing*": 20`, ps) {
+		return nil
+	}
+	var out []URLPoints
+	for _, f := range mapping(n, "points.urls: ", ps) {
+		lower := strings.ToLower(f.key)
+		if !strings.HasPrefix(lower, "https://") && !strings.HasPrefix(lower, "http://") {
+			ps.errorf(f.line, "points.urls: %q must be a web address starting with https:// or http://; * stands for any text", f.key)
+			continue
+		}
+		if v, ok := whole(f.val, "points.urls: "+f.key, ps); ok {
+			out = append(out, URLPoints{Pattern: f.key, Points: v, Line: f.line})
+		}
+	}
+	return out
+}
+
+func parseEvents(n *yaml.Node, ps *problems) map[string]EventPoints {
+	out := map[string]EventPoints{}
+	if !isMap(n, "points.events", "demo_requested: 40", ps) {
+		return out
+	}
+	for _, f := range mapping(n, "points.events: ", ps) {
+		if !eventType.MatchString(f.key) {
+			ps.errorf(f.line, "points.events: %q is not an event type: use lower-case letters, digits, _ and -, as the events are sent", f.key)
+			continue
+		}
+		if v, ok := whole(f.val, "points.events."+f.key, ps); ok {
+			out[f.key] = EventPoints{Points: v, Line: f.line}
+		}
+	}
+	return out
+}
+
+// parseCaps reads caps; a cap must be of a signal that has points.
+func parseCaps(n *yaml.Node, p Points, ps *problems) map[string]Cap {
+	out := map[string]Cap{}
+	if !isMap(n, "caps", "open: 5", ps) {
+		return out
+	}
+	known := slices.Clone(signalKeys)
+	for t := range p.Events {
+		known = append(known, t)
+	}
+	slices.Sort(known[len(signalKeys):])
+	for _, f := range mapping(n, "caps: ", ps) {
+		if !slices.Contains(known, f.key) {
+			if s := suggest(f.key, known); s != "" {
+				ps.errorf(f.line, "caps: %q has no points to cap; did you mean %q?", f.key, s)
+			} else {
+				ps.errorf(f.line, "caps: %q has no points to cap: cap one of %s", f.key, strings.Join(known, ", "))
+			}
+			continue
+		}
+		v, ok := whole(f.val, "caps."+f.key, ps)
+		if ok && v <= 0 {
+			ps.errorf(f.val.Line, "caps.%s must be more than 0: it is the most points the signal earns a lead in a day", f.key)
+			continue
+		}
+		if ok {
+			out[f.key] = Cap{Max: v, Line: f.line}
+		}
+	}
+	return out
+}
+
+func parseFit(n *yaml.Node, ps *problems) []FitRule {
+	if n.Kind != yaml.SequenceNode {
+		ps.errorf(n.Line, "fit must be a list of rules, each with if: and points:")
+		return nil
+	}
+	var out []FitRule
+	for i, item := range n.Content {
+		where := "fit rule " + strconv.Itoa(i+1)
+		if !isMap(item, where, "if: number(attr.company_size) >= 50 and points: 20", ps) {
+			continue
+		}
+		rule := FitRule{Line: item.Line}
+		ok := true
+		var hasIf, hasPoints bool
+		for _, f := range mapping(item, where+": ", ps) {
+			switch f.key {
+			case "if":
+				hasIf = true
+				rule.If, ok = compileExpr(f.val, where+": if", scoreNames, ps)
+			case "points":
+				hasPoints = true
+				var good bool
+				rule.Points, good = whole(f.val, where+": points", ps)
+				ok = ok && good
+			default:
+				ps.unknownKey(f.line, where+": ", f.key, []string{"if", "points"})
+				ok = false
+			}
+		}
+		if !hasIf || !hasPoints {
+			ps.errorf(item.Line, "%s needs both if: (the condition) and points:", where)
+			continue
+		}
+		if ok && rule.If != nil {
+			out = append(out, rule)
+		}
+	}
+	return out
+}
+
+func parseDecay(n *yaml.Node, ps *problems) time.Duration {
+	if !isMap(n, "decay", "half_life: 30d", ps) {
+		return 0
+	}
+	var d time.Duration
+	for _, f := range mapping(n, "decay: ", ps) {
+		if f.key != "half_life" {
+			ps.unknownKey(f.line, "decay: ", f.key, []string{"half_life"})
+			continue
+		}
+		if f.val.Kind != yaml.ScalarNode {
+			ps.errorf(f.val.Line, "decay.half_life must be a duration such as 30d")
+			continue
+		}
+		v, err := parseDuration(f.val.Value)
+		if err != nil {
+			ps.errorf(f.val.Line, "decay.half_life: %v", err)
+			continue
+		}
+		if v < time.Hour {
+			ps.errorf(f.val.Line, "decay.half_life must be at least 1h")
+			continue
+		}
+		d = v
+	}
+	return d
+}
+
+func parseBands(n *yaml.Node, ps *problems) Bands {
+	b := DefaultBands
+	if !isMap(n, "bands", "warm: 20", ps) {
+		return b
+	}
+	line := n.Line
+	for _, f := range mapping(n, "bands: ", ps) {
+		switch f.key {
+		case "warm":
+			b.Warm, _ = whole(f.val, "bands.warm", ps)
+			line = f.line
+		case "hot":
+			b.Hot, _ = whole(f.val, "bands.hot", ps)
+			line = max(line, f.line)
+		default:
+			ps.unknownKey(f.line, "bands: ", f.key, []string{"warm", "hot"})
+		}
+	}
+	switch {
+	case b.Warm <= 0:
+		ps.errorf(line, "bands.warm must be more than 0 (it is %d): below it a lead is cold", b.Warm)
+	case b.Hot <= b.Warm:
+		ps.errorf(line, "bands.hot (%d) must be more than bands.warm (%d)", b.Hot, b.Warm)
+	}
+	return b
+}
