@@ -92,12 +92,43 @@ func compileExpr(n *yaml.Node, key string, forbidden []string, ps *problems) (*E
 	if bad != "" {
 		return fail(1, "a fit rule cannot use %s: fit is the sum of the fit rules, so it comes before the score", bad)
 	}
+	warnNumbers(tree.Node, func(attr string) {
+		ps.warnf(first, "%s: compare through number(%s): an attribute from a form is often text, and then the comparison fails and the rule gives nothing", key, attr)
+	})
 	prog, err := expr.Compile(src, append([]expr.Option{expr.Env(env{}), expr.AsBool()}, textFuncs...)...)
 	if err != nil {
 		l, msg := exprError(err)
 		return fail(l, "%s", msg)
 	}
 	return &Expr{Src: src, Line: n.Line, prog: prog}, true
+}
+
+// warnNumbers calls warn for each attribute compared with a number as it
+// is, such as attr.company_size >= 200.
+func warnNumbers(root exprast.Node, warn func(attr string)) {
+	exprast.Walk(&root, visitor(func(node *exprast.Node) {
+		b, ok := (*node).(*exprast.BinaryNode)
+		if !ok || !slices.Contains([]string{"<", ">", "<=", ">="}, b.Operator) {
+			return
+		}
+		for _, pair := range [][2]exprast.Node{{b.Left, b.Right}, {b.Right, b.Left}} {
+			if isNumber(pair[1]) {
+				if m, ok := pair[0].(*exprast.MemberNode); ok {
+					if id, ok := m.Node.(*exprast.IdentifierNode); ok && id.Value == "attr" {
+						warn(m.String())
+					}
+				}
+			}
+		}
+	}))
+}
+
+func isNumber(n exprast.Node) bool {
+	switch n.(type) {
+	case *exprast.IntegerNode, *exprast.FloatNode:
+		return true
+	}
+	return false
 }
 
 type visitor func(n *exprast.Node)

@@ -19,12 +19,13 @@ var (
 	envName    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-func parseHandoff(n *yaml.Node, line int, ps *problems) *Handoff {
+func parseHandoff(hf field, ps *problems) *Handoff {
+	line := hf.line
 	h := &Handoff{Line: line}
-	if !isMap(n, "handoff", "routes:", ps) {
+	if !isMap(hf, "handoff", "routes:", ps) {
 		return h
 	}
-	fields := mapping(n, "handoff: ", ps)
+	fields := mapping(hf.val, "handoff: ", ps)
 	for _, f := range fields {
 		switch f.key {
 		case "reject_reasons":
@@ -32,7 +33,7 @@ func parseHandoff(n *yaml.Node, line int, ps *problems) *Handoff {
 		case "routes":
 			h.Routes = parseRoutes(f.val, ps)
 		case "webhook":
-			h.Webhook = parseWebhook(f.val, f.line, ps)
+			h.Webhook = parseWebhook(f, ps)
 		case "digest":
 			h.DigestSpec, h.Digest = parseDigest(f.val, ps)
 		default:
@@ -75,7 +76,7 @@ func parseRoutes(n *yaml.Node, ps *problems) []Route {
 	var out []Route
 	for i, item := range n.Content {
 		where := "handoff route " + strconv.Itoa(i+1)
-		if !isMap(item, where, "to: [sales@example.com]", ps) {
+		if !isMap(field{line: item.Line, val: item}, where, "to: [sales@example.com]", ps) {
 			continue
 		}
 		rt := Route{Line: item.Line}
@@ -136,12 +137,13 @@ func parseOwners(n *yaml.Node, where string, ps *problems) []string {
 	return out
 }
 
-func parseWebhook(n *yaml.Node, line int, ps *problems) *Webhook {
-	if !isMap(n, "handoff.webhook", "url: https://crm.example/hooks/nurture", ps) {
+func parseWebhook(wf field, ps *problems) *Webhook {
+	line := wf.line
+	if !isMap(wf, "handoff.webhook", "url: https://crm.example/hooks/nurture", ps) {
 		return nil
 	}
 	w := &Webhook{Line: line}
-	fields := mapping(n, "handoff.webhook: ", ps)
+	fields := mapping(wf.val, "handoff.webhook: ", ps)
 	for _, f := range fields {
 		switch f.key {
 		case "url":

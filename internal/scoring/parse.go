@@ -52,15 +52,15 @@ func parse(path string, data []byte, ps *problems) *Rules {
 		case "mql":
 			r.MQL, _ = compileExpr(f.val, "mql", nil, ps)
 		case "points":
-			r.Points = parsePoints(f.val, ps)
+			r.Points = parsePoints(f, ps)
 		case "fit":
-			r.Fit = parseFit(f.val, ps)
+			r.Fit = parseFit(f, ps)
 		case "decay":
-			r.HalfLife = parseDecay(f.val, ps)
+			r.HalfLife = parseDecay(f, ps)
 		case "bands":
-			r.Bands = parseBands(f.val, ps)
+			r.Bands = parseBands(f, ps)
 		case "handoff":
-			r.Handoff = parseHandoff(f.val, f.line, ps)
+			r.Handoff = parseHandoff(f, ps)
 		case "caps":
 		default:
 			ps.unknownKey(f.line, "", f.key, topKeys)
@@ -68,7 +68,7 @@ func parse(path string, data []byte, ps *problems) *Rules {
 	}
 	for _, f := range fields {
 		if f.key == "caps" {
-			r.Caps = parseCaps(f.val, r.Points, ps)
+			r.Caps = parseCaps(f, r.Points, ps)
 		}
 	}
 	if r.Handoff != nil && r.MQL == nil && !hasKey(fields, "mql") {
@@ -110,12 +110,13 @@ func hasKey(fs []field, key string) bool {
 	return false
 }
 
-// isMap reports whether n is a mapping, and reports it when not.
-func isMap(n *yaml.Node, key, example string, ps *problems) bool {
-	if n.Kind == yaml.MappingNode {
+// isMap reports whether the value of f is a mapping, and reports it at the
+// key's line when not. key names f in the message.
+func isMap(f field, key, example string, ps *problems) bool {
+	if f.val.Kind == yaml.MappingNode {
 		return true
 	}
-	ps.errorf(n.Line, "%s must be keys and values, such as %s, not %s", key, example, kindName(n))
+	ps.errorf(f.line, "%s must be keys and values, such as %s, not %s", key, example, kindName(f.val))
 	return false
 }
 

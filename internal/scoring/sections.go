@@ -17,12 +17,12 @@ var signalKeys = []string{"confirmed", "open", "click", "urls"}
 
 var eventType = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
 
-func parsePoints(n *yaml.Node, ps *problems) Points {
+func parsePoints(pf field, ps *problems) Points {
 	p := Points{Events: map[string]EventPoints{}, lines: map[string]int{}}
-	if !isMap(n, "points", "click: 5", ps) {
+	if !isMap(pf, "points", "click: 5", ps) {
 		return p
 	}
-	for _, f := range mapping(n, "points: ", ps) {
+	for _, f := range mapping(pf.val, "points: ", ps) {
 		p.lines[f.key] = f.line
 		switch f.key {
 		case "confirmed":
@@ -32,9 +32,9 @@ func parsePoints(n *yaml.Node, ps *problems) Points {
 		case "click":
 			p.Click, _ = whole(f.val, "points.click", ps)
 		case "urls":
-			p.URLs = parseURLs(f.val, ps)
+			p.URLs = parseURLs(f, ps)
 		case "events":
-			p.Events = parseEvents(f.val, ps)
+			p.Events = parseEvents(f, ps)
 		default:
 			ps.unknownKey(f.line, "points: ", f.key, pointKeys)
 		}
@@ -42,12 +42,12 @@ func parsePoints(n *yaml.Node, ps *problems) Points {
 	return p
 }
 
-func parseURLs(n *yaml.Node, ps *problems) []URLPoints {
-	if !isMap(n, "points.urls", `"https://example.com/pricing*": 20`, ps) {
+func parseURLs(uf field, ps *problems) []URLPoints {
+	if !isMap(uf, "points.urls", `"https://example.com/pricing*": 20`, ps) {
 		return nil
 	}
 	var out []URLPoints
-	for _, f := range mapping(n, "points.urls: ", ps) {
+	for _, f := range mapping(uf.val, "points.urls: ", ps) {
 		lower := strings.ToLower(f.key)
 		if !strings.HasPrefix(lower, "https://") && !strings.HasPrefix(lower, "http://") {
 			ps.errorf(f.line, "points.urls: %q must be a web address starting with https:// or http://; * stands for any text", f.key)
@@ -60,12 +60,12 @@ func parseURLs(n *yaml.Node, ps *problems) []URLPoints {
 	return out
 }
 
-func parseEvents(n *yaml.Node, ps *problems) map[string]EventPoints {
+func parseEvents(ef field, ps *problems) map[string]EventPoints {
 	out := map[string]EventPoints{}
-	if !isMap(n, "points.events", "demo_requested: 40", ps) {
+	if !isMap(ef, "points.events", "demo_requested: 40", ps) {
 		return out
 	}
-	for _, f := range mapping(n, "points.events: ", ps) {
+	for _, f := range mapping(ef.val, "points.events: ", ps) {
 		if !eventType.MatchString(f.key) {
 			ps.errorf(f.line, "points.events: %q is not an event type: use lower-case letters, digits, _ and -, as the events are sent", f.key)
 			continue
@@ -78,9 +78,9 @@ func parseEvents(n *yaml.Node, ps *problems) map[string]EventPoints {
 }
 
 // parseCaps reads caps; a cap must be of a signal that has points.
-func parseCaps(n *yaml.Node, p Points, ps *problems) map[string]Cap {
+func parseCaps(cf field, p Points, ps *problems) map[string]Cap {
 	out := map[string]Cap{}
-	if !isMap(n, "caps", "open: 5", ps) {
+	if !isMap(cf, "caps", "open: 5", ps) {
 		return out
 	}
 	known := slices.Clone(signalKeys)
@@ -88,7 +88,7 @@ func parseCaps(n *yaml.Node, p Points, ps *problems) map[string]Cap {
 		known = append(known, t)
 	}
 	slices.Sort(known[len(signalKeys):])
-	for _, f := range mapping(n, "caps: ", ps) {
+	for _, f := range mapping(cf.val, "caps: ", ps) {
 		if !slices.Contains(known, f.key) {
 			if s := suggest(f.key, known); s != "" {
 				ps.errorf(f.line, "caps: %q has no points to cap; did you mean %q?", f.key, s)
@@ -109,15 +109,15 @@ func parseCaps(n *yaml.Node, p Points, ps *problems) map[string]Cap {
 	return out
 }
 
-func parseFit(n *yaml.Node, ps *problems) []FitRule {
-	if n.Kind != yaml.SequenceNode {
-		ps.errorf(n.Line, "fit must be a list of rules, each with if: and points:")
+func parseFit(ff field, ps *problems) []FitRule {
+	if ff.val.Kind != yaml.SequenceNode {
+		ps.errorf(ff.line, "fit must be a list of rules, each with if: and points:")
 		return nil
 	}
 	var out []FitRule
-	for i, item := range n.Content {
+	for i, item := range ff.val.Content {
 		where := "fit rule " + strconv.Itoa(i+1)
-		if !isMap(item, where, "if: number(attr.company_size) >= 50 and points: 20", ps) {
+		if !isMap(field{line: item.Line, val: item}, where, "if: number(attr.company_size) >= 50 and points: 20", ps) {
 			continue
 		}
 		rule := FitRule{Line: item.Line}
@@ -149,12 +149,12 @@ func parseFit(n *yaml.Node, ps *problems) []FitRule {
 	return out
 }
 
-func parseDecay(n *yaml.Node, ps *problems) time.Duration {
-	if !isMap(n, "decay", "half_life: 30d", ps) {
+func parseDecay(df field, ps *problems) time.Duration {
+	if !isMap(df, "decay", "half_life: 30d", ps) {
 		return 0
 	}
 	var d time.Duration
-	for _, f := range mapping(n, "decay: ", ps) {
+	for _, f := range mapping(df.val, "decay: ", ps) {
 		if f.key != "half_life" {
 			ps.unknownKey(f.line, "decay: ", f.key, []string{"half_life"})
 			continue
@@ -177,13 +177,13 @@ func parseDecay(n *yaml.Node, ps *problems) time.Duration {
 	return d
 }
 
-func parseBands(n *yaml.Node, ps *problems) Bands {
+func parseBands(bf field, ps *problems) Bands {
 	b := DefaultBands
-	if !isMap(n, "bands", "warm: 20", ps) {
+	if !isMap(bf, "bands", "warm: 20", ps) {
 		return b
 	}
-	line := n.Line
-	for _, f := range mapping(n, "bands: ", ps) {
+	line := bf.line
+	for _, f := range mapping(bf.val, "bands: ", ps) {
 		switch f.key {
 		case "warm":
 			b.Warm, _ = whole(f.val, "bands.warm", ps)
