@@ -182,8 +182,8 @@ func TestEngagement_DecaysWithTheHalfLife(t *testing.T) {
 		want  int
 		exact float64
 	}{
-		{t0.Add(-day), 50, 50},         // all in the future: full value
-		{t0, 50, 50},                   // -10 and 20 are later, count in full
+		{t0.Add(-day), 50, 50}, // all in the future: full value
+		{t0, 50, 50},           // -10 and 20 are later, count in full
 		{t0.Add(30 * day), 30, 20 + 20 - 10},
 		{t0.Add(60 * day), 0, 10 + 10 - 10*math.Exp2(-0.5)},
 		{t0.Add(365 * day), 0, 40*math.Exp2(-365.0/30) + 20*math.Exp2(-335.0/30) - 10*math.Exp2(-320.0/30)},
