@@ -17,7 +17,7 @@ import (
 type Link struct {
 	Index int    // from 1, in the order the addresses first appear
 	URL   string // as written in the mail
-	Text  string // the link's text in the HTML part, or the address itself
+	Text  string // the link's text in the HTML part (an image's alt text), or the address itself
 }
 
 // Options say how to rewrite one message.
@@ -176,8 +176,12 @@ func (rw *rewriter) html(src string) (string, error) {
 		}
 		if pending != nil {
 			held.WriteString(raw)
-			if tt == html.TextToken {
+			switch {
+			case tt == html.TextToken:
 				text.WriteString(tok.Data)
+			case tok.DataAtom == atom.Img && (tt == html.StartTagToken || tt == html.SelfClosingTagToken):
+				alt, _ := attr(tok, "alt")
+				text.WriteString(" " + alt + " ") // an image link's text is its alt text
 			}
 			continue
 		}

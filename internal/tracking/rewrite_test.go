@@ -89,6 +89,44 @@ func TestRewrite_UnclosedAnchorKeepsItsContent(t *testing.T) {
 	}
 }
 
+func TestRewrite_ImageLinkTextIsItsAlt(t *testing.T) {
+	res, err := Rewrite(Mail{HTML: `<a href="https://example.com/demo"><img src="https://example.com/b.png" alt="Book a demo"/></a><a href="https://example.com/x"><img src="y.png"></a>`}, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Links) != 2 || res.Links[0].Text != "Book a demo" || res.Links[1].Text != "https://example.com/x" {
+		t.Errorf("links = %+v", res.Links)
+	}
+	if !strings.Contains(res.HTML, `<img src="https://example.com/b.png" alt="Book a demo"/>`) {
+		t.Errorf("the image was changed: %s", res.HTML)
+	}
+}
+
+func FuzzRewrite(f *testing.F) {
+	f.Add(`<body><a href="https://example.com/a">a</a></body>`, "see https://example.com/a.")
+	f.Add(`<a href="https://x.example/(1)">`, "(https://x.example/(1))")
+	f.Add(`<script>"<a href='https://e.example/'>"</script><a href=https://e.example/z>`, "")
+	f.Fuzz(func(t *testing.T, h, txt string) {
+		m := Mail{HTML: h, Text: txt}
+		a, err1 := Rewrite(m, opts())
+		b, err2 := Rewrite(m, opts())
+		if err1 != nil || err2 != nil {
+			t.Fatalf("errors %v %v", err1, err2)
+		}
+		if a.HTML != b.HTML || a.Text != b.Text || len(a.Links) != len(b.Links) {
+			t.Fatal("not deterministic")
+		}
+		for i, l := range a.Links {
+			if l.Index != i+1 || l.URL == "" {
+				t.Fatalf("link %d = %+v", i, l)
+			}
+		}
+		if h != "" && strings.Count(a.HTML, "/o/"+testSigner().Open(42)) != 1 {
+			t.Fatalf("want one pixel in %q", a.HTML)
+		}
+	})
+}
+
 func TestRewrite_KeepPrefixesAndFunc(t *testing.T) {
 	o := opts()
 	o.Keep = []string{"https://prefs.example.com/"}

@@ -33,22 +33,22 @@ func (rw *rewriter) text(s string) string {
 	}
 }
 
-// urlStart finds the next http:// or https:// that begins a word, or -1.
+// urlStart finds the next http:// or https:// (in any case) that begins a
+// word, or -1. It compares bytes, so that invalid UTF-8 keeps its offsets.
 func urlStart(s string) int {
-	from := 0
-	for {
-		rest := strings.ToLower(s[from:])
-		i := strings.Index(rest, "http")
-		if i < 0 {
-			return -1
+	for at := 0; at < len(s); at++ {
+		if s[at] != 'h' && s[at] != 'H' {
+			continue
 		}
-		at := from + i
-		tail := rest[i:]
-		if (strings.HasPrefix(tail, "http://") || strings.HasPrefix(tail, "https://")) && wordStart(s, at) {
+		if (hasPrefixFold(s[at:], "http://") || hasPrefixFold(s[at:], "https://")) && wordStart(s, at) {
 			return at
 		}
-		from = at + 4
 	}
+	return -1
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func wordStart(s string, i int) bool {
