@@ -32,7 +32,7 @@ func TestToken_RoundTripsEveryKind(t *testing.T) {
 
 func TestToken_DeterministicAndDistinct(t *testing.T) {
 	s := testSigner()
-	if s.Click(42, 3) != testSigner().Click(42, 3) || s.Open(42) != s.Open(42) {
+	if s.Click(42, 3) != testSigner().Click(42, 3) || s.Open(42) != testSigner().Open(42) || s.Honeypot(42) != testSigner().Honeypot(42) {
 		t.Fatal("the same message and link gave different tokens")
 	}
 	seen := map[string]string{}
