@@ -71,6 +71,9 @@ func parse(path string, data []byte, ps *problems) *Rules {
 			r.Caps = parseCaps(f, r.Points, ps)
 		}
 	}
+	if _, capped := r.Caps["urls"]; len(r.Points.URLs) > 0 && !capped {
+		ps.warnf(r.Points.URLs[0].Line, "points.urls has no cap: a page view earns these points every time; add one, such as caps: urls: 40")
+	}
 	if r.Handoff != nil && r.MQL == nil && !hasKey(fields, "mql") {
 		ps.errorf(r.Handoff.Line, "handoff needs an mql rule: without one no lead becomes an MQL to hand off")
 	}

@@ -67,6 +67,9 @@ handoff:
   digest: "0 8 * * 1-5"
 `
 	r := mustParse(t, src)
+	if len(r.Warnings) != 1 || r.Warnings[0].String() != "scoring.yaml:7: warning: points.urls has no cap: a page view earns these points every time; add one, such as caps: urls: 40" {
+		t.Errorf("warnings = %v", r.Warnings)
+	}
 	if r.MQL.Src != "score >= 60 and fit >= 10" || r.MQL.Line != 1 {
 		t.Errorf("mql = %+v", r.MQL)
 	}
