@@ -170,9 +170,12 @@ func (e *Expr) eval(f Facts, s Score, bands Bands) (bool, error) {
 		Temperature: string(bands.Of(s.Engagement)),
 		Stage:       string(l.Stage),
 		Source:      l.Source,
-		Attr:        l.Attributes,
+		Attr:        map[string]any(l.Attributes),
 		Events:      f.Events,
 		Number:      number,
+	}
+	if v.Attr == nil {
+		v.Attr = map[string]any{}
 	}
 	if !l.CreatedAt.IsZero() {
 		v.DaysSinceSignup = max(0, int(f.Now.Sub(l.CreatedAt)/(24*time.Hour)))

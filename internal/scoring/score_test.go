@@ -145,6 +145,7 @@ func TestFitPoints(t *testing.T) {
 		err   bool
 	}{
 		{"no data: rule 3 fails on the missing size", lead.Attributes{}, 0, nil, true},
+		{"no attributes at all", nil, 0, nil, true},
 		{"size as text", lead.Attributes{"company_size": "250"}, 20, []string{"fit rule 1"}, true},
 		{"size and title", lead.Attributes{"company_size": float64(80), "job_title": "Head of IT"}, 36, []string{"fit rule 1", "fit rule 2", "fit rule 3"}, false},
 		{"title only, in German", lead.Attributes{"job_title": "IT-Leiter"}, 15, []string{"fit rule 2"}, true},

@@ -165,6 +165,13 @@ func (rw *rewriter) html(src string) (string, error) {
 				pending = &t
 				continue
 			}
+		case tt == html.SelfClosingTagToken && tok.DataAtom == atom.A && pending == nil:
+			if href, ok := attr(tok, "href"); ok && rw.track(strings.TrimSpace(href)) {
+				t := tok
+				pending = &t
+				flush()
+				continue
+			}
 		case tt == html.EndTagToken && tok.DataAtom == atom.A && pending != nil:
 			held.WriteString(raw)
 			flush()

@@ -89,6 +89,16 @@ func TestRewrite_UnclosedAnchorKeepsItsContent(t *testing.T) {
 	}
 }
 
+func TestRewrite_SelfClosingAnchor(t *testing.T) {
+	res, err := Rewrite(Mail{HTML: `<p><a href="https://example.com/x"/>x</p>`}, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.HTML, `<p><a href="`+click(1)+`"/>x</p>`) || len(res.Links) != 1 {
+		t.Errorf("got %s, links %+v", res.HTML, res.Links)
+	}
+}
+
 func TestRewrite_ImageLinkTextIsItsAlt(t *testing.T) {
 	res, err := Rewrite(Mail{HTML: `<a href="https://example.com/demo"><img src="https://example.com/b.png" alt="Book a demo"/></a><a href="https://example.com/x"><img src="y.png"></a>`}, opts())
 	if err != nil {
