@@ -446,6 +446,7 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 					continue
 				}
 				q.Exit.ClickedURLs = append(q.Exit.ClickedURLs, val)
+				ps.warnf(path, sub.line, "exit clicked_url %q never fires in this version: Nurture does not record clicks yet", val)
 			}
 		}
 	}
@@ -538,11 +539,13 @@ func compileStep(st *Step, slugs []string, ls *layouts, ps *problems) {
 	}
 	ok := true
 	if st.Condition != "" {
+		before := len(*ps)
 		st.cond, ok = compileCondition(st.Condition, st.Sequence, slugs, st.Index, path, st.Line("if"), ps)
-		if ok {
+		if ok && len(*ps) == before { // a warning already says why it may fail
 			sample := SampleLead()
 			if _, err := st.cond.eval(Snapshot{Of: sample, At: sample.CreatedAt.Add(10 * 24 * time.Hour)}); err != nil {
-				ps.warnf(path, st.Line("if"), "if: fails for the sample lead: %v", err)
+				_, msg := exprError(err, st.Condition)
+				ps.warnf(path, st.Line("if"), "if: fails for the sample lead: %s", msg)
 			}
 		}
 	}
