@@ -238,6 +238,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 	}
 	byNumber := map[int]string{}
 	bySlug := map[string]string{}
+	stepFiles := 0
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || name == "sequence.md" || !strings.HasSuffix(name, ".md") {
@@ -250,6 +251,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 			continue
 		}
 		n, _ := strconv.Atoi(m[1])
+		stepFiles++
 		if !slugRE.MatchString(m[2]) {
 			ps.errorf(p, 1, "step name %q: use lower-case letters, digits and hyphens after the number, such as 01-welcome.md", m[2])
 			continue
@@ -282,7 +284,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 	for _, st := range q.Steps {
 		compileStep(st, slugs, ls, ps)
 	}
-	if len(q.Steps) == 0 && data != nil {
+	if stepFiles == 0 && data != nil {
 		ps.warnf(seqPath, 1, "the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md")
 	}
 	return q
@@ -468,6 +470,9 @@ func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *prob
 	}
 	doc, ok := splitDocument(path, data, ps)
 	if !ok {
+		if doc.bodyLine > 0 { // the settings are broken, but the text is known: check it too
+			compileBody(path, doc.body, doc.bodyLine, sampleView(), ps)
+		}
 		return nil
 	}
 	st.BodyLine = doc.bodyLine

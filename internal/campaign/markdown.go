@@ -81,13 +81,16 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 		err = raw.Execute(io.Discard, sample)
 	}
 	actions, protected := protectActions(src)
+	// A broken placeholder does not hide the other problems of the text:
+	// the Markdown is checked all the same.
+	ok := true
 	if err != nil {
 		line, msg := templateError(err, "body")
-		if a, ok := unclosedBlock(actions); ok && strings.HasSuffix(err.Error(), "unexpected EOF") {
+		if a, unclosed := unclosedBlock(actions); unclosed && strings.HasSuffix(err.Error(), "unexpected EOF") {
 			line, msg = a.line, a.text+" has no {{ end }}"
 		}
 		ps.errorf(path, fileLine(max(line, 1)), "%s", msg)
-		return nil, false
+		ok = false
 	}
 	lineAt := func(offset int) int {
 		orig := offset
@@ -107,7 +110,6 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 	doc := markdown.Parser().Parse(text.NewReader(source))
 	b := &body{}
 	tr := &textRenderer{source: source, links: map[*ast.Link]linkInfo{}}
-	ok := true
 	htmlLines := map[int]bool{} // one complaint per line about HTML
 	var silentParagraphs []*ast.Paragraph
 	var autolinks []*ast.AutoLink
@@ -412,8 +414,10 @@ func checkLink(path string, line int, dest string, image bool, b *body, ps *prob
 		return true
 	case !image && (scheme == "mailto" || scheme == "tel"):
 		return true
-	case scheme == "" || scheme == "http" || scheme == "https":
-		ps.errorf(path, line, "%s %q is not a full address: write it with https:// and the domain, such as https://example.com/%s", kind, shown, strings.TrimLeft(static, "/"))
+	case !image && scheme == "" && mailAddressRE.MatchString(static):
+		ps.errorf(path, line, "%s %q is not a full address: for a mail link write mailto:%s", kind, shown, static)
+	case scheme == "" || scheme == "http" || scheme == "https" || strings.Contains(scheme, "."):
+		ps.errorf(path, line, "%s %q is not a full address: write it with https:// and the domain, such as %s", kind, shown, fullAddress(static))
 	default:
 		ps.errorf(path, line, "%s %q is not allowed: a %s must start with https:// or http://", kind, shown, kind)
 	}
