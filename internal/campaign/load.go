@@ -206,6 +206,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 			}
 		}
 	}
+	warnSameTrigger(set.Sequences, &ps)
 	sortProblems(ps)
 	if HasErrors(ps) {
 		return nil, ps
@@ -228,6 +229,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 	case err != nil:
 		ps.errorf(seqPath, 1, "cannot read: %v", err)
 	default:
+		q.Version = version(data)
 		parseSequence(q, data, ps)
 	}
 
@@ -457,13 +459,12 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 // parseStep reads a step's front matter; compileStep does the rest once all
 // steps of the sequence are known.
 func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *problems) *Step {
-	sum := sha256.Sum256(data)
 	st := &Step{
 		sizes:    new(renderSizes),
 		Sequence: q.ID,
 		Slug:     slug,
 		Number:   number,
-		Version:  hex.EncodeToString(sum[:8]),
+		Version:  version(data),
 		Layout:   "default",
 		Path:     path,
 		Lines:    map[string]int{},
@@ -530,6 +531,12 @@ func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *prob
 	}
 	st.bodySrc = doc.body
 	return st
+}
+
+// version is a short fingerprint of a file's content.
+func version(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
 }
 
 // compileStep compiles what needs the whole sequence (conditions naming

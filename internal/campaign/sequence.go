@@ -26,6 +26,8 @@ type Sequence struct {
 	Steps       []*Step
 	Path        string         // of sequence.md
 	Lines       map[string]int // front-matter key → line
+	// Version changes whenever sequence.md does.
+	Version string
 
 	loc *time.Location // when Timezone names a zone
 }
