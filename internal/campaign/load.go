@@ -2,8 +2,7 @@ package campaign
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -43,32 +42,6 @@ func (s *Set) Sequence(id string) *Sequence {
 
 // Step returns the step with a key such as "welcome/hello", or nil.
 func (s *Set) Step(key string) *Step { return s.steps[key] }
-
-// Lookup finds a step the way a person names it on the command line:
-// "sequence/step", where step is the slug ("hello"), the file name
-// ("01-hello" or "01-hello.md") or the number ("01" or "1").
-func (s *Set) Lookup(ref string) (*Step, error) {
-	seqID, stepRef, ok := strings.Cut(strings.Trim(ref, "/"), "/")
-	if !ok || stepRef == "" {
-		return nil, fmt.Errorf("campaign: %q: name a step as sequence/step, such as welcome/01-hello", ref)
-	}
-	q := s.Sequence(seqID)
-	if q == nil {
-		return nil, fmt.Errorf("campaign: no sequence %q (there are: %s)", seqID, strings.Join(s.ids(), ", "))
-	}
-	stepRef = strings.TrimSuffix(stepRef, ".md")
-	for _, st := range q.Steps {
-		n, err := strconv.Atoi(stepRef)
-		if st.Slug == stepRef || filepath.Base(st.Path) == stepRef+".md" || (err == nil && n == st.Number) {
-			return st, nil
-		}
-	}
-	names := make([]string, len(q.Steps))
-	for i, st := range q.Steps {
-		names[i] = strings.TrimSuffix(filepath.Base(st.Path), ".md")
-	}
-	return nil, fmt.Errorf("campaign: sequence %q has no step %q (it has: %s)", seqID, stepRef, strings.Join(names, ", "))
-}
 
 func (s *Set) ids() []string {
 	ids := make([]string, len(s.Sequences))
@@ -190,7 +163,11 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 	set := &Set{Dir: dir, steps: map[string]*Step{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		ps.errorf(dir, 1, "cannot read the campaigns folder: %v", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			ps.errorf(dir, 1, "the campaigns folder does not exist")
+		} else {
+			ps.errorf(dir, 1, "cannot read the campaigns folder: %v", readError(err))
+		}
 		return nil, ps
 	}
 	ls := newLayouts(templates, &ps)
@@ -227,7 +204,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 	case os.IsNotExist(err):
 		ps.errorf(seqPath, 1, "missing: every sequence folder needs a sequence.md that says what enrols a lead")
 	case err != nil:
-		ps.errorf(seqPath, 1, "cannot read: %v", err)
+		ps.errorf(seqPath, 1, "cannot read: %v", readError(err))
 	default:
 		q.Version = version(data)
 		parseSequence(q, data, ps)
@@ -235,7 +212,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		ps.errorf(dir, 1, "cannot read: %v", err)
+		ps.errorf(dir, 1, "cannot read: %v", readError(err))
 		return nil
 	}
 	byNumber := map[int]string{}
@@ -269,7 +246,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 		byNumber[n], bySlug[m[2]] = name, name
 		data, err := os.ReadFile(p)
 		if err != nil {
-			ps.errorf(p, 1, "cannot read: %v", err)
+			ps.errorf(p, 1, "cannot read: %v", readError(err))
 			continue
 		}
 		st := parseStep(q, p, m[2], n, data, ps)
@@ -531,12 +508,6 @@ func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *prob
 	}
 	st.bodySrc = doc.body
 	return st
-}
-
-// version is a short fingerprint of a file's content.
-func version(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:8])
 }
 
 // compileStep compiles what needs the whole sequence (conditions naming

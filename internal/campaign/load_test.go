@@ -388,13 +388,18 @@ func TestSet_LookupAcceptsSlugFileNameOrNumber(t *testing.T) {
 			t.Errorf("Lookup(%q) = %v, %v", ref, st, err)
 		}
 	}
+	// Each error says each thing once, to the person who typed the name.
 	for ref, msg := range map[string]string{
-		"welcome":       "name a step as sequence/step",
-		"nurture/hello": `no sequence "nurture" (there are: welcome)`,
-		"welcome/bye":   `sequence "welcome" has no step "bye" (it has: 01-hello, 02-tips)`,
+		"welcome":       "name one step of welcome, such as welcome/01-hello",
+		"nurture":       "name a step as SEQUENCE/STEP, such as welcome/01-hello",
+		"nurture/hello": `no sequence "nurture": the sequences are welcome`,
+		"welcom/hello":  `no sequence "welcom": did you mean welcome?`,
+		"welcome/bye":   `welcome has no step "bye": its steps are 01-hello and 02-tips`,
+		"welcome/tipps": `welcome has no step "tipps": did you mean 02-tips?`,
+		"welcome/03":    `welcome has no step "03": its steps are 01-hello and 02-tips`,
 	} {
-		if _, err := set.Lookup(ref); err == nil || !strings.Contains(err.Error(), msg) {
-			t.Errorf("Lookup(%q) error = %v, want it to say %q", ref, err, msg)
+		if _, err := set.Lookup(ref); err == nil || err.Error() != msg {
+			t.Errorf("Lookup(%q) error = %v, want %q", ref, err, msg)
 		}
 	}
 }
