@@ -69,7 +69,11 @@ func fieldAgainstNumber(b *exprast.BinaryNode) string {
 }
 
 func numberHint(b *exprast.BinaryNode, fixed string) string {
-	return fmt.Sprintf("%s is never true for a lead whose form sent \"250\" or nothing: forms send text, so compare through number(): %s", b, fixed)
+	never := "never true"
+	if b.Operator == "!=" {
+		never = "always true"
+	}
+	return fmt.Sprintf("%s is %s for a lead whose form sent \"250\" or nothing: forms send text, so compare through number(): %s", b, never, fixed)
 }
 
 func isAttr(n exprast.Node) bool {
@@ -120,7 +124,7 @@ func unknownStage(b *exprast.BinaryNode) string {
 	}
 	for _, t := range texts {
 		if !lead.Stage(t).Valid() {
-			return fmt.Sprintf("%q is not a stage, so %s never matches it: stages are %s, in lower case", t, b, lead.StageNames())
+			return fmt.Sprintf("%s: %q is not a stage, so no lead's stage is ever %q; stages are %s, in lower case", b, t, t, lead.StageNames())
 		}
 	}
 	return ""
