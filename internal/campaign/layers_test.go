@@ -25,6 +25,17 @@ func TestLoad_ReportsEveryIndependentProblemOfAFileAtOnce(t *testing.T) {
 			},
 		},
 		{
+			name: "three misspelt placeholders",
+			file: "---\nsubject: A\n---\nHi {{ or .Lead.FristName \"there\" }},\n\n{{ with .Lead.Emial }}Yours: {{ . }}{{ end }} At {{ .Lead.Compnay }}." + rest,
+			want: []string{
+				`s/01-a.md:4: {{ .Lead.FristName }}: can't evaluate field FristName in type *lead.Lead; did you mean FirstName?`,
+				`s/01-a.md:6: {{ .Lead.Emial }}: can't evaluate field Emial in type *lead.Lead; did you mean Email?`,
+				`s/01-a.md:6: {{ .Lead.Compnay }}: can't evaluate field Compnay in type *lead.Lead; for a signup form's field write {{ .Lead.Attr "compnay" }}`,
+				`s/01-a.md:8: HTML is not allowed in a mail's text: write Markdown instead (a < followed by a letter starts HTML; write \< for the character)`,
+				`s/01-a.md:8: link "/pricing" is not a full address: write it with https:// and the domain, such as https://example.com/pricing`,
+			},
+		},
+		{
 			name: "an unclosed if",
 			file: "---\nsubject: A\n---\n{{ if .Lead.FirstName }}\nHi {{ .Lead.FirstName }}," + rest,
 			want: []string{

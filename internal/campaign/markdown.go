@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	htmltemplate "html/template"
-	"io"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -74,24 +73,10 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 		ps.errorf(path, firstLine, "the words %q and %q are reserved; please rephrase", placeholderPrefix, linkMarker)
 		return nil, false
 	}
-	// Checking the placeholders on the Markdown as written gives the lines
-	// a marketer sees in the file.
-	raw, err := texttemplate.New("body").Option("missingkey=error").Parse(src)
-	if err == nil {
-		err = raw.Execute(io.Discard, sample)
-	}
 	actions, protected := protectActions(src)
 	// A broken placeholder does not hide the other problems of the text:
 	// the Markdown is checked all the same.
-	ok := true
-	if err != nil {
-		line, msg := templateError(err, "body")
-		if a, unclosed := unclosedBlock(actions); unclosed && strings.HasSuffix(err.Error(), "unexpected EOF") {
-			line, msg = a.line, a.text+" has no {{ end }}"
-		}
-		ps.errorf(path, fileLine(max(line, 1)), "%s", msg)
-		ok = false
-	}
+	ok := checkPlaceholders(path, src, fileLine, sample, actions, ps)
 	lineAt := func(offset int) int {
 		orig := offset
 		for _, a := range actions {
@@ -208,6 +193,7 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 		ps.errorf(path, fileLine(errLine), "this placeholder is where Markdown drops text (such as an unused link definition); move it into the text")
 		return nil, false
 	}
+	var err error
 	if b.html, err = htmltemplate.New(path).Option("missingkey=error").Parse(htmlSrc); err != nil {
 		ps.errorf(path, firstLine, "placeholders do not fit the mail's HTML: %v", err)
 		return nil, false
