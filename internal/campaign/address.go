@@ -16,8 +16,10 @@ var mailAddressRE = regexp.MustCompile(`^[^\s@/:]+@[^\s@/:]+\.[^\s@/:]+$`)
 // domain.
 func fullAddress(dest string) string {
 	rest := dest
-	for _, p := range []string{"https:", "http:", "HTTPS:", "HTTP:"} {
-		rest = strings.TrimPrefix(rest, p)
+	for _, p := range []string{"https:", "http:"} {
+		if len(rest) >= len(p) && strings.EqualFold(rest[:len(p)], p) {
+			rest = rest[len(p):]
+		}
 	}
 	rest = strings.TrimLeft(rest, "/")
 	host := rest

@@ -81,7 +81,7 @@ func TestLoad_SuggestsTheFullAddressALinkWasMeantToBe(t *testing.T) {
 		{"example.com/pricing", `link "example.com/pricing" is not a full address: write it with https:// and the domain, such as https://example.com/pricing`},
 		{"www.acme.de/preise?plan=team", `link "www.acme.de/preise?plan=team" is not a full address: write it with https:// and the domain, such as https://www.acme.de/preise?plan=team`},
 		{"//example.com/pricing", `link "//example.com/pricing" is not a full address: write it with https:// and the domain, such as https://example.com/pricing`},
-		{"https:/example.com/pricing", `link "https:/example.com/pricing" is not a full address: write it with https:// and the domain, such as https://example.com/pricing`},
+		{"Https:/example.com/pricing", `link "Https:/example.com/pricing" is not a full address: write it with https:// and the domain, such as https://example.com/pricing`},
 		{"example.com:8443/pricing", `link "example.com:8443/pricing" is not a full address: write it with https:// and the domain, such as https://example.com:8443/pricing`},
 		{"/pricing", `link "/pricing" is not a full address: write it with https:// and the domain, such as https://example.com/pricing`},
 		{"pricing.html", `link "pricing.html" is not a full address: write it with https:// and the domain, such as https://example.com/pricing.html`},
