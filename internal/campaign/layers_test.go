@@ -36,6 +36,19 @@ func TestLoad_ReportsEveryIndependentProblemOfAFileAtOnce(t *testing.T) {
 			},
 		},
 		{
+			name: "two misspelt placeholders in the subject",
+			file: "---\nsubject: Hi {{ .Lead.FristName }} at {{ .Lead.Compnay }}\n---\nHi.\n",
+			want: []string{
+				`s/01-a.md:2: subject: {{ .Lead.FristName }}: can't evaluate field FristName in type *lead.Lead; did you mean FirstName?`,
+				`s/01-a.md:2: subject: {{ .Lead.Compnay }}: can't evaluate field Compnay in type *lead.Lead; for a signup form's field write {{ .Lead.Attr "compnay" }}`,
+			},
+		},
+		{
+			name: "an unclosed with in the subject",
+			file: "---\nsubject: Hi{{ with .Lead.FirstName }} {{ . }}\n---\nHi.\n",
+			want: []string{`s/01-a.md:2: subject: {{ with .Lead.FirstName }} has no {{ end }}`},
+		},
+		{
 			name: "an unclosed if",
 			file: "---\nsubject: A\n---\n{{ if .Lead.FirstName }}\nHi {{ .Lead.FirstName }}," + rest,
 			want: []string{

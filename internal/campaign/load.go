@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -570,13 +569,13 @@ func compileLine(path, key string, line int, src string, sample view, ps *proble
 		ps.errorf(path, line, "%s must be one line", key)
 		return nil, false
 	}
-	t, err := texttemplate.New(key).Option("missingkey=error").Parse(src)
-	if err == nil {
-		err = t.Execute(io.Discard, sample)
+	actions, _ := protectActions(src)
+	if !checkPlaceholders(path, key+": ", src, func(int) int { return line }, sample, actions, ps) {
+		return nil, false
 	}
-	if err != nil {
-		_, msg := templateError(err, key)
-		ps.errorf(path, line, "%s: %s", key, msg)
+	t, err := texttemplate.New(key).Option("missingkey=error").Parse(src)
+	if err != nil { // checkPlaceholders parsed it already
+		ps.errorf(path, line, "%s: %v", key, err)
 		return nil, false
 	}
 	return t, true

@@ -76,7 +76,7 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 	actions, protected := protectActions(src)
 	// A broken placeholder does not hide the other problems of the text:
 	// the Markdown is checked all the same.
-	ok := checkPlaceholders(path, src, fileLine, sample, actions, ps)
+	ok := checkPlaceholders(path, "", src, fileLine, sample, actions, ps)
 	lineAt := func(offset int) int {
 		orig := offset
 		for _, a := range actions {

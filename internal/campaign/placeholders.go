@@ -16,8 +16,9 @@ var atNodeRE = regexp.MustCompile(`executing "[^"]*" at <(.*?)>: can't evaluate 
 // checkPlaceholders parses and runs a body's placeholders for the sample
 // lead as written, so that problems carry the lines a marketer sees. A
 // misspelt field does not hide the next one: it is blanked out, keeping
-// every offset, and the body is run again.
-func checkPlaceholders(path, src string, fileLine func(int) int, sample view, actions []action, ps *problems) bool {
+// every offset, and the body is run again. Each message starts with
+// prefix, such as "subject: ".
+func checkPlaceholders(path, prefix, src string, fileLine func(int) int, sample view, actions []action, ps *problems) bool {
 	ok := true
 	patched := map[int]bool{}
 	for range maxPlaceholderProblems {
@@ -38,7 +39,7 @@ func checkPlaceholders(path, src string, fileLine func(int) int, sample view, ac
 			// that is not a problem of the file.
 			return false
 		}
-		ps.errorf(path, fileLine(max(line, 1)), "%s", msg)
+		ps.errorf(path, fileLine(max(line, 1)), "%s%s", prefix, msg)
 		ok = false
 		if !found {
 			return false
