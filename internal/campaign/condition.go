@@ -83,6 +83,9 @@ type condition struct {
 	src  string
 	prog *vm.Program
 	uses map[string]bool
+	// mistyped is set when check warned of a form field compared with
+	// a number already.
+	mistyped bool
 }
 
 // compileCondition parses, checks and compiles a step's `if`. slugs are the
@@ -173,9 +176,11 @@ func compileCondition(src, sequence string, slugs []string, self int, path strin
 		return fail(l, "%s", msg)
 	}
 	c.prog = prog
-	for _, w := range conditionWarnings(tree.Node) {
+	warnings, mistyped := conditionWarnings(tree.Node)
+	for _, w := range warnings {
 		ps.warnf(path, line, "if: %s", w)
 	}
+	c.mistyped = mistyped
 	return c, true
 }
 

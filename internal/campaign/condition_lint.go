@@ -13,14 +13,15 @@ import (
 // conditionWarnings finds what compiles but cannot work as meant: a form
 // field compared with a number (forms send text, such as "250"), a stage
 // that does not exist, and opens and clicks, which this version does not
-// record yet.
-func conditionWarnings(root exprast.Node) []string {
-	var out, tracked []string
+// record yet. mistyped reports a form field compared with a number, which
+// is what running the condition for the sample lead would find as well.
+func conditionWarnings(root exprast.Node) (out []string, mistyped bool) {
+	var tracked []string
 	exprast.Walk(&root, visitor(func(n *exprast.Node) {
 		switch x := (*n).(type) {
 		case *exprast.BinaryNode:
 			if w := fieldAgainstNumber(x); w != "" {
-				out = append(out, w)
+				out, mistyped = append(out, w), true
 			}
 			if w := unknownStage(x); w != "" {
 				out = append(out, w)
@@ -49,7 +50,7 @@ func conditionWarnings(root exprast.Node) []string {
 		}
 		out = append(out, w)
 	}
-	return out
+	return out, mistyped
 }
 
 // fieldAgainstNumber warns of attr.NAME compared with a number: a form

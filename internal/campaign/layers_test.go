@@ -49,6 +49,11 @@ func TestLoad_ReportsEveryIndependentProblemOfAFileAtOnce(t *testing.T) {
 			want: []string{`s/01-a.md:2: subject: {{ with .Lead.FirstName }} has no {{ end }}`},
 		},
 		{
+			name: "a form field compared with a number, said once",
+			file: "---\nsubject: A\nif: attr.company > 3\n---\nHi.\n",
+			want: []string{`s/01-a.md:3: warning: if: attr.company > 3 is never true for a lead whose form sent "250" or nothing: forms send text, so compare through number(): number(attr.company) > 3`},
+		},
+		{
 			name: "an unclosed if",
 			file: "---\nsubject: A\n---\n{{ if .Lead.FirstName }}\nHi {{ .Lead.FirstName }}," + rest,
 			want: []string{

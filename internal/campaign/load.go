@@ -521,9 +521,8 @@ func compileStep(st *Step, slugs []string, ls *layouts, ps *problems) {
 	}
 	ok := true
 	if st.Condition != "" {
-		before := len(*ps)
 		st.cond, ok = compileCondition(st.Condition, st.Sequence, slugs, st.Index, path, st.Line("if"), ps)
-		if ok && len(*ps) == before { // a warning already says why it may fail
+		if ok && !st.cond.mistyped { // else a warning said why it fails already
 			sample := SampleLead()
 			if _, err := st.cond.eval(Snapshot{Of: sample, At: sample.CreatedAt.Add(10 * 24 * time.Hour)}); err != nil {
 				_, msg := exprError(err, st.Condition)
