@@ -122,7 +122,7 @@ func unexpectedToken(kind, tok, src, before, rest string) string {
 		return fmt.Sprintf("write %s or %s=, not %s%s", tok, tok, tok, tok)
 	case tok == "&":
 		return "write and instead of &"
-	case strings.Contains(src, "|") && !strings.Contains(src, "||"):
+	case strings.Contains(quotedRE.ReplaceAllString(src, `""`), "|") && !strings.Contains(src, "||"):
 		return "write or instead of |"
 	case tok == "#":
 		return "# does not start a comment in a condition: remove it and what follows"
@@ -226,6 +226,9 @@ func kindOf(t string) string {
 func isNumberType(t string) bool {
 	return strings.HasPrefix(t, "int") || strings.HasPrefix(t, "float") || strings.HasPrefix(t, "uint")
 }
+
+// quotedRE matches a text in quotes, whose characters are no operators.
+var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`)
 
 var quotedNumberRE = regexp.MustCompile(`^["'][0-9.]+["']$`)
 

@@ -25,6 +25,8 @@ func conditionProblems(src string) []string {
 // library gives for each (checked, so that a new version of the library
 // that words one differently shows here), and what check says instead.
 var translations = []struct{ src, library, want string }{
+	{`source == "a|b" score > 2`, `unexpected token Identifier("score")`,
+		`if: "score" is not expected here: join conditions with and or or, and compare with ==, !=, <, <=, > or >= (column 17)`},
 	{`score > `, `unexpected token EOF`,
 		`if: the condition ends too early (column 8)`},
 	{`score >> 20`, `unexpected token Operator(">")`,
