@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/mail"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%w\n%s", err, campaignsUsage)
+			return nil, fmt.Errorf("%s\n%s", flagError(err), usageOf(fs.Name()))
 		}
 		if fs.NArg() == 0 {
 			return pos, nil
@@ -75,6 +76,29 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// flagError words the flag package's errors as the usage does, with two
+// dashes.
+func flagError(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown option --" + strings.TrimPrefix(name, "-")
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "--" + strings.TrimPrefix(name, "-") + " needs a value"
+	}
+	return msg
+}
+
+// usageOf is the usage line of one subcommand.
+func usageOf(sub string) string {
+	for _, l := range strings.Split(campaignsUsage, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "nurture campaigns "+sub+" ") {
+			return "Usage:\n" + l
+		}
+	}
+	return campaignsUsage
 }
 
 func campaignsCheck(args []string, cfg *config.Config, stdout io.Writer) error {
@@ -95,11 +119,10 @@ func campaignsCheck(args []string, cfg *config.Config, stdout io.Writer) error {
 
 // loadSet loads the campaigns, printing the problems when they have errors.
 func loadSet(cfg *config.Config, stderr io.Writer) (*campaign.Set, error) {
-	set, ps := campaign.Load(cfg.Campaigns, templateFS(cfg.Templates))
-	if set == nil {
-		for _, p := range ps {
-			fmt.Fprintln(stderr, p)
-		}
+	set, err := campaign.Check(io.Discard, cfg.Campaigns, templateFS(cfg.Templates))
+	if err != nil {
+		// The same report as check gives: each problem, then the count.
+		campaign.Check(stderr, cfg.Campaigns, templateFS(cfg.Templates))
 		return nil, exitCode(1)
 	}
 	return set, nil
@@ -114,25 +137,41 @@ func previewLead(ctx context.Context, cfg *config.Config, email string) (*lead.L
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("--lead needs NURTURE_DATABASE_URL")
 	}
+	addr, err := lead.NormalizeEmail(email)
+	if err != nil {
+		return nil, fmt.Errorf("--lead %q %v", email, err)
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--lead: cannot reach the database (NURTURE_DATABASE_URL): %s", withoutPrefix(err))
 	}
 	defer db.Close()
 	st, err := store.New(ctx, db)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--lead: the database (NURTURE_DATABASE_URL): %s", withoutPrefix(err))
 	}
 	defer st.Close()
-	addr, err := lead.NormalizeEmail(email)
-	if err != nil {
-		return nil, err
-	}
 	l, err := st.LeadByEmail(ctx, addr)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("--lead %s: there is no lead with this address", email)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("lead %s: %w", email, err)
+		return nil, fmt.Errorf("--lead %s: %s", email, withoutPrefix(err))
 	}
 	return &l.Lead, nil
+}
+
+// withoutPrefix is an error's message without the package prefixes
+// ("store: connect: ") that speak of our code rather than to the user.
+func withoutPrefix(err error) string {
+	msg := err.Error()
+	for {
+		word, rest, ok := strings.Cut(msg, ": ")
+		if !ok || !slices.Contains([]string{"store", "connect", "open", "migrate", "lead by email", "mailer", "dispatch"}, word) {
+			return msg
+		}
+		msg = rest
+	}
 }
 
 // sampleLinks stand in for the server's links when NURTURE_BASE_URL or
@@ -221,7 +260,7 @@ func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, st
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("name one step, such as welcome/01-hello\n%s", campaignsUsage)
+		return fmt.Errorf("name one step, such as welcome/01-welcome\n%s", usageOf("preview"))
 	}
 	part, n := campaign.PartAll, 0
 	for _, p := range []struct {
@@ -255,15 +294,15 @@ func campaignsTimeline(args []string, cfg *config.Config, stdout, stderr io.Writ
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("name one sequence\n%s", campaignsUsage)
+		return fmt.Errorf("name one sequence, such as welcome\n%s", usageOf("timeline"))
 	}
 	set, err := loadSet(cfg, stderr)
 	if err != nil {
 		return err
 	}
-	q := set.Sequence(strings.Trim(pos[0], "/"))
-	if q == nil {
-		return fmt.Errorf("no sequence %q", pos[0])
+	q, err := set.LookupSequence(pos[0])
+	if err != nil {
+		return err
 	}
 	z, err := campaign.TimelineZone(q, *tz, cfg.DefaultTimezone)
 	if err != nil {
@@ -285,7 +324,7 @@ func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, s
 		return err
 	}
 	if len(pos) != 1 || *to == "" {
-		return fmt.Errorf("name one step and --to\n%s", campaignsUsage)
+		return fmt.Errorf("name one step and the address to send it to with --to\n%s", usageOf("send-test"))
 	}
 	if cfg.SMTPURL == "" || cfg.From == "" {
 		return errors.New("send-test needs NURTURE_SMTP_URL and NURTURE_FROM")
@@ -312,7 +351,7 @@ func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, s
 	pool := mailer.NewPool(smtpCfg, newLogger())
 	defer pool.Close(context.WithoutCancel(ctx))
 	if err := pool.Send(ctx, from.Address, *to, raw); err != nil {
-		return err
+		return fmt.Errorf("the test mail was not sent: %s", withoutPrefix(err))
 	}
 	fmt.Fprintf(stdout, "sent %s to %s\n", pos[0], *to)
 	return nil

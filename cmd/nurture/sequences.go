@@ -141,11 +141,12 @@ func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup, c *cron.Cron)
 func (s *sequences) reload() error {
 	lib := s.library.Load()
 	if lib != nil {
-		if err := lib.Reload(); err != nil {
+		c, err := lib.ReloadChanges()
+		if err != nil {
 			campaign.LogRejected(s.log, err)
 			return err
 		}
-		s.log.Info("campaigns: reloaded on SIGHUP", "sequences", len(lib.Set().Sequences))
+		campaign.LogReloaded(s.log, "campaigns: reloaded on SIGHUP", c, lib.Set())
 		return nil
 	}
 	if _, err := os.Stat(s.dir); err != nil {

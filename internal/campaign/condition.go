@@ -10,7 +10,6 @@ import (
 
 	"github.com/expr-lang/expr"
 	exprast "github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
@@ -84,6 +83,9 @@ type condition struct {
 	src  string
 	prog *vm.Program
 	uses map[string]bool
+	// mistyped is set when check warned of a form field compared with
+	// a number already.
+	mistyped bool
 }
 
 // compileCondition parses, checks and compiles a step's `if`. slugs are the
@@ -96,7 +98,7 @@ func compileCondition(src, sequence string, slugs []string, self int, path strin
 	}
 	tree, err := parser.Parse(src)
 	if err != nil {
-		l, msg := exprError(err)
+		l, msg := exprError(err, src)
 		return fail(l, "%s", msg)
 	}
 	c := &condition{src: src, uses: map[string]bool{}}
@@ -170,37 +172,21 @@ func compileCondition(src, sequence string, slugs []string, self int, path strin
 		}
 	})))
 	if err != nil {
-		l, msg := exprError(err)
+		l, msg := exprError(err, src)
 		return fail(l, "%s", msg)
 	}
 	c.prog = prog
+	warnings, mistyped := conditionWarnings(tree.Node)
+	for _, w := range warnings {
+		ps.warnf(path, line, "if: %s", w)
+	}
+	c.mistyped = mistyped
 	return c, true
 }
 
 type visitor func(n *exprast.Node)
 
 func (v visitor) Visit(n *exprast.Node) { v(n) }
-
-// exprError turns an expr error into a line of the expression and a
-// one-line message, with a suggestion for a misspelt name.
-func exprError(err error) (int, string) {
-	var fe *file.Error
-	if !errors.As(err, &fe) {
-		return 1, err.Error()
-	}
-	msg := fe.Message
-	if strings.HasPrefix(msg, "unexpected token EOF") {
-		msg = "the condition ends too early"
-	}
-	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
-		if s := suggest(name, condNames); s != "" {
-			msg += fmt.Sprintf("; did you mean %s?", s)
-		} else {
-			msg += "; use score, stage, source, attr.NAME, events, days_since_signup, opened(), clicked() or clicked_url()"
-		}
-	}
-	return fe.Line, fmt.Sprintf("%s (column %d)", msg, fe.Column+1)
-}
 
 // eval runs the condition against one lead's facts.
 func (c *condition) eval(f Facts) (bool, error) {

@@ -10,13 +10,25 @@ import (
 )
 
 // The example campaigns are the first thing a new user sees: they must
-// load without a single warning and read well for any lead.
+// load without a warning, but for the truth that opens and clicks are not
+// recorded yet, and read well for any lead. Two e-book mails keep their
+// click conditions, which read well either way and work once tracking
+// does.
+
+var exampleWarnings = []string{
+	`../../campaigns/ebook-datensicherheit/03-checklist-nudge.md:4: warning: if: clicked(previous) is always false in this version: Nurture does not record opens and clicks yet, so this mail goes to every lead`,
+	`../../campaigns/ebook-datensicherheit/08-last-note.md:4: warning: if: clicked("demo-invite") is always false in this version: Nurture does not record opens and clicks yet, so this mail goes to every lead`,
+}
 
 func loadExamples(t *testing.T) *Set {
 	t.Helper()
 	set, ps := Load("../../campaigns", templates.FS)
+	var got []string
 	for _, p := range ps {
-		t.Errorf("example campaigns: %s", p)
+		got = append(got, p.String())
+	}
+	if strings.Join(got, "\n") != strings.Join(exampleWarnings, "\n") {
+		t.Errorf("example campaigns:\n%s\nwant only:\n%s", strings.Join(got, "\n"), strings.Join(exampleWarnings, "\n"))
 	}
 	if set == nil {
 		t.FailNow()

@@ -56,17 +56,25 @@ func (l *Library) OnChange(fn func(*Set)) {
 // Reload reads the campaign files again. When they have errors it keeps the
 // current Set and returns an *InvalidError that lists them as path:line.
 func (l *Library) Reload() error {
+	_, err := l.ReloadChanges()
+	return err
+}
+
+// ReloadChanges is Reload that also says what changed from the Set before,
+// for the log.
+func (l *Library) ReloadChanges() (Changes, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	set, ps := Load(l.dir, l.templates)
 	if set == nil {
-		return &InvalidError{Problems: ps}
+		return Changes{}, &InvalidError{Problems: ps}
 	}
+	c := Diff(l.current.Load(), set)
 	l.current.Store(set)
 	for _, fn := range l.hooks {
 		fn(set)
 	}
-	return nil
+	return c, nil
 }
 
 // Watch reloads whenever a file under the folder changes, until ctx ends;
@@ -98,7 +106,7 @@ func (l *Library) Watch(ctx context.Context, logger *slog.Logger, also ...string
 			if ignoredFile(filepath.Base(ev.Name)) {
 				continue
 			}
-			if ev.Has(fsnotify.Create) {
+			if ev.Has(fsnotify.Create) && !strings.HasPrefix(filepath.Base(ev.Name), "_") {
 				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
 					if err := watchTree(w, ev.Name); err != nil {
 						logger.Warn("campaigns: cannot watch a new folder", "path", ev.Name, "err", err)
@@ -112,12 +120,12 @@ func (l *Library) Watch(ctx context.Context, logger *slog.Logger, also ...string
 			}
 			logger.Warn("campaigns: watching for edits", "err", err)
 		case <-timer.C:
-			if err := l.Reload(); err != nil {
+			c, err := l.ReloadChanges()
+			if err != nil {
 				LogRejected(logger, err)
 				continue
 			}
-			set := l.Set()
-			logger.Info("campaigns: reloaded", "sequences", len(set.Sequences), "warnings", len(set.Warnings))
+			LogReloaded(logger, "campaigns: reloaded", c, l.Set())
 		}
 	}
 }
@@ -150,8 +158,8 @@ func watchTree(w *fsnotify.Watcher, dir string) error {
 		if !d.IsDir() {
 			return nil
 		}
-		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir
+		if p != dir && (strings.HasPrefix(d.Name(), ".") || strings.HasPrefix(d.Name(), "_")) {
+			return filepath.SkipDir // hidden, or a draft that Load leaves alone
 		}
 		return w.Add(p)
 	})

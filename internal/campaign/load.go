@@ -2,10 +2,8 @@ package campaign
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -43,32 +41,6 @@ func (s *Set) Sequence(id string) *Sequence {
 
 // Step returns the step with a key such as "welcome/hello", or nil.
 func (s *Set) Step(key string) *Step { return s.steps[key] }
-
-// Lookup finds a step the way a person names it on the command line:
-// "sequence/step", where step is the slug ("hello"), the file name
-// ("01-hello" or "01-hello.md") or the number ("01" or "1").
-func (s *Set) Lookup(ref string) (*Step, error) {
-	seqID, stepRef, ok := strings.Cut(strings.Trim(ref, "/"), "/")
-	if !ok || stepRef == "" {
-		return nil, fmt.Errorf("campaign: %q: name a step as sequence/step, such as welcome/01-hello", ref)
-	}
-	q := s.Sequence(seqID)
-	if q == nil {
-		return nil, fmt.Errorf("campaign: no sequence %q (there are: %s)", seqID, strings.Join(s.ids(), ", "))
-	}
-	stepRef = strings.TrimSuffix(stepRef, ".md")
-	for _, st := range q.Steps {
-		n, err := strconv.Atoi(stepRef)
-		if st.Slug == stepRef || filepath.Base(st.Path) == stepRef+".md" || (err == nil && n == st.Number) {
-			return st, nil
-		}
-	}
-	names := make([]string, len(q.Steps))
-	for i, st := range q.Steps {
-		names[i] = strings.TrimSuffix(filepath.Base(st.Path), ".md")
-	}
-	return nil, fmt.Errorf("campaign: sequence %q has no step %q (it has: %s)", seqID, stepRef, strings.Join(names, ", "))
-}
 
 func (s *Set) ids() []string {
 	ids := make([]string, len(s.Sequences))
@@ -190,7 +162,11 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 	set := &Set{Dir: dir, steps: map[string]*Step{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		ps.errorf(dir, 1, "cannot read the campaigns folder: %v", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			ps.errorf(dir, 1, "the campaigns folder does not exist")
+		} else {
+			ps.errorf(dir, 1, "cannot read the campaigns folder: %v", readError(err))
+		}
 		return nil, ps
 	}
 	ls := newLayouts(templates, &ps)
@@ -206,6 +182,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 			}
 		}
 	}
+	warnSameTrigger(set.Sequences, &ps)
 	sortProblems(ps)
 	if HasErrors(ps) {
 		return nil, ps
@@ -226,18 +203,20 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 	case os.IsNotExist(err):
 		ps.errorf(seqPath, 1, "missing: every sequence folder needs a sequence.md that says what enrols a lead")
 	case err != nil:
-		ps.errorf(seqPath, 1, "cannot read: %v", err)
+		ps.errorf(seqPath, 1, "cannot read: %v", readError(err))
 	default:
+		q.Version = version(data)
 		parseSequence(q, data, ps)
 	}
 
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		ps.errorf(dir, 1, "cannot read: %v", err)
+		ps.errorf(dir, 1, "cannot read: %v", readError(err))
 		return nil
 	}
 	byNumber := map[int]string{}
 	bySlug := map[string]string{}
+	stepFiles := 0
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() || name == "sequence.md" || !strings.HasSuffix(name, ".md") {
@@ -250,6 +229,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 			continue
 		}
 		n, _ := strconv.Atoi(m[1])
+		stepFiles++
 		if !slugRE.MatchString(m[2]) {
 			ps.errorf(p, 1, "step name %q: use lower-case letters, digits and hyphens after the number, such as 01-welcome.md", m[2])
 			continue
@@ -265,7 +245,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 		byNumber[n], bySlug[m[2]] = name, name
 		data, err := os.ReadFile(p)
 		if err != nil {
-			ps.errorf(p, 1, "cannot read: %v", err)
+			ps.errorf(p, 1, "cannot read: %v", readError(err))
 			continue
 		}
 		st := parseStep(q, p, m[2], n, data, ps)
@@ -282,7 +262,7 @@ func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
 	for _, st := range q.Steps {
 		compileStep(st, slugs, ls, ps)
 	}
-	if len(q.Steps) == 0 && data != nil {
+	if stepFiles == 0 && data != nil {
 		ps.warnf(seqPath, 1, "the sequence has no steps yet: add files such as 01-welcome.md beside sequence.md")
 	}
 	return q
@@ -446,6 +426,7 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 					continue
 				}
 				q.Exit.ClickedURLs = append(q.Exit.ClickedURLs, val)
+				ps.warnf(path, sub.line, "exit clicked_url %q never fires in this version: Nurture does not record clicks yet", val)
 			}
 		}
 	}
@@ -454,19 +435,21 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 // parseStep reads a step's front matter; compileStep does the rest once all
 // steps of the sequence are known.
 func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *problems) *Step {
-	sum := sha256.Sum256(data)
 	st := &Step{
 		sizes:    new(renderSizes),
 		Sequence: q.ID,
 		Slug:     slug,
 		Number:   number,
-		Version:  hex.EncodeToString(sum[:8]),
+		Version:  version(data),
 		Layout:   "default",
 		Path:     path,
 		Lines:    map[string]int{},
 	}
 	doc, ok := splitDocument(path, data, ps)
 	if !ok {
+		if doc.bodyLine > 0 { // the settings are broken, but the text is known: check it too
+			compileBody(path, doc.body, doc.bodyLine, sampleView(), ps)
+		}
 		return nil
 	}
 	st.BodyLine = doc.bodyLine
@@ -539,10 +522,11 @@ func compileStep(st *Step, slugs []string, ls *layouts, ps *problems) {
 	ok := true
 	if st.Condition != "" {
 		st.cond, ok = compileCondition(st.Condition, st.Sequence, slugs, st.Index, path, st.Line("if"), ps)
-		if ok {
+		if ok && !st.cond.mistyped { // else a warning said why it fails already
 			sample := SampleLead()
 			if _, err := st.cond.eval(Snapshot{Of: sample, At: sample.CreatedAt.Add(10 * 24 * time.Hour)}); err != nil {
-				ps.warnf(path, st.Line("if"), "if: fails for the sample lead: %v", err)
+				_, msg := exprError(err, st.Condition)
+				ps.warnf(path, st.Line("if"), "if: fails for the sample lead: %s", msg)
 			}
 		}
 	}
@@ -584,13 +568,13 @@ func compileLine(path, key string, line int, src string, sample view, ps *proble
 		ps.errorf(path, line, "%s must be one line", key)
 		return nil, false
 	}
-	t, err := texttemplate.New(key).Option("missingkey=error").Parse(src)
-	if err == nil {
-		err = t.Execute(io.Discard, sample)
+	actions, _ := protectActions(src)
+	if !checkPlaceholders(path, key+": ", src, func(int) int { return line }, sample, actions, ps) {
+		return nil, false
 	}
-	if err != nil {
-		_, msg := templateError(err, key)
-		ps.errorf(path, line, "%s: %s", key, msg)
+	t, err := texttemplate.New(key).Option("missingkey=error").Parse(src)
+	if err != nil { // checkPlaceholders parsed it already
+		ps.errorf(path, line, "%s: %v", key, err)
 		return nil, false
 	}
 	return t, true

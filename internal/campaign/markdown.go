@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	htmltemplate "html/template"
-	"io"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -74,21 +73,10 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 		ps.errorf(path, firstLine, "the words %q and %q are reserved; please rephrase", placeholderPrefix, linkMarker)
 		return nil, false
 	}
-	// Checking the placeholders on the Markdown as written gives the lines
-	// a marketer sees in the file.
-	raw, err := texttemplate.New("body").Option("missingkey=error").Parse(src)
-	if err == nil {
-		err = raw.Execute(io.Discard, sample)
-	}
 	actions, protected := protectActions(src)
-	if err != nil {
-		line, msg := templateError(err, "body")
-		if a, ok := unclosedBlock(actions); ok && strings.HasSuffix(err.Error(), "unexpected EOF") {
-			line, msg = a.line, a.text+" has no {{ end }}"
-		}
-		ps.errorf(path, fileLine(max(line, 1)), "%s", msg)
-		return nil, false
-	}
+	// A broken placeholder does not hide the other problems of the text:
+	// the Markdown is checked all the same.
+	ok := checkPlaceholders(path, "", src, fileLine, sample, actions, ps)
 	lineAt := func(offset int) int {
 		orig := offset
 		for _, a := range actions {
@@ -107,7 +95,6 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 	doc := markdown.Parser().Parse(text.NewReader(source))
 	b := &body{}
 	tr := &textRenderer{source: source, links: map[*ast.Link]linkInfo{}}
-	ok := true
 	htmlLines := map[int]bool{} // one complaint per line about HTML
 	var silentParagraphs []*ast.Paragraph
 	var autolinks []*ast.AutoLink
@@ -206,6 +193,7 @@ func compileBody(path, src string, firstLine int, sample view, ps *problems) (*b
 		ps.errorf(path, fileLine(errLine), "this placeholder is where Markdown drops text (such as an unused link definition); move it into the text")
 		return nil, false
 	}
+	var err error
 	if b.html, err = htmltemplate.New(path).Option("missingkey=error").Parse(htmlSrc); err != nil {
 		ps.errorf(path, firstLine, "placeholders do not fit the mail's HTML: %v", err)
 		return nil, false
@@ -412,8 +400,10 @@ func checkLink(path string, line int, dest string, image bool, b *body, ps *prob
 		return true
 	case !image && (scheme == "mailto" || scheme == "tel"):
 		return true
-	case scheme == "" || scheme == "http" || scheme == "https":
-		ps.errorf(path, line, "%s %q is not a full address: write it with https:// and the domain, such as https://example.com/%s", kind, shown, strings.TrimLeft(static, "/"))
+	case !image && scheme == "" && mailAddressRE.MatchString(static):
+		ps.errorf(path, line, "%s %q is not a full address: for a mail link write mailto:%s", kind, shown, static)
+	case scheme == "" || scheme == "http" || scheme == "https" || strings.Contains(scheme, "."):
+		ps.errorf(path, line, "%s %q is not a full address: write it with https:// and the domain, such as %s", kind, shown, fullAddress(static))
 	default:
 		ps.errorf(path, line, "%s %q is not allowed: a %s must start with https:// or http://", kind, shown, kind)
 	}

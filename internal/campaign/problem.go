@@ -2,7 +2,9 @@ package campaign
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 )
@@ -57,7 +59,7 @@ func (e *InvalidError) Error() string {
 			n++
 		}
 	}
-	fmt.Fprintf(&b, "campaign: %d %s", n, plural(n, "error", "errors"))
+	fmt.Fprintf(&b, "%d %s in the campaign files:", n, plural(n, "error", "errors"))
 	for _, p := range e.Problems {
 		b.WriteString("\n")
 		b.WriteString(p.String())
@@ -130,4 +132,14 @@ func editDistance(a, b string) int {
 		}
 	}
 	return d[len(ra)][len(rb)]
+}
+
+// readError is what went wrong reading a file, without the path that the
+// problem names already: "permission denied".
+func readError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

@@ -245,9 +245,10 @@ func tidyText(s string, underline bool) string {
 // layout is a pair of templates, email/layouts/NAME.html and .txt, that
 // wraps a mail's content.
 type layout struct {
-	name string
-	html *htmltemplate.Template
-	text *texttemplate.Template
+	name    string
+	version string // of the two files together
+	html    *htmltemplate.Template
+	text    *texttemplate.Template
 }
 
 var layoutNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -310,6 +311,7 @@ func (ls *layouts) load(name string) (*layout, string) {
 	if !ok {
 		return nil, why
 	}
+	l.version = version([]byte(htmlSrc + "\x00" + textSrc))
 	broken := fmt.Sprintf("layout %q has errors (see templates/%s)", name, base)
 	var err error
 	if l.html, err = htmltemplate.New(name + ".html").Parse(htmlSrc); err != nil {

@@ -1,6 +1,8 @@
 package campaign
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -26,6 +28,8 @@ type Sequence struct {
 	Steps       []*Step
 	Path        string         // of sequence.md
 	Lines       map[string]int // front-matter key → line
+	// Version changes whenever sequence.md does.
+	Version string
 
 	loc *time.Location // when Timezone names a zone
 }
@@ -207,4 +211,10 @@ func parseStage(s string) (lead.Stage, error) {
 		return "", fmt.Errorf("%q is not a stage: use %s", s, lead.StageNames())
 	}
 	return st, nil
+}
+
+// version is a short fingerprint of a file's content.
+func version(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
 }

@@ -48,7 +48,7 @@ type Zone struct {
 // leads without one.
 func TimelineZone(q *Sequence, tz string, fallback *time.Location) (Zone, error) {
 	if tz != "" && loadLocation(tz) == nil {
-		return Zone{}, fmt.Errorf("campaign: %q is not a time zone such as Europe/Berlin", tz)
+		return Zone{}, fmt.Errorf("--tz %s: that is not a time zone; write one such as Europe/Berlin", tz)
 	}
 	loc := q.Location(&lead.Lead{Attributes: lead.Attributes{"timezone": tz}}, fallback)
 	switch {
@@ -81,7 +81,7 @@ func ParseStart(s string, loc *time.Location, now time.Time) (time.Time, error) 
 	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
 		return t.Add(9 * time.Hour), nil
 	}
-	return time.Time{}, fmt.Errorf("campaign: start %q: write a time such as 2026-03-02 10:00 or 2026-03-02T10:00:00+01:00", s)
+	return time.Time{}, fmt.Errorf("--start %q: write a time such as 2026-03-02 10:00 or 2026-03-02T10:00:00+01:00", s)
 }
 
 const timeFormat = "Mon 2006-01-02 15:04 MST"
