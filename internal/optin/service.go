@@ -181,7 +181,7 @@ func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, n
 	mid := mailer.NewMessageID(s.domain)
 	raw, err := s.composer.Compose(mailer.Message{
 		From: s.opts.From, To: l.Email, Subject: strings.TrimSpace(subject.String()),
-		HTML: html.String(), Text: text.String(), MessageID: mid, Date: now,
+		HTML: html.String(), Text: wrap(text.String(), textWidth), MessageID: mid, Date: now,
 		ListUnsubscribeURL:    s.links.Unsubscribe(l.ID),
 		ListUnsubscribeMailto: s.links.UnsubscribeMailto(l.ID),
 	})
