@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // asNurture makes this test binary act as bin/nurture, for scripts/run to
@@ -214,5 +215,87 @@ func TestRun_ASecondRunRefusesAndLeavesTheFirstAlone_CtrlCExits0(t *testing.T) {
 	third.cmd.Process.Signal(syscall.SIGTERM)
 	if code := third.exit(2 * time.Minute); code != 0 {
 		t.Fatalf("SIGTERM: exit status %d; it wrote:\n%s", code, third.stderr)
+	}
+}
+
+// openPTY opens a pseudo-terminal: the master, and the terminal a process
+// gets as its own.
+func openPTY(t *testing.T) (master, tty *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	t.Cleanup(func() { master.Close() })
+	var unlock int32
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); errno != 0 {
+		t.Skipf("unlock pty: %v", errno)
+	}
+	var n uint32
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); errno != 0 {
+		t.Skipf("pty number: %v", errno)
+	}
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open pty: %v", err)
+	}
+	t.Cleanup(func() { tty.Close() })
+	return master, tty
+}
+
+// On a terminal, Ctrl-C goes to the whole foreground job, make included;
+// make must still see the run's own exit status, 0, and report nothing.
+func TestRun_CtrlCOnATerminalLeavesMake0(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make")
+	}
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("no flock(1)")
+	}
+	t.Parallel()
+	master, tty := openPTY(t)
+	env, listen, _, _ := runEnv(t, t.TempDir())
+	// -o build: this test binary is the nurture that runs.
+	cmd := exec.Command("make", "--no-print-directory", "-o", "build", "run")
+	cmd.Dir = filepath.Join("..", "..")
+	cmd.Env = env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	out := &lockedBuffer{}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			out.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	r := &devRun{t: t, cmd: cmd, stderr: out, done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		r.err = cmd.Wait()
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			cmd.Process.Signal(syscall.SIGTERM) // make passes it on
+			<-r.done
+		}
+	})
+	r.waitReady(listen)
+	if _, err := master.Write([]byte{3}); err != nil { // Ctrl-C
+		t.Fatal(err)
+	}
+	if code := r.exit(2 * time.Minute); code != 0 {
+		t.Fatalf("make run after Ctrl-C: exit status %d; the terminal showed:\n%s", code, out)
+	}
+	if strings.Contains(out.String(), "make: ***") {
+		t.Fatalf("make reported an error:\n%s", out)
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 // internalWords are what an error's own text says of the code behind it:
 // a package prefix, a Go type, a driver.
-var internalWords = regexp.MustCompile(`\b(dispatch|optin|store|web|json|pq|sql|campaign|lead|http|outbox|mailer):|Go (value|type)|\bstruct\b|main\.|web\.|lead\.|\\n`)
+var internalWords = regexp.MustCompile(`\b(dispatch|optin|store|web|json|pq|sql|campaign|lead|http|outbox|mailer):|Go (value|type)|\bstruct\b|main\.|web\.|lead\.|\n`)
 
 // TestAPI_ErrorsSpeakToTheClient walks every error the API answers with and
 // checks that each is JSON with a message for the client, not for us.

@@ -127,7 +127,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.Handle(rt.method+" "+rt.path, h)
 	}
-	return retryAfter(s.limitBody(http.TimeoutHandler(methodOrRoute(mux), s.cfg.Timeout, "request timed out")))
+	// limitBody hands MaxBytesReader the server's own writer, which it asks to
+	// close the connection of an oversized body.
+	return s.limitBody(retryAfter(http.TimeoutHandler(methodOrRoute(mux), s.cfg.Timeout, "request timed out")))
 }
 
 // apiIndex is GET /api/v1: what this server is and every endpoint it serves.
