@@ -3,10 +3,12 @@ package devmail
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -278,5 +280,48 @@ func TestUI_CrossSiteDeleteRefused(t *testing.T) {
 	resp, _ = b.do(t, "DELETE", "/api/v1/messages", "Origin", "https://evil.example")
 	if resp.StatusCode != http.StatusForbidden || len(b.srv.Messages()) != 1 {
 		t.Fatalf("cross-origin API delete: %d, %d left", resp.StatusCode, len(b.srv.Messages()))
+	}
+}
+
+func TestUI_TextViewLinksStopWhereTheAddressEnds(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	m := newMsg(t, "news@acme.test", "lead@example.test", "Links")
+	m.SetBodyString(mail.TypeTextPlain, strings.Join([]string{
+		"Run the restore drill (https://example.com/guides/restore-drill) this week.",
+		"See https://example.com/checklist. Or https://example.com/a, https://example.com/b!",
+		"[Docs](https://example.com/docs) and \"https://example.com/q?x=1&y=2\"",
+		"Kept: https://en.wikipedia.org/wiki/Backup_(disambiguation) and (https://example.com/x_(y)).",
+	}, "\n"))
+	if err := b.client(t).DialAndSendWithContext(b.ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := b.srv.WaitFor(b.ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := b.do(t, "GET", "/messages/"+msgs[0].ID+"?tab=text")
+	hrefs := regexp.MustCompile(`<a href="([^"]*)" target="_blank"[^>]*>([^<]*)</a>`).FindAllStringSubmatch(string(body), -1)
+	// html/template writes brackets in an href escaped, as %28 and %29.
+	parens := strings.NewReplacer("%28", "(", "%29", ")")
+	var got []string
+	for _, h := range hrefs {
+		href := parens.Replace(html.UnescapeString(h[1]))
+		if shown := html.UnescapeString(h[2]); href != shown {
+			t.Errorf("link %q shows %q", href, shown)
+		}
+		got = append(got, href)
+	}
+	want := []string{
+		"https://example.com/guides/restore-drill",
+		"https://example.com/checklist", "https://example.com/a", "https://example.com/b",
+		"https://example.com/docs", "https://example.com/q?x=1&y=2",
+		"https://en.wikipedia.org/wiki/Backup_(disambiguation)", "https://example.com/x_(y)",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("links in the text view:\n got %q\nwant %q", got, want)
+	}
+	if !strings.Contains(string(body), "restore-drill</a>) this week.") {
+		t.Errorf("the text after a link is lost:\n%s", body)
 	}
 }

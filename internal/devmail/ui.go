@@ -136,6 +136,7 @@ func linkify(text string) []segment {
 	var out []segment
 	last := 0
 	for _, loc := range linkRE.FindAllStringIndex(text, -1) {
+		loc[1] = loc[0] + len(trimLink(text[loc[0]:loc[1]]))
 		if loc[0] > last {
 			out = append(out, segment{Text: text[last:loc[0]]})
 		}
@@ -146,4 +147,23 @@ func linkify(text string) []segment {
 		out = append(out, segment{Text: text[last:]})
 	}
 	return out
+}
+
+// trimLink drops what the text around an address puts after it: sentence
+// punctuation, and a closing bracket the address did not open, as in
+// "the restore drill (https://example.com/restore-drill)." A bracket the
+// address opened stays: https://en.wikipedia.org/wiki/Backup_(disambiguation).
+func trimLink(u string) string {
+	for len(u) > 0 {
+		switch c := u[len(u)-1]; {
+		case strings.IndexByte(".,:;!?'*", c) >= 0:
+		case c == ')' && strings.Count(u, "(") < strings.Count(u, ")"):
+		case c == ']' && strings.Count(u, "[") < strings.Count(u, "]"):
+		case c == '}' && strings.Count(u, "{") < strings.Count(u, "}"):
+		default:
+			return u
+		}
+		u = u[:len(u)-1]
+	}
+	return u
 }

@@ -77,6 +77,8 @@ func (s Signup) Normalize() (Signup, error) {
 			fe[field] = fmt.Sprintf("must be at most %d characters", max)
 		case hasControl(v, field == "consent_text"):
 			fe[field] = "must not contain line breaks or control characters"
+		case shown(field) && hasBidi(v):
+			fe[field] = errBidi.Error()
 		}
 		return v
 	}
@@ -172,6 +174,28 @@ func hasControl(s string, allowNewline bool) bool {
 	return false
 }
 
+// errBidi refuses the bidirectional embedding, override and isolate
+// controls (U+202A–U+202E, U+2066–U+2069): they reorder what follows them,
+// so "anna\u202Emoc.elpmaxe@evil.example" can read as another address, and a
+// name can hide or fake text around it in a mail or on a dashboard. The
+// bidi algorithm orders right-to-left script without them.
+var errBidi = errors.New("must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069)")
+
+func hasBidi(s string) bool {
+	for _, r := range s {
+		if '\u202A' <= r && r <= '\u202E' || '\u2066' <= r && r <= '\u2069' {
+			return true
+		}
+	}
+	return false
+}
+
+// shown reports whether a field is a person's words that others see as
+// text: the names and the attributes, such as the company.
+func shown(field string) bool {
+	return field == "first_name" || field == "last_name" || strings.HasPrefix(field, "attributes.")
+}
+
 // idnaDots are the label separators IDNA maps to '.' that NFKC leaves alone.
 var idnaDots = strings.NewReplacer("\u3002", ".", "\uff61", ".")
 
@@ -188,6 +212,9 @@ func NormalizeEmail(raw string) (string, error) {
 	s := strings.TrimSpace(norm.NFC.String(raw))
 	if s == "" {
 		return "", errors.New("is required")
+	}
+	if hasBidi(s) {
+		return "", errBidi
 	}
 	if len(s) > 254 || hasControl(s, false) || strings.ContainsAny(s, " <>,;\"") {
 		return "", errEmail

@@ -29,6 +29,9 @@ func TestNormalizeEmail(t *testing.T) {
 		{"\xff@example.com", "", false}, // not U+FFFD@example.com
 		{"anna\x00@example.com", "", false},
 		{strings.Repeat("a", 65) + "@example.com", "", false},
+		{"anna\u202Emoc.elpmaxe@evil.example", "", false},
+		{"anna\u2066x\u2069@example.com", "", false},
+		{"anna@exa\u202Dmple.com", "", false},
 	}
 	for _, tt := range tests {
 		got, err := NormalizeEmail(tt.in)
@@ -182,5 +185,38 @@ func TestSignupNormalize_ConsentTextKeepsLineBreaksAsLF(t *testing.T) {
 	s.ConsentText = "Yes, mail me.\rI can unsubscribe."
 	if _, err := s.Normalize(); err == nil {
 		t.Fatal("a lone CR was accepted")
+	}
+}
+
+func TestNormalize_RefusesBidiControlsInAddressesAndNames(t *testing.T) {
+	base := Signup{Email: "anna@example.com", ConsentText: "Yes", ConsentVersion: "v1"}
+	for _, c := range []rune{'\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069'} {
+		for _, field := range []string{"email", "first_name", "last_name", "attributes.company"} {
+			s := base
+			s.Attributes = Attributes{}
+			bad := "ab" + string(c) + "cd"
+			switch field {
+			case "email":
+				s.Email = bad + "@example.com"
+			case "first_name":
+				s.FirstName = bad
+			case "last_name":
+				s.LastName = bad
+			default:
+				s.Attributes["company"] = bad
+			}
+			_, err := s.Normalize()
+			var fe FieldErrors
+			if !errors.As(err, &fe) || !strings.Contains(fe[field], "bidirectional") {
+				t.Errorf("U+%04X in %s: %v", c, field, err)
+			}
+		}
+	}
+	// Right-to-left script itself is fine, and so are the marks that only
+	// hint a direction.
+	s := base
+	s.FirstName, s.LastName = "\u05e9\u05e8\u05d4", "\u0639\u0644\u064a\u200f"
+	if _, err := s.Normalize(); err != nil {
+		t.Fatalf("right-to-left name refused: %v", err)
 	}
 }

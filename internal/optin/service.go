@@ -119,14 +119,22 @@ func (s *Service) Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidenc
 		return err
 	}
 	now := s.now()
-	if !s.perEmail.Allow(signup.Email, now) {
-		return ErrRateLimited
+	if err := s.allowEmail(signup.Email, now); err != nil {
+		return err
 	}
 	ev.At = now
 	ev.ConsentText, ev.ConsentVersion = signup.ConsentText, signup.ConsentVersion
 	ev.Source = cmp.Or(signup.Source, ev.Source)
 	ev.IP, ev.UserAgent, ev.SourceURL = cleanText(ev.IP), cleanText(ev.UserAgent), cleanText(ev.SourceURL)
 	return s.signups.write(ctx, signup, ev)
+}
+
+// allowEmail applies the per-address limit that signups and resends share.
+func (s *Service) allowEmail(email string, now time.Time) error {
+	if !s.perEmail.Allow(email, now) {
+		return &ratelimit.Limited{Err: ErrRateLimited, After: s.perEmail.Retry(email, now)}
+	}
+	return nil
 }
 
 func (s *Service) mailDue(l *store.LeadRow, now time.Time) bool {
@@ -181,7 +189,7 @@ func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, n
 	mid := mailer.NewMessageID(s.domain)
 	raw, err := s.composer.Compose(mailer.Message{
 		From: s.opts.From, To: l.Email, Subject: strings.TrimSpace(subject.String()),
-		HTML: html.String(), Text: text.String(), MessageID: mid, Date: now,
+		HTML: html.String(), Text: wrap(text.String(), textWidth), MessageID: mid, Date: now,
 		ListUnsubscribeURL:    s.links.Unsubscribe(l.ID),
 		ListUnsubscribeMailto: s.links.UnsubscribeMailto(l.ID),
 	})
@@ -285,8 +293,11 @@ func (s *Service) Confirm(ctx context.Context, tok string, ev lead.Evidence) (al
 
 // Resend queues a new confirmation mail for the lead behind an expired
 // link, unless one went out within the interval. Its result never says
-// which. The new link carries what the old one did. A link the lead has
-// unsubscribed or bounced since is not renewed (ErrRevoked).
+// which. The new link carries what the old one did, and the ledger records
+// the resend with the mail; a resend that mails nothing writes nothing. A
+// link the lead has unsubscribed or bounced since is not renewed
+// (ErrRevoked). Resends count against the address's signup limit
+// (ErrRateLimited).
 func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) error {
 	now := s.now()
 	ev.At = now
@@ -301,22 +312,22 @@ func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) erro
 		if t.Revoked() {
 			return ErrRevoked
 		}
+		if err := s.allowEmail(t.Email, now); err != nil {
+			return err
+		}
+		l, err := tx.LeadForUpdate(ctx, t.Email)
+		if err != nil || !s.mailDue(l, now) {
+			return err
+		}
 		signup, err := tx.ConsentEvent(ctx, t.SignupEventID)
 		if err != nil {
 			return err
 		}
 		ev.ConsentText, ev.ConsentVersion, ev.Source = signup.ConsentText, signup.ConsentVersion, signup.Source
-		l, err := tx.LeadForUpdate(ctx, t.Email)
-		if err != nil {
+		if err := tx.MarkConfirmMailed(ctx, []store.Mailed{{ID: l.ID, At: now}}); err != nil {
 			return err
 		}
-		mailNow := s.mailDue(l, now)
-		if mailNow {
-			if err := tx.MarkConfirmMailed(ctx, []store.Mailed{{ID: l.ID, At: now}}); err != nil {
-				return err
-			}
-		}
-		rec, err := s.signupRecord(l, t.Data, lead.EventResend, ev, mailNow)
+		rec, err := s.signupRecord(l, t.Data, lead.EventResend, ev, true)
 		if err != nil {
 			return err
 		}

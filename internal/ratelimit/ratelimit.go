@@ -49,6 +49,35 @@ func (k *Keyed) Allow(key string, now time.Time) bool {
 	return b.lim.AllowN(now, 1)
 }
 
+// Retry is how long after now the next event for key will be allowed: 0
+// when it may happen now.
+func (k *Keyed) Retry(key string, now time.Time) time.Duration {
+	if k.burst == 0 {
+		return 0
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	b := k.buckets[key]
+	if b == nil {
+		return 0
+	}
+	missing := 1 - b.lim.TokensAt(now)
+	if missing <= 0 {
+		return 0
+	}
+	return time.Duration(missing / float64(k.every) * float64(time.Second))
+}
+
+// Limited is the error of an event refused by a limit: After says when the
+// next one will be allowed.
+type Limited struct {
+	Err   error
+	After time.Duration
+}
+
+func (l *Limited) Error() string { return l.Err.Error() }
+func (l *Limited) Unwrap() error { return l.Err }
+
 // forget drops buckets idle long enough to be full again, once a minute.
 func (k *Keyed) forget(now time.Time) {
 	if now.Sub(k.sweep) < time.Minute {

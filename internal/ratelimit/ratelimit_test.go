@@ -42,3 +42,27 @@ func TestKeyed_ForgetsIdleKeys(t *testing.T) {
 		t.Fatal("idle bucket kept")
 	}
 }
+
+func TestKeyed_RetrySaysWhenTheNextEventIsAllowed(t *testing.T) {
+	k := New(5, time.Hour) // one event every 12 minutes
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if d := k.Retry("a", now); d != 0 {
+		t.Fatalf("unseen key: retry after %v", d)
+	}
+	for range 5 {
+		k.Allow("a", now)
+	}
+	if k.Allow("a", now) {
+		t.Fatal("sixth event allowed")
+	}
+	d := k.Retry("a", now)
+	if d < 11*time.Minute || d > 12*time.Minute {
+		t.Fatalf("retry after %v, want about 12m", d)
+	}
+	if !k.Allow("a", now.Add(d+time.Second)) {
+		t.Fatalf("refused after the retry time %v", d)
+	}
+	if d := New(0, time.Hour).Retry("a", now); d != 0 {
+		t.Fatalf("unlimited: retry after %v", d)
+	}
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
@@ -30,6 +31,10 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, errBadRequest):
 		return http.StatusBadRequest
+	case errors.Is(err, errNoRoute):
+		return http.StatusNotFound
+	case errors.Is(err, errNoMethod):
+		return http.StatusMethodNotAllowed
 	case errors.Is(err, errUnauthorized):
 		return http.StatusUnauthorized
 	case errors.Is(err, errChallenge):
@@ -41,22 +46,37 @@ func statusOf(err error) int {
 
 var (
 	errBadRequest   = errors.New("bad request")
+	errNoRoute      = errors.New("no such endpoint; GET /api/v1 lists them")
+	errNoMethod     = errors.New("this endpoint does not take that method")
 	errTooLarge     = errors.New("request body too large")
 	errRateLimited  = errors.New("too many requests from this address, try again in a minute")
 	errUnauthorized = errors.New("missing or wrong bearer token")
 	errChallenge    = errors.New("the anti-abuse check failed")
 )
 
-// message is what a client is told; internal errors say nothing more.
+// badRequest is a 400 whose text is written for the client: what is wrong
+// with the request and what to send instead.
+type badRequest string
+
+func (e badRequest) Error() string        { return string(e) }
+func (e badRequest) Is(target error) bool { return target == errBadRequest }
+
+// message is what a client is told: words for the person or program that
+// sent the request, never an error's internal text, which names packages.
 func message(err error) string {
 	var fe lead.FieldErrors
+	var br badRequest
 	switch status := statusOf(err); {
 	case errors.As(err, &fe):
-		return "invalid signup"
+		return "some fields are not valid: see fields"
 	case errors.Is(err, dispatch.ErrInvalidStage):
 		return "stage must be one of " + lead.StageNames()
 	case status == http.StatusRequestEntityTooLarge:
 		return errTooLarge.Error()
+	case errors.Is(err, errNoRoute):
+		return errNoRoute.Error()
+	case errors.Is(err, errNoMethod):
+		return errNoMethod.Error()
 	case status == http.StatusNotFound:
 		return "not found"
 	case errors.Is(err, optin.ErrRevoked):
@@ -65,9 +85,55 @@ func message(err error) string {
 		return "this confirmation link has expired"
 	case status == http.StatusTooManyRequests:
 		return "too many requests, try again later"
-	case status >= 500:
-		return "internal error"
+	case status == http.StatusConflict:
+		return "the lead was not enrolled: it is not confirmed, or it is in this sequence already"
+	case errors.As(err, &br):
+		return br.Error()
+	case status == http.StatusBadRequest:
+		return "bad request"
+	case status == http.StatusUnauthorized:
+		return errUnauthorized.Error()
+	case status == http.StatusForbidden:
+		return errChallenge.Error()
 	default:
-		return err.Error()
+		return "internal error"
 	}
+}
+
+// methodOrRoute answers, under /api/, the requests no route takes, in
+// JSON like every other API error: 405 with Allow, or 404.
+func methodOrRoute(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" || !strings.HasPrefix(r.URL.Path, "/api/") {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		// The mux's own answer says which: 405 (with Allow) or 404.
+		probe := &statusProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			writeError(w, errNoMethod)
+			return
+		}
+		writeError(w, errNoRoute)
+	})
+}
+
+// statusProbe keeps only the status and headers a handler writes.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header { return p.header }
+func (p *statusProbe) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
+}
+func (p *statusProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
+	"github.com/nurture/nurture/internal/ratelimit"
 )
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
@@ -188,20 +188,9 @@ type signupRequest struct {
 
 func (s *Server) subscribeJSON(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.apiError(w, r, bodyError(err))
-		return
-	}
 	var req signupRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		if fe := typeError(err); fe != nil {
-			s.apiError(w, r, fe)
-			return
-		}
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid JSON: " + err.Error()})
+	if err := decodeJSON(r, &req, true); err != nil {
+		s.apiError(w, r, err)
 		return
 	}
 	if err := s.guard(r, req.Challenge); err != nil {
@@ -265,14 +254,23 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 
 // guard applies the per-IP rate limit and the challenge hook.
 func (s *Server) guard(r *http.Request, values map[string]string) error {
-	if !s.perIP.Allow(rateKey(s.clientIP(r)), s.cfg.Now()) {
-		return errRateLimited
+	if err := s.allowIP(r); err != nil {
+		return err
 	}
 	if s.cfg.Challenge != nil {
 		if err := s.cfg.Challenge.Verify(r.Context(), r, values); err != nil {
 			s.cfg.Log.Info("web: challenge refused a signup", "err", err)
 			return errChallenge
 		}
+	}
+	return nil
+}
+
+// allowIP applies the per-IP limit that signups and resends share.
+func (s *Server) allowIP(r *http.Request) error {
+	key, now := rateKey(s.clientIP(r)), s.cfg.Now()
+	if !s.perIP.Allow(key, now) {
+		return &ratelimit.Limited{Err: errRateLimited, After: s.perIP.Retry(key, now)}
 	}
 	return nil
 }
@@ -310,6 +308,10 @@ func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resend(w http.ResponseWriter, r *http.Request) {
+	if err := s.allowIP(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.optin.Resend(r.Context(), r.PathValue("token"), s.evidence(r, "")); err != nil {
 		s.fail(w, r, err)
 		return
@@ -338,6 +340,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 
 // fail renders an error page with the status the error maps to.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	retryHint(w, err)
 	status := statusOf(err)
 	if status >= 500 {
 		s.cfg.Log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -395,7 +398,7 @@ func bodyError(err error) error {
 	if errors.As(err, &tooBig) {
 		return errTooLarge
 	}
-	return errors.Join(errBadRequest, err)
+	return badRequest("the request body could not be read: " + err.Error())
 }
 
 // redirectTo returns the thank-you page a signup form named, or "" for the

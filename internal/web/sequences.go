@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
@@ -34,14 +36,38 @@ func (s *Server) sequenceRoutes() []route {
 	}
 }
 
+// readBody decodes a JSON body into v. A malformed one, or one with a value
+// of the wrong type, is a bad request that says what to send instead.
+func readBody(r *http.Request, v any, example string) error {
+	err := decodeJSON(r, v, false)
+	var br badRequest
+	var fe lead.FieldErrors
+	switch {
+	case errors.As(err, &br):
+		return badRequest(br.Error() + "; send " + example)
+	case errors.As(err, &fe):
+		var parts []string
+		for field, msg := range fe {
+			parts = append(parts, field+" "+msg)
+		}
+		slices.Sort(parts)
+		return badRequest(strings.Join(parts, "; ") + "; send " + example)
+	}
+	return err
+}
+
 // postEvent records a custom event, such as demo_booked, and enrols the
 // lead in the sequences it triggers.
 func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Type string `json:"type"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || !eventType.MatchString(in.Type) {
-		s.apiError(w, r, fmt.Errorf("%w: send {\"type\": \"demo_booked\"}; a type is one word", errBadRequest))
+	err := readBody(r, &in, `{"type": "demo_booked"}`)
+	if err == nil && !eventType.MatchString(in.Type) {
+		err = badRequest(`send {"type": "demo_booked"}; a type is one word`)
+	}
+	if err != nil {
+		s.apiError(w, r, err)
 		return
 	}
 	d, err := s.optin.Lookup(r.Context(), r.PathValue("ref"))
@@ -63,8 +89,12 @@ func (s *Server) putStage(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Stage *string `json:"stage"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Stage == nil {
-		s.apiError(w, r, fmt.Errorf("%w: send {\"stage\": \"mql\"}", errBadRequest))
+	err := readBody(r, &in, `{"stage": "mql"}`)
+	if err == nil && in.Stage == nil {
+		err = badRequest(`send {"stage": "mql"}`)
+	}
+	if err != nil {
+		s.apiError(w, r, err)
 		return
 	}
 	d, err := s.optin.Lookup(r.Context(), r.PathValue("ref"))
@@ -85,8 +115,13 @@ func (s *Server) postEnrolment(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Lead json.RawMessage `json:"lead"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || len(in.Lead) == 0 {
-		s.apiError(w, r, fmt.Errorf("%w: send {\"lead\": 42} or {\"lead\": \"anna@example.com\"}", errBadRequest))
+	const example = `{"lead": 42} or {"lead": "anna@example.com"}`
+	err := readBody(r, &in, example)
+	if err == nil && len(in.Lead) == 0 {
+		err = badRequest("send " + example)
+	}
+	if err != nil {
+		s.apiError(w, r, err)
 		return
 	}
 	ref := string(in.Lead)

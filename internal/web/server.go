@@ -127,7 +127,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.Handle(rt.method+" "+rt.path, h)
 	}
-	return s.limitBody(http.TimeoutHandler(mux, s.cfg.Timeout, "request timed out"))
+	// limitBody hands MaxBytesReader the server's own writer, which it asks to
+	// close the connection of an oversized body.
+	return s.limitBody(retryAfter(http.TimeoutHandler(methodOrRoute(mux), s.cfg.Timeout, "request timed out")))
 }
 
 // apiIndex is GET /api/v1: what this server is and every endpoint it serves.
@@ -226,8 +228,9 @@ func (s *Server) trusted(ip netip.Addr) bool {
 
 func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !bearer || s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
+		// RFC 9110 §11.1: the scheme is case-insensitive.
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || s.cfg.AdminToken == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.AdminToken)) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="nurture"`)
 			writeError(w, errUnauthorized)
 			return
@@ -265,6 +268,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeError(w http.ResponseWriter, err error) {
+	retryHint(w, err)
 	body := map[string]any{"error": message(err)}
 	var fe lead.FieldErrors
 	if errorsAs(err, &fe) {
