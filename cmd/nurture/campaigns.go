@@ -87,7 +87,23 @@ func campaignsCheck(args []string, cfg *config.Config, stdout io.Writer) error {
 	if len(pos) > 0 {
 		dir = pos[0]
 	}
-	if _, err := campaign.Check(stdout, dir, templateFS(cfg.Templates)); err != nil {
+	var vets []campaign.Vet
+	if cfg.DatabaseURL == "" {
+		fmt.Fprintln(stdout, "note: NURTURE_DATABASE_URL is not set, so the check skipped the forms' consent versions against those the server has kept")
+	} else {
+		db, err := store.Open(context.Background(), cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		st, err := store.New(context.Background(), db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		vets = append(vets, checkConsents(st))
+	}
+	if _, err := campaign.Check(stdout, dir, templateFS(cfg.Templates), vets...); err != nil {
 		return exitCode(1)
 	}
 	return nil
@@ -151,7 +167,7 @@ func stepMail(cfg *config.Config, stderr io.Writer) (*dispatch.StepMail, error) 
 	if err != nil {
 		return nil, err
 	}
-	m := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Links: sampleLinks{}, Composer: composer}
+	m := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Privacy: cfg.PrivacyURL, Links: sampleLinks{}, Composer: composer}
 	if cfg.BaseURL != nil && len(cfg.Secret) > 0 {
 		m.Links = link.New(cfg.BaseURL, token.NewSigner(cfg.Secret), cfg.UnsubscribeMailto)
 	} else {

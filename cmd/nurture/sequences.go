@@ -34,6 +34,7 @@ type sequences struct {
 	library  atomic.Pointer[campaign.Library]
 	empty    *campaign.Set
 	dispatch *dispatch.Dispatcher
+	vet      campaign.LibraryOption // the forms' consent versions go live, or the load is refused
 
 	mu      sync.Mutex // guards watch and the adoption of a library
 	watch   func(*campaign.Library)
@@ -51,11 +52,12 @@ func (s *sequences) set() *campaign.Set {
 // files with errors stop the start, naming path:line; a missing folder only
 // warns, since a server may run the opt-in alone.
 func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mailer.Composer, links *link.Builder, sender dispatch.Sender, log *slog.Logger, now func() time.Time) (*sequences, error) {
-	s := &sequences{dir: cfg.Campaigns, templates: cfg.Templates, tpl: tpl, log: log, empty: &campaign.Set{}}
+	s := &sequences{dir: cfg.Campaigns, templates: cfg.Templates, tpl: tpl, log: log, empty: &campaign.Set{},
+		vet: campaign.WithVet(registerConsents(st, now))}
 	if _, err := os.Stat(cfg.Campaigns); errors.Is(err, fs.ErrNotExist) {
 		log.Warn("campaigns: folder not found; no sequences run until it exists and the server gets SIGHUP", "dir", cfg.Campaigns)
 	} else {
-		lib, err := campaign.NewLibrary(cfg.Campaigns, tpl)
+		lib, err := campaign.NewLibrary(cfg.Campaigns, tpl, s.vet)
 		if err != nil {
 			return nil, err
 		}
@@ -76,6 +78,7 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 	s.dispatch, err = dispatch.New(st, s.set, composer, links, log, now, dispatch.Config{
 		From:        cfg.From,
 		Footer:      cfg.PostalAddress,
+		PrivacyURL:  cfg.PrivacyURL,
 		DefaultZone: cfg.DefaultTimezone,
 		Tick:        cfg.Tick,
 		Fast:        cfg.Fast,
@@ -152,7 +155,7 @@ func (s *sequences) reload() error {
 		s.log.Warn("campaigns: folder not found; no sequences run", "dir", s.dir, "err", err)
 		return err
 	}
-	lib, err := campaign.NewLibrary(s.dir, s.tpl)
+	lib, err := campaign.NewLibrary(s.dir, s.tpl, s.vet)
 	if err != nil {
 		campaign.LogRejected(s.log, err)
 		return err

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/ratelimit"
@@ -43,6 +44,9 @@ type Config struct {
 	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
 	Sequences      Sequences // the admin API for events and enrolments; optional
+	// Forms returns the signup forms that are live now; nil means none.
+	Forms      func() campaign.Forms
+	PrivacyURL string // NURTURE_PRIVACY_URL, linked from every form; optional
 	Version        string    // shown by GET /api/v1
 	Now            func() time.Time
 	Log            *slog.Logger
@@ -52,8 +56,9 @@ type Config struct {
 type Server struct {
 	cfg   Config
 	optin *optin.Service
-	pages map[string]*template.Template
-	perIP *ratelimit.Keyed
+	pages   map[string]*template.Template
+	layouts map[string]*template.Template // form layouts, by name
+	perIP   *ratelimit.Keyed
 }
 
 // New parses the page templates; one that does not parse stops the start.
@@ -66,7 +71,7 @@ func New(o *optin.Service, cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	names, err := fs.Glob(cfg.Templates, "pages/*.html")
+	names, err := fsGlob(cfg, "pages/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -82,8 +87,14 @@ func New(o *optin.Service, cfg Config) (*Server, error) {
 		}
 		pages[base] = t
 	}
-	return &Server{cfg: cfg, optin: o, pages: pages, perIP: ratelimit.New(cfg.RatePerIP, time.Minute)}, nil
+	layouts, err := parseLayouts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, optin: o, pages: pages, layouts: layouts, perIP: ratelimit.New(cfg.RatePerIP, time.Minute)}, nil
 }
+
+func fsGlob(cfg Config, pattern string) ([]string, error) { return fs.Glob(cfg.Templates, pattern) }
 
 // route is one endpoint; the API index lists the same table that is served.
 type route struct {
@@ -100,6 +111,9 @@ func (s *Server) routes() []route {
 		{"GET", "/subscribe", s.subscribePage, false},
 		{"POST", "/subscribe", s.subscribeForm, false},
 		{"GET", "/subscribe/embed", s.embedPage, false},
+		{"GET", "/subscribe/{form}", s.subscribePage, false},
+		{"POST", "/subscribe/{form}", s.subscribeForm, false},
+		{"GET", "/subscribe/{form}/embed", s.embedPage, false},
 		{"POST", "/api/v1/subscribe", s.subscribeJSON, false},
 		{"OPTIONS", "/api/v1/subscribe", s.preflight, false},
 		{"GET", "/confirm/{token}", s.confirmPage, false},

@@ -1,0 +1,31 @@
+package optin
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/store"
+)
+
+// KeepConsent makes the consent a signup names live, as a form's goes
+// live when it loads: its version is kept with its wording from now on. A
+// version known with other words is an error on consent_version, since one
+// version must never name two wordings.
+func (s *Service) KeepConsent(ctx context.Context, in lead.Signup) error {
+	su, err := in.Normalize()
+	if err != nil {
+		return err
+	}
+	cs, err := s.store.RegisterConsentVersions(ctx, []store.ConsentVersion{{
+		Version: su.ConsentVersion, Wording: su.ConsentText, FirstSource: su.Source,
+	}}, s.now())
+	if err != nil {
+		return fmt.Errorf("optin: keep consent: %w", err)
+	}
+	if len(cs) > 0 {
+		return lead.FieldErrors{"consent_version": fmt.Sprintf("%q names another wording already; one version is one wording, so give this consent a version of its own", su.ConsentVersion)}
+	}
+	return nil
+}
+
