@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -19,11 +20,13 @@ import (
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
+	"github.com/nurture/nurture/internal/web"
 )
 
 const campaignsUsage = `Usage:
   nurture campaigns check [DIR]
   nurture campaigns preview SEQUENCE/STEP [--lead EMAIL | --sample] [--html | --text | --raw]
+  nurture campaigns preview forms/FORM
   nurture campaigns timeline SEQUENCE [--start TIME] [--tz ZONE]
   nurture campaigns send-test SEQUENCE/STEP --to ADDRESS [--lead EMAIL]`
 
@@ -49,7 +52,7 @@ func campaignsCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	switch args[0] {
 	case "check":
-		return campaignsCheck(args[1:], cfg, stdout)
+		return campaignsCheck(args[1:], cfg, stdout, stderr)
 	case "preview":
 		return campaignsPreview(ctx, args[1:], cfg, stdout, stderr)
 	case "timeline":
@@ -77,7 +80,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func campaignsCheck(args []string, cfg *config.Config, stdout io.Writer) error {
+func campaignsCheck(args []string, cfg *config.Config, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -89,7 +92,7 @@ func campaignsCheck(args []string, cfg *config.Config, stdout io.Writer) error {
 	}
 	var vets []campaign.Vet
 	if cfg.DatabaseURL == "" {
-		fmt.Fprintln(stdout, "note: NURTURE_DATABASE_URL is not set, so the check skipped the forms' consent versions against those the server has kept")
+		fmt.Fprintln(stderr, "note: NURTURE_DATABASE_URL is not set, so the check skipped the forms' consent versions against those the server has kept")
 	} else {
 		db, err := store.Open(context.Background(), cfg.DatabaseURL)
 		if err != nil {
@@ -251,6 +254,12 @@ func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, st
 	if n > 1 {
 		return errors.New("--html, --text and --raw exclude each other")
 	}
+	if slug, ok := strings.CutPrefix(strings.Trim(pos[0], "/"), campaign.FormsDir+"/"); ok {
+		if part != campaign.PartAll && part != campaign.PartHTML {
+			return errors.New("a form previews as its page's HTML: drop --text and --raw")
+		}
+		return previewForm(cfg, strings.TrimSuffix(slug, ".md"), stdout, stderr)
+	}
 	sm, msg, r, err := composeStep(ctx, cfg, pos[0], *email, stderr)
 	if err != nil {
 		return err
@@ -260,6 +269,28 @@ func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, st
 		return err
 	}
 	return campaign.WritePreview(stdout, r, b, part)
+}
+
+// previewForm writes the page of form slug, as GET /subscribe/{form}
+// shows it.
+func previewForm(cfg *config.Config, slug string, stdout, stderr io.Writer) error {
+	set, err := loadSet(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	f := set.Forms.Get(slug)
+	if f == nil {
+		names := make([]string, len(set.Forms))
+		for i, f := range set.Forms {
+			names[i] = f.Slug
+		}
+		return fmt.Errorf("no form %q (there are: %s)", slug, strings.Join(names, ", "))
+	}
+	base := cfg.BaseURL
+	if base == nil {
+		base, _ = url.Parse(campaign.SampleBaseURL)
+	}
+	return web.RenderForm(stdout, templateFS(cfg.Templates), base, cfg.PrivacyURL, f)
 }
 
 func campaignsTimeline(args []string, cfg *config.Config, stdout, stderr io.Writer) error {

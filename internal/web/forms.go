@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"slices"
@@ -217,4 +219,21 @@ func parseLayouts(cfg Config) (map[string]*template.Template, error) {
 		out[strings.TrimSuffix(strings.TrimPrefix(name, "pages/forms/"), ".html")] = t
 	}
 	return out, nil
+}
+
+// RenderForm writes form f's page as GET /subscribe/{form} shows it, for
+// previews: templates holds the layouts, base is the server's address.
+func RenderForm(w io.Writer, templates fs.FS, base *url.URL, privacyURL string, f *campaign.Form) error {
+	ls, err := parseLayouts(Config{Templates: templates})
+	if err != nil {
+		return err
+	}
+	t, ok := ls[f.Layout]
+	if !ok {
+		return fmt.Errorf("web: form %s: no layout %q", f.Slug, f.Layout)
+	}
+	return t.ExecuteTemplate(w, "base", formPage{
+		Form: f, Values: map[string]string{}, PrivacyURL: privacyURL,
+		Action: strings.TrimSuffix(base.String(), "/") + "/subscribe/" + f.Slug,
+	})
 }
