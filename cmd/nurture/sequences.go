@@ -63,9 +63,12 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 		}
 		s.library.Store(lib)
 		set := lib.Set()
-		log.Info("campaigns: loaded", "dir", cfg.Campaigns, "sequences", len(set.Sequences), "warnings", len(set.Warnings))
+		log.Info("campaigns: loaded", "dir", cfg.Campaigns, "sequences", len(set.Sequences), "forms", len(set.Forms), "warnings", len(set.Warnings))
 		for _, p := range set.Warnings {
 			log.Warn("campaigns: " + p.String())
+		}
+		if cfg.PrivacyURL == "" && len(set.Forms) > 0 {
+			log.Warn("NURTURE_PRIVACY_URL is not set: the signup forms and the mails link to no privacy policy, though consent texts usually refer to one")
 		}
 		if cfg.PostalAddress == "" && len(set.Sequences) > 0 {
 			log.Warn("NURTURE_POSTAL_ADDRESS is not set: sequence mails go out without the sender's postal address, which commercial mail must carry")
