@@ -23,7 +23,7 @@ func TestLoad_FormsReportEveryProblemAtItsLine(t *testing.T) {
 		"forms/b.md": "---\ntitle: B\nconsent: Yes, mail me more.\nconsent_version: v1\nsource: Spring Sale!\n" +
 			"fields:\n  - company\n  - name: Company Size\n  - name: job_title\n    requird: true\n  - company\n" +
 			"layout: fancy\nredirect: example.com/thanks\ndefault: true\ncolour: red\n---\n",
-		"forms/c.md":       "---\nconsent_version: v3\nfields: company\n---\n",
+		"forms/c.md":        "---\nconsent_version: v3\nfields: company\n---\n",
 		"forms/Bad Name.md": "---\ntitle: X\n---\n",
 		"forms/embed.md":    "---\ntitle: X\n---\n",
 		"forms/d.md":        "---\ntitle: D\nconsent: \"Yes,\\u0007 mail me.\"\nconsent_version: v4\nthank_you: Thanks!\nredirect: https://example.com/thanks\n---\n",
@@ -92,8 +92,8 @@ func TestLoad_FormsShareNoVersionAcrossWordings(t *testing.T) {
 func TestLoad_FormsAndTheDefault(t *testing.T) {
 	t.Parallel()
 	dir := writeFiles(t, map[string]string{
-		"forms/b.md": "---\ntitle: Get: the e-book\nconsent: Yes, \"send\" it: now.\nconsent_version: b1\nfields:\n  - name: company\n    required: true\n  - first_name\n  - name: team_size\n---\nThe **book**.\n",
-		"forms/a.md": "---\ntitle: A\nconsent: Yes.\nconsent_version: a1\nsource: newsletter\n---\n",
+		"forms/b.md":          "---\ntitle: Get: the e-book\nconsent: Yes, \"send\" it: now.\nconsent_version: b1\nfields:\n  - name: company\n    required: true\n  - first_name\n  - name: team_size\n---\nThe **book**.\n",
+		"forms/a.md":          "---\ntitle: A\nconsent: Yes.\nconsent_version: a1\nsource: newsletter\n---\n",
 		"welcome/sequence.md": testSequence,
 		"welcome/01-hi.md":    "---\nsubject: Hi\n---\nHi.\n",
 	})

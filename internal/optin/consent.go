@@ -28,4 +28,3 @@ func (s *Service) KeepConsent(ctx context.Context, in lead.Signup) error {
 	}
 	return nil
 }
-

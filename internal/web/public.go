@@ -3,9 +3,9 @@ package web
 import (
 	"bytes"
 	"cmp"
-	"fmt"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"

@@ -47,15 +47,15 @@ type Config struct {
 	// Forms returns the signup forms that are live now; nil means none.
 	Forms      func() campaign.Forms
 	PrivacyURL string // NURTURE_PRIVACY_URL, linked from every form; optional
-	Version        string    // shown by GET /api/v1
-	Now            func() time.Time
-	Log            *slog.Logger
+	Version    string // shown by GET /api/v1
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 // Server serves Nurture's HTTP API and pages.
 type Server struct {
-	cfg   Config
-	optin *optin.Service
+	cfg     Config
+	optin   *optin.Service
 	pages   map[string]*template.Template
 	layouts map[string]*template.Template // form layouts, by name
 	perIP   *ratelimit.Keyed
