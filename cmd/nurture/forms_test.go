@@ -85,10 +85,10 @@ func TestForms_APostCannotRecordAnotherFormsConsent(t *testing.T) {
 		form  url.Values
 		want  string
 	}{
-		{"source", url.Values{"source": {news.Source}, "consent_version": {ebook.ConsentVersion}}, `source is &#34;newsletter&#34;, but the form &#34;ebook-datensicherheit&#34; records the source`},
-		{"consent_version", url.Values{"consent_version": {news.ConsentVersion}}, `consent_version is &#34;newsletter-2026-11&#34;, but the consent of form &#34;ebook-datensicherheit&#34; is version`},
-		{"consent_text", url.Values{"consent_version": {ebook.ConsentVersion}, "consent_text": {news.ConsentText}}, `consent_text differs from the consent of form &#34;ebook-datensicherheit&#34;`},
-		{"consent_version", url.Values{}, "consent_version is missing"},
+		{"source", url.Values{"source": {news.Source}, "consent_version": {ebook.ConsentVersion}}, `<code>source</code> is &#34;newsletter&#34;, but the form &#34;ebook-datensicherheit&#34; records the source`},
+		{"consent_version", url.Values{"consent_version": {news.ConsentVersion}}, `<code>consent_version</code> is &#34;newsletter-2026-11&#34;, but the consent of form &#34;ebook-datensicherheit&#34; is version`},
+		{"consent_text", url.Values{"consent_version": {ebook.ConsentVersion}, "consent_text": {news.ConsentText}}, `<code>consent_text</code> differs from the consent of form &#34;ebook-datensicherheit&#34;`},
+		{"consent_version", url.Values{}, "<code>consent_version</code> is missing"},
 	}
 	for _, c := range cases {
 		c.form.Set("email", "mallory@example.com")
