@@ -91,25 +91,35 @@ func campaignsCheck(args []string, cfg *config.Config, stdout, stderr io.Writer)
 		dir = pos[0]
 	}
 	var vets []campaign.Vet
-	if cfg.DatabaseURL == "" {
-		fmt.Fprintln(stderr, "note: NURTURE_DATABASE_URL is not set, so the check skipped the forms' consent versions against those the server has kept")
+	if st, closeStore, err := consentStore(cfg); err != nil {
+		fmt.Fprintf(stderr, "note: %v, so the check skipped the forms' consent versions against those the server has kept\n", err)
 	} else {
-		db, err := store.Open(context.Background(), cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		st, err := store.New(context.Background(), db)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+		defer closeStore()
 		vets = append(vets, checkConsents(st))
 	}
 	if _, err := campaign.Check(stdout, dir, templateFS(cfg.Templates), vets...); err != nil {
 		return exitCode(1)
 	}
 	return nil
+}
+
+// consentStore opens the database whose consent versions check compares
+// the forms with.
+func consentStore(cfg *config.Config) (*store.Store, func(), error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil, errors.New("NURTURE_DATABASE_URL is not set")
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the database is not reachable (%v)", err)
+	}
+	st, err := store.New(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("the database cannot be read (%v)", err)
+	}
+	return st, func() { st.Close(); db.Close() }, nil
 }
 
 // loadSet loads the campaigns, printing the problems when they have errors.

@@ -68,8 +68,9 @@ func TestForms_EachFormRecordsItsOwnConsent(t *testing.T) {
 		t.Errorf("/subscribe: %d, not the newsletter form", res.status)
 	}
 	for _, m := range []string{"GET", "POST"} {
-		if res := h.do(m, "/subscribe/no-such-form", "application/x-www-form-urlencoded", strings.NewReader("email=x%40example.com")); res.status != 404 {
-			t.Errorf("%s an unknown form: %d", m, res.status)
+		if res := h.do(m, "/subscribe/no-such-form", "application/x-www-form-urlencoded", strings.NewReader("email=x%40example.com")); res.status != 404 ||
+			!strings.Contains(res.body, "There is no signup form at this address") {
+			t.Errorf("%s an unknown form: %d\n%s", m, res.status, res.body)
 		}
 	}
 }

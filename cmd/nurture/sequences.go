@@ -67,6 +67,9 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 		for _, p := range set.Warnings {
 			log.Warn("campaigns: " + p.String())
 		}
+		if len(set.Forms) == 0 {
+			log.Warn("campaigns: no signup forms: /subscribe answers 404 until there is a file forms/NAME.md", "dir", cfg.Campaigns)
+		}
 		if cfg.PrivacyURL == "" && len(set.Forms) > 0 {
 			log.Warn("NURTURE_PRIVACY_URL is not set: the signup forms and the mails link to no privacy policy, though consent texts usually refer to one")
 		}

@@ -3,8 +3,6 @@ package campaign
 import (
 	"bytes"
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	htmltemplate "html/template"
 	"io/fs"
@@ -40,7 +38,6 @@ type Form struct {
 	Button         string
 	Default        bool              // said default: true
 	Intro          htmltemplate.HTML // the Markdown below the front matter
-	Version        string            // changes whenever the file does
 	Path           string            // of the file
 	Lines          map[string]int    // front-matter key → line
 }
@@ -194,9 +191,7 @@ func checkForms(forms Forms, ps *problems) {
 }
 
 func parseForm(p, slug string, data []byte, templates fs.FS, ps *problems) *Form {
-	sum := sha256.Sum256(data)
-	f := &Form{Slug: slug, Source: slug, Layout: "default", Button: "Subscribe", Path: p,
-		Version: hex.EncodeToString(sum[:8]), Lines: map[string]int{}}
+	f := &Form{Slug: slug, Source: slug, Layout: "default", Button: "Subscribe", Path: p, Lines: map[string]int{}}
 	doc, ok := splitDocument(p, data, ps)
 	if !ok {
 		return nil

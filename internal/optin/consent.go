@@ -17,6 +17,14 @@ func (s *Service) KeepConsent(ctx context.Context, in lead.Signup) error {
 	if err != nil {
 		return err
 	}
+	// A version kept once keeps its words for good, so what this process
+	// saw kept needs no second look.
+	if known, ok := s.consents.Load(su.ConsentVersion); ok {
+		if known == su.ConsentText {
+			return nil
+		}
+		return otherWording(su.ConsentVersion)
+	}
 	cs, err := s.store.RegisterConsentVersions(ctx, []store.ConsentVersion{{
 		Version: su.ConsentVersion, Wording: su.ConsentText, FirstSource: su.Source,
 	}}, s.now())
@@ -24,7 +32,13 @@ func (s *Service) KeepConsent(ctx context.Context, in lead.Signup) error {
 		return fmt.Errorf("optin: keep consent: %w", err)
 	}
 	if len(cs) > 0 {
-		return lead.FieldErrors{"consent_version": fmt.Sprintf("%q names another wording already; one version is one wording, so give this consent a version of its own", su.ConsentVersion)}
+		s.consents.Store(su.ConsentVersion, cs[0].Known.Wording)
+		return otherWording(su.ConsentVersion)
 	}
+	s.consents.Store(su.ConsentVersion, su.ConsentText)
 	return nil
+}
+
+func otherWording(version string) error {
+	return lead.FieldErrors{"consent_version": fmt.Sprintf("%q names another wording already; one version is one wording, so give this consent a version of its own", version)}
 }

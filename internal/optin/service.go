@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -78,6 +79,7 @@ type Service struct {
 	text     *texttemplate.Template
 	perEmail *ratelimit.Keyed
 	signups  signupWriter
+	consents sync.Map // consent version → the wording it is kept with (see KeepConsent)
 }
 
 // New returns the service. templates holds email/confirm.html and

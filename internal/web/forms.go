@@ -67,7 +67,7 @@ func (s *Server) formAction(f *campaign.Form) string {
 func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 	f := s.form(r)
 	if f == nil {
-		s.page(w, http.StatusNotFound, "notfound.html", nil)
+		s.noForm(w)
 		return
 	}
 	s.formPage(w, http.StatusOK, formPage{
@@ -84,7 +84,7 @@ func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) embedPage(w http.ResponseWriter, r *http.Request) {
 	f := s.form(r)
 	if f == nil {
-		s.page(w, http.StatusNotFound, "notfound.html", nil)
+		s.noForm(w)
 		return
 	}
 	s.page(w, http.StatusOK, "embed.html", map[string]any{
@@ -92,6 +92,13 @@ func (s *Server) embedPage(w http.ResponseWriter, r *http.Request) {
 		"Action":     strings.TrimSuffix(s.cfg.BaseURL.String(), "/") + "/subscribe/" + f.Slug,
 		"PrivacyURL": s.cfg.PrivacyURL,
 	})
+}
+
+// noForm is the 404 page for a form that does not exist; it says so
+// apart when there is none at all.
+func (s *Server) noForm(w http.ResponseWriter) {
+	none := s.cfg.Forms == nil || len(s.cfg.Forms()) == 0
+	s.page(w, http.StatusNotFound, "noform.html", map[string]bool{"None": none})
 }
 
 // formPage renders a form in its layout.

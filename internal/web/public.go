@@ -32,7 +32,7 @@ const honeypot = "website"
 func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 	form := s.form(r)
 	if form == nil {
-		s.page(w, http.StatusNotFound, "notfound.html", nil)
+		s.noForm(w)
 		return
 	}
 	if err := r.ParseForm(); err != nil {
