@@ -300,7 +300,7 @@ func previewForm(cfg *config.Config, slug string, stdout, stderr io.Writer) erro
 	if base == nil {
 		base, _ = url.Parse(campaign.SampleBaseURL)
 	}
-	return web.RenderForm(stdout, templateFS(cfg.Templates), base, cfg.PrivacyURL, f)
+	return web.RenderForm(stdout, base, cfg.PrivacyURL, f)
 }
 
 func campaignsTimeline(args []string, cfg *config.Config, stdout, stderr io.Writer) error {

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -40,6 +39,8 @@ type Form struct {
 	Intro          htmltemplate.HTML // the Markdown below the front matter
 	Path           string            // of the file
 	Lines          map[string]int    // front-matter key → line
+
+	page *htmltemplate.Template // the layout, loaded with the Set
 }
 
 // Line returns the line of a front-matter key, or 1 when it is not set.
@@ -124,6 +125,7 @@ func (fs Forms) Default() *Form {
 // loadForms reads dir/forms/*.md. A folder that does not exist means no
 // forms.
 func loadForms(dir string, templates fs.FS, ps *problems) Forms {
+	ls := &pageLayouts{fsys: templates, cache: map[string]*htmltemplate.Template{}, bad: map[string]string{}, ps: ps}
 	fdir := filepath.Join(dir, FormsDir)
 	entries, err := os.ReadDir(fdir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -156,7 +158,7 @@ func loadForms(dir string, templates fs.FS, ps *problems) Forms {
 			ps.errorf(p, 1, "cannot read: %v", err)
 			continue
 		}
-		if f := parseForm(p, slug, data, templates, ps); f != nil {
+		if f := parseForm(p, slug, data, ls, ps); f != nil {
 			forms = append(forms, f)
 		}
 	}
@@ -190,7 +192,7 @@ func checkForms(forms Forms, ps *problems) {
 	}
 }
 
-func parseForm(p, slug string, data []byte, templates fs.FS, ps *problems) *Form {
+func parseForm(p, slug string, data []byte, ls *pageLayouts, ps *problems) *Form {
 	f := &Form{Slug: slug, Source: slug, Layout: "default", Button: "Subscribe", Path: p, Lines: map[string]int{}}
 	doc, ok := splitDocument(p, data, ps)
 	if !ok {
@@ -229,7 +231,12 @@ func parseForm(p, slug string, data []byte, templates fs.FS, ps *problems) *Form
 	if fl, ok := doc.get("default"); ok {
 		f.Default, _ = fl.boolean(p, ps)
 	}
-	checkFormValues(f, templates, ps)
+	checkFormValues(f, ps)
+	if t, why := ls.get(f.Layout); t == nil {
+		ps.errorf(p, f.Line("layout"), "%s", why)
+	} else {
+		f.page = t
+	}
 	f.Fields = formFields(f, doc, ps)
 	var html bytes.Buffer
 	if err := markdown.Convert([]byte(doc.body), &html); err != nil {
@@ -250,7 +257,7 @@ var formKeyHelp = map[string]string{
 
 // checkFormValues checks the values a signup records and the form's
 // settings against what a signup accepts.
-func checkFormValues(f *Form, templates fs.FS, ps *problems) {
+func checkFormValues(f *Form, ps *problems) {
 	if !lead.ValidSource(f.Source) || f.Source == "" {
 		ps.errorf(f.Path, f.Line("source"), "source %q: a source is one word of letters, digits, '.', '_' and '-', at most 64 characters, such as ebook-datensicherheit", f.Source)
 	}
@@ -274,14 +281,6 @@ func checkFormValues(f *Form, templates fs.FS, ps *problems) {
 		u, err := url.Parse(f.Redirect)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			ps.errorf(f.Path, f.Line("redirect"), "redirect %q is not a full address: write it with https:// and the domain, such as https://example.com/thanks", f.Redirect)
-		}
-	}
-	if !layoutNameRE.MatchString(f.Layout) {
-		ps.errorf(f.Path, f.Line("layout"), "layout %q: a layout name has lower-case letters, digits, - and _ only", f.Layout)
-	} else if templates != nil {
-		p := path.Join("pages/forms", f.Layout+".html")
-		if _, err := fs.Stat(templates, p); err != nil {
-			ps.errorf(f.Path, f.Line("layout"), "layout %q does not exist: the templates have no %s", f.Layout, p)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 var formLayouts = fstest.MapFS{
 	"email/layouts/default.html": testLayouts["email/layouts/default.html"],
 	"email/layouts/default.txt":  testLayouts["email/layouts/default.txt"],
+	"pages/base.html":            {Data: []byte(`{{ define "base" }}<main>{{ template "content" . }}</main>{{ end }}`)},
 	"pages/forms/default.html":   {Data: []byte(`{{ define "content" }}{{ .Form.Title }}{{ end }}`)},
 }
 
@@ -120,5 +121,30 @@ func TestLoad_FormsAndTheDefault(t *testing.T) {
 	}
 	if len(ps) != 1 || !strings.Contains(ps[0].Msg, "no form says default: true") {
 		t.Errorf("warnings %v", ps)
+	}
+}
+
+// A form's page layout is loaded and tried with the Set, so a mistake in it
+// is a problem at its line, and the form names the layout it cannot use.
+func TestLoad_FormLayoutsAreTriedAtLoad(t *testing.T) {
+	t.Parallel()
+	dir := writeFiles(t, map[string]string{
+		"forms/a.md": "---\ntitle: A\nconsent: Yes.\nconsent_version: v1\nlayout: broken\n---\n",
+	})
+	tpl := fstest.MapFS{
+		"pages/base.html":         formLayouts["pages/base.html"],
+		"pages/forms/broken.html": {Data: []byte("{{ define \"content\" }}\n{{ .Form.Titel }}{{ end }}")},
+	}
+	_, ps := Load(dir, tpl)
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.String())
+	}
+	want := []string{
+		filepath.Join(dir, "forms", "a.md") + `:5: layout "broken" has errors (see templates/pages/forms/broken.html)`,
+		`templates/pages/forms/broken.html:2: `,
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], want[0]) || !strings.HasPrefix(got[1], want[1]) || !strings.Contains(got[1], "Titel") {
+		t.Errorf("problems\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }

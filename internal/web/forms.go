@@ -1,11 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,24 +14,6 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/lead"
 )
-
-// formPage is what a form layout renders: the form, the values typed so far
-// and what is wrong with them. Shown again after an error, the page posts
-// everything the first post did, including an embedded form's fields it has
-// no input for, or the signup would lose them.
-type formPage struct {
-	Form        *campaign.Form
-	Action      string
-	Values      map[string]string // posted values, by field name
-	Hidden      []formField       // posted fields without an input of their own on the page
-	Errors      lead.FieldErrors
-	Problems    []formField // errors on fields the person cannot see, with the message as Value
-	Redirect    string
-	RedirectSig string // vouches for Redirect when the page posts it back
-	PrivacyURL  string
-}
-
-type formField struct{ Name, Value string }
 
 // ownInputs are posted fields the page carries in inputs of its own, or
 // (the honeypot, empty in every signup that gets this far; the source and
@@ -70,8 +51,7 @@ func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
 		s.noForm(w)
 		return
 	}
-	s.formPage(w, http.StatusOK, formPage{
-		Form: f, Values: map[string]string{},
+	s.formPage(w, http.StatusOK, f, campaign.FormView{
 		// No form of another site posted here: a link to this page may only
 		// name a thank-you page on a host the operator allows.
 		Redirect: s.redirectTo(r.URL.Query().Get("redirect"), ""),
@@ -101,17 +81,17 @@ func (s *Server) noForm(w http.ResponseWriter) {
 	s.page(w, http.StatusNotFound, "noform.html", map[string]bool{"None": none})
 }
 
-// formPage renders a form in its layout.
-func (s *Server) formPage(w http.ResponseWriter, status int, p formPage) {
-	p.Action = s.formAction(p.Form)
-	p.PrivacyURL = s.cfg.PrivacyURL
-	t, ok := s.layouts[p.Form.Layout]
-	if !ok {
-		s.cfg.Log.Error("web: no such form layout", "form", p.Form.Slug, "layout", p.Form.Layout)
+// formPage renders form f in its layout.
+func (s *Server) formPage(w http.ResponseWriter, status int, f *campaign.Form, v campaign.FormView) {
+	v.Action = s.formAction(f)
+	v.PrivacyURL = s.cfg.PrivacyURL
+	var buf bytes.Buffer
+	if err := f.Page(&buf, v); err != nil {
+		s.cfg.Log.Error("web: render form", "form", f.Slug, "layout", f.Layout, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, status, t, "subscribe", p)
+	s.write(w, status, "subscribe", buf.Bytes())
 }
 
 // formSignup is the signup a post to form f makes. Source and consent are
@@ -184,9 +164,9 @@ func pageInputs(f *campaign.Form) map[string]bool {
 // refill is the form shown again after a signup's fields failed: what was
 // posted, and the errors, those on fields the page has no input for
 // listed apart. The consent shown is the form's own, as it is now.
-func (s *Server) refill(f *campaign.Form, posted url.Values, fe lead.FieldErrors, redirect string) formPage {
+func (s *Server) refill(f *campaign.Form, posted url.Values, fe lead.FieldErrors, redirect string) campaign.FormView {
 	inputs := pageInputs(f)
-	p := formPage{Form: f, Values: map[string]string{}, Errors: fe, Redirect: redirect}
+	p := campaign.FormView{Values: map[string]string{}, Errors: fe, Redirect: redirect}
 	for k := range posted {
 		if !utf8.ValidString(k) {
 			continue // refused already; it cannot be carried as it was
@@ -194,53 +174,27 @@ func (s *Server) refill(f *campaign.Form, posted url.Values, fe lead.FieldErrors
 		v := strings.ToValidUTF8(posted.Get(k), "\uFFFD")
 		p.Values[k] = v
 		if !inputs[k] && !ownInputs[k] {
-			p.Hidden = append(p.Hidden, formField{k, v})
+			p.Hidden = append(p.Hidden, campaign.FormValue{Name: k, Value: v})
 		}
 	}
-	slices.SortFunc(p.Hidden, func(a, b formField) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(p.Hidden, func(a, b campaign.FormValue) int { return strings.Compare(a.Name, b.Name) })
 	for field, msg := range fe {
 		if !inputs[field] {
-			p.Problems = append(p.Problems, formField{field, msg})
+			p.Problems = append(p.Problems, campaign.FormValue{Name: field, Value: msg})
 		}
 	}
-	slices.SortFunc(p.Problems, func(a, b formField) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(p.Problems, func(a, b campaign.FormValue) int { return strings.Compare(a.Name, b.Name) })
 	if redirect != "" && s.cfg.Signer != nil {
 		p.RedirectSig = s.cfg.Signer.SignText(redirectPurpose, redirect)
 	}
 	return p
 }
 
-// parseLayouts parses every form layout, pages/forms/NAME.html, with the
-// pages' base.
-func parseLayouts(cfg Config) (map[string]*template.Template, error) {
-	names, err := fsGlob(cfg, "pages/forms/*.html")
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]*template.Template{}
-	for _, name := range names {
-		t, err := template.ParseFS(cfg.Templates, "pages/base.html", name)
-		if err != nil {
-			return nil, err
-		}
-		out[strings.TrimSuffix(strings.TrimPrefix(name, "pages/forms/"), ".html")] = t
-	}
-	return out, nil
-}
-
 // RenderForm writes form f's page as GET /subscribe/{form} shows it, for
-// previews: templates holds the layouts, base is the server's address.
-func RenderForm(w io.Writer, templates fs.FS, base *url.URL, privacyURL string, f *campaign.Form) error {
-	ls, err := parseLayouts(Config{Templates: templates})
-	if err != nil {
-		return err
-	}
-	t, ok := ls[f.Layout]
-	if !ok {
-		return fmt.Errorf("web: form %s: no layout %q", f.Slug, f.Layout)
-	}
-	return t.ExecuteTemplate(w, "base", formPage{
-		Form: f, Values: map[string]string{}, PrivacyURL: privacyURL,
-		Action: strings.TrimSuffix(base.String(), "/") + "/subscribe/" + f.Slug,
+// previews: base is the server's address.
+func RenderForm(w io.Writer, base *url.URL, privacyURL string, f *campaign.Form) error {
+	return f.Page(w, campaign.FormView{
+		PrivacyURL: privacyURL,
+		Action:     strings.TrimSuffix(base.String(), "/") + "/subscribe/" + f.Slug,
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
 	"net/netip"
@@ -83,7 +82,7 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &fe):
 		s.logHiddenProblems(r, form, fe, pageInputs(form))
-		s.formPage(w, http.StatusUnprocessableEntity, s.refill(form, f, fe, redirect))
+		s.formPage(w, http.StatusUnprocessableEntity, form, s.refill(form, f, fe, redirect))
 	case err != nil:
 		s.fail(w, r, err)
 	default:
@@ -331,17 +330,17 @@ func (s *Server) page(w http.ResponseWriter, status int, name string, data any) 
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	s.render(w, status, t, name, data)
-}
-
-// render writes page t, named name in logs and for its referrer policy.
-func (s *Server) render(w http.ResponseWriter, status int, t *template.Template, name string, data any) {
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
 		s.cfg.Log.Error("web: render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	s.write(w, status, name, buf.Bytes())
+}
+
+// write sends a rendered page, named name for its referrer policy.
+func (s *Server) write(w http.ResponseWriter, status int, name string, page []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -349,7 +348,7 @@ func (s *Server) render(w http.ResponseWriter, status int, t *template.Template,
 	h.Set("Referrer-Policy", referrerPolicy(name))
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors *")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(page)
 }
 
 // referrerPolicy keeps token-bearing URLs (confirm, unsubscribe) out of

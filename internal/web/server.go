@@ -54,11 +54,10 @@ type Config struct {
 
 // Server serves Nurture's HTTP API and pages.
 type Server struct {
-	cfg     Config
-	optin   *optin.Service
-	pages   map[string]*template.Template
-	layouts map[string]*template.Template // form layouts, by name
-	perIP   *ratelimit.Keyed
+	cfg   Config
+	optin *optin.Service
+	pages map[string]*template.Template
+	perIP *ratelimit.Keyed
 }
 
 // New parses the page templates; one that does not parse stops the start.
@@ -71,7 +70,7 @@ func New(o *optin.Service, cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	names, err := fsGlob(cfg, "pages/*.html")
+	names, err := fs.Glob(cfg.Templates, "pages/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -87,14 +86,8 @@ func New(o *optin.Service, cfg Config) (*Server, error) {
 		}
 		pages[base] = t
 	}
-	layouts, err := parseLayouts(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Server{cfg: cfg, optin: o, pages: pages, layouts: layouts, perIP: ratelimit.New(cfg.RatePerIP, time.Minute)}, nil
+	return &Server{cfg: cfg, optin: o, pages: pages, perIP: ratelimit.New(cfg.RatePerIP, time.Minute)}, nil
 }
-
-func fsGlob(cfg Config, pattern string) ([]string, error) { return fs.Glob(cfg.Templates, pattern) }
 
 // route is one endpoint; the API index lists the same table that is served.
 type route struct {
