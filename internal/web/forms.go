@@ -15,9 +15,10 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 )
 
-// ownInputs are posted fields the page carries in inputs of its own, or
-// (the honeypot, empty in every signup that gets this far; the source and
-// consent text, which are the form's) never.
+// ownInputs are posted fields the page shown again does not carry as they
+// came: it posts its own consent version, redirect and signature, and never
+// the honeypot (empty in every signup that gets this far), a source, a
+// consent text or a form name, which are the form's.
 var ownInputs = map[string]bool{"source": true, "consent_text": true, "consent_version": true, "redirect": true, redirectSig: true, honeypot: true, "form": true}
 
 // redirectSig is the field with the MAC of a carried redirect.
