@@ -61,7 +61,7 @@ func TestSubscribe_SameAnswerForNewAndConfirmedAddress(t *testing.T) {
 	if confirmed.status != fresh.status || confirmed.body != fresh.body {
 		t.Fatalf("answers differ:\n%d %s\n%d %s", confirmed.status, confirmed.body, fresh.status, fresh.body)
 	}
-	form := url.Values{"email": {"carol@example.com"}, "consent_text": {"yes"}, "consent_version": {"1"}}
+	form := url.Values{"email": {"carol@example.com"}, "consent_version": {"w1"}}
 	a := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	form.Set("email", "erin@example.com")
 	b := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))

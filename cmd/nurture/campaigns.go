@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -20,11 +21,13 @@ import (
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
+	"github.com/nurture/nurture/internal/web"
 )
 
 const campaignsUsage = `Usage:
   nurture campaigns check [DIR]
   nurture campaigns preview SEQUENCE/STEP [--lead EMAIL | --sample] [--html | --text | --raw]
+  nurture campaigns preview forms/FORM
   nurture campaigns timeline SEQUENCE [--start TIME] [--tz ZONE]
   nurture campaigns send-test SEQUENCE/STEP --to ADDRESS [--lead EMAIL]`
 
@@ -50,7 +53,7 @@ func campaignsCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	switch args[0] {
 	case "check":
-		return campaignsCheck(args[1:], cfg, stdout)
+		return campaignsCheck(args[1:], cfg, stdout, stderr)
 	case "preview":
 		return campaignsPreview(ctx, args[1:], cfg, stdout, stderr)
 	case "timeline":
@@ -101,7 +104,7 @@ func usageOf(sub string) string {
 	return campaignsUsage
 }
 
-func campaignsCheck(args []string, cfg *config.Config, stdout io.Writer) error {
+func campaignsCheck(args []string, cfg *config.Config, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -111,10 +114,36 @@ func campaignsCheck(args []string, cfg *config.Config, stdout io.Writer) error {
 	if len(pos) > 0 {
 		dir = pos[0]
 	}
-	if _, err := campaign.Check(stdout, dir, templateFS(cfg.Templates)); err != nil {
+	var vets []campaign.Vet
+	if st, closeStore, err := consentStore(cfg); err != nil {
+		fmt.Fprintf(stderr, "note: %v, so the check skipped the forms' consent versions against those the server has kept\n", err)
+	} else {
+		defer closeStore()
+		vets = append(vets, checkConsents(st))
+	}
+	if _, err := campaign.Check(stdout, dir, templateFS(cfg.Templates), vets...); err != nil {
 		return exitCode(1)
 	}
 	return nil
+}
+
+// consentStore opens the database whose consent versions check compares
+// the forms with.
+func consentStore(cfg *config.Config) (*store.Store, func(), error) {
+	if cfg.DatabaseURL == "" {
+		return nil, nil, errors.New("NURTURE_DATABASE_URL is not set")
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the database is not reachable (%v)", err)
+	}
+	st, err := store.New(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("the database cannot be read (%v)", err)
+	}
+	return st, func() { st.Close(); db.Close() }, nil
 }
 
 // loadSet loads the campaigns, printing the problems when they have errors.
@@ -190,7 +219,7 @@ func stepMail(cfg *config.Config, stderr io.Writer) (*dispatch.StepMail, error) 
 	if err != nil {
 		return nil, err
 	}
-	m := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Links: sampleLinks{}, Composer: composer}
+	m := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Privacy: cfg.PrivacyURL, Links: sampleLinks{}, Composer: composer}
 	if cfg.BaseURL != nil && len(cfg.Secret) > 0 {
 		m.Links = link.New(cfg.BaseURL, token.NewSigner(cfg.Secret), cfg.UnsubscribeMailto)
 	} else {
@@ -274,6 +303,12 @@ func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, st
 	if n > 1 {
 		return errors.New("--html, --text and --raw exclude each other")
 	}
+	if slug, ok := strings.CutPrefix(strings.Trim(pos[0], "/"), campaign.FormsDir+"/"); ok {
+		if part != campaign.PartAll && part != campaign.PartHTML {
+			return errors.New("a form previews as its page's HTML: drop --text and --raw")
+		}
+		return previewForm(cfg, strings.TrimSuffix(slug, ".md"), stdout, stderr)
+	}
 	sm, msg, r, err := composeStep(ctx, cfg, pos[0], *email, stderr)
 	if err != nil {
 		return err
@@ -283,6 +318,28 @@ func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, st
 		return err
 	}
 	return campaign.WritePreview(stdout, r, b, part)
+}
+
+// previewForm writes the page of form slug, as GET /subscribe/{form}
+// shows it.
+func previewForm(cfg *config.Config, slug string, stdout, stderr io.Writer) error {
+	set, err := loadSet(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	f := set.Forms.Get(slug)
+	if f == nil {
+		names := make([]string, len(set.Forms))
+		for i, f := range set.Forms {
+			names[i] = f.Slug
+		}
+		return fmt.Errorf("no form %q (there are: %s)", slug, strings.Join(names, ", "))
+	}
+	base := cfg.BaseURL
+	if base == nil {
+		base, _ = url.Parse(campaign.SampleBaseURL)
+	}
+	return web.RenderForm(stdout, base, cfg.PrivacyURL, f)
 }
 
 func campaignsTimeline(args []string, cfg *config.Config, stdout, stderr io.Writer) error {

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -55,6 +57,9 @@ func start(t testing.TB, env map[string]string) *harness {
 		"NURTURE_ADMIN_TOKEN":  adminToken,
 		"NURTURE_LISTEN":       ln.Addr().String(),
 	}
+	if _, ok := env["NURTURE_CAMPAIGNS"]; !ok {
+		settings["NURTURE_CAMPAIGNS"] = webinarForm(t)
+	}
 	for k, v := range env {
 		settings[k] = v
 	}
@@ -81,6 +86,21 @@ func start(t testing.TB, env map[string]string) *harness {
 		a.close()
 	})
 	return &harness{t: t, base: base, clock: clk, mail: mail, app: a, cfg: cfg}
+}
+
+// webinarForm is a campaigns folder with one form, the default: what a
+// harness serves unless a test names its own folder.
+func webinarForm(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "forms"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	form := "---\ntitle: Join the webinar\nsource: webinar\nconsent: Yes, invite me.\nconsent_version: w1\nfields: [first_name, last_name, company]\n---\nOur monthly webinar.\n"
+	if err := os.WriteFile(filepath.Join(dir, "forms", "webinar.md"), []byte(form), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 type testWriter struct{ t testing.TB }

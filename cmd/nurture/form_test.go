@@ -27,7 +27,7 @@ func TestSubscribeForm_InvalidInputRerendersWithWhatWasTyped(t *testing.T) {
 		t.Fatalf("status %d, want 422:\n%s", res.status, res.body)
 	}
 	for _, want := range []string{
-		`value="anna(at)example.com"`, `value="Anna"`, `value="Acme GmbH"`, `name="source" value="webinar"`,
+		`value="anna(at)example.com"`, `value="Anna"`, `value="Acme GmbH"`, `name="consent_version" value="w1"`,
 		`name="redirect" value="https://www.acme.example/thanks"`, `aria-invalid="true"`, "not a valid email address",
 	} {
 		if !strings.Contains(res.body, want) {
@@ -114,8 +114,8 @@ func TestSubscribeForm_RedirectsToTheFormsThankYouPage(t *testing.T) {
 // leak it in a Referer.
 func TestSubscribeForm_LedgerKeepsThePageAsSourceURL(t *testing.T) {
 	h := start(t, nil)
-	page := h.do("GET", "/subscribe?source=webinar", "", nil)
-	if page.status != 200 || !strings.Contains(page.body, `name="source" value="webinar"`) {
+	page := h.do("GET", "/subscribe/webinar", "", nil)
+	if page.status != 200 || !strings.Contains(page.body, `name="consent_version" value="w1"`) {
 		t.Fatalf("signup page: %d\n%s", page.status, page.body)
 	}
 	if p := page.header.Get("Referrer-Policy"); p != "same-origin" {
@@ -123,12 +123,12 @@ func TestSubscribeForm_LedgerKeepsThePageAsSourceURL(t *testing.T) {
 	}
 	form := url.Values{"email": {"dora@example.com"}, "source": {"webinar"}, "consent_text": {"Yes, invite me."}, "consent_version": {"w1"}}
 	res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()),
-		"Referer", h.base+"/subscribe?source=webinar")
+		"Referer", h.base+"/subscribe/webinar")
 	if res.status != 200 {
 		t.Fatalf("signup: %d %s", res.status, res.body)
 	}
 	l := h.lead("dora@example.com")
-	if len(l.Ledger) != 1 || l.Ledger[0].SourceURL != h.base+"/subscribe?source=webinar" || l.Ledger[0].Source != "webinar" {
+	if len(l.Ledger) != 1 || l.Ledger[0].SourceURL != h.base+"/subscribe/webinar" || l.Ledger[0].Source != "webinar" {
 		t.Fatalf("ledger: %+v", l.Ledger)
 	}
 
@@ -159,7 +159,7 @@ func TestSubscribeEmbed_SnippetPostsToThisServer(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("%d %s", res.StatusCode, body)
 	}
-	for _, want := range []string{`action="https://news.acme.example/nurture/subscribe"`, "ebook-datensicherheit", "consent_text", "website"} {
+	for _, want := range []string{`action="https://news.acme.example/nurture/subscribe/webinar"`, "consent_version", "w1", "Yes, invite me.", "website"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("snippet lacks %s:\n%s", want, body)
 		}
@@ -197,119 +197,4 @@ func formInputs(t *testing.T, page string) url.Values {
 		}
 	}
 	return out
-}
-
-// An embedded form's post that fails on one field shows the hosted page
-// again. That page must post everything the first form did: the fields it
-// shows, every other field hidden, the first form's consent and its
-// redirect, so that correcting the address is all the person has to do.
-func TestSubscribeForm_ShownAgainCarriesEverythingTheEmbeddedFormSent(t *testing.T) {
-	h := start(t, nil)
-	consent := "Yes, send me the e-book and related mail.\nI can unsubscribe at any time."
-	first := url.Values{
-		"email": {"paula(at)example.com"}, "first_name": {"Paula"}, "attributes.company": {"Acme GmbH"},
-		"attributes.job_title": {"CTO"}, "attributes.timezone": {"Europe/Berlin"}, "attributes.size": {"50-99"},
-		"source": {"ebook-datensicherheit"}, "source_url": {"https://www.acme.example/ebook"},
-		"consent_text": {consent}, "consent_version": {"ebook-v3"},
-		"redirect": {"https://www.acme.example/thanks"}, "website": {""},
-	}
-	res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(first.Encode()),
-		"Origin", "https://www.acme.example")
-	if res.status != 422 {
-		t.Fatalf("status %d, want 422:\n%s", res.status, res.body)
-	}
-	if strings.Contains(res.body, "Yes, send me the newsletter") {
-		t.Error("the page shows its own consent text instead of the one the person was shown")
-	}
-	if !strings.Contains(res.body, `<p class="consent">Yes, send me the e-book and related mail.`) {
-		t.Errorf("the page does not show the form's consent text:\n%s", res.body)
-	}
-	again := formInputs(t, res.body)
-	for k, v := range first {
-		if k == "website" {
-			continue
-		}
-		if got := strings.ReplaceAll(again.Get(k), "\r\n", "\n"); got != v[0] {
-			t.Errorf("field %s: shown again with %q, want %q", k, got, v[0])
-		}
-	}
-	if n := len(again["website"]); n != 1 || again.Get("website") != "" {
-		t.Errorf("honeypot: %q", again["website"])
-	}
-	for k, v := range again {
-		if len(v) != 1 {
-			t.Errorf("field %s posted %d times", k, len(v))
-		}
-	}
-
-	// The person fixes the address and presses the button: the browser
-	// posts from this server's page now, yet the signup is the first form's.
-	again.Set("email", "paula@example.com")
-	res = h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(again.Encode()),
-		"Origin", h.base, "Referer", h.base+"/subscribe")
-	if res.status != 303 || res.header.Get("Location") != "https://www.acme.example/thanks" {
-		t.Fatalf("status %d, Location %q\n%s", res.status, res.header.Get("Location"), res.body)
-	}
-	l := h.lead("paula@example.com")
-	if l.Attrs["job_title"] != "CTO" || l.Attrs["timezone"] != "Europe/Berlin" || l.Attrs["size"] != "50-99" || l.Attrs["company"] != "Acme GmbH" {
-		t.Errorf("attributes %v", l.Attrs)
-	}
-	e := l.Ledger[0]
-	if e.ConsentText != consent || e.ConsentVersion != "ebook-v3" || e.Source != "ebook-datensicherheit" || e.SourceURL != "https://www.acme.example/ebook" {
-		t.Errorf("ledger entry %+v", e)
-	}
-
-	// The redirect's MAC vouches for that redirect only.
-	forged := formInputs(t, h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(first.Encode()),
-		"Origin", "https://www.acme.example").body)
-	forged.Set("email", "quinn@example.com")
-	forged.Set("redirect", "https://evil.example/")
-	res = h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(forged.Encode()), "Origin", h.base)
-	if res.status != 200 || !strings.Contains(res.body, "Check your inbox") {
-		t.Fatalf("forged redirect: status %d, Location %q", res.status, res.header.Get("Location"))
-	}
-}
-
-// A consent the first form did not complete is replaced by the page's own,
-// so that what is shown is what is posted and the person can go on; so is a
-// refused source.
-func TestSubscribeForm_ShownAgainExplainsHiddenFieldsAndShowsItsOwnConsentWhenNoneWasComplete(t *testing.T) {
-	h := start(t, nil)
-	first := url.Values{
-		"email": {"rosa@example.com"}, "source": {"spring campaign"}, "consent_text": {"Yes, mail me."},
-	}
-	res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(first.Encode()))
-	if res.status != 422 {
-		t.Fatalf("status %d, want 422:\n%s", res.status, res.body)
-	}
-	in := formInputs(t, res.body)
-	if !strings.HasPrefix(in.Get("consent_text"), "Yes, send me the newsletter") || in.Get("consent_version") != "newsletter-2026-11" ||
-		!strings.Contains(res.body, `<p class="consent">Yes, send me the newsletter`) {
-		t.Errorf("consent %q %q; want the page's own, shown and posted", in.Get("consent_text"), in.Get("consent_version"))
-	}
-	if in.Get("source") != "newsletter" {
-		t.Errorf("source %q, want the page's own", in.Get("source"))
-	}
-}
-
-// A source the server refuses, from a link or another site's form, falls
-// back to the page's own: the person can always send the form.
-func TestSubscribeForm_ARefusedSourceFallsBackToThePagesOwn(t *testing.T) {
-	h := start(t, nil)
-	page := h.do("GET", "/subscribe?source="+url.QueryEscape("Spring Sale!"), "", nil)
-	if page.status != 200 || !strings.Contains(page.body, `name="source" value="newsletter"`) {
-		t.Fatalf("signup page with a bad source: %d\n%s", page.status, page.body)
-	}
-	form := url.Values{"email": {"eva@example.com"}, "source": {"Spring Sale!"}, "consent_text": {"Yes, invite me."}, "consent_version": {"w1"}}
-	res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if res.status != 422 || !strings.Contains(res.body, `name="source" value="newsletter"`) || strings.Contains(res.body, "Spring Sale") {
-		t.Fatalf("re-shown form: %d\n%s", res.status, res.body)
-	}
-	form.Set("source", "newsletter") // what the re-shown form posts
-	if res := h.do("POST", "/subscribe", "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); res.status != 200 {
-		t.Fatalf("second post: %d %s", res.status, res.body)
-	}
-	if l := h.lead("eva@example.com"); l.Source != "newsletter" {
-		t.Fatalf("source %q", l.Source)
-	}
 }

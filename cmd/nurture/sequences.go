@@ -34,6 +34,7 @@ type sequences struct {
 	library  atomic.Pointer[campaign.Library]
 	empty    *campaign.Set
 	dispatch *dispatch.Dispatcher
+	vet      campaign.LibraryOption // the forms' consent versions go live, or the load is refused
 
 	mu      sync.Mutex // guards watch and the adoption of a library
 	watch   func(*campaign.Library)
@@ -51,19 +52,26 @@ func (s *sequences) set() *campaign.Set {
 // files with errors stop the start, naming path:line; a missing folder only
 // warns, since a server may run the opt-in alone.
 func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mailer.Composer, links *link.Builder, sender dispatch.Sender, log *slog.Logger, now func() time.Time) (*sequences, error) {
-	s := &sequences{dir: cfg.Campaigns, templates: cfg.Templates, tpl: tpl, log: log, empty: &campaign.Set{}}
+	s := &sequences{dir: cfg.Campaigns, templates: cfg.Templates, tpl: tpl, log: log, empty: &campaign.Set{},
+		vet: campaign.WithVet(registerConsents(st, now))}
 	if _, err := os.Stat(cfg.Campaigns); errors.Is(err, fs.ErrNotExist) {
 		log.Warn("campaigns: folder not found; no sequences run until it exists and the server gets SIGHUP", "dir", cfg.Campaigns)
 	} else {
-		lib, err := campaign.NewLibrary(cfg.Campaigns, tpl)
+		lib, err := campaign.NewLibrary(cfg.Campaigns, tpl, s.vet)
 		if err != nil {
 			return nil, err
 		}
 		s.library.Store(lib)
 		set := lib.Set()
-		log.Info("campaigns: loaded", "dir", cfg.Campaigns, "sequences", len(set.Sequences), "warnings", len(set.Warnings))
+		log.Info("campaigns: loaded", "dir", cfg.Campaigns, "sequences", len(set.Sequences), "forms", len(set.Forms), "warnings", len(set.Warnings))
 		for _, p := range set.Warnings {
 			log.Warn("campaigns: " + p.String())
+		}
+		if len(set.Forms) == 0 {
+			log.Warn("campaigns: no signup forms: /subscribe answers 404 until there is a file forms/NAME.md", "dir", cfg.Campaigns)
+		}
+		if cfg.PrivacyURL == "" && len(set.Forms) > 0 {
+			log.Warn("NURTURE_PRIVACY_URL is not set: the signup forms and the mails link to no privacy policy, though consent texts usually refer to one")
 		}
 		if cfg.PostalAddress == "" && len(set.Sequences) > 0 {
 			log.Warn("NURTURE_POSTAL_ADDRESS is not set: sequence mails go out without the sender's postal address, which commercial mail must carry")
@@ -76,6 +84,7 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 	s.dispatch, err = dispatch.New(st, s.set, composer, links, log, now, dispatch.Config{
 		From:        cfg.From,
 		Footer:      cfg.PostalAddress,
+		PrivacyURL:  cfg.PrivacyURL,
 		DefaultZone: cfg.DefaultTimezone,
 		Tick:        cfg.Tick,
 		Fast:        cfg.Fast,
@@ -153,7 +162,7 @@ func (s *sequences) reload() error {
 		s.log.Warn("campaigns: folder not found; no sequences run", "dir", s.dir, "err", err)
 		return err
 	}
-	lib, err := campaign.NewLibrary(s.dir, s.tpl)
+	lib, err := campaign.NewLibrary(s.dir, s.tpl, s.vet)
 	if err != nil {
 		campaign.LogRejected(s.log, err)
 		return err

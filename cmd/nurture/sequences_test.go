@@ -384,7 +384,7 @@ func TestSIGHUP_LoadsACampaignsFolderThatWasMissingAtStart(t *testing.T) {
 	work := t.TempDir()
 	t.Chdir(work)
 	dir := filepath.Join(work, "campaigns")
-	h := start(t, map[string]string{"NURTURE_TICK": "20ms"})
+	h := start(t, map[string]string{"NURTURE_TICK": "20ms", "NURTURE_CAMPAIGNS": ""})
 	if n := len(h.app.seq.set().Sequences); n != 0 {
 		t.Fatalf("%d sequences without a folder", n)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
@@ -147,6 +148,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		ConfirmInterval: cfg.ConfirmInterval,
 		Retention:       cfg.PendingRetention,
 		RatePerEmail:    cfg.RateEmail,
+		PrivacyURL:      cfg.PrivacyURL,
 		OnConfirmed:     a.seq.dispatch.OnConfirmed,
 		Sender:          a.relay,
 	})
@@ -166,6 +168,8 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		Now:            now,
 		Log:            log,
 		Sequences:      a.seq.dispatch,
+		Forms:          func() campaign.Forms { return a.seq.set().Forms },
+		PrivacyURL:     cfg.PrivacyURL,
 		Ready: func(ctx context.Context) error {
 			if err := db.PingContext(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

@@ -12,9 +12,19 @@ import (
 
 // Check loads the campaign files under dir, writes each problem as
 // path:line: message and a summary line to w, and returns the Set, or an
-// *InvalidError when there are errors.
-func Check(w io.Writer, dir string, templates fs.FS) (*Set, error) {
+// *InvalidError when there are errors. A vet, when given, checks the
+// valid files further, as the server would before they go live.
+func Check(w io.Writer, dir string, templates fs.FS, vet ...Vet) (*Set, error) {
 	set, ps := Load(dir, templates)
+	if set != nil {
+		for _, v := range vet {
+			ps = append(ps, v(set)...)
+		}
+		sortProblems(ps)
+		if HasErrors(ps) {
+			set = nil
+		}
+	}
 	for _, p := range ps {
 		fmt.Fprintln(w, p)
 	}
@@ -34,9 +44,13 @@ func Check(w io.Writer, dir string, templates fs.FS) (*Set, error) {
 	for _, q := range set.Sequences {
 		steps += len(q.Steps)
 	}
-	fmt.Fprintf(w, "%s: ok, %d %s with %d %s, %d %s\n", dir,
+	forms := ""
+	if n := len(set.Forms); n > 0 {
+		forms = fmt.Sprintf(", %d %s", n, plural(n, "form", "forms"))
+	}
+	fmt.Fprintf(w, "%s: ok, %d %s with %d %s%s, %d %s\n", dir,
 		len(set.Sequences), plural(len(set.Sequences), "sequence", "sequences"),
-		steps, plural(steps, "step", "steps"), warns, plural(warns, "warning", "warnings"))
+		steps, plural(steps, "step", "steps"), forms, warns, plural(warns, "warning", "warnings"))
 	return set, nil
 }
 

@@ -82,7 +82,7 @@ func splitDocument(path string, data []byte, ps *problems) (*document, bool) {
 }
 
 // textKeys hold text for people or conditions, never YAML structure.
-var textKeys = []string{"name", "subject", "preheader", "if"}
+var textKeys = []string{"name", "subject", "preheader", "if", "title", "consent", "thank_you", "button"}
 
 var textLineRE = regexp.MustCompile(`^(\w+):[ \t]+(\S.*?)[ \t]*$`)
 

@@ -25,7 +25,19 @@ type Library struct {
 
 	mu    sync.Mutex // one reload at a time, hooks in order
 	hooks []func(*Set)
+	vet   Vet
 }
+
+// Vet checks a Set whose files are valid against what lies outside them,
+// such as the consent versions a database keeps, just before it goes live.
+// An error among its problems rejects the Set as one in the files would.
+type Vet func(*Set) []Problem
+
+// LibraryOption tunes a Library.
+type LibraryOption func(*Library)
+
+// WithVet makes every load pass vet before it goes live.
+func WithVet(vet Vet) LibraryOption { return func(l *Library) { l.vet = vet } }
 
 // debounce lets an editor finish writing (temporary file, rename, chmod)
 // before the files are read again.
@@ -34,8 +46,11 @@ const debounce = 200 * time.Millisecond
 // NewLibrary loads the campaign files under dir, with layouts from
 // templates. It fails when they have errors, since there is no last good
 // version to fall back to yet.
-func NewLibrary(dir string, templates fs.FS) (*Library, error) {
+func NewLibrary(dir string, templates fs.FS, opts ...LibraryOption) (*Library, error) {
 	l := &Library{dir: dir, templates: templates}
+	for _, o := range opts {
+		o(l)
+	}
 	if err := l.Reload(); err != nil {
 		return nil, err
 	}
@@ -68,6 +83,15 @@ func (l *Library) ReloadChanges() (Changes, error) {
 	set, ps := Load(l.dir, l.templates)
 	if set == nil {
 		return Changes{}, &InvalidError{Problems: ps}
+	}
+	if l.vet != nil {
+		vps := l.vet(set)
+		if HasErrors(vps) {
+			all := append(ps, vps...)
+			sortProblems(all)
+			return Changes{}, &InvalidError{Problems: all}
+		}
+		set.Warnings = append(set.Warnings, vps...)
 	}
 	c := Diff(l.current.Load(), set)
 	l.current.Store(set)

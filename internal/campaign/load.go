@@ -25,6 +25,7 @@ import (
 type Set struct {
 	Dir       string
 	Sequences []*Sequence // by ID
+	Forms     Forms       // the signup forms, by slug
 	Warnings  []Problem
 
 	steps map[string]*Step
@@ -153,7 +154,7 @@ var (
 )
 
 // Load reads the campaign files under dir: one folder per sequence, each
-// with a sequence.md and NN-slug.md steps. Files at the top level, such as
+// with a sequence.md and NN-slug.md steps, and the signup forms in forms/. Files at the top level, such as
 // README.md and scoring.yaml, and folders whose names start with . or _ are
 // left alone. Layouts come from email/layouts/ in templates. The Set is nil
 // when any problem is an error; the problems come sorted by file and line.
@@ -172,7 +173,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 	ls := newLayouts(templates, &ps)
 	for _, e := range entries {
 		name := e.Name()
-		if !e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+		if !e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == FormsDir {
 			continue
 		}
 		if q := loadSequence(filepath.Join(dir, name), name, ls, &ps); q != nil {
@@ -183,6 +184,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 		}
 	}
 	warnSameTrigger(set.Sequences, &ps)
+	set.Forms = loadForms(dir, templates, &ps)
 	sortProblems(ps)
 	if HasErrors(ps) {
 		return nil, ps

@@ -30,6 +30,9 @@ type Data struct {
 	// Footer is the sender's postal address and similar text the layout
 	// shows below the mail.
 	Footer string
+	// PrivacyURL is the privacy policy's address, which the layout links
+	// to from its footer; "" when the server has none.
+	PrivacyURL string
 	// RewriteURL, when set, gets every http and https link of the mail's
 	// content once it is filled in, and returns the address to use instead
 	// in both the HTML and the text part; click tracking goes here. The
@@ -61,6 +64,7 @@ type layoutView struct {
 	Subject        string
 	Preheader      string
 	Footer         string
+	PrivacyURL     string
 	UnsubscribeURL string
 	BaseURL        string
 	Lead           *lead.Lead
@@ -116,6 +120,7 @@ func Render(st *Step, d Data) (Rendered, error) {
 		Subject:        r.Subject,
 		Preheader:      r.Preheader,
 		Footer:         d.Footer,
+		PrivacyURL:     d.PrivacyURL,
 		UnsubscribeURL: d.UnsubscribeURL,
 		BaseURL:        d.BaseURL,
 		Lead:           d.Lead,
@@ -324,7 +329,7 @@ func (ls *layouts) load(name string) (*layout, string) {
 	}
 	sample := SampleData()
 	lv := layoutView{Content: htmltemplate.HTML("<p>Hello</p>"), Subject: "Subject", Preheader: "Preheader",
-		Footer: sample.Footer, UnsubscribeURL: sample.UnsubscribeURL, BaseURL: sample.BaseURL, Lead: sample.Lead}
+		Footer: sample.Footer, PrivacyURL: sample.PrivacyURL, UnsubscribeURL: sample.UnsubscribeURL, BaseURL: sample.BaseURL, Lead: sample.Lead}
 	if err := l.html.Execute(io.Discard, lv); err != nil {
 		ls.layoutError("templates/"+base+".html", err)
 		return nil, broken

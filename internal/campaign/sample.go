@@ -40,6 +40,7 @@ const (
 	SampleBaseURL        = "https://nurture.example"
 	SampleUnsubscribeURL = SampleBaseURL + "/unsubscribe/SAMPLE-TOKEN"
 	SampleFooter         = "Nordwind Software GmbH · Speicherstadt 1 · 20457 Hamburg · Germany"
+	SamplePrivacyURL     = SampleBaseURL + "/privacy"
 )
 
 // SampleData is what Load renders every step with: the sample lead and
@@ -50,6 +51,7 @@ func SampleData() Data {
 		BaseURL:        SampleBaseURL,
 		UnsubscribeURL: SampleUnsubscribeURL,
 		Footer:         SampleFooter,
+		PrivacyURL:     SamplePrivacyURL,
 	}
 }
 

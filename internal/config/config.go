@@ -30,6 +30,7 @@ type Config struct {
 	Secret         []byte
 	From           string
 	PostalAddress  string // the sender's postal address, in every step mail's footer
+	PrivacyURL     string // the privacy policy, linked from every form and mail footer
 	AdminToken     string
 	Campaigns      string
 	Templates      string
@@ -67,6 +68,7 @@ var Settings = []Setting{
 	{"NURTURE_SECRET", "", "token signing key, at least 32 bytes"},
 	{"NURTURE_FROM", "", "From address, e.g. `Acme <news@acme.example>`"},
 	{"NURTURE_POSTAL_ADDRESS", "", "the sender's postal address, which commercial mail must carry; the footer of every sequence mail shows it, e.g. `Acme GmbH · Hafenstraße 1 · 20457 Hamburg · Germany`"},
+	{"NURTURE_PRIVACY_URL", "", "the address of your privacy policy, such as `https://www.acme.example/privacy`; every signup form and the footer of every mail link to it"},
 	{"NURTURE_ADMIN_TOKEN", "", "bearer token for the admin API"},
 	{"NURTURE_CAMPAIGNS", "./campaigns", "campaign files folder; one set explicitly must exist, a missing default only means no sequences run"},
 	{"NURTURE_TEMPLATES", "", "templates folder overriding the built-in templates"},
@@ -148,6 +150,7 @@ func Load(get Source, need ...string) (*Config, error) {
 		Secret:            p.secret("NURTURE_SECRET"),
 		From:              p.from("NURTURE_FROM"),
 		PostalAddress:     p.line("NURTURE_POSTAL_ADDRESS"),
+		PrivacyURL:        p.link("NURTURE_PRIVACY_URL"),
 		AdminToken:        p.str("NURTURE_ADMIN_TOKEN"),
 		Campaigns:         p.folder("NURTURE_CAMPAIGNS"),
 		Templates:         p.str("NURTURE_TEMPLATES"),
@@ -289,6 +292,20 @@ func (p *parser) baseURL(name string) *url.URL {
 		return nil
 	}
 	return u
+}
+
+// link is an absolute http(s) address for people to follow.
+func (p *parser) link(name string) string {
+	v, ok := p.raw(name)
+	if !ok {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsFunc(v, unicode.IsControl) {
+		p.fail(name, "%q is not an absolute http(s) URL, such as https://www.acme.example/privacy", v)
+		return ""
+	}
+	return u.String()
 }
 
 func (p *parser) secret(name string) []byte {

@@ -46,6 +46,7 @@ type Config struct {
 	Workers     int            // goroutines deciding and rendering a batch (default GOMAXPROCS)
 	Tick        time.Duration  // poll interval of Run (default 5s)
 	Footer      string         // the sender's postal address for the layouts
+	PrivacyURL  string         // the privacy policy, linked from the layouts' footer
 	// Sender, when set, is handed each batch's mails as the batch commits,
 	// and bounds the batch to the room it has; without one the mails wait in
 	// the outbox for the relay's next claim.
@@ -89,7 +90,7 @@ func New(st *store.Store, set func() *campaign.Set, c Composer, links *link.Buil
 	return &Dispatcher{
 		store: st, log: log, now: now, cfg: cfg,
 		envFrom: from.Address, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:], set: set, wake: make(chan struct{}, 1),
-		stepMail: &StepMail{From: cfg.From, Footer: cfg.Footer, Links: links, Composer: c},
+		stepMail: &StepMail{From: cfg.From, Footer: cfg.Footer, Privacy: cfg.PrivacyURL, Links: links, Composer: c},
 	}, nil
 }
 

@@ -21,13 +21,14 @@ type Links interface {
 type StepMail struct {
 	From     string // From header, e.g. "Acme <news@acme.example>"
 	Footer   string // the sender's postal address for the layouts
+	Privacy  string // the privacy policy's address for the layouts, or ""
 	Links    Links
 	Composer Composer
 }
 
 // Data is what a step is rendered with for lead l.
 func (m *StepMail) Data(l *lead.Lead) campaign.Data {
-	return campaign.Data{Lead: l, BaseURL: m.Links.URL(""), UnsubscribeURL: m.Links.Unsubscribe(l.ID), Footer: m.Footer}
+	return campaign.Data{Lead: l, BaseURL: m.Links.URL(""), UnsubscribeURL: m.Links.Unsubscribe(l.ID), Footer: m.Footer, PrivacyURL: m.Privacy}
 }
 
 // Mail renders step st for lead l and returns its mail, ready to compose,

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -56,6 +57,7 @@ type Options struct {
 	ConfirmInterval time.Duration // at most one confirmation mail per address per interval; default 24h
 	Retention       time.Duration // a never-confirmed lead is purged once its first signup and last confirmation mail are this old; default 30 days
 	RatePerEmail    int           // signups per hour for one address; 0 = unlimited
+	PrivacyURL      string        // the privacy policy, linked from the confirmation mail
 	OnConfirmed     ConfirmedHook
 	// Sender, when set, is handed confirmation mails as their signups
 	// commit; without one, or when it has no room, they wait in the outbox
@@ -77,6 +79,7 @@ type Service struct {
 	text     *texttemplate.Template
 	perEmail *ratelimit.Keyed
 	signups  signupWriter
+	consents sync.Map // consent version → the wording it is kept with (see KeepConsent)
 }
 
 // New returns the service. templates holds email/confirm.html and
@@ -163,8 +166,8 @@ func (s *Service) signupRecord(l *store.LeadRow, d store.LeadData, kind lead.Eve
 }
 
 type confirmData struct {
-	Name, Sender, ConfirmURL, Expires string
-	RetentionDays                     int
+	Name, Sender, ConfirmURL, Expires, PrivacyURL string
+	RetentionDays                                 int
 }
 
 func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, now time.Time) ([]byte, string, error) {
@@ -175,6 +178,7 @@ func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, n
 		ConfirmURL:    s.links.Confirm(tok),
 		Expires:       now.Add(s.opts.ConfirmTTL).UTC().Format("2 January 2006, 15:04 UTC"),
 		RetentionDays: int(s.opts.Retention.Hours() / 24),
+		PrivacyURL:    s.opts.PrivacyURL,
 	}
 	var subject, text, html bytes.Buffer
 	if err := s.text.ExecuteTemplate(&subject, "subject", data); err != nil {

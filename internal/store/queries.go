@@ -31,6 +31,10 @@ type queries struct {
 	DeleteSuppression   *sqlx.Stmt `query:"delete_suppression"`
 	IsSuppressed        *sqlx.Stmt `query:"is_suppressed"`
 
+	// every consent version that was ever live
+	InsertConsentVersion *sqlx.Stmt `query:"insert_consent_version"`
+	ConsentVersion       *sqlx.Stmt `query:"consent_version"`
+
 	// the outbox
 	InsertMessage  *sqlx.Stmt `query:"insert_message"`
 	ClaimMessages  *sqlx.Stmt `query:"claim_messages"`

@@ -2,16 +2,18 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/ratelimit"
@@ -22,110 +24,16 @@ func errorsAs(err error, target any) bool { return errors.As(err, target) }
 // honeypot is a form field people never see; bots fill it in.
 const honeypot = "website"
 
-// signupForm is what the hosted page renders: the values typed so far and
-// what is wrong with them. Shown again after an error, the page must post
-// everything the first form did, including an embedded form's fields it has
-// no input for, or the signup would lose them.
-type signupForm struct {
-	Values      map[string]string // posted values, by field name
-	Hidden      []formField       // posted fields without an input of their own on the page
-	Errors      lead.FieldErrors
-	Problems    []formField // errors on fields the person cannot see, with the message as Value
-	Action      string
-	Redirect    string
-	RedirectSig string // vouches for Redirect when the page posts it back
-	// The consent the first form showed; "" for the page's own.
-	ConsentText, ConsentVersion string
-}
-
-type formField struct{ Name, Value string }
-
-// pageInputs are the fields subscribe.html shows, each with its error;
-// ownInputs are posted fields it carries in hidden inputs of its own, or
-// (the honeypot, empty in every signup that gets this far) never. Every other
-// posted field goes back into the page as a plain hidden input.
-var (
-	pageInputs = map[string]bool{"email": true, "first_name": true, "last_name": true, "attributes.company": true}
-	ownInputs  = map[string]bool{"source": true, "consent_text": true, "consent_version": true, "redirect": true, redirectSig: true, honeypot: true}
-)
-
-// redirectSig is the field with the MAC of a carried redirect.
-const redirectSig = "redirect_sig"
-
-// refill is the page shown again after a signup's fields failed: what was
-// posted, and the errors.
-func (s *Server) refill(f url.Values, fe lead.FieldErrors, redirect string) signupForm {
-	form := signupForm{Values: map[string]string{}, Errors: fe, Redirect: redirect}
-	for k := range f {
-		if !utf8.ValidString(k) {
-			continue // refused already; it cannot be carried as it was
-		}
-		v := strings.ToValidUTF8(f.Get(k), "\uFFFD")
-		form.Values[k] = v
-		if !pageInputs[k] && !ownInputs[k] {
-			form.Hidden = append(form.Hidden, formField{k, v})
-		}
-	}
-	slices.SortFunc(form.Hidden, func(a, b formField) int { return strings.Compare(a.Name, b.Name) })
-	// A source the server refuses is no one's to fix on this page either:
-	// the signup goes on with the page's own.
-	if _, bad := fe["source"]; bad {
-		delete(form.Values, "source")
-		delete(fe, "source")
-	}
-	// The consent shown and posted again is the first form's. Only when it
-	// sent none the person can agree to, or one the server refuses (which
-	// no one could fix on this page), the page shows its own.
-	text, version := form.Values["consent_text"], form.Values["consent_version"]
-	_, badText := fe["consent_text"]
-	_, badVersion := fe["consent_version"]
-	ownConsent := strings.TrimSpace(text) == "" || strings.TrimSpace(version) == "" || badText || badVersion
-	if !ownConsent {
-		form.ConsentText, form.ConsentVersion = text, version
-	}
-	for field, msg := range fe {
-		consent := field == "consent_text" || field == "consent_version"
-		if !pageInputs[field] && !(consent && ownConsent) {
-			form.Problems = append(form.Problems, formField{field, msg})
-		}
-	}
-	slices.SortFunc(form.Problems, func(a, b formField) int { return strings.Compare(a.Name, b.Name) })
-	if redirect != "" && s.cfg.Signer != nil {
-		form.RedirectSig = s.cfg.Signer.SignText(redirectPurpose, redirect)
-	}
-	return form
-}
-
-// redirectPurpose binds a redirect's MAC to its use.
-const redirectPurpose = "signup-redirect"
-
-func (s *Server) subscribePage(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	source := q.Get("source")
-	if !lead.ValidSource(source) {
-		source = "" // the page's own; a link's typo must not make the form unsendable
-	}
-	s.page(w, http.StatusOK, "subscribe.html", signupForm{
-		Values: map[string]string{"source": source},
-		// No form of another site posted here: a link to this page may only
-		// name a thank-you page on a host the operator allows.
-		Redirect: s.redirectTo(q.Get("redirect"), ""),
-	})
-}
-
-// embedPage shows a form for other sites. Its action is the configured
-// base URL: the Host and X-Forwarded-Proto headers are the client's to set.
-func (s *Server) embedPage(w http.ResponseWriter, r *http.Request) {
-	s.page(w, http.StatusOK, "embed.html", map[string]string{
-		"Action": strings.TrimSuffix(s.cfg.BaseURL.String(), "/") + "/subscribe",
-		"Source": r.URL.Query().Get("source"),
-	})
-}
-
-// subscribeForm takes the hosted or an embedded form. It answers with the
-// same page for a new, pending or confirmed address; a form may name where
-// to redirect instead.
+// subscribeForm takes a post of the hosted or an embedded form:
+// POST /subscribe/{form}, or POST /subscribe for the default form. It
+// answers with the same page for a new, pending or confirmed address; the
+// form, or a redirect field the site allows, may name where to go instead.
 func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
+	form := s.form(r)
+	if form == nil {
+		s.noForm(w)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, bodyError(err))
 		return
@@ -142,11 +50,14 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 		redirect = f.Get("redirect")
 	}
 	done := func() {
-		if redirect != "" {
+		switch {
+		case redirect != "":
 			http.Redirect(w, r, redirect, http.StatusSeeOther)
-			return
+		case form.Redirect != "":
+			http.Redirect(w, r, form.Redirect, http.StatusSeeOther)
+		default:
+			s.page(w, http.StatusOK, "check-inbox.html", map[string]any{"ThankYou": form.ThankYou, "PrivacyURL": s.cfg.PrivacyURL})
 		}
-		s.page(w, http.StatusOK, "check-inbox.html", nil)
 	}
 	if f.Get(honeypot) != "" {
 		s.cfg.Log.Info("web: honeypot filled, signup dropped")
@@ -163,15 +74,15 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 			attrs[name] = v[0]
 		}
 	}
-	err := s.optin.Subscribe(r.Context(), lead.Signup{
-		Email: f.Get("email"), FirstName: f.Get("first_name"), LastName: f.Get("last_name"),
-		Source: f.Get("source"), ConsentText: f.Get("consent_text"), ConsentVersion: f.Get("consent_version"),
-		Attributes: attrs,
-	}, s.evidence(r, f.Get("source_url")))
-	var fe lead.FieldErrors
+	su, fe := formSignup(form, f.Get, attrs)
+	var err error = fe
+	if fe == nil {
+		err = s.optin.Subscribe(r.Context(), su, s.evidence(r, f.Get("source_url")))
+	}
 	switch {
 	case errors.As(err, &fe):
-		s.page(w, http.StatusUnprocessableEntity, "subscribe.html", s.refill(f, fe, redirect))
+		s.logHiddenProblems(r, form, fe, pageInputs(form))
+		s.formPage(w, http.StatusUnprocessableEntity, form, s.refill(form, f, fe, redirect))
 	case err != nil:
 		s.fail(w, r, err)
 	default:
@@ -182,6 +93,7 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 // signupRequest is the JSON body of POST /api/v1/subscribe.
 type signupRequest struct {
 	lead.Signup
+	Form      string            `json:"form"`
 	SourceURL string            `json:"source_url"`
 	Challenge map[string]string `json:"challenge"`
 }
@@ -197,7 +109,11 @@ func (s *Server) subscribeJSON(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	if err := s.optin.Subscribe(r.Context(), req.Signup, s.evidence(r, req.SourceURL)); err != nil {
+	su, err := s.apiSignup(r, req)
+	if err == nil {
+		err = s.optin.Subscribe(r.Context(), su, s.evidence(r, req.SourceURL))
+	}
+	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
@@ -205,6 +121,58 @@ func (s *Server) subscribeJSON(w http.ResponseWriter, r *http.Request) {
 		"status":  "accepted",
 		"message": "If the address can receive mail, a confirmation link is on its way.",
 	})
+}
+
+// apiSignup is the signup a JSON request makes. With "form" (or with no
+// consent at all, the default form), the source and consent are the
+// form's, and a source, consent_text or consent_version sent as well must
+// be the form's. Without, the consent the client showed is recorded as it
+// sent it, once its version is known with no other wording.
+func (s *Server) apiSignup(r *http.Request, req signupRequest) (lead.Signup, error) {
+	explicit := req.ConsentText != "" || req.ConsentVersion != ""
+	if req.Form == "" && explicit {
+		return req.Signup, s.optin.KeepConsent(r.Context(), req.Signup)
+	}
+	var forms campaign.Forms
+	if s.cfg.Forms != nil {
+		forms = s.cfg.Forms()
+	}
+	f := forms.Default()
+	if req.Form != "" {
+		f = forms.Get(req.Form)
+	}
+	if f == nil {
+		if req.Form == "" {
+			return req.Signup, lead.FieldErrors{"consent_text": "is required: name a form, or send the consent_text and consent_version the person agreed to"}
+		}
+		names := make([]string, len(forms))
+		for i, f := range forms {
+			names[i] = f.Slug
+		}
+		return req.Signup, lead.FieldErrors{"form": fmt.Sprintf("there is no form %q (there are: %s)", req.Form, strings.Join(names, ", "))}
+	}
+	get := func(k string) string {
+		switch k {
+		case "email":
+			return req.Email
+		case "first_name":
+			return req.FirstName
+		case "last_name":
+			return req.LastName
+		case "source":
+			return req.Source
+		case "consent_text":
+			return req.ConsentText
+		case "consent_version":
+			return cmp.Or(req.ConsentVersion, f.ConsentVersion) // the API may leave it to the form
+		}
+		return ""
+	}
+	su, fe := formSignup(f, get, req.Attributes)
+	if fe != nil {
+		return su, fe
+	}
+	return su, nil
 }
 
 // typeError turns a JSON value of the wrong type, such as
@@ -359,18 +327,23 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) page(w http.ResponseWriter, status int, name string, data any) {
-	var buf bytes.Buffer
 	t, ok := s.pages[name]
 	if !ok {
 		s.cfg.Log.Error("web: no such page", "page", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
 		s.cfg.Log.Error("web: render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	s.write(w, status, name, buf.Bytes())
+}
+
+// write sends a rendered page, named name for its referrer policy.
+func (s *Server) write(w http.ResponseWriter, status int, name string, page []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -378,7 +351,7 @@ func (s *Server) page(w http.ResponseWriter, status int, name string, data any) 
 	h.Set("Referrer-Policy", referrerPolicy(name))
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action *; frame-ancestors *")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(page)
 }
 
 // referrerPolicy keeps token-bearing URLs (confirm, unsubscribe) out of
@@ -386,7 +359,7 @@ func (s *Server) page(w http.ResponseWriter, status int, name string, data any) 
 // its own URL with the same-origin form post, and that URL goes into the
 // consent ledger as the signup's source URL.
 func referrerPolicy(page string) string {
-	if page == "subscribe.html" {
+	if page == "subscribe" {
 		return "same-origin"
 	}
 	return "no-referrer"

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/ratelimit"
@@ -43,9 +44,12 @@ type Config struct {
 	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
 	Sequences      Sequences // the admin API for events and enrolments; optional
-	Version        string    // shown by GET /api/v1
-	Now            func() time.Time
-	Log            *slog.Logger
+	// Forms returns the signup forms that are live now; nil means none.
+	Forms      func() campaign.Forms
+	PrivacyURL string // NURTURE_PRIVACY_URL, linked from every form; optional
+	Version    string // shown by GET /api/v1
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 // Server serves Nurture's HTTP API and pages.
@@ -100,6 +104,9 @@ func (s *Server) routes() []route {
 		{"GET", "/subscribe", s.subscribePage, false},
 		{"POST", "/subscribe", s.subscribeForm, false},
 		{"GET", "/subscribe/embed", s.embedPage, false},
+		{"GET", "/subscribe/{form}", s.subscribePage, false},
+		{"POST", "/subscribe/{form}", s.subscribeForm, false},
+		{"GET", "/subscribe/{form}/embed", s.embedPage, false},
 		{"POST", "/api/v1/subscribe", s.subscribeJSON, false},
 		{"OPTIONS", "/api/v1/subscribe", s.preflight, false},
 		{"GET", "/confirm/{token}", s.confirmPage, false},
