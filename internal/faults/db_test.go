@@ -3,9 +3,12 @@
 package faults
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,4 +164,102 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// TestPostgresStopped_Every503SaysTryAgain: with Postgres stopped, every
+// request that needs it gets a 503 with Retry-After: a page on the HTML
+// routes, a JSON error under /api/, each saying to try again. Once
+// Postgres is back, the same requests succeed.
+func TestPostgresStopped_Every503SaysTryAgain(t *testing.T) {
+	w := newWorld(t)
+	a := startNode(t, "node-a", w.env(w.mail.SMTPAddr()))
+	client := &http.Client{Timeout: 15 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	signup := `{"email": "anna@example.org", "consent_text": "Yes, send me mail.", "consent_version": "v1"}`
+	if res, err := post(client, a.base+"/api/v1/subscribe", signup); err != nil || res.StatusCode != 202 {
+		t.Fatalf("signup: %v %v", res, err)
+	}
+	msgs, err := w.mail.WaitFor(timeout(t, 5*time.Second), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	confirm := confirmPath(t, msgs[0].Text)
+
+	if _, err := pgScript("stop"); err != nil {
+		t.Fatal(err)
+	}
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			pgScript("start", "--fast")
+		}
+	})
+	requests := []struct {
+		method, path, contentType, body string
+		html                            bool
+	}{
+		{"POST", "/api/v1/subscribe", "application/json", `{"email": "ben@example.org", "consent_text": "Yes, send me mail.", "consent_version": "v1"}`, false},
+		{"POST", "/subscribe", "application/x-www-form-urlencoded", "email=carla%40example.org&consent_text=Yes&consent_version=v1", true},
+		{"GET", confirm, "", "", true},
+		{"POST", confirm, "application/x-www-form-urlencoded", "", true},
+		{"GET", "/api/v1/leads/anna@example.org", "", "", false},
+		{"GET", "/readyz", "", "", false},
+	}
+	for _, rq := range requests {
+		req, _ := http.NewRequest(rq.method, a.base+rq.path, strings.NewReader(rq.body))
+		if rq.contentType != "" {
+			req.Header.Set("Content-Type", rq.contentType)
+		}
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		res, err := client.Do(req)
+		if err != nil {
+			t.Errorf("%s %s: %v", rq.method, rq.path, err)
+			continue
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		ct := res.Header.Get("Content-Type")
+		switch {
+		case res.StatusCode != 503 || res.Header.Get("Retry-After") == "":
+			t.Errorf("%s %s: %d, Retry-After %q; want 503 with Retry-After:\n%s", rq.method, rq.path, res.StatusCode, res.Header.Get("Retry-After"), body)
+		case rq.html && (!strings.HasPrefix(ct, "text/html") || !strings.Contains(string(body), "try again")):
+			t.Errorf("%s %s: %s, want a page that says to try again:\n%s", rq.method, rq.path, ct, body)
+		case !rq.html && !strings.HasPrefix(ct, "application/json"):
+			t.Errorf("%s %s: %s, want JSON:\n%s", rq.method, rq.path, ct, body)
+		case !rq.html && rq.path != "/readyz" && !strings.Contains(string(body), "try again"):
+			t.Errorf("%s %s: want an error that says to try again:\n%s", rq.method, rq.path, body)
+		}
+	}
+
+	if _, err := pgScript("start", "--fast"); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
+	back := time.Now()
+	ok := eventually(5*time.Second, func() bool {
+		res, err := post(client, a.base+confirm, "")
+		return err == nil && res.StatusCode == 200
+	})
+	if !ok {
+		t.Fatalf("5 s after Postgres came back the confirmation still failed")
+	}
+	t.Logf("the confirmation worked %v after Postgres came back", time.Since(back).Round(time.Millisecond))
+}
+
+func confirmPath(t *testing.T, text string) string {
+	t.Helper()
+	i := strings.Index(text, "/confirm/")
+	if i < 0 {
+		t.Fatalf("no confirmation link in:\n%s", text)
+	}
+	end := strings.IndexAny(text[i:], " \r\n\"<>")
+	if end < 0 {
+		end = len(text) - i
+	}
+	return text[i : i+end]
+}
+
+func timeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
 }

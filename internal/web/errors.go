@@ -7,7 +7,20 @@ import (
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
+	"github.com/nurture/nurture/internal/store"
 )
+
+// retryAfter is the Retry-After, in seconds, of a 503: the database is
+// away, which a restart makes a matter of seconds.
+const retryAfter = "5"
+
+// setRetryAfter tells the client when to try again, for the statuses that
+// mean "not now".
+func setRetryAfter(w http.ResponseWriter, status int) {
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfter)
+	}
+}
 
 // statusOf is the one place where errors become HTTP statuses.
 func statusOf(err error) int {
@@ -34,6 +47,8 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, errChallenge):
 		return http.StatusForbidden
+	case store.Unavailable(err):
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -65,6 +80,8 @@ func message(err error) string {
 		return "this confirmation link has expired"
 	case status == http.StatusTooManyRequests:
 		return "too many requests, try again later"
+	case status == http.StatusServiceUnavailable:
+		return "the service is briefly unavailable; please try again in a few seconds"
 	case status >= 500:
 		return "internal error"
 	default:

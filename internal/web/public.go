@@ -339,9 +339,8 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 // fail renders an error page with the status the error maps to.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
-	if status >= 500 {
-		s.cfg.Log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
+	s.logFailure(r, status, err)
+	setRetryAfter(w, status)
 	switch {
 	case status == http.StatusNotFound:
 		s.page(w, status, "notfound.html", nil)

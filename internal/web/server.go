@@ -170,6 +170,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(r.Context()); err != nil {
+			setRetryAfter(w, http.StatusServiceUnavailable)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
 			return
 		}
@@ -258,10 +259,20 @@ func (s *Server) eraseLead(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
-	if statusOf(err) >= 500 {
+	s.logFailure(r, statusOf(err), err)
+	writeError(w, err)
+}
+
+// logFailure logs a request that failed on the server's side: an error,
+// or a warning when the database is away, which the client is told to
+// wait out.
+func (s *Server) logFailure(r *http.Request, status int, err error) {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		s.cfg.Log.Warn("web: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	case status >= 500:
 		s.cfg.Log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeError(w, err)
 }
 
 func writeError(w http.ResponseWriter, err error) {
@@ -270,7 +281,9 @@ func writeError(w http.ResponseWriter, err error) {
 	if errorsAs(err, &fe) {
 		body["fields"] = fe
 	}
-	writeJSON(w, statusOf(err), body)
+	status := statusOf(err)
+	setRetryAfter(w, status)
+	writeJSON(w, status, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
