@@ -35,8 +35,8 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "faults:", err)
 		return 1
 	}
-	defer pgScript("stop")
 	defer os.RemoveAll(filepath.Dir(suite.pgDir))
+	defer pgScript("stop")
 	return m.Run()
 }
 
