@@ -85,7 +85,7 @@ func TestSMTPStall_NoUncountedDuplicate(t *testing.T) {
 	}
 	accepted := w.mail.Stats().Received - before
 	p.resume()
-	t.Logf("node-a gave up on the stalled server after %v; %d mails were accepted unanswered", time.Since(stalled).Round(time.Millisecond), accepted)
+	t.Logf("node-a gave up on the stalled server after %v; at least %d mails were accepted unanswered", time.Since(stalled).Round(time.Millisecond), accepted)
 	if accepted == 0 {
 		t.Fatal("the stall caught no mail after its final dot: the test proves nothing")
 	}
