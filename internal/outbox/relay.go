@@ -138,13 +138,19 @@ func (r *Relay) count(f func(*Stats)) {
 // transactions under way finish and records them, and gives every mail it
 // holds that has not reached SMTP back to the queue, in one write, due at
 // once; then it leaves, which frees anything it could not write. It
-// returns an error if it could not join, or if outcomes could not be
-// written before it returned (those mails count as possible repeats when
-// they are sent again).
+// returns an error if it never could join (the database stayed away), or
+// if writes failed while it stopped; mail whose outcome was never written
+// counts as a possible repeat when it is sent again.
 func (r *Relay) Run(ctx context.Context) error {
 	p, err := r.start(ctx, true)
-	if err != nil {
-		return err
+	for err != nil { // the database is away: try again every second
+		r.log.Error("outbox: cannot start the relay; trying again", "err", err)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+		p, err = r.start(ctx, true)
 	}
 	r.mu.Lock()
 	r.live = p
