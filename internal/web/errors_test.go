@@ -17,12 +17,12 @@ import (
 )
 
 // What a signup's store write returns while Postgres restarts.
-var dbAway = fmt.Errorf("optin: signup: %w", fmt.Errorf("store: begin: %w", &pq.Error{Code: "57P03", Message: "the database system is shutting down"}))
+var errDatabaseAway = fmt.Errorf("optin: signup: %w", fmt.Errorf("store: begin: %w", &pq.Error{Code: "57P03", Message: "the database system is shutting down"}))
 
 func TestAPIError_DatabaseAwayIs503WithRetryAfterAndJSON(t *testing.T) {
 	s := testServer(t)
 	rec := httptest.NewRecorder()
-	s.apiError(rec, httptest.NewRequest("POST", "/api/v1/subscribe", nil), dbAway)
+	s.apiError(rec, httptest.NewRequest("POST", "/api/v1/subscribe", nil), errDatabaseAway)
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("status %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
 	}
@@ -38,7 +38,7 @@ func TestAPIError_DatabaseAwayIs503WithRetryAfterAndJSON(t *testing.T) {
 func TestFail_DatabaseAwayIs503PageWithRetryAfter(t *testing.T) {
 	s := testServer(t)
 	rec := httptest.NewRecorder()
-	s.fail(rec, httptest.NewRequest("POST", "/subscribe", nil), dbAway)
+	s.fail(rec, httptest.NewRequest("POST", "/subscribe", nil), errDatabaseAway)
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("status %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
 	}
@@ -52,7 +52,7 @@ func TestStatusOf_OnlyUnreachableDatabaseIs503(t *testing.T) {
 		err  error
 		want int
 	}{
-		{dbAway, 503},
+		{errDatabaseAway, 503},
 		{fmt.Errorf("store: commit: %w", io.ErrUnexpectedEOF), 503},
 		{&pq.Error{Code: "57P01"}, 503},
 		{&pq.Error{Code: "23505"}, 500},
