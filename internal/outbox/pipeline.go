@@ -72,23 +72,29 @@ func (r *Relay) start(ctx context.Context, run bool) (*pipeline, error) {
 	return p, nil
 }
 
-// stop ends the pipeline once no reservation is open. With release (Run)
-// the workers stop after the transactions under way and the marker gives
-// every mail not yet in SMTP back to the queue; without (Drain) everything
-// held is sent first. It returns the write errors that were left when it
+// stop ends the pipeline. With release (Run) the marker gives every mail
+// not yet in SMTP back to the queue at once, and the workers stop after
+// the transactions under way; without (Drain) everything held is sent
+// first. Either way it returns once no reservation is open and all is
+// written. It returns the write errors that were left when it
 // gave up, and leaves the node it joined.
 func (p *pipeline) stop(release bool) error {
 	close(p.closing)
 	p.win.Stop()
-	p.reservations.Wait()
-	close(p.jobs)
 	if release {
-		marked := make(chan struct{})
+		// The marker gives back what it holds at once; mail handed over by
+		// reservations still open goes back as it comes.
+		marked, worked := make(chan struct{}), make(chan struct{})
 		go func() { p.marker.Stop(); close(marked) }()
-		p.workers.Stop()
+		go func() { p.workers.Stop(); close(worked) }()
+		p.reservations.Wait()
+		close(p.jobs)
+		<-worked
 		close(p.results)
 		<-marked
 	} else {
+		p.reservations.Wait()
+		close(p.jobs)
 		p.workers.wait()
 		close(p.results)
 		p.marker.wait()

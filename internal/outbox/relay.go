@@ -44,7 +44,9 @@ type Config struct {
 	// that it lasts (default 1m).
 	ProbeBackoff func(n int) time.Duration
 	OutageLog    time.Duration
-	Poll         time.Duration // fallback poll when nothing wakes the relay (default 5s)
+	// Poll is the fallback poll when nothing wakes the relay (default
+	// 1s): mail another node released as it stopped is found by it.
+	Poll time.Duration
 	// Recompose composes a claimed mail whose bytes were never stored: a
 	// step mail written leased by a dispatcher that died before handing it
 	// over. Without it such mail fails.
@@ -83,7 +85,7 @@ func New(s *store.Store, sender Sender, log *slog.Logger, now func() time.Time, 
 	cfg.Lease = cmp.Or(cfg.Lease, 5*time.Minute)
 	cfg.NodeLease = cmp.Or(cfg.NodeLease, 5*time.Second)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 10)
-	cfg.Poll = cmp.Or(cfg.Poll, 5*time.Second)
+	cfg.Poll = cmp.Or(cfg.Poll, time.Second)
 	cfg.OutageLog = cmp.Or(cfg.OutageLog, time.Minute)
 	if cfg.Backoff == nil {
 		cfg.Backoff = DefaultBackoff
