@@ -8,7 +8,8 @@
 #                the fault suite (internal/faults, build tag faults): the built
 #                `nurture serve` as one or two processes against a private
 #                Postgres cluster it restarts and stops, and the mail catcher,
-#                which it refuses, stalls and slows down; about 3 minutes
+#                which it refuses, stalls and slows down; about 70 s on two
+#                cores, half of it a 30-second SMTP outage
 #   make lint    gofmt, go vet, staticcheck (pinned, built into bin/)
 #   make run     Nurture with the dev cluster (.data/pg) and the mail catcher;
 #                make run ARGS=--fast passes ARGS to `nurture serve`
