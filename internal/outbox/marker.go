@@ -47,97 +47,106 @@ func (k *marker) Start(ctx context.Context) {
 // wait waits until the marker returned by itself: its inputs closed.
 func (k *marker) wait() { <-k.done }
 
-// round is what the marker has to write.
+// round is what the marker has to write, and what it waits on.
 type round struct {
 	pending   []store.Claimed // to mark
 	sent      []store.Sent
 	released  []store.Claimed
 	releasing bool
+
+	stop    <-chan struct{} // nil once seen
+	jobs    <-chan store.Claimed
+	results <-chan result
+	linger  *time.Timer
+	retry   <-chan time.Time // set after a failed write
 }
 
+func (rd *round) left() int { return len(rd.pending) + len(rd.sent) + len(rd.released) }
+
 func (k *marker) run(ctx context.Context, stop <-chan struct{}) {
-	var (
-		rd            round
-		jobs, results = k.jobs, k.results
-		linger        = time.NewTimer(time.Hour)
-		retry         <-chan time.Time
-		giveUp        time.Time
-	)
-	linger.Stop()
-	defer linger.Stop()
-	q := k.p.ready
-	for jobs != nil || results != nil || len(rd.pending)+len(rd.sent)+len(rd.released) > 0 {
-		if (rd.releasing || jobs == nil && results == nil) && giveUp.IsZero() {
+	rd := &round{stop: stop, jobs: k.jobs, results: k.results, linger: time.NewTimer(time.Hour)}
+	rd.linger.Stop()
+	defer rd.linger.Stop()
+	var giveUp time.Time
+	for rd.jobs != nil || rd.results != nil || rd.left() > 0 {
+		if (rd.releasing || rd.jobs == nil && rd.results == nil) && giveUp.IsZero() {
 			giveUp = time.Now().Add(stopBudget)
 		}
-		if retry != nil && !giveUp.IsZero() && time.Now().After(giveUp) {
+		if rd.retry != nil && !giveUp.IsZero() && time.Now().After(giveUp) {
 			return // the database is away; the node's end frees what is left
 		}
-		var (
-			jobsC  <-chan store.Claimed
-			refill <-chan struct{}
-			write  bool
-		)
-		room := q.room()
-		switch {
-		case jobs == nil:
-			if len(rd.pending) > 0 {
-				refill = q.refill
-			}
-		case rd.releasing || (len(rd.pending) < room && 2*room >= q.size):
-			jobsC = jobs
-		default:
-			refill = q.refill
-		}
-		select {
-		case <-stop:
-			stop = nil
-			rd.releasing = true
-			rd.released = append(append(rd.released, rd.pending...), q.take()...)
-			rd.pending = nil
-			jobs = k.gather(ctx, &rd, jobs, -1)
-			write = true
-		case m, ok := <-jobsC:
-			if !ok {
-				jobs = nil
-				break
-			}
-			k.take(ctx, &rd, m)
-			limit := room
-			if rd.releasing {
-				limit = -1
-			}
-			jobs = k.gather(ctx, &rd, jobs, limit)
-			write = true
-		case <-refill:
-			write = len(rd.pending) > 0
-		case res, ok := <-results:
-			if !ok {
-				results = nil
-				break
-			}
-			rd.add(res)
-			if len(rd.sent) == 1 {
-				linger.Reset(recordLinger)
-			}
-			write = len(rd.sent) >= recordBatch || rd.releasing
-		case <-linger.C:
-			write = true
-		case <-retry:
-			retry, write = nil, true
-		}
-		if jobs == nil || results == nil {
+		write := k.await(ctx, rd)
+		if rd.jobs == nil || rd.results == nil {
 			write = true // stopping: nothing waits for company
 		}
-		if retry != nil || !write {
-			k.endReady(jobs, &rd)
-			continue
+		if write && rd.retry == nil {
+			rd.linger.Stop()
+			if !k.write(ctx, rd) {
+				rd.retry = time.After(recordRetry)
+			}
 		}
-		linger.Stop()
-		if !k.write(ctx, &rd, results) {
-			retry = time.After(recordRetry)
+		if rd.jobs == nil && len(rd.pending) == 0 {
+			k.p.ready.end() // the workers stop once every job is marked and sent
 		}
-		k.endReady(jobs, &rd)
+	}
+}
+
+// await waits for the next thing to do: jobs to take while ready has room
+// for half of it, a refill, an outcome, the linger or the retry running
+// out, or Stop. It reports whether a write is due.
+func (k *marker) await(ctx context.Context, rd *round) bool {
+	q := k.p.ready
+	var (
+		jobs   <-chan store.Claimed
+		refill <-chan struct{}
+	)
+	room := q.room()
+	switch {
+	case rd.jobs == nil:
+		if len(rd.pending) > 0 {
+			refill = q.refill
+		}
+	case rd.releasing || (len(rd.pending) < room && 2*room >= q.size):
+		jobs = rd.jobs
+	default:
+		refill = q.refill
+	}
+	select {
+	case <-rd.stop:
+		rd.stop, rd.releasing = nil, true
+		rd.released = append(append(rd.released, rd.pending...), q.take()...)
+		rd.pending = nil
+		rd.jobs = k.gather(ctx, rd, rd.jobs, -1)
+		return true
+	case m, ok := <-jobs:
+		if !ok {
+			rd.jobs = nil
+			return true
+		}
+		k.take(ctx, rd, m)
+		limit := room
+		if rd.releasing {
+			limit = -1
+		}
+		rd.jobs = k.gather(ctx, rd, rd.jobs, limit)
+		return true
+	case <-refill:
+		return len(rd.pending) > 0
+	case res, ok := <-rd.results:
+		if !ok {
+			rd.results = nil
+			return true
+		}
+		rd.add(res)
+		if len(rd.sent) == 1 {
+			rd.linger.Reset(recordLinger)
+		}
+		return len(rd.sent) >= recordBatch || rd.releasing
+	case <-rd.linger.C:
+		return true
+	case <-rd.retry:
+		rd.retry = nil
+		return true
 	}
 }
 
@@ -156,13 +165,6 @@ func (k *marker) gather(ctx context.Context, rd *round, jobs <-chan store.Claime
 		}
 	}
 	return jobs
-}
-
-// endReady lets the workers stop once every job is marked.
-func (k *marker) endReady(jobs <-chan store.Claimed, rd *round) {
-	if jobs == nil && len(rd.pending) == 0 {
-		k.p.ready.end()
-	}
 }
 
 func (rd *round) add(res result) {
@@ -192,12 +194,12 @@ func (k *marker) take(ctx context.Context, rd *round, m store.Claimed) {
 // there is and every release. It reports false if the write failed; then
 // everything stays for the next one (the marks failed: nothing is sent;
 // writing the outcomes later beats sending them again).
-func (k *marker) write(ctx context.Context, rd *round, results <-chan result) bool {
-	for more := results != nil; more; { // every outcome there is goes along
+func (k *marker) write(ctx context.Context, rd *round) bool {
+	for more := rd.results != nil; more; { // every outcome there is goes along
 		select {
-		case res, ok := <-results:
+		case res, ok := <-rd.results:
 			if !ok {
-				more = false
+				rd.results, more = nil, false
 				break
 			}
 			rd.add(res)

@@ -27,11 +27,10 @@ type pipeline struct {
 	reservations sync.WaitGroup
 	closing      chan struct{} // closed when stop begins
 
-	node   int64 // the node the pipeline joined as, 0 if it joined none
-	r      *Relay
-	mu     sync.Mutex
-	errs   []error // write errors not yet reported by err
-	failed []error // every write error since the pipeline started
+	node int64 // the node the pipeline joined as, 0 if it joined none
+	r    *Relay
+	mu   sync.Mutex
+	errs []error // write errors not yet reported by err
 }
 
 // start joins as a node when it runs for Run (or when the store is no

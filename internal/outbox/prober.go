@@ -132,10 +132,3 @@ func (p *prober) await(stop <-chan struct{}) bool {
 		return false
 	}
 }
-
-// isDown reports whether an outage is under way.
-func (p *prober) isDown() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.down
-}

@@ -28,8 +28,6 @@ func newWindow(size int) *window {
 // Start opens the window.
 func (w *window) Start() { w.startWith(func(stop <-chan struct{}) { <-stop }) }
 
-func (w *window) size() int { return cap(w.tokens) }
-
 // acquire takes up to n tokens: when wait is set, it waits for at least
 // half of them (so claims come in batches), then takes what is free
 // without waiting. It returns how many it took. One waiting caller at a
