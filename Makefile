@@ -3,7 +3,13 @@
 #
 #   make build   bin/nurture
 #   make test    every test against one throwaway cluster (.tmp/pgtest), then
-#                the check of the shipped campaigns
+#                the check of the shipped campaigns, then make test-faults
+#   make test-faults
+#                the fault suite (internal/faults, build tag faults): the built
+#                `nurture serve` as one or two processes against a private
+#                Postgres cluster it restarts and stops, and the mail catcher,
+#                which it refuses, stalls and slows down; about 70 s on two
+#                cores, half of it a 30-second SMTP outage
 #   make lint    gofmt, go vet, staticcheck (pinned, built into bin/)
 #   make run     Nurture with the dev cluster (.data/pg) and the mail catcher;
 #                make run ARGS=--fast passes ARGS to `nurture serve`
@@ -15,13 +21,18 @@ GO ?= go
 ARGS ?=
 BENCHTIME ?= 1s
 
-.PHONY: build test lint run bench clean clean-data
+.PHONY: build test test-faults lint run bench clean clean-data
 
 build:
 	$(GO) build -o bin/nurture ./cmd/nurture
 
 test:
 	@GO=$(GO) bash scripts/with-testdb bash scripts/test
+	@$(MAKE) --no-print-directory test-faults
+
+# The suite starts its own cluster, since it restarts and stops it.
+test-faults: build
+	@NURTURE_BIN=$(CURDIR)/bin/nurture $(GO) test -tags faults -count=1 -timeout 6m ./internal/faults/
 
 lint:
 	@GO=$(GO) bash scripts/lint

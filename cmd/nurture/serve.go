@@ -117,6 +117,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 	smtpCfg := cfg.SMTP // parsed and checked by config.Load
 	smtpCfg.Conns = cfg.SMTPConns
 	smtpCfg.Rate = cfg.SMTPRate
+	smtpCfg.ReplyTimeout = cfg.SMTPReplyTimeout
 	composer, err := composerFor(cfg)
 	if err != nil {
 		a.close()
@@ -208,7 +209,8 @@ func (a *app) close() {
 
 // run serves until ctx is done, then shuts down in order: stop taking
 // requests and let in-flight ones finish, let the outbox finish the SMTP
-// transactions it started, then close the SMTP connections.
+// transactions it started and release the mail it holds, then close the
+// SMTP connections.
 func (a *app) run(ctx context.Context) error {
 	ln, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
@@ -222,7 +224,11 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	wg.Go(func() { a.relay.Run(work) })
+	wg.Go(func() {
+		if err := a.relay.Run(work); err != nil {
+			a.log.Error("outbox: the relay stopped with mail it could not record", "err", err)
+		}
+	})
 
 	c := cron.New(cron.WithLocation(time.UTC))
 	c.AddFunc("@every 1h", func() {
@@ -253,8 +259,11 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// Signups whose caller gave up after they were taken are still being
 	// written; let their batch commit before the relay stops.
 	a.optin.Wait()
-	<-c.Stop().Done()
+	// The relay finishes the SMTP transactions under way and gives the
+	// rest of what it holds back to the queue; a purge under way stops.
+	cronDone := c.Stop()
 	stopWork()
+	<-cronDone.Done()
 	wg.Wait()
 	a.pool.Close(shutdown)
 	a.log.Info("stopped")

@@ -44,7 +44,8 @@ type Config struct {
 	RateIP            int           // signups per minute per IP
 	RateEmail         int           // signups per hour per address
 	SMTPConns         int
-	SMTPRate          float64 // messages per second, 0 = unlimited
+	SMTPRate          float64       // messages per second, 0 = unlimited
+	SMTPReplyTimeout  time.Duration // the wait for the reply after a mail's data
 	UnsubscribeMailto string
 	DefaultTimezone   *time.Location
 	DKIMDomain        string
@@ -82,6 +83,7 @@ var Settings = []Setting{
 	{"NURTURE_RATE_EMAIL", "5", "signups per hour for one address"},
 	{"NURTURE_SMTP_CONNS", "4", "SMTP connections kept open"},
 	{"NURTURE_SMTP_RATE", "0", "messages per second at most, 0 for no limit"},
+	{"NURTURE_SMTP_REPLY_TIMEOUT", "10m", "how long to wait for the server's reply after a mail's data (RFC 5321 suggests 10 minutes); a mail whose reply never came is sent again and counted in `repeats`"},
 	{"NURTURE_UNSUBSCRIBE_MAILTO", "", "address for the `mailto:` in List-Unsubscribe; defaults to the From address"},
 	{"NURTURE_DEFAULT_TIMEZONE", "UTC", "time zone for leads that did not give one"},
 	{"NURTURE_DKIM_DOMAIN", "", "DKIM signing domain; signing is on when this, the selector and the key are set"},
@@ -164,6 +166,7 @@ func Load(get Source, need ...string) (*Config, error) {
 		RateEmail:         p.int("NURTURE_RATE_EMAIL"),
 		SMTPConns:         p.int("NURTURE_SMTP_CONNS"),
 		SMTPRate:          p.float("NURTURE_SMTP_RATE"),
+		SMTPReplyTimeout:  p.duration("NURTURE_SMTP_REPLY_TIMEOUT"),
 		UnsubscribeMailto: p.str("NURTURE_UNSUBSCRIBE_MAILTO"),
 		DefaultTimezone:   p.location("NURTURE_DEFAULT_TIMEZONE"),
 		DKIMDomain:        p.str("NURTURE_DKIM_DOMAIN"),
@@ -178,6 +181,9 @@ func Load(get Source, need ...string) (*Config, error) {
 	}
 	if c.SMTPConns < 1 {
 		return nil, &Error{"NURTURE_SMTP_CONNS", "must be at least 1"}
+	}
+	if c.SMTPReplyTimeout != 0 && c.SMTPReplyTimeout < time.Second {
+		return nil, &Error{"NURTURE_SMTP_REPLY_TIMEOUT", "must be at least 1s"}
 	}
 	if c.UnsubscribeMailto == "" && c.From != "" {
 		c.UnsubscribeMailto = bareAddress(c.From)

@@ -164,3 +164,19 @@ func TestREADME_DocumentsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_SMTPReplyTimeout(t *testing.T) {
+	c, err := Load(source(valid()), ServeNeeds...)
+	if err != nil || c.SMTPReplyTimeout != 10*time.Minute {
+		t.Fatalf("default reply timeout %v, %v; want 10m", c.SMTPReplyTimeout, err)
+	}
+	env := valid()
+	env["NURTURE_SMTP_REPLY_TIMEOUT"] = "2m"
+	if c, err := Load(source(env), ServeNeeds...); err != nil || c.SMTPReplyTimeout != 2*time.Minute {
+		t.Fatalf("reply timeout %v, %v; want 2m", c.SMTPReplyTimeout, err)
+	}
+	env["NURTURE_SMTP_REPLY_TIMEOUT"] = "10ms"
+	if _, err := Load(source(env), ServeNeeds...); err == nil || !strings.Contains(err.Error(), "NURTURE_SMTP_REPLY_TIMEOUT") {
+		t.Fatalf("10ms accepted or error without the setting's name: %v", err)
+	}
+}

@@ -56,7 +56,11 @@ type Config struct {
 	Conns     int           // SMTP connections at most, default 4
 	Rate      float64       // messages per second at most over all connections; 0 = unlimited
 	HelloName string        // EHLO name; default the machine's host name
-	Timeout   time.Duration // per dial and per transaction, default 30s
+	Timeout   time.Duration // per dial and per SMTP command, default 30s
+	// ReplyTimeout is how long to wait for the reply after the message
+	// data, default 10m (RFC 5321 4.5.3.2.6). Giving up sooner risks a
+	// mail the server accepts after all and that is then sent again.
+	ReplyTimeout time.Duration
 
 	// DKIM signing is on when all three are set.
 	DKIMDomain   string

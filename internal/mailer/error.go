@@ -12,6 +12,10 @@ var (
 	// connection broke: nothing is known to be delivered, and another
 	// attempt later may succeed.
 	ErrUnavailable = errors.New("mailer: SMTP server unavailable")
+	// ErrNoReply means the message data went out and no reply came (the
+	// wait ran out or the connection broke): the server may have taken the
+	// mail. It comes with ErrUnavailable.
+	ErrNoReply = errors.New("mailer: no reply to the message data")
 	// ErrClosed means Send was called on, or was waiting in, a closed Pool.
 	ErrClosed = errors.New("mailer: pool closed")
 	// ErrInvalidAddress means a recipient is not a mail address; sending

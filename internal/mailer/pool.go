@@ -53,6 +53,7 @@ type Pool struct {
 func NewPool(cfg Config, log *slog.Logger) *Pool {
 	cfg.Conns = max(1, cmp.Or(cfg.Conns, 4))
 	cfg.Timeout = cmp.Or(cfg.Timeout, 30*time.Second)
+	cfg.ReplyTimeout = cmp.Or(cfg.ReplyTimeout, 10*time.Minute)
 	if cfg.Port == 0 {
 		cfg.Port = 25
 		if cfg.TLS == ImplicitTLS {
@@ -118,13 +119,16 @@ func NewPool(cfg Config, log *slog.Logger) *Pool {
 // raw has CRLF line ends, as Compose makes it (SMTP turns a bare LF into
 // CRLF). from and to may carry display names. ctx bounds the wait for a
 // connection, the rate limit and the dial; once the transaction has begun
-// it runs to its end or Config.Timeout, whatever ctx does: cutting it short
-// could leave the mail delivered while the caller counts a failure and
-// sends it again.
+// it runs to its end, whatever ctx does, each command bounded by
+// Config.Timeout and the reply to the data by Config.ReplyTimeout: cutting
+// it short could leave the mail delivered while the caller counts a
+// failure and sends it again.
 //
 // Errors: *SMTPError for a refusal (Temporary or not), ErrUnavailable when
-// the server cannot be reached or the connection breaks, ErrInvalidAddress
-// for a recipient that is no address, ErrClosed after Close.
+// the server cannot be reached or the connection breaks, with ErrNoReply
+// too when that happened after the data went out (the mail may have been
+// taken), ErrInvalidAddress for a recipient that is no address, ErrClosed
+// after Close.
 func (p *Pool) Send(ctx context.Context, from, to string, raw []byte) error {
 	_, err := p.Deliver(ctx, from, to, raw)
 	return err
@@ -343,9 +347,17 @@ func (p *Pool) transact(c *smtp.Client, from, to string, raw []byte) outcome {
 		return outcome{err: &unavailable{err}, broken: true}
 	}
 	// After the final dot the server is back at the start whatever it
-	// answered, so no RSET.
+	// answered, so no RSET. Its reply may take minutes (it may be checking
+	// the mail); a client that gives up sooner cannot tell whether the
+	// mail was taken.
+	if err := c.UpdateDeadline(p.cfg.ReplyTimeout); err != nil {
+		return outcome{err: &unavailable{err}, broken: true}
+	}
 	if err := w.Close(); err != nil {
 		e, broken := classify("DATA", err)
+		if !errors.As(err, new(*textproto.Error)) {
+			e = &unavailable{fmt.Errorf("%w: %w", ErrNoReply, err)}
+		}
 		return outcome{err: e, broken: broken}
 	}
 	o := outcome{reply: "250"}

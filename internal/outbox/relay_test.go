@@ -477,8 +477,11 @@ func TestRelay_AFailedWriteOfOutcomesIsTriedAgain(t *testing.T) {
 	}
 }
 
-// Stopping a running relay (serve's SIGTERM) claims nothing new, but what
-// it holds is sent and recorded before Run returns.
+// Stopping a running relay (serve's SIGTERM) claims nothing new, finishes
+// and records the transaction under way, and gives every mail it holds
+// that has not reached SMTP back to the queue, due at once, before Run
+// returns: nothing is lost, nothing is left under its claim, and the next
+// start sends the rest with no repeat.
 func TestRelay_StoppingFinishesAndRecordsWhatItHolds(t *testing.T) {
 	b := setupWith(t, 20, outbox.Config{Workers: 1})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -492,9 +495,26 @@ func TestRelay_StoppingFinishesAndRecordsWhatItHolds(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return")
 	}
-	counts, _ := b.store.OutboxCounts(context.Background())
-	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 6 {
-		t.Fatalf("outbox after Run returned: %+v, want all 6 sent and recorded", counts)
+	counts := map[string]int64{}
+	all, _ := b.store.OutboxCounts(context.Background())
+	for _, c := range all {
+		counts[c.Status] = c.N
+	}
+	if counts["sending"] != 0 || counts["sent"]+counts["queued"] != 6 || counts["sent"] < 1 {
+		t.Fatalf("outbox after Run returned: %+v, want every mail sent and recorded or back in the queue", all)
+	}
+	if got := int64(len(b.mail.Messages())); got != counts["sent"] {
+		t.Fatalf("%d mails at SMTP, %d recorded as sent", got, counts["sent"])
+	}
+	if s := b.relay.Stats(); s.Released != counts["queued"] {
+		t.Fatalf("stats %+v, want %d released", s, counts["queued"])
+	}
+	if n, err := b.relay.Drain(context.Background()); int64(n) != counts["queued"] || err != nil {
+		t.Fatalf("the next start sent %d, %v; want the %d released at once", n, err, counts["queued"])
+	}
+	all, _ = b.store.OutboxCounts(context.Background())
+	if len(all) != 1 || all[0].Status != "sent" || all[0].N != 6 || all[0].Repeats != 0 {
+		t.Fatalf("outbox: %+v, want all 6 sent with no repeat", all)
 	}
 	if got := len(b.mail.Messages()); got != 6 {
 		t.Fatalf("%d mails at SMTP", got)

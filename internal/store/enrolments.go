@@ -160,7 +160,7 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, le
 		}
 	}
 	ids, err := t.messageIDs(ctx, t.stmt(t.q.InsertStepMessages), now, pq.Array(leads), pq.Array(mids),
-		pq.Array(froms), pq.Array(tos), raw, pq.Array(enrols), pq.Array(keys), pq.Array(offs), pq.Array(lens), leaseArg)
+		pq.Array(froms), pq.Array(tos), raw, pq.Array(enrols), pq.Array(keys), pq.Array(offs), pq.Array(lens), leaseArg, nodeArg(t.node))
 	if err != nil {
 		return nil, fmt.Errorf("store: queue steps: %w", err)
 	}

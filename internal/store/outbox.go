@@ -34,7 +34,7 @@ func (t *Tx) QueueMessage(ctx context.Context, m NewMessage) (int64, error) {
 	if !m.LeaseUntil.IsZero() {
 		lease = &m.LeaseUntil
 	}
-	err := t.stmt(t.q.InsertMessage).GetContext(ctx, &id, m.Kind, m.LeadID, m.MessageID, m.From, m.To, m.Raw, m.RunAt, lease)
+	err := t.stmt(t.q.InsertMessage).GetContext(ctx, &id, m.Kind, m.LeadID, m.MessageID, m.From, m.To, m.Raw, m.RunAt, lease, nodeArg(t.node))
 	if err != nil {
 		return 0, fmt.Errorf("store: queue message: %w", err)
 	}
@@ -78,7 +78,9 @@ type Held struct {
 // the partial indexes in order.
 //
 // held are the messages the caller holds already: they are not claimed
-// again, even when their lease has run out.
+// again, even when their lease has run out. Mail held by a relay node that
+// stopped renewing (see Join) is claimed whatever its lease says. The
+// claims name this store's node.
 func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int, held []int64) ([]Claimed, error) {
 	var out []Claimed
 	if held == nil {
@@ -88,7 +90,7 @@ func (s *Store) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, li
 		if _, err := tx.tx.ExecContext(ctx, `SET LOCAL enable_sort = off`); err != nil {
 			return err
 		}
-		return tx.stmt(s.q.ClaimMessages).SelectContext(ctx, &out, now, leaseUntil, limit, pq.Array(held))
+		return tx.stmt(s.q.ClaimMessages).SelectContext(ctx, &out, now, leaseUntil, limit, pq.Array(held), nodeArg(s.Node()))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim messages: %w", err)
@@ -102,36 +104,70 @@ type Sent struct {
 	Reply string
 }
 
-// StartSMTP records in one write what a sender's connections did since its
-// last one: sent, the messages SMTP accepted, and start, the messages about
-// to be handed to SMTP. It returns the ids of start the sender still holds
-// and may now send; a message claimed by another sender meanwhile is not
-// among them.
-func (s *Store) StartSMTP(ctx context.Context, now time.Time, start []Held, sent []Sent) (map[int64]bool, error) {
-	n := len(start) + len(sent)
+// A Round is what a sender writes in one go: the messages it is about to
+// hand to SMTP, those SMTP accepted, and those it gives back unsent.
+type Round struct {
+	Start   []Held // about to be handed to SMTP
+	Sent    []Sent // accepted by SMTP
+	Release []Held // never handed to SMTP: queued again, due at once
+}
+
+// Len is how many messages the round writes.
+func (r Round) Len() int { return len(r.Start) + len(r.Sent) + len(r.Release) }
+
+// Written is what a Round wrote: the ids of its Start the sender still
+// holds and may now send, and how many of its Release went back to the
+// queue. A message claimed by another sender meanwhile is in neither.
+type Written struct {
+	May      map[int64]bool
+	Released int
+}
+
+const (
+	actStart = iota
+	actSent
+	actRelease
+)
+
+// Record writes a round in one statement.
+func (s *Store) Record(ctx context.Context, now time.Time, r Round) (Written, error) {
+	n := r.Len()
 	ids, attempts := make([]int64, 0, n), make([]int64, 0, n)
-	isSent, replies := make([]bool, 0, n), make([]string, 0, n)
-	for _, h := range start {
-		ids, attempts, isSent, replies = append(ids, h.ID), append(attempts, int64(h.Attempts)), append(isSent, false), append(replies, "")
+	acts, replies := make([]int64, 0, n), make([]string, 0, n)
+	for _, h := range r.Start {
+		ids, attempts, acts, replies = append(ids, h.ID), append(attempts, int64(h.Attempts)), append(acts, actStart), append(replies, "")
 	}
-	for _, m := range sent {
-		ids, attempts, isSent, replies = append(ids, m.ID), append(attempts, 0), append(isSent, true), append(replies, m.Reply)
+	for _, m := range r.Sent {
+		ids, attempts, acts, replies = append(ids, m.ID), append(attempts, 0), append(acts, actSent), append(replies, m.Reply)
+	}
+	for _, h := range r.Release {
+		ids, attempts, acts, replies = append(ids, h.ID), append(attempts, int64(h.Attempts)), append(acts, actRelease), append(replies, "")
 	}
 	var rows []struct {
-		ID   int64 `db:"id"`
-		Sent bool  `db:"sent"`
+		ID  int64 `db:"id"`
+		Act int   `db:"act"`
 	}
-	err := s.planned(s.q.StartSMTP).SelectContext(ctx, &rows, pq.Array(ids), pq.Array(attempts), now, pq.Array(isSent), pq.Array(replies))
+	err := s.planned(s.q.StartSMTP).SelectContext(ctx, &rows, pq.Array(ids), pq.Array(attempts), now, pq.Array(acts), pq.Array(replies))
 	if err != nil {
-		return nil, fmt.Errorf("store: record sends: %w", err)
+		return Written{}, fmt.Errorf("store: record sends: %w", err)
 	}
-	may := make(map[int64]bool, len(start))
-	for _, r := range rows {
-		if !r.Sent {
-			may[r.ID] = true
+	w := Written{May: make(map[int64]bool, len(r.Start))}
+	for _, row := range rows {
+		switch row.Act {
+		case actStart:
+			w.May[row.ID] = true
+		case actRelease:
+			w.Released++
 		}
 	}
-	return may, nil
+	return w, nil
+}
+
+// StartSMTP is Record of a round without releases: it returns the ids of
+// start the sender may now send.
+func (s *Store) StartSMTP(ctx context.Context, now time.Time, start []Held, sent []Sent) (map[int64]bool, error) {
+	w, err := s.Record(ctx, now, Round{Start: start, Sent: sent})
+	return w.May, err
 }
 
 // RenewLeases extends the leases of the messages a sender still holds.
@@ -152,13 +188,15 @@ func (s *Store) RenewLeases(ctx context.Context, held []Held, until time.Time) e
 // MarkRetry puts a message back in the queue for another attempt at runAt,
 // storing raw as its bytes if none are stored yet. refused says whether
 // the attempt was a temporary refusal (4xx) rather than an unreachable
-// server; only refusals count towards giving up.
-func (s *Store) MarkRetry(ctx context.Context, id int64, runAt time.Time, reply string, raw []byte, refused bool) error {
+// server; only refusals count towards giving up. uncertain says the
+// attempt may have reached the server (its data went out and no reply
+// came): the next claim counts it as a repeat.
+func (s *Store) MarkRetry(ctx context.Context, id int64, runAt time.Time, reply string, raw []byte, refused, uncertain bool) error {
 	refusals := 0
 	if refused {
 		refusals = 1
 	}
-	if _, err := s.q.MarkRetry.ExecContext(ctx, id, runAt, reply, raw, refusals); err != nil {
+	if _, err := s.q.MarkRetry.ExecContext(ctx, id, runAt, reply, raw, refusals, uncertain); err != nil {
 		return fmt.Errorf("store: mark retry: %w", err)
 	}
 	return nil

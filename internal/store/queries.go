@@ -45,6 +45,9 @@ type queries struct {
 	BounceLead     *sqlx.Stmt `query:"bounce_lead"`
 	NextMessageDue *sqlx.Stmt `query:"next_message_due"`
 	OutboxCounts   *sqlx.Stmt `query:"outbox_counts"`
+	JoinNode       *sqlx.Stmt `query:"join_node"`
+	RenewNode      *sqlx.Stmt `query:"renew_node"`
+	LeaveNode      *sqlx.Stmt `query:"leave_node"`
 
 	// sequences: enrolments, events and step mail
 	InsertEnrolment    *sqlx.Stmt `query:"insert_enrolment"`

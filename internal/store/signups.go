@@ -173,7 +173,7 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, 
 		pq.Array(leadIDs), pq.Array(hashes), pq.Array(kinds), pq.Array(ats), pq.Array(ips), pq.Array(uas),
 		pq.Array(texts), pq.Array(versions), pq.Array(srcs), pq.Array(urls), pq.Array(mids),
 		pq.Array(mMids), pq.Array(mLeads), pq.Array(mFrom), pq.Array(mTo), mRaw, pq.Array(mAt), pq.Array(mHash), pq.Array(mExpires),
-		pq.Array(mOff), pq.Array(mLen), pq.Array(mLease), pq.Array(mData))
+		pq.Array(mOff), pq.Array(mLen), pq.Array(mLease), pq.Array(mData), nodeArg(t.node))
 	if err != nil {
 		return nil, fmt.Errorf("store: record signups: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the Postgres driver
@@ -29,6 +30,7 @@ type Store struct {
 	q        *queries
 	texts    map[*sqlx.Stmt]string
 	onQueued func()
+	node     atomic.Int64 // the relay node this process runs, 0 before it joins (see Join)
 }
 
 // OnQueued sets a function called after every commit of a transaction that
@@ -91,7 +93,8 @@ type Tx struct {
 	tx     *sqlx.Tx
 	q      *queries
 	texts  map[*sqlx.Stmt]string
-	queued bool // the transaction queued mail
+	queued bool  // the transaction queued mail
+	node   int64 // the node leased mail is written for
 }
 
 // stmt runs a prepared query's text on the transaction's connection.
@@ -166,7 +169,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &Tx{tx: tx, q: s.q, texts: s.texts}
+	t := &Tx{tx: tx, q: s.q, texts: s.texts, node: s.node.Load()}
 	if err := fn(t); err != nil {
 		tx.Rollback()
 		return err

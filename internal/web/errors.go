@@ -8,6 +8,7 @@ import (
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
+	"github.com/nurture/nurture/internal/store"
 )
 
 // statusOf is the one place where errors become HTTP statuses.
@@ -39,6 +40,8 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, errChallenge):
 		return http.StatusForbidden
+	case store.Unavailable(err):
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -85,6 +88,8 @@ func message(err error) string {
 		return "this confirmation link has expired"
 	case status == http.StatusTooManyRequests:
 		return "too many requests, try again later"
+	case status == http.StatusServiceUnavailable:
+		return "the service is briefly unavailable; please try again in a few seconds"
 	case status == http.StatusConflict:
 		return "the lead was not enrolled: it is not confirmed, or it is in this sequence already"
 	case errors.As(err, &br):

@@ -310,9 +310,7 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	retryHint(w, err)
 	status := statusOf(err)
-	if status >= 500 {
-		s.cfg.Log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
+	s.logFailure(r, status, err)
 	switch {
 	case status == http.StatusNotFound:
 		s.page(w, status, "notfound.html", nil)

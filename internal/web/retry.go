@@ -64,11 +64,14 @@ func setRetryAfter(h http.Header, d time.Duration) {
 	h.Set("Retry-After", strconv.FormatInt(secs, 10))
 }
 
-// retryHint sets Retry-After for an error that says when to come back: a
-// rate limit's wait.
+// retryHint sets Retry-After for an error that means "not now": a rate
+// limit's own wait, or a few seconds for a database that is away.
 func retryHint(w http.ResponseWriter, err error) {
 	var l *ratelimit.Limited
-	if errors.As(err, &l) {
+	switch {
+	case errors.As(err, &l):
 		setRetryAfter(w.Header(), l.After)
+	case statusOf(err) == http.StatusServiceUnavailable:
+		setRetryAfter(w.Header(), retryUnavailable)
 	}
 }

@@ -268,10 +268,20 @@ func (s *Server) eraseLead(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
-	if statusOf(err) >= 500 {
+	s.logFailure(r, statusOf(err), err)
+	writeError(w, err)
+}
+
+// logFailure logs a request that failed on the server's side: an error,
+// or a warning when the database is away, which the client is told to
+// wait out.
+func (s *Server) logFailure(r *http.Request, status int, err error) {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		s.cfg.Log.Warn("web: database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	case status >= 500:
 		s.cfg.Log.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeError(w, err)
 }
 
 func writeError(w http.ResponseWriter, err error) {
@@ -281,7 +291,8 @@ func writeError(w http.ResponseWriter, err error) {
 	if errorsAs(err, &fe) {
 		body["fields"] = fe
 	}
-	writeJSON(w, statusOf(err), body)
+	status := statusOf(err)
+	writeJSON(w, status, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

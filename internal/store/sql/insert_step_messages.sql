@@ -3,7 +3,7 @@
 -- ($6), each mail at its offset ($9, from 1) with its length ($10): a
 -- bytea[] would go as hex text and cost more to parse than the insert. With
 -- a lease ($11) the mails are written as claimed by the sender that will be
--- handed them after commit, and their bytes are not stored: the sender has
+-- handed them after commit, on node $12, and their bytes are not stored: the sender has
 -- them, stores them if it must retry, and a step mail found leased after a
 -- crash is composed again from its step and lead. Without a lease they are
 -- queued. It returns each mail's id by its Message-ID.
@@ -13,11 +13,11 @@ WITH u AS (
     FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $7::bigint[], $8::text[], $9::int[], $10::int[])
         AS u(lead_id, message_id, sender, recipient, enrolment_id, step_key, off, len)
 ), m AS (
-    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, attempts, locked_until, run_at, created_at, enrolment_id, step_key)
+    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, attempts, locked_until, claimed_by, run_at, created_at, enrolment_id, step_key)
     SELECT 'step', u.lead_id, u.message_id, u.sender, u.recipient,
         CASE WHEN $11::timestamptz IS NULL THEN 'queued' ELSE 'sending' END,
         CASE WHEN $11::timestamptz IS NULL THEN 0 ELSE 1 END,
-        $11::timestamptz, $1, $1, u.enrolment_id, u.step_key
+        $11::timestamptz, CASE WHEN $11::timestamptz IS NULL THEN NULL ELSE $12::bigint END, $1, $1, u.enrolment_id, u.step_key
     FROM u
     RETURNING id, message_id
 ), r AS (

@@ -10,7 +10,7 @@
 -- ($21): a bytea[] would go as text, hex-encoded, and take longer to parse
 -- than the rest of the statement to run. A mail with a lease ($22, '' for
 -- none) is written as claimed by the sender that will be handed it after
--- commit; the others are queued. It returns each mail's id by its
+-- commit, on node $24; the others are queued. It returns each mail's id by its
 -- Message-ID.
 WITH x AS (
     SELECT x.mid, x.lead_id, x.sender, x.recipient, substring($16::bytea FROM x.off FOR x.len) AS raw, x.at,
@@ -18,11 +18,11 @@ WITH x AS (
     FROM unnest($12::text[], $13::bigint[], $14::text[], $15::text[], $17::timestamptz[], $20::int[], $21::int[], $22::text[])
         AS x (mid, lead_id, sender, recipient, at, off, len, lease)
 ), m AS (
-    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, attempts, locked_until, run_at, created_at)
+    INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, attempts, locked_until, claimed_by, run_at, created_at)
     SELECT 'confirmation', x.lead_id, x.mid, x.sender, x.recipient,
         CASE WHEN x.lease IS NULL THEN 'queued' ELSE 'sending' END,
         CASE WHEN x.lease IS NULL THEN 0 ELSE 1 END,
-        x.lease, x.at, x.at
+        x.lease, CASE WHEN x.lease IS NULL THEN NULL ELSE $24::bigint END, x.at, x.at
     FROM x
     RETURNING id, message_id
 ), r AS (

@@ -1,0 +1,84 @@
+package outbox
+
+import (
+	"sync"
+
+	"github.com/nurture/nurture/internal/store"
+)
+
+// ready is the queue of marked messages the SMTP workers take from. The
+// marker fills it to its capacity and is told (refill) once a worker took
+// it down to half. A message a worker popped is that worker's to send: the
+// queue hands each one out once, and what is left when the relay stops is
+// taken back whole (take), so nothing is both sent and released.
+type ready struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	ms     []store.Claimed
+	size   int
+	ended  bool // no more pushes; pop empties what is left
+	refill chan struct{}
+}
+
+func newReady(size int) *ready {
+	q := &ready{size: size, refill: make(chan struct{}, 1)}
+	q.cond.L = &q.mu
+	return q
+}
+
+// room is how many more messages it takes.
+func (q *ready) room() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.size - len(q.ms)
+}
+
+func (q *ready) push(m store.Claimed) {
+	q.mu.Lock()
+	q.ms = append(q.ms, m)
+	q.mu.Unlock()
+	q.cond.Signal()
+}
+
+// pop waits for a message; it reports false once the queue has ended and
+// is empty.
+func (q *ready) pop() (store.Claimed, bool) {
+	q.mu.Lock()
+	for len(q.ms) == 0 && !q.ended {
+		q.cond.Wait()
+	}
+	if len(q.ms) == 0 {
+		q.mu.Unlock()
+		return store.Claimed{}, false
+	}
+	m := q.ms[0]
+	q.ms = q.ms[1:]
+	low := 2*len(q.ms) <= q.size
+	q.mu.Unlock()
+	if low {
+		select {
+		case q.refill <- struct{}{}:
+		default:
+		}
+	}
+	return m, true
+}
+
+// end lets the workers empty the queue, then stop.
+func (q *ready) end() {
+	q.mu.Lock()
+	q.ended = true
+	q.mu.Unlock()
+	q.cond.Broadcast()
+}
+
+// take ends the queue and returns what no worker took.
+func (q *ready) take() []store.Claimed {
+	q.mu.Lock()
+	q.ended = true
+	ms := q.ms
+	q.ms = nil
+	q.mu.Unlock()
+	q.cond.Broadcast()
+	return ms
+}
