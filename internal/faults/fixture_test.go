@@ -75,6 +75,17 @@ delay: 0
 ---
 Hi {{ or .Lead.FirstName "there" }}, this is the fault suite's mail.
 `), 0o644))
+	// The default signup form, which POST /subscribe shows and takes.
+	must(t, os.MkdirAll(filepath.Join(dir, "forms"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "forms", "news.md"), []byte(`---
+title: The fault suite's newsletter
+default: true
+source: news
+consent: Yes, send me mail.
+consent_version: v1
+---
+Sign up.
+`), 0o644))
 	return dir
 }
 
