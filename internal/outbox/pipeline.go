@@ -2,7 +2,7 @@ package outbox
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/nurture/nurture/internal/store"
@@ -46,13 +46,15 @@ func (r *Relay) start(ctx context.Context, run bool) (*pipeline, error) {
 		closing: make(chan struct{}),
 	}
 	send := context.WithoutCancel(ctx)
+	now := r.now()
 	if run || r.store.Node() == 0 {
-		now := r.now()
 		id, err := r.store.Join(send, now, now.Add(r.cfg.NodeLease))
 		if err != nil {
 			return nil, err
 		}
 		p.node = id
+	} else if err := r.store.RenewNode(send, r.store.Node(), now.Add(r.cfg.NodeLease)); err != nil {
+		return nil, err // a Drain on a store whose node another run left: alive again
 	}
 	p.win.Start()
 	p.marker = &marker{r: r, p: p, jobs: p.jobs, results: p.results}
@@ -123,11 +125,19 @@ func (p *pipeline) keep(err error) {
 	p.mu.Unlock()
 }
 
-// err returns the write errors since its last call, joined.
+// err returns the write errors since its last call: the first, and how
+// many there were.
 func (p *pipeline) err() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	err := errors.Join(p.errs...)
+	var err error
+	switch len(p.errs) {
+	case 0:
+	case 1:
+		err = p.errs[0]
+	default:
+		err = fmt.Errorf("outbox: %d writes failed, the first: %w", len(p.errs), p.errs[0])
+	}
 	p.errs = nil
 	return err
 }

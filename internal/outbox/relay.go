@@ -157,11 +157,18 @@ func (r *Relay) Run(ctx context.Context) error {
 	r.mu.Lock()
 	r.live = p
 	r.mu.Unlock()
+	failing := false // claims fail (the database is away): log the first and the recovery only
 	for ctx.Err() == nil {
-		if _, err := r.claim(ctx, p); err != nil && ctx.Err() == nil {
-			r.log.Error("outbox: claim", "err", err)
+		_, err := r.claim(ctx, p)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			r.log.Error("outbox: claim; trying again every second", "err", err)
+			failing = true
+		case err == nil && failing:
+			r.log.Info("outbox: claims work again")
+			failing = false
 		}
-		if err := p.err(); err != nil && ctx.Err() == nil {
+		if err := p.err(); err != nil && ctx.Err() == nil && !failing {
 			r.log.Error("outbox: record", "err", err)
 		}
 		r.sleep(ctx)
