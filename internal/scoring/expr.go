@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // Facts are what an expression may ask about a lead.
@@ -147,7 +148,7 @@ func exprError(err error) (int, string) {
 		msg = "the condition ends too early"
 	}
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
-		if s := suggest(name, exprNames); s != "" {
+		if s := problem.Suggest(name, exprNames); s != "" {
 			msg += fmt.Sprintf("; did you mean %s?", s)
 		} else {
 			msg += "; use score, fit, engagement, temperature, stage, source, attr.NAME, events, days_since_signup or number()"
