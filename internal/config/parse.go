@@ -174,27 +174,25 @@ func (p *parser) duration(name string) time.Duration {
 }
 
 func (p *parser) int(name string) int {
-	v, ok := p.raw(name)
-	if !ok {
-		return 0
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		p.fail(name, "%q is not a whole number ≥ 0", v)
-	}
-	return n
+	return nonNegative(p, name, "a whole number", strconv.Atoi)
 }
 
 func (p *parser) float(name string) float64 {
+	return nonNegative(p, name, "a number", func(v string) (float64, error) { return strconv.ParseFloat(v, 64) })
+}
+
+// nonNegative reads a number of at least 0 with parse; what names the kind
+// of number in the message.
+func nonNegative[N int | float64](p *parser, name, what string, parse func(string) (N, error)) N {
 	v, ok := p.raw(name)
 	if !ok {
 		return 0
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 {
-		p.fail(name, "%q is not a number ≥ 0", v)
+	n, err := parse(v)
+	if err != nil || n < 0 {
+		p.fail(name, "%q is not %s ≥ 0", v, what)
 	}
-	return f
+	return n
 }
 
 func (p *parser) cidrs(name string) []netip.Prefix {
