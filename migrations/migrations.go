@@ -1,4 +1,3 @@
-// Package migrations embeds the SQL migrations that internal/store applies with goose.
 package migrations
 
 import "embed"

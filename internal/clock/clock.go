@@ -1,5 +1,3 @@
-// Package clock provides a clock that tests move by hand. Code takes a
-// func() time.Time; production passes time.Now, tests pass (*Fake).Now.
 package clock
 
 import (

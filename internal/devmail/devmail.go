@@ -124,18 +124,6 @@ func (s *Server) Start(ctx context.Context) error {
 	return nil
 }
 
-// Run starts the server and blocks until ctx is done, then shuts it down,
-// letting SMTP transactions under way finish for a few seconds.
-func (s *Server) Run(ctx context.Context) error {
-	if err := s.Start(ctx); err != nil {
-		return err
-	}
-	<-ctx.Done()
-	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	return s.Shutdown(shutCtx)
-}
-
 // SMTPAddr is the address the SMTP listener is bound to, as host:port.
 func (s *Server) SMTPAddr() string {
 	s.mu.Lock()

@@ -112,6 +112,16 @@ func (c rawConn) expect(want int, format string, args ...any) string {
 	return msg
 }
 
+// send runs one transaction from a@x.test to to, every command taken, and
+// expects want as the reply to the message data, given as format and args.
+func (c rawConn) send(to string, want int, format string, args ...any) {
+	c.t.Helper()
+	c.expect(250, "MAIL FROM:<a@x.test>")
+	c.expect(250, "RCPT TO:<%s>", to)
+	c.expect(354, "DATA")
+	c.expect(want, format, args...)
+}
+
 func TestSMTP_OneConnectionCarriesManyMessages(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -240,10 +250,7 @@ func TestSMTP_RsetAbandonsTransactionAndKeepsConnection(t *testing.T) {
 	c.expect(250, "MAIL FROM:<a@x.test>")
 	c.expect(250, "RCPT TO:<dropped@y.test>")
 	c.expect(250, "RSET")
-	c.expect(250, "MAIL FROM:<a@x.test>")
-	c.expect(250, "RCPT TO:<kept@y.test>")
-	c.expect(354, "DATA")
-	c.expect(250, "Subject: kept\r\n\r\nbody\r\n.")
+	c.send("kept@y.test", 250, "Subject: kept\r\n\r\nbody\r\n.")
 	c.expect(221, "QUIT")
 	got, err := b.srv.WaitFor(b.ctx, 1)
 	if err != nil {
@@ -274,14 +281,8 @@ func TestSMTP_OversizedMessageRefusedAndConnectionKept(t *testing.T) {
 	b := setup(t, Config{MaxMessageSize: 100})
 	c := b.raw(t)
 	c.expect(250, "EHLO x.test")
-	c.expect(250, "MAIL FROM:<a@x.test>")
-	c.expect(250, "RCPT TO:<b@y.test>")
-	c.expect(354, "DATA")
-	c.expect(552, "Subject: big\r\n\r\n%s\r\n.", strings.Repeat("x", 200))
-	c.expect(250, "MAIL FROM:<a@x.test>")
-	c.expect(250, "RCPT TO:<b@y.test>")
-	c.expect(354, "DATA")
-	c.expect(250, "Subject: small\r\n\r\nok\r\n.")
+	c.send("b@y.test", 552, "Subject: big\r\n\r\n%s\r\n.", strings.Repeat("x", 200))
+	c.send("b@y.test", 250, "Subject: small\r\n\r\nok\r\n.")
 	got, err := b.srv.WaitFor(b.ctx, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -455,10 +456,7 @@ func TestStore_FullStoreDropsOldest(t *testing.T) {
 	c := b.raw(t)
 	c.expect(250, "EHLO x.test")
 	for i := range 25 {
-		c.expect(250, "MAIL FROM:<a@x.test>")
-		c.expect(250, "RCPT TO:<b@y.test>")
-		c.expect(354, "DATA")
-		c.expect(250, "Subject: n%d\r\n\r\nbody\r\n.", i)
+		c.send("b@y.test", 250, "Subject: n%d\r\n\r\nbody\r\n.", i)
 	}
 	got := b.srv.Messages()
 	if len(got) > 10 || len(got) < 5 {

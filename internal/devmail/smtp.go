@@ -32,16 +32,6 @@ const (
 	AtData
 )
 
-func (s Stage) String() string {
-	switch s {
-	case AtRcpt:
-		return "RCPT"
-	case AtData:
-		return "DATA"
-	}
-	return "Stage(" + strconv.Itoa(int(s)) + ")"
-}
-
 // Reply is an SMTP reply a Rule makes the catcher send instead of accepting.
 type Reply struct {
 	Code     int    // e.g. 451 or 550

@@ -1,5 +1,6 @@
-// Package dispatch is the sequence engine. It enrols leads in the sequences
-// whose trigger they meet, and its Dispatcher claims the enrolments that are
+// Package dispatch owns the sequence engine: enrolments and their way through
+// a sequence's steps. It enrols leads in the sequences whose trigger they
+// meet, and its Dispatcher claims the enrolments that are
 // due in batches, decides for each whether to stop, exit, skip, wait for the
 // send window or send the next step, and writes the step's mail to the
 // outbox in the same transaction that advances the enrolment, so a step is

@@ -56,10 +56,20 @@ func newCatcher(t *testing.T) *devmail.Server {
 	return m
 }
 
-// campaignsDir holds one sequence, faults, of one mail sent at once.
-// Nothing enrols in it by itself: the tests seed its enrolments.
+// campaignsDir holds one sequence, faults, of one mail sent at once, and
+// the signup form /subscribe shows, with the consent the API signups send.
+// Nothing enrols in the sequence by itself: the tests seed its enrolments.
 func campaignsDir(t *testing.T) string {
 	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "forms"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "forms", "faults.md"), []byte(`---
+title: Fault suite signup
+default: true
+consent: Yes, send me mail.
+consent_version: v1
+---
+Sign up while the faults go on.
+`), 0o644))
 	seq := filepath.Join(dir, "faults")
 	must(t, os.MkdirAll(seq, 0o755))
 	must(t, os.WriteFile(filepath.Join(seq, "sequence.md"), []byte(`---
@@ -74,17 +84,6 @@ subject: Hello from the fault suite
 delay: 0
 ---
 Hi {{ or .Lead.FirstName "there" }}, this is the fault suite's mail.
-`), 0o644))
-	// The default signup form, which POST /subscribe shows and takes.
-	must(t, os.MkdirAll(filepath.Join(dir, "forms"), 0o755))
-	must(t, os.WriteFile(filepath.Join(dir, "forms", "news.md"), []byte(`---
-title: The fault suite's newsletter
-default: true
-source: news
-consent: Yes, send me mail.
-consent_version: v1
----
-Sign up.
 `), 0o644))
 	return dir
 }

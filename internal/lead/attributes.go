@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Attributes are the free-form facts a signup form sent about the lead, such
@@ -21,6 +23,30 @@ func (a Attributes) String(name string) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// Number reads an attribute's value as a number, forgivingly, since signup
+// forms send numbers as text: "250" and 250 are both 250, true is 1, and
+// anything that is not a number, a missing attribute included, is 0. It is
+// number() in sequence conditions and in scoring.yaml.
+func Number(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case bool:
+		if x {
+			return 1
+		}
+	case string:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
+			return f
+		}
+	}
+	return 0
 }
 
 // Value stores the attributes as JSONB. It is text, not []byte: a driver

@@ -1,5 +1,3 @@
-// Package link builds the public URLs that go into mail, from the base URL
-// and the token signer. It is pure: no database, no HTTP serving.
 package link
 
 import (

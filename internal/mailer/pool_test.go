@@ -29,6 +29,12 @@ type bundle struct {
 	cfg     Config // for the catcher, before edits
 }
 
+// send sends a test mail from news@acme.example to one address through p.
+func (b bundle) send(t *testing.T, p *Pool, to string) error {
+	t.Helper()
+	return p.Send(b.ctx, "news@acme.example", to, raw(t, to))
+}
+
 func setup(t *testing.T) bundle {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -206,7 +212,7 @@ func TestPool_RefusalsAreSMTPErrorsAndKeepTheConnection(t *testing.T) {
 			b := setup(t)
 			b.catcher.SetRule(devmail.Fail(tt.stage, tt.reply, "refused@example.com"))
 			p := b.pool(t)
-			err := p.Send(b.ctx, "news@acme.example", "refused@example.com", raw(t, "refused@example.com"))
+			err := b.send(t, p, "refused@example.com")
 			var se *SMTPError
 			if !errors.As(err, &se) {
 				t.Fatalf("got %v, want an *SMTPError", err)
@@ -221,7 +227,7 @@ func TestPool_RefusalsAreSMTPErrorsAndKeepTheConnection(t *testing.T) {
 				t.Fatal("a refusal reported as unavailable")
 			}
 			// The same connection carries the next message.
-			if err := p.Send(b.ctx, "news@acme.example", "fine@example.com", raw(t, "fine@example.com")); err != nil {
+			if err := b.send(t, p, "fine@example.com"); err != nil {
 				t.Fatal(err)
 			}
 			if got := b.wait(t, 1); len(got) != 1 || got[0].To[0] != "fine@example.com" {
@@ -272,28 +278,28 @@ func TestPool_ServerDownIsUnavailableAndSendingResumesAfter(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	p := b.pool(t)
-	if err := p.Send(b.ctx, "news@acme.example", "before@example.com", raw(t, "before@example.com")); err != nil {
+	if err := b.send(t, p, "before@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.catcher.StopSMTP(); err != nil {
 		t.Fatal(err)
 	}
 	// The pooled connection is dead and no new one can be made.
-	err := p.Send(b.ctx, "news@acme.example", "during@example.com", raw(t, "during@example.com"))
+	err := b.send(t, p, "during@example.com")
 	if !errors.Is(err, ErrUnavailable) || Permanent(err) || !callerSeesTemporary(err) {
 		t.Fatalf("server down: %v (permanent %v)", err, Permanent(err))
 	}
 	if !strings.Contains(err.Error(), "smtp://127.0.0.1:") {
 		t.Errorf("error %q does not name the server", err)
 	}
-	err = p.Send(b.ctx, "news@acme.example", "during@example.com", raw(t, "during@example.com"))
+	err = b.send(t, p, "during@example.com")
 	if !errors.Is(err, ErrUnavailable) || callerSeesTemporary(err) != true {
 		t.Fatalf("still down: %v", err)
 	}
 	if err := b.catcher.StartSMTP(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Send(b.ctx, "news@acme.example", "after@example.com", raw(t, "after@example.com")); err != nil {
+	if err := b.send(t, p, "after@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	got := b.wait(t, 2)
@@ -309,7 +315,7 @@ func TestPool_StaleIdleConnectionIsRedialled(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	p := b.pool(t)
-	if err := p.Send(b.ctx, "news@acme.example", "one@example.com", raw(t, "one@example.com")); err != nil {
+	if err := b.send(t, p, "one@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	// A restart cuts the idle pooled connection, as a server's idle
@@ -320,7 +326,7 @@ func TestPool_StaleIdleConnectionIsRedialled(t *testing.T) {
 	if err := b.catcher.StartSMTP(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Send(b.ctx, "news@acme.example", "two@example.com", raw(t, "two@example.com")); err != nil {
+	if err := b.send(t, p, "two@example.com"); err != nil {
 		t.Fatalf("send on a stale pooled connection: %v", err)
 	}
 	if got := b.wait(t, 2); got[1].To[0] != "two@example.com" {
@@ -335,7 +341,7 @@ func TestPool_StartTLSRequiredRefusesAPlainServer(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	p := b.pool(t, func(c *Config) { c.TLS = StartTLSRequired })
-	err := p.Send(b.ctx, "news@acme.example", "a@example.com", raw(t, "a@example.com"))
+	err := b.send(t, p, "a@example.com")
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "STARTTLS") || Permanent(err) {
 		t.Fatalf("got %v", err)
 	}
@@ -353,7 +359,7 @@ func TestPool_AuthenticatesWithCredentialsFromTheURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := b.pool(t, func(c *Config) { c.Username, c.Password = cfg.Username, cfg.Password })
-	if err := p.Send(b.ctx, "news@acme.example", "a@example.com", raw(t, "a@example.com")); err != nil {
+	if err := b.send(t, p, "a@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	b.wait(t, 1)
@@ -371,13 +377,13 @@ func TestPool_ImplicitTLS(t *testing.T) {
 		c.TLS, c.Port = cfg.TLS, cfg.Port
 		c.TLSConfig = &tls.Config{RootCAs: roots}
 	})
-	if err := p.Send(b.ctx, "news@acme.example", "a@example.com", raw(t, "a@example.com")); err != nil {
+	if err := b.send(t, p, "a@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	b.wait(t, 1)
 
 	untrusting := b.pool(t, func(c *Config) { c.TLS, c.Port = cfg.TLS, cfg.Port })
-	if err := untrusting.Send(b.ctx, "news@acme.example", "a@example.com", raw(t, "a@example.com")); !errors.Is(err, ErrUnavailable) {
+	if err := b.send(t, untrusting, "a@example.com"); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("unknown certificate accepted: %v", err)
 	}
 }
@@ -418,7 +424,7 @@ func TestPool_WaitingSendGivesUpWithItsContext(t *testing.T) {
 	entered, release := blockAtData(t, b.catcher)
 	p := b.pool(t, func(c *Config) { c.Conns = 1 })
 	first := make(chan error, 1)
-	go func() { first <- p.Send(b.ctx, "news@acme.example", "slow@example.com", raw(t, "slow@example.com")) }()
+	go func() { first <- b.send(t, p, "slow@example.com") }()
 	<-entered
 
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Millisecond)
@@ -440,12 +446,12 @@ func TestPool_CloseLetsTransactionsFinishThenRefuses(t *testing.T) {
 	p := b.pool(t, func(c *Config) { c.Conns = 1 })
 	inFlight := make(chan error, 1)
 	go func() {
-		inFlight <- p.Send(b.ctx, "news@acme.example", "inflight@example.com", raw(t, "inflight@example.com"))
+		inFlight <- b.send(t, p, "inflight@example.com")
 	}()
 	<-entered
 	waiting := make(chan error, 1)
 	go func() {
-		waiting <- p.Send(b.ctx, "news@acme.example", "waiting@example.com", raw(t, "waiting@example.com"))
+		waiting <- b.send(t, p, "waiting@example.com")
 	}()
 
 	closed := make(chan error, 1)
@@ -468,7 +474,7 @@ func TestPool_CloseLetsTransactionsFinishThenRefuses(t *testing.T) {
 	if got := b.catcher.Messages(); len(got) != 1 || got[0].To[0] != "inflight@example.com" {
 		t.Fatalf("caught %d", len(got))
 	}
-	if err := p.Send(b.ctx, "news@acme.example", "late@example.com", raw(t, "late@example.com")); !errors.Is(err, ErrClosed) {
+	if err := b.send(t, p, "late@example.com"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("send after Close: %v", err)
 	}
 	if st := p.Stats(); st.Open != 0 {
@@ -487,7 +493,7 @@ func TestPool_CloseGivesUpWithItsContext(t *testing.T) {
 	p := b.pool(t)
 	inFlight := make(chan error, 1)
 	go func() {
-		inFlight <- p.Send(b.ctx, "news@acme.example", "inflight@example.com", raw(t, "inflight@example.com"))
+		inFlight <- b.send(t, p, "inflight@example.com")
 	}()
 	<-entered
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Millisecond)

@@ -1,4 +1,5 @@
-// Package pgtest gives tests a real, migrated Postgres database of their own.
+// Package pgtest owns the Postgres that tests run against: it gives each
+// test a real, migrated database of its own.
 //
 // NewDB clones a fresh database from a template that holds every migration
 // in github.com/nurture/nurture/migrations, and drops it when the test

@@ -1,5 +1,3 @@
-// Package ratelimit keeps one token bucket per key (an IP, an address) in
-// memory. Time is passed in, so tests control it. It knows nothing of HTTP.
 package ratelimit
 
 import (

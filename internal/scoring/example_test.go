@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"os"
 	"testing"
 	"time"
 
@@ -11,14 +10,7 @@ import (
 // TestExample_EbookReaderWhoBooksADemoBecomesAnMQL plays the story the
 // shipped scoring.yaml is written for, signal by signal, under a fixed clock.
 func TestExample_EbookReaderWhoBooksADemoBecomesAnMQL(t *testing.T) {
-	data, err := os.ReadFile("../../campaigns/scoring.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, ps := Parse("campaigns/scoring.yaml", data)
-	if r == nil || len(ps) != 0 {
-		t.Fatalf("problems: %v", ps)
-	}
+	r := shipped(t)
 	signup := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	buyer := &lead.Lead{Stage: lead.StageLead, Source: "ebook-datensicherheit", CreatedAt: signup,
 		Attributes: lead.Attributes{"company_size": "250", "job_title": "Head of IT", "country": "DE"}}

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // Facts are what an expression may ask about a lead.
@@ -147,7 +148,7 @@ func exprError(err error) (int, string) {
 		msg = "the condition ends too early"
 	}
 	if name, ok := strings.CutPrefix(msg, "unknown name "); ok {
-		if s := suggest(name, exprNames); s != "" {
+		if s := problem.Suggest(name, exprNames); s != "" {
 			msg += fmt.Sprintf("; did you mean %s?", s)
 		} else {
 			msg += "; use score, fit, engagement, temperature, stage, source, attr.NAME, events, days_since_signup or number()"
@@ -172,7 +173,7 @@ func (e *Expr) eval(f Facts, s Score, bands Bands) (bool, error) {
 		Source:      l.Source,
 		Attr:        map[string]any(l.Attributes),
 		Events:      f.Events,
-		Number:      number,
+		Number:      lead.Number,
 	}
 	if v.Attr == nil {
 		v.Attr = map[string]any{}
@@ -215,55 +216,4 @@ func text(v any) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
-}
-
-// number reads a value as a number, forgivingly, as sequence conditions
-// do: "250" and 250 are both 250, and anything else, a missing attribute
-// included, is 0.
-func number(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case bool:
-		if x {
-			return 1
-		}
-	case string:
-		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
-			return f
-		}
-	}
-	return 0
-}
-
-// MatchURL reports whether url matches pattern, where * stands for any run
-// of characters (slashes included) and everything else must match exactly;
-// the same rule as campaign's clicked_url().
-func MatchURL(pattern, url string) bool {
-	p, u := 0, 0
-	star, mark := -1, 0
-	for u < len(url) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, u
-			p++
-		case p < len(pattern) && pattern[p] == url[u]:
-			p++
-			u++
-		case star >= 0:
-			p = star + 1
-			mark++
-			u = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/nurture/nurture/internal/tracking"
 )
 
 // Reason is one line of the score ledger: which rule gave how many points
@@ -164,7 +166,7 @@ func (r *Rules) urlPoints(s Signal, give func(key, rule string, line, points int
 		return
 	}
 	for _, u := range r.Points.URLs {
-		if MatchURL(u.Pattern, s.URL) {
+		if tracking.MatchURL(u.Pattern, s.URL) {
 			give("urls", "points.urls", u.Line, u.Points, string(s.Kind)+" "+s.URL)
 		}
 	}

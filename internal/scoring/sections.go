@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/nurture/nurture/internal/problem"
 )
 
 var pointKeys = []string{"confirmed", "open", "click", "urls", "events"}
@@ -90,7 +92,7 @@ func parseCaps(cf field, p Points, ps *problems) map[string]Cap {
 	slices.Sort(known[len(signalKeys):])
 	for _, f := range mapping(cf.val, "caps: ", ps) {
 		if !slices.Contains(known, f.key) {
-			if s := suggest(f.key, known); s != "" {
+			if s := problem.Suggest(f.key, known); s != "" {
 				ps.errorf(f.line, "caps: %q has no points to cap; did you mean %q?", f.key, s)
 			} else {
 				ps.errorf(f.line, "caps: %q has no points to cap: cap one of %s", f.key, strings.Join(known, ", "))

@@ -1,0 +1,8 @@
+// Package templates owns the mail layouts and web pages shipped with the
+// binary, embedded with go:embed. NURTURE_TEMPLATES may point at a folder
+// on disk with the same layout to override them:
+//
+//	email/confirm.html, email/confirm.txt   the confirmation mail
+//	email/layouts/NAME.html, NAME.txt       layouts for sequence mails
+//	pages/*.html                            the public web pages
+package templates
