@@ -65,6 +65,7 @@ type signupWriter struct {
 	inFlight map[string]bool // addresses in batches being written
 	idle     *sync.Cond
 
+	ids      leadIDs
 	batches, written atomic.Int64 // for tests
 }
 
@@ -118,14 +119,18 @@ func (w *signupWriter) run() {
 		if batch == nil {
 			return
 		}
-		err := w.writeBatch(batch)
+		w.writeBatch(batch)
 		w.batches.Add(1)
-		if err == nil {
-			w.written.Add(int64(len(batch)))
-		}
-		for _, p := range batch {
-			p.done <- err
-		}
+	}
+}
+
+// finish gives the signups their outcome.
+func (w *signupWriter) finish(ps []*pendingSignup, err error) {
+	if err == nil {
+		w.written.Add(int64(len(ps)))
+	}
+	for _, p := range ps {
+		p.done <- err
 	}
 }
 
@@ -164,14 +169,30 @@ func (w *signupWriter) take(done []*pendingSignup) []*pendingSignup {
 	return batch
 }
 
-// writeBatch writes the batch in one transaction, again if it hit a
-// deadlock (another node's batch locking the same leads in another order,
-// say). Its context is the first caller's values without its cancellation:
-// the batch belongs to all its callers. The confirmation mails go to the
-// sender as the batch commits, as many as it has room for now.
-func (w *signupWriter) writeBatch(batch []*pendingSignup) error {
+// writeBatch writes the batch: first, in one statement, every signup whose
+// address has no lead (see writeFirst), then the others, repeats, in one
+// transaction as before (writeRepeats). Each signup's outcome is that of
+// the transaction that wrote it. Its context is the first caller's values
+// without its cancellation: the batch belongs to all its callers.
+func (w *signupWriter) writeBatch(batch []*pendingSignup) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), batchTimeout)
 	defer cancel()
+	done, rest, err := w.writeFirst(ctx, batch)
+	if err != nil {
+		w.finish(batch, err)
+		return
+	}
+	w.finish(done, nil)
+	if len(rest) > 0 {
+		w.finish(rest, w.writeRepeats(ctx, rest))
+	}
+}
+
+// writeRepeats writes the batch in one transaction, again if it hit a
+// deadlock (another node's batch locking the same leads in another order,
+// say). The confirmation mails go to the sender as the batch commits, as
+// many as it has room for now.
+func (w *signupWriter) writeRepeats(ctx context.Context, batch []*pendingSignup) error {
 	var room *outbox.Reservation
 	if w.s.opts.Sender != nil {
 		room = w.s.opts.Sender.Reserve(ctx, len(batch), false)
