@@ -65,7 +65,7 @@ type signupWriter struct {
 	inFlight map[string]bool // addresses in batches being written
 	idle     *sync.Cond
 
-	ids      leadIDs
+	ids              leadIDs
 	batches, written atomic.Int64 // for tests
 }
 
