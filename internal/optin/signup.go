@@ -65,8 +65,11 @@ type signupWriter struct {
 	inFlight map[string]bool // addresses in batches being written
 	idle     *sync.Cond
 
-	ids              leadIDs
-	batches, written atomic.Int64 // for tests
+	ids leadIDs
+
+	// for tests: batches, signups written, and how many of them took
+	// each path (firsts whole in one statement, repeats after)
+	batches, written, firsts, repeats atomic.Int64
 }
 
 func (w *signupWriter) init(s *Service) {
@@ -182,8 +185,10 @@ func (w *signupWriter) writeBatch(batch []*pendingSignup) {
 		w.finish(batch, err)
 		return
 	}
+	w.firsts.Add(int64(len(done)))
 	w.finish(done, nil)
 	if len(rest) > 0 {
+		w.repeats.Add(int64(len(rest)))
 		w.finish(rest, w.writeRepeats(ctx, rest))
 	}
 }

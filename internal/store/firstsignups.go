@@ -52,7 +52,7 @@ func (s *Store) InsertFirstSignups(ctx context.Context, fs []FirstSignup) (map[s
 	if err != nil {
 		return nil, fmt.Errorf("store: insert first signups: %w", err)
 	}
-	rows, err := s.db.QueryxContext(ctx, s.texts[s.q.InsertFirst], append(args, nodeArg(s.node.Load()))...)
+	rows, err := s.q.InsertFirst.QueryxContext(ctx, append(args, nodeArg(s.node.Load()))...)
 	if err != nil {
 		return nil, fmt.Errorf("store: insert first signups: %w", err)
 	}
