@@ -52,6 +52,9 @@ func (s *Store) InsertFirstSignups(ctx context.Context, fs []FirstSignup) (map[s
 	if err != nil {
 		return nil, fmt.Errorf("store: insert first signups: %w", err)
 	}
+	// Prepared, unlike the relay's writes (see planned): the statement only
+	// inserts, through the address's unique index, so no plan grows worse
+	// with the tables, and planning it took as long as running it.
 	rows, err := s.q.InsertFirst.QueryxContext(ctx, append(args, nodeArg(s.node.Load()))...)
 	if err != nil {
 		return nil, fmt.Errorf("store: insert first signups: %w", err)
