@@ -189,16 +189,22 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		a.close()
 		return nil, err
 	}
-	a.http = &http.Server{
-		Addr:              cfg.Listen,
-		Handler:           srv.Handler(),
+	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
+	return a, nil
+}
+
+// newHTTPServer is the HTTP server Nurture serves with; the signup
+// benchmark's bare baseline serves with it too.
+func newHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	return a, nil
 }
 
 func (a *app) close() {

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -114,7 +115,7 @@ func (s Signup) Normalize() (Signup, error) {
 		}
 	}
 	if tz := out.Attributes.String("timezone"); tz != "" {
-		if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+		if !isTimeZone(tz) {
 			fe["attributes.timezone"] = "is not an IANA time zone such as Europe/Berlin"
 		}
 	}
@@ -258,4 +259,20 @@ func GreetingName(first string) string {
 		}
 	}
 	return first
+}
+
+// zones holds the time zone names found valid: LoadLocation reads the zone's
+// file each time, which cost a signup more than the rest of its checks.
+// Only valid names are kept, so the set stays as small as the database.
+var zones sync.Map
+
+func isTimeZone(tz string) bool {
+	if _, ok := zones.Load(tz); ok {
+		return true
+	}
+	if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+		return false
+	}
+	zones.Store(tz, true)
+	return true
 }

@@ -22,6 +22,8 @@ type queries struct {
 	InsertLeads       *sqlx.Stmt `query:"insert_leads"`
 	RecordSignups     *sqlx.Stmt `query:"record_signups"`
 	MarkConfirmMailed *sqlx.Stmt `query:"mark_confirm_mailed"`
+	ReserveLeadIDs    *sqlx.Stmt `query:"reserve_lead_ids"`
+	InsertFirst       *sqlx.Stmt `query:"insert_first_signups"`
 
 	// the consent ledger and suppression list
 	InsertConsentEvent  *sqlx.Stmt `query:"insert_consent_event"`
