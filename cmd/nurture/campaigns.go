@@ -361,15 +361,15 @@ func campaignsTimeline(args []string, cfg *config.Config, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	z, err := campaign.TimelineZone(q, *tz, cfg.DefaultTimezone)
+	z, err := timelineZone(q, *tz, cfg.DefaultTimezone)
 	if err != nil {
 		return err
 	}
-	at, err := campaign.ParseStart(*start, z.Loc, time.Now())
+	at, err := parseStart(*start, z.Loc, time.Now())
 	if err != nil {
 		return err
 	}
-	return campaign.FormatTimeline(stdout, q, at, z, campaign.Timeline(q, at, z.Loc))
+	return formatTimeline(stdout, q, at, z, campaign.Timeline(q, at, z.Loc))
 }
 
 func campaignsSendTest(ctx context.Context, args []string, cfg *config.Config, stdout, stderr io.Writer) error {

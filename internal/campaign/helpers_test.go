@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 // testLayouts stand in for the templates folder: small, so that tests read
@@ -68,4 +69,13 @@ func render(t testing.TB, st *Step, d Data) Rendered {
 		t.Fatal(err)
 	}
 	return r
+}
+
+func mustZone(t testing.TB, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

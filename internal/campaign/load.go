@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/schedule"
 )
 
 // Set is one load of the campaign files in which nothing is wrong but
@@ -91,10 +92,10 @@ type Step struct {
 	Index    int    // position in the sequence, from 0
 	// Version changes whenever the step's file does.
 	Version string
-	Delay   Delay
+	Delay   schedule.Delay
 	// Window, when set, is the step's own send window instead of the
 	// sequence's; a zero Window (send_window: any) means any time.
-	Window    *Window
+	Window    *schedule.Window
 	Layout    string
 	Condition string // the if: expression; "" when the step is always sent
 	Subject   string // as written, before placeholders are filled in
@@ -309,7 +310,7 @@ func parseSequence(q *Sequence, data []byte, ps *problems) {
 	}
 	if f, ok := doc.get("send_window"); ok {
 		if v, ok := f.text(path, ps); ok {
-			w, err := ParseWindow(v)
+			w, err := schedule.ParseWindow(v)
 			if err != nil {
 				ps.errorf(path, f.line, "%v", err)
 			}
@@ -471,7 +472,7 @@ func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *prob
 	}
 	if f, ok := doc.get("delay"); ok {
 		if v, ok := f.text(path, ps); ok {
-			d, err := ParseDelay(v)
+			d, err := schedule.ParseDelay(v)
 			if err != nil {
 				ps.errorf(path, f.line, "%v", err)
 			}
@@ -481,8 +482,8 @@ func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *prob
 	if f, ok := doc.get("send_window"); ok {
 		if v, ok := f.text(path, ps); ok {
 			if strings.EqualFold(strings.TrimSpace(v), "any") {
-				st.Window = &Window{}
-			} else if w, err := ParseWindow(v); err != nil {
+				st.Window = &schedule.Window{}
+			} else if w, err := schedule.ParseWindow(v); err != nil {
 				ps.errorf(path, f.line, "%v; or write any for no window", err)
 			} else {
 				st.Window = &w

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/schedule"
 )
 
 func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
@@ -335,7 +336,7 @@ For people who downloaded the e-book.
 		t.Errorf("steps = %v, want %v", keys, want)
 	}
 	cs := q.Step("case-study")
-	if cs.Number != 10 || cs.Delay != (Delay{Days: 7}) || cs.Condition != "number(attr.company_size) >= 200" || cs.Layout != "default" {
+	if cs.Number != 10 || cs.Delay != (schedule.Delay{Days: 7}) || cs.Condition != "number(attr.company_size) >= 200" || cs.Layout != "default" {
 		t.Errorf("case-study = %+v", cs)
 	}
 	if cs.Lines["if"] != 4 || cs.Line("subject") != 2 || cs.Line("layout") != 1 || cs.BodyLine != 6 {
