@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/typo"
 )
 
 // FormsDir is the folder of the campaigns that holds the signup forms, one
@@ -353,7 +354,7 @@ func formFieldItem(p string, n *yaml.Node, ps *problems) (name, label string, re
 			case "required":
 				required, _ = sub.boolean(p, ps)
 			default:
-				if s := suggest(k.Value, formFieldKeys); s != "" {
+				if s := typo.Suggest(k.Value, formFieldKeys); s != "" {
 					ps.errorf(p, sub.line, "unknown key %q in a field: did you mean %q?", k.Value, s)
 				} else {
 					ps.errorf(p, sub.line, "unknown key %q in a field: use name, label and required", k.Value)

@@ -12,12 +12,13 @@ import (
 	"strconv"
 	"strings"
 	texttemplate "text/template"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/nurture/nurture/internal/condition"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/schedule"
+	"github.com/nurture/nurture/internal/typo"
 )
 
 // Set is one load of the campaign files in which nothing is wrong but
@@ -107,7 +108,7 @@ type Step struct {
 	Lines    map[string]int // front-matter key → line
 	BodyLine int            // line of the file where the Markdown starts
 
-	cond      *condition
+	cond      *condition.Condition
 	subject   *texttemplate.Template
 	preheader *texttemplate.Template
 	body      *body
@@ -125,7 +126,7 @@ func (st *Step) Eval(f Facts) (bool, error) {
 	if st.cond == nil {
 		return true, nil
 	}
-	ok, err := st.cond.eval(f)
+	ok, err := st.cond.Eval(f)
 	if err != nil {
 		return false, fmt.Errorf("campaign: %s: if %s: %w", st.Key(), st.Condition, err)
 	}
@@ -345,7 +346,7 @@ func parseTrigger(q *Sequence, f field, path string, ps *problems) {
 		case "event", "stage":
 			ps.errorf(path, f.line, "trigger %s needs a value on the next line, such as\n  trigger:\n    %s: %s", v, v, map[string]string{"event": "webinar_attended", "stage": "mql"}[v])
 		default:
-			if s := suggest(v, []string{"confirmed", "manual"}); s != "" {
+			if s := typo.Suggest(v, []string{"confirmed", "manual"}); s != "" {
 				ps.errorf(path, f.line, "trigger %q is unknown: did you mean %s?", v, s)
 			} else {
 				ps.errorf(path, f.line, "trigger %q is unknown: %s", v, shapes)
@@ -396,7 +397,7 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 		k, v := f.node.Content[i], f.node.Content[i+1]
 		sub := field{key: "exit " + k.Value, line: k.Line + 1, node: v}
 		if !slices.Contains(exitKeys, k.Value) {
-			if s := suggest(k.Value, exitKeys); s != "" {
+			if s := typo.Suggest(k.Value, exitKeys); s != "" {
 				ps.errorf(path, sub.line, "unknown key %q in exit: did you mean %q?", k.Value, s)
 			} else {
 				ps.errorf(path, sub.line, "unknown key %q in exit: use stage, event or clicked_url", k.Value)
@@ -522,17 +523,7 @@ func compileStep(st *Step, slugs []string, ls *layouts, ps *problems) {
 			ps.warnf(path, 1, "no delay: this mail goes out as soon as the previous one is sent; write delay: 0 to say so")
 		}
 	}
-	ok := true
-	if st.Condition != "" {
-		st.cond, ok = compileCondition(st.Condition, st.Sequence, slugs, st.Index, path, st.Line("if"), ps)
-		if ok && !st.cond.mistyped { // else a warning said why it fails already
-			sample := SampleLead()
-			if _, err := st.cond.eval(Snapshot{Of: sample, At: sample.CreatedAt.Add(10 * 24 * time.Hour)}); err != nil {
-				_, msg := exprError(err, st.Condition)
-				ps.warnf(path, st.Line("if"), "if: fails for the sample lead: %s", msg)
-			}
-		}
-	}
+	ok := st.Condition == "" || compileCondition(st, slugs, ps)
 	sample := sampleView()
 	var lok bool
 	if st.subject, lok = compileLine(path, "subject", st.Line("subject"), st.Subject, sample, ps); !lok {

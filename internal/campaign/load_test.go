@@ -453,28 +453,6 @@ func TestEventTypes_TriggersAndExitsIgnoreCapitals(t *testing.T) {
 	}
 }
 
-func TestMatchURL_StarMatchesAnyText(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		pattern, url string
-		want         bool
-	}{
-		{"https://example.com/pricing*", "https://example.com/pricing", true},
-		{"https://example.com/pricing*", "https://example.com/pricing/team", true},
-		{"https://example.com/pricing", "https://example.com/pricing/team", false},
-		{"*/pricing", "https://example.com/pricing", true},
-		{"https://*.example.com/*", "https://shop.example.com/cart", true},
-		{"https://*.example.com/*", "https://example.com/cart", false},
-		{"*", "anything", true},
-		{"a*b*c", "aXbYc", true},
-		{"a*b*c", "aXbY", false},
-	} {
-		if got := MatchURL(tt.pattern, tt.url); got != tt.want {
-			t.Errorf("MatchURL(%q, %q) = %v, want %v", tt.pattern, tt.url, got, tt.want)
-		}
-	}
-}
-
 func TestSequence_LocationPrefersTheSequencesZoneThenTheLeads(t *testing.T) {
 	t.Parallel()
 	berlin := mustZone(t, "Europe/Berlin")

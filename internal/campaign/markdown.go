@@ -20,6 +20,7 @@ import (
 	"github.com/yuin/goldmark/util"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/typo"
 )
 
 // How a step's body becomes two templates: every {{ … }} action is swapped
@@ -430,7 +431,7 @@ func templateError(err error, name string) (int, string) {
 		msg = fmt.Sprintf("{{ %s }}: %s", e[1], e[2])
 	}
 	if f := fieldRE.FindStringSubmatch(msg); f != nil {
-		if s := suggest(f[1], templateFields[f[2]]); s != "" {
+		if s := typo.Suggest(f[1], templateFields[f[2]]); s != "" {
 			msg += fmt.Sprintf("; did you mean %s?", s)
 		} else if f[2] == "*lead.Lead" {
 			msg += `; for a signup form's field write {{ .Lead.Attr "` + strings.ToLower(f[1]) + `" }}`

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nurture/nurture/internal/condition"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/schedule"
 )
@@ -175,7 +176,7 @@ func (e Exit) OnEvent(typ string) bool { return containsFold(e.Events, typ) }
 // OnClick reports whether a click on url ends the enrolment.
 func (e Exit) OnClick(url string) bool {
 	for _, p := range e.ClickedURLs {
-		if MatchURL(p, url) {
+		if condition.MatchURL(p, url) {
 			return true
 		}
 	}
