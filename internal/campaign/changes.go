@@ -98,8 +98,8 @@ func changedLayouts(old, new *Set) []string {
 		m := map[string]string{}
 		for _, q := range s.Sequences {
 			for _, st := range q.Steps {
-				if st.layout != nil {
-					m[st.layout.name] = st.layout.version
+				if st.mail != nil {
+					m[st.mail.Layout.Name] = st.mail.Layout.Version
 				}
 			}
 		}

@@ -62,7 +62,7 @@ func loadFiles(t testing.TB, files map[string]string) *Set {
 	return set
 }
 
-func render(t testing.TB, st *Step, d Data) Rendered {
+func mustRender(t testing.TB, st *Step, d Data) Rendered {
 	t.Helper()
 	r, err := Render(st, d)
 	if err != nil {

@@ -11,10 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	texttemplate "text/template"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/nurture/nurture/internal/campaign/render"
 	"github.com/nurture/nurture/internal/condition"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/schedule"
@@ -108,13 +108,9 @@ type Step struct {
 	Lines    map[string]int // front-matter key → line
 	BodyLine int            // line of the file where the Markdown starts
 
-	cond      *condition.Condition
-	subject   *texttemplate.Template
-	preheader *texttemplate.Template
-	body      *body
-	layout    *layout
-	bodySrc   string // the Markdown, between parseStep and compileStep
-	sizes     *renderSizes
+	cond    *condition.Condition
+	mail    *render.Mail
+	bodySrc string // the Markdown, between parseStep and compileStep
 }
 
 // Key is the step's identity across edits: "sequence/slug".
@@ -172,7 +168,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 		}
 		return nil, ps
 	}
-	ls := newLayouts(templates, &ps)
+	ls := render.NewLayouts(templates, SampleData(), &ps)
 	for _, e := range entries {
 		name := e.Name()
 		if !e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == FormsDir {
@@ -195,7 +191,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 	return set, ps
 }
 
-func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
+func loadSequence(dir, id string, ls *render.Layouts, ps *problems) *Sequence {
 	seqPath := filepath.Join(dir, "sequence.md")
 	if !sequenceRE.MatchString(id) {
 		ps.errorf(dir, 1, "folder name %q cannot name a sequence: use lower-case letters, digits, - and _", id)
@@ -440,7 +436,6 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 // steps of the sequence are known.
 func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *problems) *Step {
 	st := &Step{
-		sizes:    new(renderSizes),
 		Sequence: q.ID,
 		Slug:     slug,
 		Number:   number,
@@ -452,7 +447,7 @@ func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *prob
 	doc, ok := splitDocument(path, data, ps)
 	if !ok {
 		if doc.bodyLine > 0 { // the settings are broken, but the text is known: check it too
-			compileBody(path, doc.body, doc.bodyLine, sampleView(), ps)
+			render.CompileBody(path, doc.body, doc.bodyLine, SampleData(), ps)
 		}
 		return nil
 	}
@@ -516,7 +511,7 @@ func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *prob
 // compileStep compiles what needs the whole sequence (conditions naming
 // other steps) or is costly (templates), and renders the step once for the
 // sample lead so that a mistake shows now rather than at send time.
-func compileStep(st *Step, slugs []string, ls *layouts, ps *problems) {
+func compileStep(st *Step, slugs []string, ls *render.Layouts, ps *problems) {
 	path := st.Path
 	if st.Index > 0 {
 		if _, ok := st.Lines["delay"]; !ok {
@@ -524,52 +519,33 @@ func compileStep(st *Step, slugs []string, ls *layouts, ps *problems) {
 		}
 	}
 	ok := st.Condition == "" || compileCondition(st, slugs, ps)
-	sample := sampleView()
+	sample := SampleData()
+	m := &render.Mail{}
 	var lok bool
-	if st.subject, lok = compileLine(path, "subject", st.Line("subject"), st.Subject, sample, ps); !lok {
+	if m.Subject, lok = render.CompileLine(path, "subject", st.Line("subject"), st.Subject, sample, ps); !lok {
 		ok = false
 	}
 	if st.Preheader != "" {
-		if st.preheader, lok = compileLine(path, "preheader", st.Line("preheader"), st.Preheader, sample, ps); !lok {
+		if m.Preheader, lok = render.CompileLine(path, "preheader", st.Line("preheader"), st.Preheader, sample, ps); !lok {
 			ok = false
 		}
 	}
 	if strings.TrimSpace(st.bodySrc) == "" {
 		ps.warnf(path, st.BodyLine, "the mail has no text below the front matter")
 	}
-	b, bok := compileBody(path, st.bodySrc, st.BodyLine, sample, ps)
-	l, why := ls.get(st.Layout)
-	if l == nil {
+	var bok bool
+	m.Body, bok = render.CompileBody(path, st.bodySrc, st.BodyLine, sample, ps)
+	var why string
+	if m.Layout, why = ls.Get(st.Layout); m.Layout == nil {
 		ps.errorf(path, st.Line("layout"), "%s", why)
 		ok = false
 	}
 	if !ok || !bok {
 		return
 	}
-	st.body, st.layout = b, l
-	st.Links = b.links
-	if _, err := Render(st, SampleData()); err != nil {
+	st.mail = m
+	st.Links = m.Body.Links()
+	if _, err := Render(st, sample); err != nil {
 		ps.errorf(path, st.BodyLine, "cannot render for the sample lead: %v", err)
 	}
-}
-
-// compileLine compiles a one-line template such as the subject.
-func compileLine(path, key string, line int, src string, sample view, ps *problems) (*texttemplate.Template, bool) {
-	if src == "" {
-		return nil, false
-	}
-	if strings.ContainsAny(src, "\r\n") {
-		ps.errorf(path, line, "%s must be one line", key)
-		return nil, false
-	}
-	actions, _ := protectActions(src)
-	if !checkPlaceholders(path, key+": ", src, func(int) int { return line }, sample, actions, ps) {
-		return nil, false
-	}
-	t, err := texttemplate.New(key).Option("missingkey=error").Parse(src)
-	if err != nil { // checkPlaceholders parsed it already
-		ps.errorf(path, line, "%s: %v", key, err)
-		return nil, false
-	}
-	return t, true
 }

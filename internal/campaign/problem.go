@@ -81,6 +81,12 @@ func (ps *problems) errorf(path string, line int, format string, args ...any) {
 	*ps = append(*ps, Problem{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
+// Errorf is errorf for the packages that report into the list, such as
+// render.
+func (ps *problems) Errorf(path string, line int, format string, args ...any) {
+	ps.errorf(path, line, format, args...)
+}
+
 func (ps *problems) warnf(path string, line int, format string, args ...any) {
 	*ps = append(*ps, Problem{Path: path, Line: line, Msg: fmt.Sprintf(format, args...), Severity: SeverityWarning})
 }
