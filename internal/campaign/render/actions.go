@@ -54,7 +54,12 @@ func protectActions(src string) ([]action, string) {
 }
 
 // actionEnd returns the offset just after the action that starts at i,
-// skipping quoted strings and comments the way text/template's lexer does.
+// skipping quoted strings and comments the way text/template's lexer does;
+// an action that is never closed runs to the end of src. The scan is our
+// own because text/template/parse cannot serve here: its tree gives where
+// a node starts but not where its action's }} ends, and it stops at the
+// first mistake, while a body whose placeholder is broken must still be
+// protected so that its Markdown is checked as well.
 func actionEnd(src string, i int) int {
 	j := i + 2
 	for j < len(src) {
