@@ -121,7 +121,8 @@ func campaignsCheck(args []string, cfg *config.Config, stdout, stderr io.Writer)
 		defer closeStore()
 		vets = append(vets, checkConsents(st))
 	}
-	if _, err := campaign.Check(stdout, dir, templateFS(cfg.Templates), vets...); err != nil {
+	set, ps := campaign.Check(dir, templateFS(cfg.Templates), vets...)
+	if err := writeCheck(stdout, dir, set, ps); err != nil {
 		return exitCode(1)
 	}
 	return nil
@@ -148,10 +149,10 @@ func consentStore(cfg *config.Config) (*store.Store, func(), error) {
 
 // loadSet loads the campaigns, printing the problems when they have errors.
 func loadSet(cfg *config.Config, stderr io.Writer) (*campaign.Set, error) {
-	set, err := campaign.Check(io.Discard, cfg.Campaigns, templateFS(cfg.Templates))
-	if err != nil {
+	set, ps := campaign.Check(cfg.Campaigns, templateFS(cfg.Templates))
+	if set == nil {
 		// The same report as check gives: each problem, then the count.
-		campaign.Check(stderr, cfg.Campaigns, templateFS(cfg.Templates))
+		writeCheck(stderr, cfg.Campaigns, set, ps)
 		return nil, exitCode(1)
 	}
 	return set, nil
@@ -291,20 +292,20 @@ func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, st
 	if len(pos) != 1 {
 		return fmt.Errorf("name one step, such as welcome/01-welcome\n%s", usageOf("preview"))
 	}
-	part, n := campaign.PartAll, 0
+	show, n := partAll, 0
 	for _, p := range []struct {
 		set  bool
-		part campaign.Part
-	}{{*html, campaign.PartHTML}, {*text, campaign.PartText}, {*raw, campaign.PartRaw}} {
+		part part
+	}{{*html, partHTML}, {*text, partText}, {*raw, partRaw}} {
 		if p.set {
-			part, n = p.part, n+1
+			show, n = p.part, n+1
 		}
 	}
 	if n > 1 {
 		return errors.New("--html, --text and --raw exclude each other")
 	}
 	if slug, ok := strings.CutPrefix(strings.Trim(pos[0], "/"), campaign.FormsDir+"/"); ok {
-		if part != campaign.PartAll && part != campaign.PartHTML {
+		if show != partAll && show != partHTML {
 			return errors.New("a form previews as its page's HTML: drop --text and --raw")
 		}
 		return previewForm(cfg, strings.TrimSuffix(slug, ".md"), stdout, stderr)
@@ -317,7 +318,7 @@ func campaignsPreview(ctx context.Context, args []string, cfg *config.Config, st
 	if err != nil {
 		return err
 	}
-	return campaign.WritePreview(stdout, r, b, part)
+	return writePreview(stdout, r, b, show)
 }
 
 // previewForm writes the page of form slug, as GET /subscribe/{form}
