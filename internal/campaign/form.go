@@ -16,7 +16,7 @@ import (
 
 	"github.com/nurture/nurture/internal/campaign/render"
 	"github.com/nurture/nurture/internal/lead"
-	"github.com/nurture/nurture/internal/typo"
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // FormsDir is the folder of the campaigns that holds the signup forms, one
@@ -354,7 +354,7 @@ func formFieldItem(p string, n *yaml.Node, ps *problems) (name, label string, re
 			case "required":
 				required, _ = sub.boolean(p, ps)
 			default:
-				if s := typo.Suggest(k.Value, formFieldKeys); s != "" {
+				if s := problem.Suggest(k.Value, formFieldKeys); s != "" {
 					ps.errorf(p, sub.line, "unknown key %q in a field: did you mean %q?", k.Value, s)
 				} else {
 					ps.errorf(p, sub.line, "unknown key %q in a field: use name, label and required", k.Value)

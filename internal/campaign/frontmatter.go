@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/nurture/nurture/internal/typo"
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // document is a campaign file split into its front matter and its body.
@@ -145,7 +145,7 @@ func (d *document) checkKeys(known []string, ps *problems) {
 		if slices.Contains(known, f.key) {
 			continue
 		}
-		if s := typo.Suggest(f.key, known); s != "" {
+		if s := problem.Suggest(f.key, known); s != "" {
 			ps.errorf(d.path, f.line, "unknown key %q: did you mean %q?", f.key, s)
 		} else {
 			ps.errorf(d.path, f.line, "unknown key %q: use one of %s", f.key, strings.Join(known, ", "))

@@ -14,8 +14,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/nurture/nurture/internal/campaign/render"
+	"github.com/nurture/nurture/internal/problem"
 	"github.com/nurture/nurture/internal/schedule"
-	"github.com/nurture/nurture/internal/typo"
 )
 
 var (
@@ -223,7 +223,7 @@ func parseTrigger(q *Sequence, f field, path string, ps *problems) {
 		case "event", "stage":
 			ps.errorf(path, f.line, "trigger %s needs a value on the next line, such as\n  trigger:\n    %s: %s", v, v, map[string]string{"event": "webinar_attended", "stage": "mql"}[v])
 		default:
-			if s := typo.Suggest(v, []string{"confirmed", "manual"}); s != "" {
+			if s := problem.Suggest(v, []string{"confirmed", "manual"}); s != "" {
 				ps.errorf(path, f.line, "trigger %q is unknown: did you mean %s?", v, s)
 			} else {
 				ps.errorf(path, f.line, "trigger %q is unknown: %s", v, shapes)
@@ -274,7 +274,7 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 		k, v := f.node.Content[i], f.node.Content[i+1]
 		sub := field{key: "exit " + k.Value, line: k.Line + 1, node: v}
 		if !slices.Contains(exitKeys, k.Value) {
-			if s := typo.Suggest(k.Value, exitKeys); s != "" {
+			if s := problem.Suggest(k.Value, exitKeys); s != "" {
 				ps.errorf(path, sub.line, "unknown key %q in exit: did you mean %q?", k.Value, s)
 			} else {
 				ps.errorf(path, sub.line, "unknown key %q in exit: use stage, event or clicked_url", k.Value)

@@ -13,7 +13,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
-	"github.com/nurture/nurture/internal/typo"
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // env is what a condition sees. Its fields are filled per evaluation,
@@ -134,7 +134,7 @@ func stepProblem(fn string, arg exprast.Node, steps Steps) string {
 		i := slices.Index(steps.Slugs, arg.Value)
 		switch {
 		case i < 0:
-			if s := typo.Suggest(arg.Value, steps.Slugs); s != "" {
+			if s := problem.Suggest(arg.Value, steps.Slugs); s != "" {
 				return fmt.Sprintf("%s(%q): there is no step %q in this sequence; did you mean %q?", fn, arg.Value, arg.Value, s)
 			}
 			return fmt.Sprintf("%s(%q): there is no step %q in this sequence (steps: %s)", fn, arg.Value, arg.Value, strings.Join(steps.Slugs, ", "))

@@ -11,7 +11,7 @@ import (
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 
-	"github.com/nurture/nurture/internal/typo"
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // The expression library words its errors for programmers: "unexpected
@@ -81,7 +81,7 @@ func conditionWords(msg, src string, at int) string {
 }
 
 func unknownName(name string) string {
-	if s := typo.Suggest(strings.TrimLeft(name, "$"), names); s != "" {
+	if s := problem.Suggest(strings.TrimLeft(name, "$"), names); s != "" {
 		return fmt.Sprintf("unknown name %s; did you mean %s?", name, s)
 	}
 	if lead := strings.ToLower(name); slices.Contains([]string{"lead", "mql", "sal", "sql"}, lead) {

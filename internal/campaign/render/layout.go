@@ -16,7 +16,7 @@ import (
 	texttemplate "text/template"
 
 	"github.com/nurture/nurture/internal/lead"
-	"github.com/nurture/nurture/internal/typo"
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // Reporter collects what is wrong in a file, at a line of it. Package
@@ -219,7 +219,7 @@ func templateError(err error, name string) (int, string) {
 		msg = fmt.Sprintf("{{ %s }}: %s", e[1], e[2])
 	}
 	if f := fieldRE.FindStringSubmatch(msg); f != nil {
-		if s := typo.Suggest(f[1], templateFields[f[2]]); s != "" {
+		if s := problem.Suggest(f[1], templateFields[f[2]]); s != "" {
 			msg += fmt.Sprintf("; did you mean %s?", s)
 		} else if f[2] == "*lead.Lead" {
 			msg += `; for a signup form's field write {{ .Lead.Attr "` + strings.ToLower(f[1]) + `" }}`
