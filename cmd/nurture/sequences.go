@@ -29,6 +29,9 @@ type sequences struct {
 
 func (s *sequences) set() *campaign.Set { return s.campaigns.Set() }
 
+// changes fires when the campaigns changed.
+func (s *sequences) changes() <-chan struct{} { return s.campaigns.Changes() }
+
 // wireSequences loads the campaigns and builds the dispatcher. Campaign
 // files with errors stop the start, naming path:line; a missing folder only
 // warns, since a server may run the opt-in alone.
@@ -68,15 +71,26 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 
 // start runs the dispatcher, the campaign files' reloads on SIGHUP and on
 // edits, and a cron tick that wakes the dispatcher every minute besides its
-// own poll. SIGHUP is taken from here on, even while the campaigns folder
-// is missing, so that it never ends the server.
+// own poll; a change of the campaigns wakes it too. SIGHUP is taken from
+// here on, even while the campaigns folder is missing, so that it never
+// ends the server.
 func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup, c *cron.Cron) {
 	wg.Go(func() { s.dispatch.Run(ctx) })
 	c.AddFunc("@every 1m", s.dispatch.Wake)
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.changes():
+				s.dispatch.Wake()
+			}
+		}
+	})
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	wg.Go(func() {
 		defer signal.Stop(hup)
-		s.campaigns.Run(ctx, hup, s.dispatch.Wake)
+		s.campaigns.Run(ctx, hup)
 	})
 }

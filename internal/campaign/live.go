@@ -24,12 +24,13 @@ type LiveConfig struct {
 // Live is the campaign files of a running server: a Library once the
 // folder exists, reloaded on every edit and on every signal Run is given.
 // A folder missing at the start is loaded by the first reload after it
-// appears, and watched from then on. Its methods are safe for concurrent
-// use.
+// appears, and watched from then on. Changes says when a new Set went
+// live. Its methods are safe for concurrent use.
 type Live struct {
 	cfg     LiveConfig
 	library atomic.Pointer[Library] // nil while the folder does not exist
 	empty   *Set
+	changed chan struct{}
 
 	mu      sync.Mutex // guards the adoption of a library and the run's state
 	running *liveRun   // nil before Run and after it ended
@@ -39,7 +40,6 @@ type Live struct {
 // liveRun is what one Run has going.
 type liveRun struct {
 	ctx     context.Context
-	changed func()
 	watches sync.WaitGroup
 }
 
@@ -47,7 +47,7 @@ type liveRun struct {
 // it with an *InvalidError that names each problem's path:line; a missing
 // folder only warns, since a server may run the opt-in alone.
 func OpenLive(cfg LiveConfig) (*Live, error) {
-	l := &Live{cfg: cfg, empty: &Set{}, started: make(chan struct{})}
+	l := &Live{cfg: cfg, empty: &Set{}, changed: make(chan struct{}, 1), started: make(chan struct{})}
 	if _, err := os.Stat(cfg.Dir); errors.Is(err, fs.ErrNotExist) {
 		cfg.Log.Warn("campaigns: folder not found; no sequences run until it exists and the server gets SIGHUP", "dir", cfg.Dir)
 		return l, nil
@@ -56,6 +56,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
+	lib.OnChange(l.change)
 	l.library.Store(lib)
 	set := lib.Set()
 	cfg.Log.Info("campaigns: loaded", "dir", cfg.Dir, "sequences", len(set.Sequences), "forms", len(set.Forms), "warnings", len(set.Warnings))
@@ -84,16 +85,27 @@ func (l *Live) Set() *Set {
 	return l.empty
 }
 
+// Changes receives a value after a reload that went live, so that what
+// reads the Set, such as the sequence engine, looks at once. Changes that
+// come while the last one is not received yet are told once.
+func (l *Live) Changes() <-chan struct{} { return l.changed }
+
+func (l *Live) change(*Set) {
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
+}
+
 // Started is closed once Run watches the files and listens for reload
 // signals.
 func (l *Live) Started() <-chan struct{} { return l.started }
 
 // Run watches the campaign files for edits and reloads them on every
-// value from reload (the server's SIGHUP), calling changed after each
-// reload that went live, until ctx ends. It returns once every watch it
-// started has stopped. A Live runs once.
-func (l *Live) Run(ctx context.Context, reload <-chan os.Signal, changed func()) {
-	run := &liveRun{ctx: ctx, changed: changed}
+// value from reload (the server's SIGHUP), until ctx ends. It returns once
+// every watch it started has stopped. A Live runs once.
+func (l *Live) Run(ctx context.Context, reload <-chan os.Signal) {
+	run := &liveRun{ctx: ctx}
 	l.mu.Lock()
 	l.running = run
 	if lib := l.library.Load(); lib != nil {
@@ -117,7 +129,6 @@ func (l *Live) Run(ctx context.Context, reload <-chan os.Signal, changed func())
 
 // watch watches lib's files for the run from now on; l.mu is held.
 func (l *Live) watch(run *liveRun, lib *Library) {
-	lib.OnChange(func(*Set) { run.changed() })
 	run.watches.Go(func() {
 		if err := lib.Watch(run.ctx, l.cfg.Log, l.cfg.Also...); err != nil {
 			l.cfg.Log.Error("campaigns: cannot watch for edits; reload with SIGHUP", "err", err)
@@ -149,16 +160,14 @@ func (l *Live) Reload() error {
 		logRejected(log, err)
 		return err
 	}
+	lib.OnChange(l.change)
 	l.mu.Lock()
 	l.library.Store(lib)
-	run := l.running
-	if run != nil {
-		l.watch(run, lib)
+	if l.running != nil {
+		l.watch(l.running, lib)
 	}
 	l.mu.Unlock()
-	if run != nil {
-		run.changed()
-	}
+	l.change(lib.Set())
 	log.Info("campaigns: loaded on SIGHUP", "dir", l.cfg.Dir, "sequences", len(lib.Set().Sequences))
 	return nil
 }

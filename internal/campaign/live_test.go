@@ -29,10 +29,10 @@ func TestLive_LoadsAFolderMissingAtStartOnTheFirstReloadAfterItAppears(t *testin
 	}
 	logs.waitFor(t, "campaigns: folder not found; no sequences run")
 
-	changed := make(chan struct{}, 10)
+	changed := live.Changes()
 	reload := make(chan os.Signal, 1)
 	done := make(chan struct{})
-	go func() { live.Run(t.Context(), reload, func() { changed <- struct{}{} }); close(done) }()
+	go func() { live.Run(t.Context(), reload); close(done) }()
 	<-live.Started()
 	for name, content := range goodFiles {
 		edit(t, dir, name, content)
@@ -80,6 +80,11 @@ func TestLive_ReloadKeepsTheLastGoodSetAndRunEndsWithItsContext(t *testing.T) {
 	if err := live.Reload(); !errors.As(err, &inv) || live.Set() != good {
 		t.Fatalf("Reload of a broken edit = %v; the set was replaced: %v", err, live.Set() != good)
 	}
+	select {
+	case <-live.Changes():
+		t.Error("Changes told of a rejected edit")
+	default:
+	}
 	seen := logs.waitFor(t, "01-hello.md:3: delay")
 	if !strings.Contains(strings.Join(seen, "\n"), "edit rejected, still using the last good version") {
 		t.Errorf("logs %q do not say the edit was rejected", seen)
@@ -88,6 +93,11 @@ func TestLive_ReloadKeepsTheLastGoodSetAndRunEndsWithItsContext(t *testing.T) {
 	if err := live.Reload(); err != nil || live.Set().Step("welcome/hello").Subject != "Fixed" {
 		t.Fatalf("Reload of a fix = %v", err)
 	}
+	select {
+	case <-live.Changes():
+	default:
+		t.Error("Changes did not tell of the fix")
+	}
 	logs.waitFor(t, "campaigns: reloaded on SIGHUP")
 	if vetted != 2 {
 		t.Errorf("vetted %d loads, want the two that were valid", vetted)
@@ -95,7 +105,7 @@ func TestLive_ReloadKeepsTheLastGoodSetAndRunEndsWithItsContext(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { live.Run(ctx, nil, func() {}); close(done) }()
+	go func() { live.Run(ctx, nil); close(done) }()
 	<-live.Started()
 	logs.waitFor(t, "campaigns: watching for edits")
 	cancel()
