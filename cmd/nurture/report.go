@@ -12,15 +12,10 @@ import (
 // path:line: message, then a summary line. It returns an
 // *campaign.InvalidError when set is nil, that is when there are errors.
 func writeCheck(w io.Writer, dir string, set *campaign.Set, ps []campaign.Problem) error {
-	errs, warns := 0, 0
 	for _, p := range ps {
 		fmt.Fprintln(w, p)
-		if p.Severity == campaign.SeverityError {
-			errs++
-		} else {
-			warns++
-		}
 	}
+	errs, warns := campaign.Count(ps)
 	if set == nil {
 		fmt.Fprintf(w, "%s: %s, %s\n", dir, count(errs, "error", "errors"), count(warns, "warning", "warnings"))
 		return &campaign.InvalidError{Problems: ps}

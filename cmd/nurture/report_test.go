@@ -21,13 +21,8 @@ func TestWriteCheck_PrintsProblemsAndASummary(t *testing.T) {
 	if len(lines) != len(ps)+1 || lines[0] != ps[0].String() {
 		t.Errorf("lines = %q, want each problem first", lines)
 	}
-	errs := 0
-	for _, p := range ps {
-		if p.Severity == campaign.SeverityError {
-			errs++
-		}
-	}
-	want := "testdata/broken: " + count(errs, "error", "errors") + ", " + count(len(ps)-errs, "warning", "warnings")
+	errs, warns := campaign.Count(ps)
+	want := "testdata/broken: " + count(errs, "error", "errors") + ", " + count(warns, "warning", "warnings")
 	if got := lines[len(lines)-1]; got != want {
 		t.Errorf("summary = %q, want %q", got, want)
 	}

@@ -10,14 +10,7 @@ func TestCheck_ReturnsEveryProblemSortedAndNoSet(t *testing.T) {
 	if set != nil {
 		t.Fatalf("Check = %v; want no Set", set)
 	}
-	errs, warns := 0, 0
-	for _, p := range ps {
-		if p.Severity == SeverityError {
-			errs++
-		} else {
-			warns++
-		}
-	}
+	errs, warns := Count(ps)
 	if errs != 33 || warns != 2 {
 		t.Errorf("%d errors, %d warnings; want 33 errors, 2 warnings", errs, warns)
 	}

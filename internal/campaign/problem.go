@@ -53,18 +53,26 @@ type InvalidError struct {
 
 func (e *InvalidError) Error() string {
 	var b strings.Builder
-	n := 0
-	for _, p := range e.Problems {
-		if p.Severity == SeverityError {
-			n++
-		}
-	}
+	n, _ := Count(e.Problems)
 	fmt.Fprintf(&b, "%d %s in the campaign files:", n, plural(n, "error", "errors"))
 	for _, p := range e.Problems {
 		b.WriteString("\n")
 		b.WriteString(p.String())
 	}
 	return b.String()
+}
+
+// Count returns how many of the problems are errors and how many are
+// warnings.
+func Count(ps []Problem) (errs, warns int) {
+	for _, p := range ps {
+		if p.Severity == SeverityError {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	return errs, warns
 }
 
 func plural(n int, one, many string) string {
