@@ -98,8 +98,8 @@ func changedLayouts(old, new *Set) []string {
 		m := map[string]string{}
 		for _, q := range s.Sequences {
 			for _, st := range q.Steps {
-				if st.layout != nil {
-					m[st.layout.name] = st.layout.version
+				if st.mail != nil {
+					m[st.mail.Layout.Name] = st.mail.Layout.Version
 				}
 			}
 		}
@@ -122,10 +122,10 @@ func stepName(st *Step) string {
 	return st.Sequence + "/" + strings.TrimSuffix(filepath.Base(st.Path), ".md")
 }
 
-// LogReloaded logs one line that says what a reload changed, with msg
+// logReloaded logs one line that says what a reload changed, with msg
 // such as "campaigns: reloaded", and then the warnings worth repeating,
 // each as path:line: warning: message.
-func LogReloaded(logger *slog.Logger, msg string, c Changes, set *Set) {
+func logReloaded(logger *slog.Logger, msg string, c Changes, set *Set) {
 	attrs := []any{"sequences", len(set.Sequences), "warnings", len(set.Warnings)}
 	for _, kv := range []struct {
 		key   string

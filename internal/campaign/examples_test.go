@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nurture/nurture/internal/condition"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/templates"
 )
@@ -115,7 +116,7 @@ func TestExamples_CaseStudyOrSmallTeamByCompanySize(t *testing.T) {
 		l.Attributes["company_size"] = size
 		var sent []string
 		for _, slug := range []string{"case-study", "small-team"} {
-			ok, err := q.Step(slug).Eval(Snapshot{Of: l, At: time.Now()})
+			ok, err := q.Step(slug).Eval(condition.Snapshot{Of: l, At: time.Now()})
 			if err != nil {
 				t.Fatal(err)
 			}

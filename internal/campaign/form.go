@@ -1,7 +1,6 @@
 package campaign
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	htmltemplate "html/template"
@@ -15,7 +14,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/nurture/nurture/internal/campaign/render"
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // FormsDir is the folder of the campaigns that holds the signup forms, one
@@ -125,7 +126,7 @@ func (fs Forms) Default() *Form {
 // loadForms reads dir/forms/*.md. A folder that does not exist means no
 // forms.
 func loadForms(dir string, templates fs.FS, ps *problems) Forms {
-	ls := &pageLayouts{fsys: templates, cache: map[string]*htmltemplate.Template{}, bad: map[string]string{}, ps: ps}
+	ls := render.NewPageLayouts(templates, sampleFormView, ps)
 	fdir := filepath.Join(dir, FormsDir)
 	entries, err := os.ReadDir(fdir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -192,7 +193,7 @@ func checkForms(forms Forms, ps *problems) {
 	}
 }
 
-func parseForm(p, slug string, data []byte, ls *pageLayouts, ps *problems) *Form {
+func parseForm(p, slug string, data []byte, ls *render.PageLayouts, ps *problems) *Form {
 	f := &Form{Slug: slug, Source: slug, Layout: "default", Button: "Subscribe", Path: p, Lines: map[string]int{}}
 	doc, ok := splitDocument(p, data, ps)
 	if !ok {
@@ -232,17 +233,17 @@ func parseForm(p, slug string, data []byte, ls *pageLayouts, ps *problems) *Form
 		f.Default, _ = fl.boolean(p, ps)
 	}
 	checkFormValues(f, ps)
-	if t, why := ls.get(f.Layout); t == nil {
+	if t, why := ls.Get(f.Layout); t == nil {
 		ps.errorf(p, f.Line("layout"), "%s", why)
 	} else {
 		f.page = t
 	}
 	f.Fields = formFields(f, doc, ps)
-	var html bytes.Buffer
-	if err := markdown.Convert([]byte(doc.body), &html); err != nil {
+	intro, err := render.Markdown(doc.body)
+	if err != nil {
 		ps.errorf(p, doc.bodyLine, "cannot read the Markdown: %v", err)
 	}
-	f.Intro = htmltemplate.HTML(html.String())
+	f.Intro = intro
 	if HasErrors((*ps)[n:]) {
 		return nil
 	}
@@ -353,7 +354,7 @@ func formFieldItem(p string, n *yaml.Node, ps *problems) (name, label string, re
 			case "required":
 				required, _ = sub.boolean(p, ps)
 			default:
-				if s := suggest(k.Value, formFieldKeys); s != "" {
+				if s := problem.Suggest(k.Value, formFieldKeys); s != "" {
 					ps.errorf(p, sub.line, "unknown key %q in a field: did you mean %q?", k.Value, s)
 				} else {
 					ps.errorf(p, sub.line, "unknown key %q in a field: use name, label and required", k.Value)

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // document is a campaign file split into its front matter and its body.
@@ -143,7 +145,7 @@ func (d *document) checkKeys(known []string, ps *problems) {
 		if slices.Contains(known, f.key) {
 			continue
 		}
-		if s := suggest(f.key, known); s != "" {
+		if s := problem.Suggest(f.key, known); s != "" {
 			ps.errorf(d.path, f.line, "unknown key %q: did you mean %q?", f.key, s)
 		} else {
 			ps.errorf(d.path, f.line, "unknown key %q: use one of %s", f.key, strings.Join(known, ", "))

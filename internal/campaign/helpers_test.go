@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 // testLayouts stand in for the templates folder: small, so that tests read
@@ -61,11 +62,20 @@ func loadFiles(t testing.TB, files map[string]string) *Set {
 	return set
 }
 
-func render(t testing.TB, st *Step, d Data) Rendered {
+func mustRender(t testing.TB, st *Step, d Data) Rendered {
 	t.Helper()
 	r, err := Render(st, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+func mustZone(t testing.TB, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }

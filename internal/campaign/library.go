@@ -146,17 +146,17 @@ func (l *Library) Watch(ctx context.Context, logger *slog.Logger, also ...string
 		case <-timer.C:
 			c, err := l.ReloadChanges()
 			if err != nil {
-				LogRejected(logger, err)
+				logRejected(logger, err)
 				continue
 			}
-			LogReloaded(logger, "campaigns: reloaded", c, l.Set())
+			logReloaded(logger, "campaigns: reloaded", c, l.Set())
 		}
 	}
 }
 
-// LogRejected logs why a reload was rejected: a line that says so, then
+// logRejected logs why a reload was rejected: a line that says so, then
 // one line per problem, path:line: message.
-func LogRejected(logger *slog.Logger, err error) {
+func logRejected(logger *slog.Logger, err error) {
 	var inv *InvalidError
 	if !errors.As(err, &inv) {
 		logger.Error("campaigns: reload failed, still using the last good version", "err", err)

@@ -3,7 +3,6 @@ package campaign
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,133 +10,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	texttemplate "text/template"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/campaign/render"
+	"github.com/nurture/nurture/internal/problem"
+	"github.com/nurture/nurture/internal/schedule"
 )
-
-// Set is one load of the campaign files in which nothing is wrong but
-// perhaps a few warnings. It is never changed after Load returns, so any
-// number of goroutines may use it.
-type Set struct {
-	Dir       string
-	Sequences []*Sequence // by ID
-	Forms     Forms       // the signup forms, by slug
-	Warnings  []Problem
-
-	steps map[string]*Step
-}
-
-// Sequence returns the sequence with an ID (its folder's name), or nil.
-func (s *Set) Sequence(id string) *Sequence {
-	i, ok := slices.BinarySearchFunc(s.Sequences, id, func(q *Sequence, id string) int { return cmp.Compare(q.ID, id) })
-	if !ok {
-		return nil
-	}
-	return s.Sequences[i]
-}
-
-// Step returns the step with a key such as "welcome/hello", or nil.
-func (s *Set) Step(key string) *Step { return s.steps[key] }
-
-func (s *Set) ids() []string {
-	ids := make([]string, len(s.Sequences))
-	for i, q := range s.Sequences {
-		ids[i] = q.ID
-	}
-	return ids
-}
-
-// OnConfirmed returns the sequences a lead from source enters when it
-// confirms its address.
-func (s *Set) OnConfirmed(source string) []*Sequence {
-	return s.filter(func(q *Sequence) bool { return q.Trigger.OnConfirmed(source) })
-}
-
-// OnEvent returns the sequences an event of this type enrols a lead in.
-func (s *Set) OnEvent(typ string) []*Sequence {
-	return s.filter(func(q *Sequence) bool { return q.Trigger.OnEvent(typ) })
-}
-
-// OnStage returns the sequences a lead enters on reaching a stage.
-func (s *Set) OnStage(st lead.Stage) []*Sequence {
-	return s.filter(func(q *Sequence) bool { return q.Trigger.OnStage(st) })
-}
-
-// ExitOnStage returns the sequences whose exit a lead reaching a stage
-// leaves by.
-func (s *Set) ExitOnStage(st lead.Stage) []*Sequence {
-	return s.filter(func(q *Sequence) bool { return q.Exit.OnStage(st) })
-}
-
-func (s *Set) filter(keep func(*Sequence) bool) []*Sequence {
-	var out []*Sequence
-	for _, q := range s.Sequences {
-		if keep(q) {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
-// Step is one mail of a sequence.
-type Step struct {
-	Sequence string // the sequence's ID
-	Slug     string // from the file name after NN-: the step's identity within its sequence
-	Number   int    // the NN of the file name
-	Index    int    // position in the sequence, from 0
-	// Version changes whenever the step's file does.
-	Version string
-	Delay   Delay
-	// Window, when set, is the step's own send window instead of the
-	// sequence's; a zero Window (send_window: any) means any time.
-	Window    *Window
-	Layout    string
-	Condition string // the if: expression; "" when the step is always sent
-	Subject   string // as written, before placeholders are filled in
-	Preheader string
-	// Links are the absolute addresses the mail links to, as written;
-	// links built from placeholders are left out.
-	Links    []string
-	Path     string
-	Lines    map[string]int // front-matter key → line
-	BodyLine int            // line of the file where the Markdown starts
-
-	cond      *condition
-	subject   *texttemplate.Template
-	preheader *texttemplate.Template
-	body      *body
-	layout    *layout
-	bodySrc   string // the Markdown, between parseStep and compileStep
-	sizes     *renderSizes
-}
-
-// Key is the step's identity across edits: "sequence/slug".
-func (st *Step) Key() string { return st.Sequence + "/" + st.Slug }
-
-// Eval reports whether the step is to be sent to a lead: true when it has
-// no condition. A false step is skipped, not retried.
-func (st *Step) Eval(f Facts) (bool, error) {
-	if st.cond == nil {
-		return true, nil
-	}
-	ok, err := st.cond.eval(f)
-	if err != nil {
-		return false, fmt.Errorf("campaign: %s: if %s: %w", st.Key(), st.Condition, err)
-	}
-	return ok, nil
-}
-
-// Line returns the line of a front-matter key, or 1 when it is not set.
-func (st *Step) Line(key string) int {
-	if l, ok := st.Lines[key]; ok {
-		return l
-	}
-	return 1
-}
 
 var (
 	stepFileRE  = regexp.MustCompile(`^(\d+)-(.*)\.md$`)
@@ -170,7 +49,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 		}
 		return nil, ps
 	}
-	ls := newLayouts(templates, &ps)
+	ls := render.NewLayouts(templates, SampleData(), &ps)
 	for _, e := range entries {
 		name := e.Name()
 		if !e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == FormsDir {
@@ -193,7 +72,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 	return set, ps
 }
 
-func loadSequence(dir, id string, ls *layouts, ps *problems) *Sequence {
+func loadSequence(dir, id string, ls *render.Layouts, ps *problems) *Sequence {
 	seqPath := filepath.Join(dir, "sequence.md")
 	if !sequenceRE.MatchString(id) {
 		ps.errorf(dir, 1, "folder name %q cannot name a sequence: use lower-case letters, digits, - and _", id)
@@ -309,7 +188,7 @@ func parseSequence(q *Sequence, data []byte, ps *problems) {
 	}
 	if f, ok := doc.get("send_window"); ok {
 		if v, ok := f.text(path, ps); ok {
-			w, err := ParseWindow(v)
+			w, err := schedule.ParseWindow(v)
 			if err != nil {
 				ps.errorf(path, f.line, "%v", err)
 			}
@@ -344,7 +223,7 @@ func parseTrigger(q *Sequence, f field, path string, ps *problems) {
 		case "event", "stage":
 			ps.errorf(path, f.line, "trigger %s needs a value on the next line, such as\n  trigger:\n    %s: %s", v, v, map[string]string{"event": "webinar_attended", "stage": "mql"}[v])
 		default:
-			if s := suggest(v, []string{"confirmed", "manual"}); s != "" {
+			if s := problem.Suggest(v, []string{"confirmed", "manual"}); s != "" {
 				ps.errorf(path, f.line, "trigger %q is unknown: did you mean %s?", v, s)
 			} else {
 				ps.errorf(path, f.line, "trigger %q is unknown: %s", v, shapes)
@@ -395,7 +274,7 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 		k, v := f.node.Content[i], f.node.Content[i+1]
 		sub := field{key: "exit " + k.Value, line: k.Line + 1, node: v}
 		if !slices.Contains(exitKeys, k.Value) {
-			if s := suggest(k.Value, exitKeys); s != "" {
+			if s := problem.Suggest(k.Value, exitKeys); s != "" {
 				ps.errorf(path, sub.line, "unknown key %q in exit: did you mean %q?", k.Value, s)
 			} else {
 				ps.errorf(path, sub.line, "unknown key %q in exit: use stage, event or clicked_url", k.Value)
@@ -432,152 +311,4 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 			}
 		}
 	}
-}
-
-// parseStep reads a step's front matter; compileStep does the rest once all
-// steps of the sequence are known.
-func parseStep(q *Sequence, path, slug string, number int, data []byte, ps *problems) *Step {
-	st := &Step{
-		sizes:    new(renderSizes),
-		Sequence: q.ID,
-		Slug:     slug,
-		Number:   number,
-		Version:  version(data),
-		Layout:   "default",
-		Path:     path,
-		Lines:    map[string]int{},
-	}
-	doc, ok := splitDocument(path, data, ps)
-	if !ok {
-		if doc.bodyLine > 0 { // the settings are broken, but the text is known: check it too
-			compileBody(path, doc.body, doc.bodyLine, sampleView(), ps)
-		}
-		return nil
-	}
-	st.BodyLine = doc.bodyLine
-	doc.checkKeys(stepKeys, ps)
-	for _, f := range doc.fields {
-		st.Lines[f.key] = f.line
-	}
-	if f, ok := doc.get("subject"); ok {
-		if v, ok := f.text(path, ps); ok {
-			st.Subject = strings.TrimSpace(v)
-			if st.Subject == "" {
-				ps.errorf(path, f.line, "subject is empty")
-			}
-		}
-	} else {
-		ps.errorf(path, 1, "subject is missing: every mail needs a subject: line")
-	}
-	if f, ok := doc.get("delay"); ok {
-		if v, ok := f.text(path, ps); ok {
-			d, err := ParseDelay(v)
-			if err != nil {
-				ps.errorf(path, f.line, "%v", err)
-			}
-			st.Delay = d
-		}
-	}
-	if f, ok := doc.get("send_window"); ok {
-		if v, ok := f.text(path, ps); ok {
-			if strings.EqualFold(strings.TrimSpace(v), "any") {
-				st.Window = &Window{}
-			} else if w, err := ParseWindow(v); err != nil {
-				ps.errorf(path, f.line, "%v; or write any for no window", err)
-			} else {
-				st.Window = &w
-			}
-		}
-	}
-	if f, ok := doc.get("if"); ok {
-		if v, ok := f.text(path, ps); ok {
-			st.Condition = strings.TrimSpace(v)
-			if st.Condition == "" {
-				ps.errorf(path, f.line, "if is empty: write a condition or remove the line")
-			}
-		}
-	}
-	if f, ok := doc.get("layout"); ok {
-		if v, ok := f.text(path, ps); ok && strings.TrimSpace(v) != "" {
-			st.Layout = strings.TrimSpace(v)
-		}
-	}
-	if f, ok := doc.get("preheader"); ok {
-		if v, ok := f.text(path, ps); ok {
-			st.Preheader = strings.TrimSpace(v)
-		}
-	}
-	st.bodySrc = doc.body
-	return st
-}
-
-// compileStep compiles what needs the whole sequence (conditions naming
-// other steps) or is costly (templates), and renders the step once for the
-// sample lead so that a mistake shows now rather than at send time.
-func compileStep(st *Step, slugs []string, ls *layouts, ps *problems) {
-	path := st.Path
-	if st.Index > 0 {
-		if _, ok := st.Lines["delay"]; !ok {
-			ps.warnf(path, 1, "no delay: this mail goes out as soon as the previous one is sent; write delay: 0 to say so")
-		}
-	}
-	ok := true
-	if st.Condition != "" {
-		st.cond, ok = compileCondition(st.Condition, st.Sequence, slugs, st.Index, path, st.Line("if"), ps)
-		if ok && !st.cond.mistyped { // else a warning said why it fails already
-			sample := SampleLead()
-			if _, err := st.cond.eval(Snapshot{Of: sample, At: sample.CreatedAt.Add(10 * 24 * time.Hour)}); err != nil {
-				_, msg := exprError(err, st.Condition)
-				ps.warnf(path, st.Line("if"), "if: fails for the sample lead: %s", msg)
-			}
-		}
-	}
-	sample := sampleView()
-	var lok bool
-	if st.subject, lok = compileLine(path, "subject", st.Line("subject"), st.Subject, sample, ps); !lok {
-		ok = false
-	}
-	if st.Preheader != "" {
-		if st.preheader, lok = compileLine(path, "preheader", st.Line("preheader"), st.Preheader, sample, ps); !lok {
-			ok = false
-		}
-	}
-	if strings.TrimSpace(st.bodySrc) == "" {
-		ps.warnf(path, st.BodyLine, "the mail has no text below the front matter")
-	}
-	b, bok := compileBody(path, st.bodySrc, st.BodyLine, sample, ps)
-	l, why := ls.get(st.Layout)
-	if l == nil {
-		ps.errorf(path, st.Line("layout"), "%s", why)
-		ok = false
-	}
-	if !ok || !bok {
-		return
-	}
-	st.body, st.layout = b, l
-	st.Links = b.links
-	if _, err := Render(st, SampleData()); err != nil {
-		ps.errorf(path, st.BodyLine, "cannot render for the sample lead: %v", err)
-	}
-}
-
-// compileLine compiles a one-line template such as the subject.
-func compileLine(path, key string, line int, src string, sample view, ps *problems) (*texttemplate.Template, bool) {
-	if src == "" {
-		return nil, false
-	}
-	if strings.ContainsAny(src, "\r\n") {
-		ps.errorf(path, line, "%s must be one line", key)
-		return nil, false
-	}
-	actions, _ := protectActions(src)
-	if !checkPlaceholders(path, key+": ", src, func(int) int { return line }, sample, actions, ps) {
-		return nil, false
-	}
-	t, err := texttemplate.New(key).Option("missingkey=error").Parse(src)
-	if err != nil { // checkPlaceholders parsed it already
-		ps.errorf(path, line, "%s: %v", key, err)
-		return nil, false
-	}
-	return t, true
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/schedule"
 )
 
 func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
@@ -335,7 +336,7 @@ For people who downloaded the e-book.
 		t.Errorf("steps = %v, want %v", keys, want)
 	}
 	cs := q.Step("case-study")
-	if cs.Number != 10 || cs.Delay != (Delay{Days: 7}) || cs.Condition != "number(attr.company_size) >= 200" || cs.Layout != "default" {
+	if cs.Number != 10 || cs.Delay != (schedule.Delay{Days: 7}) || cs.Condition != "number(attr.company_size) >= 200" || cs.Layout != "default" {
 		t.Errorf("case-study = %+v", cs)
 	}
 	if cs.Lines["if"] != 4 || cs.Line("subject") != 2 || cs.Line("layout") != 1 || cs.BodyLine != 6 {
@@ -448,28 +449,6 @@ func TestEventTypes_TriggersAndExitsIgnoreCapitals(t *testing.T) {
 	for _, typ := range []string{"demo_booked", "Demo_Booked"} {
 		if !q.Exit.OnEvent(typ) {
 			t.Errorf("event %q does not exit by %s", typ, q.Exit)
-		}
-	}
-}
-
-func TestMatchURL_StarMatchesAnyText(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		pattern, url string
-		want         bool
-	}{
-		{"https://example.com/pricing*", "https://example.com/pricing", true},
-		{"https://example.com/pricing*", "https://example.com/pricing/team", true},
-		{"https://example.com/pricing", "https://example.com/pricing/team", false},
-		{"*/pricing", "https://example.com/pricing", true},
-		{"https://*.example.com/*", "https://shop.example.com/cart", true},
-		{"https://*.example.com/*", "https://example.com/cart", false},
-		{"*", "anything", true},
-		{"a*b*c", "aXbYc", true},
-		{"a*b*c", "aXbY", false},
-	} {
-		if got := MatchURL(tt.pattern, tt.url); got != tt.want {
-			t.Errorf("MatchURL(%q, %q) = %v, want %v", tt.pattern, tt.url, got, tt.want)
 		}
 	}
 }

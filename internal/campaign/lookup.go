@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // Lookup finds a step the way a person names it on the command line:
@@ -53,8 +55,8 @@ func (s *Set) LookupSequence(id string) (*Sequence, error) {
 	switch ids := s.ids(); {
 	case len(ids) == 0:
 		return nil, fmt.Errorf("no sequence %q: %s has no sequences", id, s.Dir)
-	case suggest(id, ids) != "":
-		return nil, fmt.Errorf("no sequence %q: did you mean %s?", id, suggest(id, ids))
+	case problem.Suggest(id, ids) != "":
+		return nil, fmt.Errorf("no sequence %q: did you mean %s?", id, problem.Suggest(id, ids))
 	default:
 		return nil, fmt.Errorf("no sequence %q: the sequences are %s", id, listAnd(ids))
 	}
@@ -67,7 +69,7 @@ func suggestStep(ref string, q *Sequence) string {
 	for _, st := range q.Steps {
 		candidates = append(candidates, st.Slug, strings.TrimSuffix(filepath.Base(st.Path), ".md"))
 	}
-	c := suggest(ref, candidates)
+	c := problem.Suggest(ref, candidates)
 	for _, st := range q.Steps {
 		if c != "" && (c == st.Slug || c+".md" == filepath.Base(st.Path)) {
 			return stepName(st)[len(q.ID)+1:]

@@ -53,18 +53,26 @@ type InvalidError struct {
 
 func (e *InvalidError) Error() string {
 	var b strings.Builder
-	n := 0
-	for _, p := range e.Problems {
-		if p.Severity == SeverityError {
-			n++
-		}
-	}
+	n, _ := Count(e.Problems)
 	fmt.Fprintf(&b, "%d %s in the campaign files:", n, plural(n, "error", "errors"))
 	for _, p := range e.Problems {
 		b.WriteString("\n")
 		b.WriteString(p.String())
 	}
 	return b.String()
+}
+
+// Count returns how many of the problems are errors and how many are
+// warnings.
+func Count(ps []Problem) (errs, warns int) {
+	for _, p := range ps {
+		if p.Severity == SeverityError {
+			errs++
+		} else {
+			warns++
+		}
+	}
+	return errs, warns
 }
 
 func plural(n int, one, many string) string {
@@ -81,6 +89,12 @@ func (ps *problems) errorf(path string, line int, format string, args ...any) {
 	*ps = append(*ps, Problem{Path: path, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
+// Errorf is errorf for the packages that report into the list, such as
+// render.
+func (ps *problems) Errorf(path string, line int, format string, args ...any) {
+	ps.errorf(path, line, format, args...)
+}
+
 func (ps *problems) warnf(path string, line int, format string, args ...any) {
 	*ps = append(*ps, Problem{Path: path, Line: line, Msg: fmt.Sprintf(format, args...), Severity: SeverityWarning})
 }
@@ -89,49 +103,6 @@ func sortProblems(ps []Problem) {
 	slices.SortStableFunc(ps, func(a, b Problem) int {
 		return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.Line, b.Line))
 	})
-}
-
-// suggest returns the candidate closest to word when it is close enough to
-// be a typo of it, or "".
-func suggest(word string, candidates []string) string {
-	word = strings.ToLower(word)
-	best, bestDist := "", -1
-	for _, c := range candidates {
-		if d := editDistance(word, strings.ToLower(c)); bestDist < 0 || d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	if best == "" || bestDist > max(1, (len(best)+1)/3) {
-		return ""
-	}
-	return best
-}
-
-// editDistance counts the insertions, deletions, substitutions and swaps of
-// neighbours that turn a into b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }
 
 // readError is what went wrong reading a file, without the path that the

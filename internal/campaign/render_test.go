@@ -48,7 +48,7 @@ preheader: For {{ .Lead.FirstName }}`, personalised)
 			d := SampleData()
 			d.Lead.FirstName = name
 			d.Lead.Attributes["company"] = name
-			r := render(t, st, d)
+			r := mustRender(t, st, d)
 
 			doc, err := html.Parse(strings.NewReader(r.HTML))
 			if err != nil {
@@ -102,7 +102,7 @@ preheader: "{{ .Lead.FirstName }}"`, "Hello.")
 	d := SampleData()
 	d.Lead.FirstName = "Jana\r\nBcc: victim@example.com\n"
 	d.Lead.Attributes["company"] = "Acme\u2028Inc\tLtd\x00"
-	r := render(t, st, d)
+	r := mustRender(t, st, d)
 	if want := "Hi Jana Bcc: victim@example.com , about Acme Inc Ltd"; r.Subject != want {
 		t.Errorf("subject = %q, want %q", r.Subject, want)
 	}
@@ -118,7 +118,7 @@ func TestRender_PlaceholdersWorkInsideLinksAndWithQuotes(t *testing.T) {
 	d := SampleData()
 	d.Lead.FirstName = ""
 	d.Lead.Email = "a&b@example.com"
-	r := render(t, st, d)
+	r := mustRender(t, st, d)
 	for _, want := range []string{
 		`Hi there, read <a href="https://nurture.example/guide?for=a%26b%40example.com&amp;x=1">the guide</a>`,
 		`<a href="https://nurture.example/unsubscribe/SAMPLE-TOKEN">leave</a>`,
@@ -146,7 +146,7 @@ Write to <sales@example.com>.`)
 		got = append(got, u)
 		return "https://t.example/c/" + string(rune('0'+len(got)))
 	}
-	r := render(t, st, d)
+	r := mustRender(t, st, d)
 	want := []string{"https://example.com/pricing", "https://example.com/auto", "https://nurture.example/guide", "https://example.com/pricing"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("RewriteURL got %q, want %q", got, want)
@@ -175,7 +175,7 @@ func TestRender_LinkFromALeadValueCannotRunScript(t *testing.T) {
 	} {
 		d := SampleData()
 		d.Lead.Attributes["website"] = value
-		if r := render(t, st, d); !strings.Contains(r.HTML, want) {
+		if r := mustRender(t, st, d); !strings.Contains(r.HTML, want) {
 			t.Errorf("website %q: HTML lacks %s:\n%s", value, want, r.HTML)
 		}
 	}
@@ -213,7 +213,7 @@ func TestRender_PlainTextIsReadable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			st := loadStep(t, "subject: Text", tt.markdown)
-			r := render(t, st, Data{Lead: SampleLead()})
+			r := mustRender(t, st, Data{Lead: SampleLead()})
 			got := strings.TrimSuffix(r.Text, "\n\n--\n\nUnsubscribe: \n")
 			if got != tt.want {
 				t.Errorf("text =\n%q\nwant\n%q", got, tt.want)
@@ -242,7 +242,7 @@ Bye.`)
 		"":     {"<p>Hello.</p>\n\n<p>How is work?</p>\n\n<p>Bye.</p>", "Hello.\n\nHow is work?\n\nBye."},
 	} {
 		d := Data{Lead: &lead.Lead{Attributes: lead.Attributes{"company": company}}}
-		r := render(t, st, d)
+		r := mustRender(t, st, d)
 		if html := strings.ReplaceAll(r.HTML, "\n\n\n", "\n\n"); !strings.Contains(html, want[0]) {
 			t.Errorf("company %q: HTML =\n%s\nwant it to hold\n%s", company, r.HTML, want[0])
 		}
@@ -255,7 +255,7 @@ Bye.`)
 func TestRender_UsesTheStepsLayout(t *testing.T) {
 	t.Parallel()
 	st := loadStep(t, "subject: Plain\nlayout: plain", "Just this.")
-	r := render(t, st, SampleData())
+	r := mustRender(t, st, SampleData())
 	if r.HTML != "<div class=\"plain\"><p>Just this.</p>\n</div>" {
 		t.Errorf("HTML = %q", r.HTML)
 	}

@@ -54,13 +54,3 @@ func SampleData() Data {
 		PrivacyURL:     SamplePrivacyURL,
 	}
 }
-
-func sampleView() view {
-	d := SampleData()
-	return view{
-		Lead:           d.Lead,
-		BaseURL:        d.BaseURL,
-		UnsubscribeURL: d.UnsubscribeURL,
-		NurtureLink:    func(int) string { return "https://example.com/" },
-	}
-}

@@ -8,7 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nurture/nurture/internal/condition"
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/schedule"
 )
 
 // Sequence is one folder of the campaign files: a trigger, its rules and
@@ -22,8 +24,8 @@ type Sequence struct {
 	Description string
 	Trigger     Trigger
 	Exit        Exit
-	Window      Window // zero: any time
-	Timezone    string // "lead" or an IANA zone name
+	Window      schedule.Window // zero: any time
+	Timezone    string          // "lead" or an IANA zone name
 	Reenroll    bool
 	Steps       []*Step
 	Path        string         // of sequence.md
@@ -46,7 +48,7 @@ func (q *Sequence) Step(slug string) *Step {
 
 // WindowOf returns the send window step st goes out in: its own, if it
 // has one, else the sequence's.
-func (q *Sequence) WindowOf(st *Step) Window {
+func (q *Sequence) WindowOf(st *Step) schedule.Window {
 	if st.Window != nil {
 		return *st.Window
 	}
@@ -174,7 +176,7 @@ func (e Exit) OnEvent(typ string) bool { return containsFold(e.Events, typ) }
 // OnClick reports whether a click on url ends the enrolment.
 func (e Exit) OnClick(url string) bool {
 	for _, p := range e.ClickedURLs {
-		if MatchURL(p, url) {
+		if condition.MatchURL(p, url) {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/schedule"
 )
 
 // These are the engine's pure rules, tested without a database: which step
@@ -52,7 +53,7 @@ func TestSendAt_DelayThenWindowAndNeverBeforeNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	office, err := campaign.ParseWindow("Mon-Fri 09:00-17:00")
+	office, err := schedule.ParseWindow("Mon-Fri 09:00-17:00")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +65,8 @@ func TestSendAt_DelayThenWindowAndNeverBeforeNow(t *testing.T) {
 		}
 		return v
 	}
-	step := func(delay string, own *campaign.Window) *campaign.Step {
-		d, err := campaign.ParseDelay(delay)
+	step := func(delay string, own *schedule.Window) *campaign.Step {
+		d, err := schedule.ParseDelay(delay)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,8 +81,8 @@ func TestSendAt_DelayThenWindowAndNeverBeforeNow(t *testing.T) {
 		{"inside the window the delay alone counts", step("2h", nil), "2026-11-02 10:00", "2026-11-02 10:00", "2026-11-02 12:00", false},
 		{"after hours waits for the next morning", step("8h", nil), "2026-11-02 10:00", "2026-11-02 10:00", "2026-11-03 09:00", false},
 		{"a Friday evening waits for Monday", step("0", nil), "2026-11-06 21:30", "2026-11-06 21:30", "2026-11-09 09:00", false},
-		{"a step's own window any goes at once", step("0", &campaign.Window{}), "2026-11-06 21:30", "2026-11-06 21:30", "2026-11-06 21:30", false},
-		{"days are calendar days across the autumn change", step("1d", &campaign.Window{}), "2026-10-24 10:00", "2026-10-24 10:00", "2026-10-25 10:00", false},
+		{"a step's own window any goes at once", step("0", &schedule.Window{}), "2026-11-06 21:30", "2026-11-06 21:30", "2026-11-06 21:30", false},
+		{"days are calendar days across the autumn change", step("1d", &schedule.Window{}), "2026-10-24 10:00", "2026-10-24 10:00", "2026-10-25 10:00", false},
 		{"a dispatcher that fell behind sends now, not in the past", step("1d", nil), "2026-11-02 10:00", "2026-11-05 11:00", "2026-11-05 11:00", false},
 		{"fell behind into the night waits for the window", step("1d", nil), "2026-11-02 10:00", "2026-11-05 20:00", "2026-11-06 09:00", false},
 		{"fast mode shortens the delay and ignores the window", step("1d", nil), "2026-11-06 21:30", "2026-11-06 21:30", "2026-11-06 21:30", true},

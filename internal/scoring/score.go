@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nurture/nurture/internal/tracking"
+	"github.com/nurture/nurture/internal/condition"
 )
 
 // Reason is one line of the score ledger: which rule gave how many points
@@ -166,7 +166,7 @@ func (r *Rules) urlPoints(s Signal, give func(key, rule string, line, points int
 		return
 	}
 	for _, u := range r.Points.URLs {
-		if tracking.MatchURL(u.Pattern, s.URL) {
+		if condition.MatchURL(u.Pattern, s.URL) {
 			give("urls", "points.urls", u.Line, u.Points, string(s.Kind)+" "+s.URL)
 		}
 	}

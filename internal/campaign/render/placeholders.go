@@ -1,4 +1,4 @@
-package campaign
+package render
 
 import (
 	"io"
@@ -18,7 +18,7 @@ var atNodeRE = regexp.MustCompile(`executing "[^"]*" at <(.*?)>: can't evaluate 
 // misspelt field does not hide the next one: it is blanked out, keeping
 // every offset, and the body is run again. Each message starts with
 // prefix, such as "subject: ".
-func checkPlaceholders(path, prefix, src string, fileLine func(int) int, sample view, actions []action, ps *problems) bool {
+func checkPlaceholders(path, prefix, src string, fileLine func(int) int, sample view, actions []action, r Reporter) bool {
 	ok := true
 	patched := map[int]bool{}
 	for range maxPlaceholderProblems {
@@ -39,7 +39,7 @@ func checkPlaceholders(path, prefix, src string, fileLine func(int) int, sample 
 			// that is not a problem of the file.
 			return false
 		}
-		ps.errorf(path, fileLine(max(line, 1)), "%s%s", prefix, msg)
+		r.Errorf(path, fileLine(max(line, 1)), "%s%s", prefix, msg)
 		ok = false
 		if !found {
 			return false
@@ -74,4 +74,27 @@ func blankOut(src string, a action, node string) string {
 	}
 	at := a.orig + i
 	return src[:at] + `""` + strings.Repeat(" ", len(node)-2) + src[at+len(node):]
+}
+
+// CompileLine compiles a one-line template such as a subject, after
+// running its placeholders for the sample. Its problems are at line of
+// path, each message starting with key, such as "subject: ".
+func CompileLine(path, key string, line int, src string, sample Data, r Reporter) (*texttemplate.Template, bool) {
+	if src == "" {
+		return nil, false
+	}
+	if strings.ContainsAny(src, "\r\n") {
+		r.Errorf(path, line, "%s must be one line", key)
+		return nil, false
+	}
+	actions, _ := protectActions(src)
+	if !checkPlaceholders(path, key+": ", src, func(int) int { return line }, sampleView(sample), actions, r) {
+		return nil, false
+	}
+	t, err := texttemplate.New(key).Option("missingkey=error").Parse(src)
+	if err != nil { // checkPlaceholders parsed it already
+		r.Errorf(path, line, "%s: %v", key, err)
+		return nil, false
+	}
+	return t, true
 }

@@ -1,7 +1,8 @@
-package campaign
+package condition
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,13 +11,18 @@ import (
 )
 
 // conditionProblems compiles src as the if: of the second of two steps,
-// "welcome" and "guide", on line 4, and returns what is reported.
+// "welcome" and "guide", on line 4 of s/02-guide.md, and returns what
+// campaign reports of it: path:line: if: message, a warning with
+// "warning: ".
 func conditionProblems(src string) []string {
-	var ps problems
-	compileCondition(src, "s", []string{"welcome", "guide"}, 1, "s/02-guide.md", 4, &ps)
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
+	c, err := Compile(src, Steps{Sequence: "s", Slugs: []string{"welcome", "guide"}, Self: 1})
+	var ce *Error
+	if errors.As(err, &ce) {
+		return []string{fmt.Sprintf("s/02-guide.md:%d: if: %s", 4+max(ce.Line, 1)-1, ce.Msg)}
+	}
+	out := []string{}
+	for _, w := range c.Warnings {
+		out = append(out, "s/02-guide.md:4: warning: if: "+w)
 	}
 	return out
 }
@@ -136,7 +142,7 @@ var translations = []struct{ src, library, want string }{
 func TestCompileCondition_TranslatesTheLibrarysMessages(t *testing.T) {
 	t.Parallel()
 	for _, tt := range translations {
-		_, err := expr.Compile(tt.src, expr.Env(condEnv{}), expr.AsBool())
+		_, err := expr.Compile(tt.src, expr.Env(env{}), expr.AsBool())
 		var fe *file.Error
 		switch {
 		case errors.As(err, &fe):

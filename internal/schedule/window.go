@@ -1,4 +1,4 @@
-package campaign
+package schedule
 
 import (
 	"fmt"
@@ -221,7 +221,7 @@ func (w Window) Next(t time.Time, loc *time.Location) time.Time {
 		}
 		cur = end.In(loc)
 	}
-	panic("campaign: a send window without a single open minute")
+	panic("schedule: a send window without a single open minute")
 }
 
 // nextWall returns the earliest wall time in [from, to) inside the window.

@@ -1,4 +1,4 @@
-package campaign
+package condition
 
 import (
 	"fmt"
@@ -10,12 +10,12 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 )
 
-// conditionWarnings finds what compiles but cannot work as meant: a form
+// warnings finds what compiles but cannot work as meant: a form
 // field compared with a number (forms send text, such as "250"), a stage
 // that does not exist, and opens and clicks, which this version does not
 // record yet. mistyped reports a form field compared with a number, which
 // is what running the condition for the sample lead would find as well.
-func conditionWarnings(root exprast.Node) (out []string, mistyped bool) {
+func warnings(root exprast.Node) (out []string, mistyped bool) {
 	var tracked []string
 	exprast.Walk(&root, visitor(func(n *exprast.Node) {
 		switch x := (*n).(type) {

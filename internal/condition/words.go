@@ -1,4 +1,4 @@
-package campaign
+package condition
 
 import (
 	"errors"
@@ -10,10 +10,12 @@ import (
 	exprast "github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
+
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // The expression library words its errors for programmers: "unexpected
-// token Operator(\"=\")", "mismatched types int and string". exprError
+// token Operator(\"=\")", "mismatched types int and string". Explain
 // says the same in the words of the guide, keeping the column, so that a
 // marketer knows what to change.
 
@@ -27,10 +29,10 @@ var (
 	badNumberRE  = regexp.MustCompile(`^bad number syntax: "(.*)"$`)
 )
 
-// exprError turns an error of the expression library for the condition src
+// Explain turns an error of the expression library for the condition src
 // into a line of the condition and a message in the guide's words, with the
 // column where there is one.
-func exprError(err error, src string) (int, string) {
+func Explain(err error, src string) (int, string) {
 	var fe *file.Error
 	if !errors.As(err, &fe) {
 		return 1, conditionWords(err.Error(), src, 0)
@@ -79,7 +81,7 @@ func conditionWords(msg, src string, at int) string {
 }
 
 func unknownName(name string) string {
-	if s := suggest(strings.TrimLeft(name, "$"), condNames); s != "" {
+	if s := problem.Suggest(strings.TrimLeft(name, "$"), names); s != "" {
 		return fmt.Sprintf("unknown name %s; did you mean %s?", name, s)
 	}
 	if lead := strings.ToLower(name); slices.Contains([]string{"lead", "mql", "sal", "sql"}, lead) {
