@@ -32,4 +32,3 @@ func TestCompile_ChecksTheStepsOpenedAndClickedName(t *testing.T) {
 		t.Errorf("earlier steps: %v", err)
 	}
 }
-
