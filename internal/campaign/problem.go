@@ -7,43 +7,26 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // Severity tells an error, which makes a Set invalid, from a warning, which
 // is only reported.
-type Severity int
+type Severity = problem.Severity
 
 const (
-	SeverityError Severity = iota
-	SeverityWarning
+	SeverityError   = problem.Error
+	SeverityWarning = problem.Warning
 )
 
 // Problem is one thing wrong in a campaign file, at a line of it. A
 // problem with the whole file, such as a missing one or its name, is at
 // line 1, so every problem reads path:line: message.
-type Problem struct {
-	Path     string
-	Line     int
-	Msg      string
-	Severity Severity
-}
-
-// String formats the problem the way compilers do: "path:line: message", with
-// "warning: " before the message of a warning.
-func (p Problem) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d: ", p.Path, max(p.Line, 1))
-	if p.Severity == SeverityWarning {
-		b.WriteString("warning: ")
-	}
-	b.WriteString(p.Msg)
-	return b.String()
-}
+type Problem = problem.Problem
 
 // HasErrors reports whether any of the problems is an error.
-func HasErrors(ps []Problem) bool {
-	return slices.ContainsFunc(ps, func(p Problem) bool { return p.Severity == SeverityError })
-}
+func HasErrors(ps []Problem) bool { return problem.HasErrors(ps) }
 
 // InvalidError is returned when the campaign files have errors. It lists
 // every problem, warnings included.
