@@ -12,18 +12,14 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
-	"github.com/nurture/nurture/internal/dispatch"
-	"github.com/nurture/nurture/internal/link"
-	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 )
 
-// sequences is the sequence engine of a server: the campaign files and the
-// dispatcher that walks leads through them.
+// sequences are the campaign files a server runs, kept live: loaded at
+// start, reloaded on SIGHUP and on edits. Changed fires on every change,
+// so the dispatcher built over them looks at once.
 type sequences struct {
 	dir       string // the campaigns folder
 	templates string // a templates folder on disk (NURTURE_TEMPLATES), or ""
@@ -31,10 +27,10 @@ type sequences struct {
 	log       *slog.Logger
 	// library is nil while the campaigns folder does not exist; a reload
 	// loads it once it does.
-	library  atomic.Pointer[campaign.Library]
-	empty    *campaign.Set
-	dispatch *dispatch.Dispatcher
-	vet      campaign.LibraryOption // the forms' consent versions go live, or the load is refused
+	library atomic.Pointer[campaign.Library]
+	empty   *campaign.Set
+	changed chan struct{}          // fires (without blocking) when the campaigns changed
+	vet     campaign.LibraryOption // the forms' consent versions go live, or the load is refused
 
 	mu      sync.Mutex // guards watch and the adoption of a library
 	watch   func(*campaign.Library)
@@ -48,11 +44,21 @@ func (s *sequences) set() *campaign.Set {
 	return s.empty
 }
 
-// wireSequences loads the campaigns and builds the dispatcher. Campaign
+// changes is the signal that the campaigns changed.
+func (s *sequences) changes() <-chan struct{} { return s.changed }
+
+func (s *sequences) change() {
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// wireSequences loads the campaigns. Campaign
 // files with errors stop the start, naming path:line; a missing folder only
 // warns, since a server may run the opt-in alone.
-func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mailer.Composer, links *link.Builder, sender dispatch.Sender, log *slog.Logger, now func() time.Time) (*sequences, error) {
-	s := &sequences{dir: cfg.Campaigns, templates: cfg.Templates, tpl: tpl, log: log, empty: &campaign.Set{},
+func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, log *slog.Logger, now func() time.Time) (*sequences, error) {
+	s := &sequences{dir: cfg.Campaigns, templates: cfg.Templates, tpl: tpl, log: log, empty: &campaign.Set{}, changed: make(chan struct{}, 1),
 		vet: campaign.WithVet(registerConsents(st, now))}
 	if _, err := os.Stat(cfg.Campaigns); errors.Is(err, fs.ErrNotExist) {
 		log.Warn("campaigns: folder not found; no sequences run until it exists and the server gets SIGHUP", "dir", cfg.Campaigns)
@@ -80,32 +86,16 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 	if cfg.Fast {
 		log.Warn("demo mode (--fast): a day of delay takes ten seconds, send windows are ignored")
 	}
-	var err error
-	s.dispatch, err = dispatch.New(st, s.set, composer, links, log, now, dispatch.Config{
-		From:        cfg.From,
-		Footer:      cfg.PostalAddress,
-		PrivacyURL:  cfg.PrivacyURL,
-		DefaultZone: cfg.DefaultTimezone,
-		Tick:        cfg.Tick,
-		Fast:        cfg.Fast,
-		Sender:      sender,
-	})
-	if err != nil {
-		return nil, err
-	}
 	if lib := s.library.Load(); lib != nil {
-		lib.OnChange(func(*campaign.Set) { s.dispatch.Wake() })
+		lib.OnChange(func(*campaign.Set) { s.change() })
 	}
 	return s, nil
 }
 
-// start runs the dispatcher, the reload on SIGHUP and on file changes, and
-// a cron tick that wakes the dispatcher every minute besides its own poll.
-// The SIGHUP handler is there even while the campaigns folder is missing,
-// so a SIGHUP never ends the server.
-func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup, c *cron.Cron) {
-	wg.Go(func() { s.dispatch.Run(ctx) })
-	c.AddFunc("@every 1m", s.dispatch.Wake)
+// start runs the reload on SIGHUP and on file changes. The SIGHUP handler
+// is there even while the campaigns folder is missing, so a SIGHUP never
+// ends the server.
+func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup) {
 	// Watch the campaigns, and the templates folder whose layouts they
 	// use, from now on or from when a reload first finds the folder.
 	var also []string
@@ -167,14 +157,14 @@ func (s *sequences) reload() error {
 		campaign.LogRejected(s.log, err)
 		return err
 	}
-	lib.OnChange(func(*campaign.Set) { s.dispatch.Wake() })
+	lib.OnChange(func(*campaign.Set) { s.change() })
 	s.mu.Lock()
 	s.library.Store(lib)
 	if s.watch != nil && !s.stopped {
 		s.watch(lib)
 	}
 	s.mu.Unlock()
-	s.dispatch.Wake()
+	s.change()
 	s.log.Info("campaigns: loaded on SIGHUP", "dir", s.dir, "sequences", len(lib.Set().Sequences))
 	return nil
 }
