@@ -20,6 +20,7 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
@@ -145,7 +146,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		DefaultZone: cfg.DefaultTimezone,
 		Tick:        cfg.Tick,
 		Fast:        cfg.Fast,
-		Sender:      dispatchSender{relay},
+		Sender:      lent{relay},
 		Wake:        seq.changes(),
 	})
 	if err != nil {
@@ -159,7 +160,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		RatePerEmail:    cfg.RateEmail,
 		PrivacyURL:      cfg.PrivacyURL,
 		OnConfirmed:     disp.OnConfirmed,
-		Sender:          optinSender{relay},
+		Sender:          lent{relay},
 	})
 	if err != nil {
 		return err
@@ -238,21 +239,15 @@ func ready(db *sqlx.DB) func(ctx context.Context) error {
 	}
 }
 
-// The relay lends the producers room in its in-flight window: each
-// declares the Sender it needs, and these adapt the relay to them.
-type (
-	optinSender    struct{ *outbox.Relay }
-	dispatchSender struct{ *outbox.Relay }
-	reservation    struct{ *outbox.Reservation }
-)
+// lent lends the relay to the producers of mail as their
+// handover.Sender.
+type lent struct{ *outbox.Relay }
 
-func (s optinSender) Reserve(ctx context.Context, n int, wait bool) optin.Room {
-	return reservation{s.Relay.Reserve(ctx, n, wait)}
+func (l lent) Reserve(ctx context.Context, n int, wait bool) handover.Room {
+	return reservation{l.Relay.Reserve(ctx, n, wait)}
 }
 
-func (s dispatchSender) Reserve(ctx context.Context, n int, wait bool) dispatch.Room {
-	return reservation{s.Relay.Reserve(ctx, n, wait)}
-}
+type reservation struct{ *outbox.Reservation }
 
 // Until is when the reserved mail's lease ends; a nil reservation has room
 // for none and no lease.

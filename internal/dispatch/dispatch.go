@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
@@ -43,24 +44,6 @@ type Store interface {
 	LeadByID(ctx context.Context, id int64) (*store.LeadRow, error)
 }
 
-// Sender takes mail straight from the transaction that wrote it, sparing a
-// claim from the outbox, and is woken for mail left in the outbox to claim.
-// cmd lends it the outbox relay.
-type Sender interface {
-	Reserve(ctx context.Context, n int, wait bool) Room
-	Wake()
-}
-
-// Room is what a Sender reserved: room for up to N mails, written leased
-// until Until in the caller's transaction, then handed over (Hand) once it
-// committed, or given back (Cancel). With N of 0 it holds nothing.
-type Room interface {
-	N() int
-	Until() time.Time
-	Hand(ms []store.Claimed)
-	Cancel()
-}
-
 // Config tunes the dispatcher; zero values take the defaults.
 type Config struct {
 	From        string         // From header, e.g. "Acme <news@acme.example>"
@@ -73,7 +56,7 @@ type Config struct {
 	// Sender, when set, is handed each batch's mails as the batch commits,
 	// and bounds the batch to the room it has; without one the mails wait in
 	// the outbox for the relay's next claim.
-	Sender Sender
+	Sender handover.Sender
 	// Wake, when set, makes Run look for due enrolments at once whenever
 	// it fires, as the campaigns' reload does.
 	Wake <-chan struct{}
@@ -193,7 +176,7 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 // enrolments it claimed.
 func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 	limit := d.cfg.Batch
-	var room Room
+	var room handover.Room
 	if d.cfg.Sender != nil {
 		room = d.cfg.Sender.Reserve(ctx, limit, true)
 		if room.N() == 0 && ctx.Err() != nil {

@@ -8,6 +8,6 @@
 // It reads the campaigns through campaign and the database through the
 // small Store it declares, which *store.Store satisfies. It never sends
 // SMTP itself, and it imports no other service (optin, outbox) and not
-// web: it hands mail to the Sender it declares, which cmd lends the outbox
+// web: it hands mail to a handover.Sender, which cmd lends the outbox
 // relay, and the opt-in reaches it through a hook that cmd wires.
 package dispatch

@@ -16,6 +16,7 @@ import (
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/devmail"
 	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
@@ -54,7 +55,7 @@ func (b *bundle) withSender() *dispatch.Dispatcher {
 // lent lends a relay's in-flight window to a dispatcher, as serve does.
 type lent struct{ *outbox.Relay }
 
-func (l lent) Reserve(ctx context.Context, n int, wait bool) dispatch.Room {
+func (l lent) Reserve(ctx context.Context, n int, wait bool) handover.Room {
 	return reservation{l.Relay.Reserve(ctx, n, wait)}
 }
 

@@ -4,5 +4,5 @@
 // causes in one transaction, through the small Store it declares. It does
 // not speak HTTP: callers pass in the request's evidence and map its
 // sentinel errors to responses. It imports no other service: mail goes to
-// the Sender it declares, which cmd lends the outbox relay.
+// a handover.Sender, which cmd lends the outbox relay.
 package optin

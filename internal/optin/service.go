@@ -14,6 +14,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
@@ -50,32 +51,6 @@ type Store interface {
 	RegisterConsentVersions(ctx context.Context, vs []store.ConsentVersion, now time.Time) ([]store.ConsentConflict, error)
 }
 
-// Sender takes mail straight from the transaction that wrote it, sparing a
-// claim from the outbox, and is woken for mail left in the outbox to claim.
-// cmd lends it the outbox relay.
-type Sender interface {
-	Reserve(ctx context.Context, n int, wait bool) Room
-	Wake()
-}
-
-// Room is what a Sender reserved: room for up to N mails, written leased
-// until Until in the caller's transaction, then handed over (Hand) once it
-// committed, or given back (Cancel). Room for none is a Room too.
-type Room interface {
-	N() int
-	Until() time.Time
-	Hand(ms []store.Claimed)
-	Cancel()
-}
-
-// noRoom is a Room with room for none: what a Service without a Sender has.
-type noRoom struct{}
-
-func (noRoom) N() int                  { return 0 }
-func (noRoom) Until() time.Time        { return time.Time{} }
-func (noRoom) Hand(ms []store.Claimed) {}
-func (noRoom) Cancel()                 {}
-
 // ConfirmedHook runs in the confirming transaction, so whatever it writes
 // (say, enrolments in sequences) exists exactly when the confirmation does.
 type ConfirmedHook func(ctx context.Context, tx *store.Tx, leadID int64, now time.Time) error
@@ -92,7 +67,7 @@ type Options struct {
 	// Sender, when set, is handed confirmation mails as their signups
 	// commit; without one, or when it has no room, they wait in the outbox
 	// for the relay's next claim.
-	Sender Sender
+	Sender handover.Sender
 }
 
 // Service runs the double opt-in.
@@ -171,9 +146,9 @@ func (s *Service) allowEmail(email string, now time.Time) error {
 }
 
 // reserve asks the Sender for room for n mails, without waiting.
-func (s *Service) reserve(ctx context.Context, n int) Room {
+func (s *Service) reserve(ctx context.Context, n int) handover.Room {
 	if s.opts.Sender == nil {
-		return noRoom{}
+		return handover.None{}
 	}
 	return s.opts.Sender.Reserve(ctx, n, false)
 }

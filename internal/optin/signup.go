@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
 )
@@ -200,7 +201,7 @@ func (w *signupWriter) writeBatch(batch []*pendingSignup) error {
 // mails on the repeats' leads, then write the mail, ledger entries and
 // tokens. Up to room.N() mails are written leased to the sender; it returns
 // them, to be handed over after commit.
-func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendingSignup, room Room) ([]store.Claimed, error) {
+func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendingSignup, room handover.Room) ([]store.Claimed, error) {
 	emails := make([]string, len(batch))
 	for i, p := range batch {
 		emails[i] = p.signup.Email
