@@ -24,7 +24,7 @@ func (s *Service) Purge(ctx context.Context) (int64, error) {
 // Detail is a lead with its consent ledger.
 type Detail struct {
 	*lead.Lead
-	Ledger []lead.ConsentEvent `json:"consent_ledger"`
+	Ledger []lead.ConsentEvent
 }
 
 // Lookup finds a lead by id or address.

@@ -258,7 +258,14 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, leadResponse{Lead: d.Lead, Ledger: d.Ledger})
+}
+
+// leadResponse is GET /api/v1/leads/{ref}: the lead with its consent
+// ledger.
+type leadResponse struct {
+	*lead.Lead
+	Ledger []lead.ConsentEvent `json:"consent_ledger"`
 }
 
 func (s *Server) eraseLead(w http.ResponseWriter, r *http.Request) {
