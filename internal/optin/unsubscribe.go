@@ -2,6 +2,7 @@ package optin
 
 import (
 	"context"
+	"time"
 
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
@@ -30,29 +31,9 @@ func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence)
 	if err != nil {
 		return ErrNotFound
 	}
-	now := s.now()
-	ev.At = now
-	return s.withTx(ctx, func(tx *store.Tx) error {
-		c, err := tx.LeadConsentForUpdate(ctx, id)
-		if err != nil {
-			return err
-		}
+	return s.withdraw(ctx, id, lead.EventUnsubscribe, ev, func(tx *store.Tx, now time.Time) (bool, bool, error) {
 		changed, err := tx.UnsubscribeLead(ctx, id, now)
-		if err != nil {
-			return err
-		}
-		hash := lead.EmailHash(c.Email)
-		if err := tx.Suppress(ctx, hash, "unsubscribe", now); err != nil {
-			return err
-		}
-		if !changed {
-			return nil
-		}
-		ev.ConsentText, ev.ConsentVersion, ev.Source = c.ConsentText, c.ConsentVersion, c.Source
-		_, err = tx.AppendConsent(ctx, store.NewConsentEvent{
-			LeadID: &id, EmailHash: hash, Kind: lead.EventUnsubscribe, Evidence: ev,
-		})
-		return err
+		return changed, true, err
 	})
 }
 
@@ -61,6 +42,19 @@ func (s *Service) Unsubscribe(ctx context.Context, tok string, ev lead.Evidence)
 // mailed again, and a ledger entry that proves the erasure and names the
 // consent it withdrew.
 func (s *Service) Erase(ctx context.Context, id int64, ev lead.Evidence) error {
+	return s.withdraw(ctx, id, lead.EventErasure, ev, func(tx *store.Tx, now time.Time) (bool, bool, error) {
+		_, err := tx.DeleteLead(ctx, id)
+		return true, false, err
+	})
+}
+
+// withdraw ends the consent of lead id in one transaction: it locks the
+// lead with the consent in force, runs end (which unsubscribes or deletes
+// it), puts the address on the suppression list for kind and, when end
+// changed something, appends a ledger entry of kind that names the consent
+// withdrawn; keep says the entry still names the lead, which an erasure
+// deleted.
+func (s *Service) withdraw(ctx context.Context, id int64, kind lead.EventKind, ev lead.Evidence, end func(tx *store.Tx, now time.Time) (changed, keep bool, err error)) error {
 	now := s.now()
 	ev.At = now
 	return s.withTx(ctx, func(tx *store.Tx) error {
@@ -68,15 +62,23 @@ func (s *Service) Erase(ctx context.Context, id int64, ev lead.Evidence) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.DeleteLead(ctx, id); err != nil {
+		changed, keep, err := end(tx, now)
+		if err != nil {
 			return err
 		}
 		hash := lead.EmailHash(c.Email)
-		if err := tx.Suppress(ctx, hash, "erasure", now); err != nil {
+		if err := tx.Suppress(ctx, hash, string(kind), now); err != nil {
 			return err
 		}
+		if !changed {
+			return nil
+		}
 		ev.ConsentText, ev.ConsentVersion, ev.Source = c.ConsentText, c.ConsentVersion, c.Source
-		_, err = tx.AppendConsent(ctx, store.NewConsentEvent{EmailHash: hash, Kind: lead.EventErasure, Evidence: ev})
+		e := store.NewConsentEvent{EmailHash: hash, Kind: kind, Evidence: ev}
+		if keep {
+			e.LeadID = &id
+		}
+		_, err = tx.AppendConsent(ctx, e)
 		return err
 	})
 }
