@@ -22,7 +22,7 @@ func TestReload_LogsWhatChangedAndWarnsOfACopiedTrigger(t *testing.T) {
 	})
 	var logs bytes.Buffer
 	cfg := &config.Config{Campaigns: dir, From: "Acme <news@acme.example>", PostalAddress: "Acme GmbH", DefaultTimezone: time.UTC}
-	s, err := wireSequences(nil, cfg, templates.FS, nil, nil, nil, slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
+	s, err := wireSequences(nil, cfg, templates.FS, slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,32 +10,27 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
-	"github.com/nurture/nurture/internal/dispatch"
-	"github.com/nurture/nurture/internal/link"
-	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 )
 
-// sequences is the sequence engine of a server: the live campaign files
-// and the dispatcher that walks leads through them.
+// sequences are the live campaign files of a server: loaded at start,
+// reloaded on SIGHUP and on edits.
 type sequences struct {
 	campaigns *campaign.Live
-	dispatch  *dispatch.Dispatcher
 }
 
 func (s *sequences) set() *campaign.Set { return s.campaigns.Set() }
 
-// changes fires when the campaigns changed.
+// changes fires when the campaigns changed, so the dispatcher built over
+// them looks at once.
 func (s *sequences) changes() <-chan struct{} { return s.campaigns.Changes() }
 
-// wireSequences loads the campaigns and builds the dispatcher. Campaign
-// files with errors stop the start, naming path:line; a missing folder only
-// warns, since a server may run the opt-in alone.
-func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mailer.Composer, links *link.Builder, sender dispatch.Sender, log *slog.Logger, now func() time.Time) (*sequences, error) {
+// wireSequences loads the campaigns. Campaign files with errors stop the
+// start, naming path:line; a missing folder only warns, since a server may
+// run the opt-in alone.
+func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, log *slog.Logger, now func() time.Time) (*sequences, error) {
 	live := campaign.LiveConfig{Dir: cfg.Campaigns, Templates: tpl, Vet: registerConsents(st, now), Log: log}
 	if cfg.Templates != "" {
 		live.Also = []string{cfg.Templates} // the layouts the campaigns use
@@ -54,39 +49,13 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, composer *mai
 	if cfg.Fast {
 		log.Warn("demo mode (--fast): a day of delay takes ten seconds, send windows are ignored")
 	}
-	d, err := dispatch.New(st, lib.Set, composer, links, log, now, dispatch.Config{
-		From:        cfg.From,
-		Footer:      cfg.PostalAddress,
-		PrivacyURL:  cfg.PrivacyURL,
-		DefaultZone: cfg.DefaultTimezone,
-		Tick:        cfg.Tick,
-		Fast:        cfg.Fast,
-		Sender:      sender,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &sequences{campaigns: lib, dispatch: d}, nil
+	return &sequences{campaigns: lib}, nil
 }
 
-// start runs the dispatcher, the campaign files' reloads on SIGHUP and on
-// edits, and a cron tick that wakes the dispatcher every minute besides its
-// own poll; a change of the campaigns wakes it too. SIGHUP is taken from
-// here on, even while the campaigns folder is missing, so that it never
-// ends the server.
-func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup, c *cron.Cron) {
-	wg.Go(func() { s.dispatch.Run(ctx) })
-	c.AddFunc("@every 1m", s.dispatch.Wake)
-	wg.Go(func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.changes():
-				s.dispatch.Wake()
-			}
-		}
-	})
+// start runs the campaign files' reloads on SIGHUP and on edits. SIGHUP is
+// taken from here on, even while the campaigns folder is missing, so that
+// it never ends the server.
+func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	wg.Go(func() {

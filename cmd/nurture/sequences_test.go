@@ -66,7 +66,7 @@ func TestSequences_ConfirmEnrolsAndStepsGoOutThroughTheServer(t *testing.T) {
 		t.Fatalf("first step: %q %v", m.Subject, m.Header)
 	}
 	h.clock.Advance(2 * 24 * time.Hour)
-	h.app.seq.dispatch.Wake()
+	h.app.dispatch.Wake()
 	if m := h.waitMail(3); m.Subject != "Chapter two" {
 		t.Fatalf("second step: %q", m.Subject)
 	}
@@ -170,7 +170,7 @@ func TestServe_WarnsAtStartWithoutAPostalAddress(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := &logLines{}
 			cfg := &config.Config{Campaigns: tt.campaigns, PostalAddress: tt.address, From: "Acme <news@acme.example>", DefaultTimezone: time.UTC}
-			if _, err := wireSequences(nil, cfg, templates.FS, nil, nil, nil, slog.New(logs), time.Now); err != nil {
+			if _, err := wireSequences(nil, cfg, templates.FS, slog.New(logs), time.Now); err != nil {
 				t.Fatal(err)
 			}
 			warned := slices.ContainsFunc(logs.all(), func(l string) bool { return strings.HasPrefix(l, "WARN NURTURE_POSTAL_ADDRESS is not set") })
@@ -231,12 +231,12 @@ func TestStageAPI_EnrolsOnStageTriggersAndEndsStageExits(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range es {
-		if e.Sequence == "ebook" && (e.State != store.EnrolmentExited || e.EndedReason != "exit: stage sql") {
+		if e.Sequence == "ebook" && (e.State != lead.EnrolmentExited || e.EndedReason != "exit: stage sql") {
 			t.Fatalf("the e-book enrolment after sql: %+v", e)
 		}
 	}
 	h.clock.Advance(3 * 24 * time.Hour)
-	h.app.seq.dispatch.Wake()
+	h.app.dispatch.Wake()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	if err := h.mail.WaitCount(ctx, 4); err == nil {
@@ -282,7 +282,7 @@ func TestUnsubscribe_RacingAnEnrolment_TheDispatcherSendsNothing(t *testing.T) {
 	ctx := context.Background()
 	id := h.lead("anna@example.com").ID
 	err := h.app.store.WithTx(ctx, func(tx *store.Tx) error {
-		if err := h.app.seq.dispatch.OnStage(ctx, tx, id, lead.StageMQL, h.clock.Now()); err != nil {
+		if err := h.app.dispatch.OnStage(ctx, tx, id, lead.StageMQL, h.clock.Now()); err != nil {
 			return err
 		}
 		// The one-click unsubscribe commits while the enrolment is not.
@@ -298,15 +298,15 @@ func TestUnsubscribe_RacingAnEnrolment_TheDispatcherSendsNothing(t *testing.T) {
 	if l := h.lead("anna@example.com"); l.Status != "unsubscribed" {
 		t.Fatalf("the lead is %s", l.Status)
 	}
-	h.app.seq.dispatch.Wake()
+	h.app.dispatch.Wake()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		es, err := h.app.store.EnrolmentsOf(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(es) == 1 && es[0].State != store.EnrolmentActive {
-			if es[0].State != store.EnrolmentStopped || es[0].EndedReason != "lead not confirmed" {
+		if len(es) == 1 && es[0].State != lead.EnrolmentActive {
+			if es[0].State != lead.EnrolmentStopped || es[0].EndedReason != "lead not confirmed" {
 				t.Fatalf("enrolment: %+v", es[0])
 			}
 			break
@@ -314,7 +314,7 @@ func TestUnsubscribe_RacingAnEnrolment_TheDispatcherSendsNothing(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the enrolment is still %+v", es)
 		}
-		h.app.seq.dispatch.Wake()
+		h.app.dispatch.Wake()
 		time.Sleep(10 * time.Millisecond)
 	}
 	for _, m := range h.mail.Messages() {
@@ -331,7 +331,7 @@ func TestReload_InvalidEditKeepsTheLastGoodSetAndLogsEachProblem(t *testing.T) {
 	})
 	logs := &logLines{}
 	cfg := &config.Config{Campaigns: dir, From: "Acme <news@acme.example>", PostalAddress: "Acme GmbH", DefaultTimezone: time.UTC}
-	s, err := wireSequences(nil, cfg, templates.FS, nil, nil, nil, slog.New(logs), time.Now)
+	s, err := wireSequences(nil, cfg, templates.FS, slog.New(logs), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,10 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/robfig/cron/v3"
 
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
+	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
@@ -84,80 +87,85 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 
 // app is a wired server.
 type app struct {
-	cfg    *config.Config
-	log    *slog.Logger
-	store  *store.Store
-	pool   *mailer.Pool
-	relay  *outbox.Relay
-	optin  *optin.Service
-	seq    *sequences
-	http   *http.Server
-	closer []func()
+	cfg      *config.Config
+	log      *slog.Logger
+	store    *store.Store
+	pool     *mailer.Pool
+	relay    *outbox.Relay
+	optin    *optin.Service
+	dispatch *dispatch.Dispatcher
+	seq      *sequences
+	http     *http.Server
+	closer   []func()
 }
 
+// wire builds the server. Each part is built from parts built before it,
+// held in local variables, so that a wrong order does not compile.
 func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time) (*app, error) {
 	a := &app{cfg: cfg, log: log}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	a.closer = append(a.closer, func() { db.Close() })
-	if n, err := store.Migrate(ctx, db.DB); err != nil {
-		a.close()
-		return nil, err
-	} else if n > 0 {
-		log.Info("migrated the database", "applied", n)
-	}
-	if a.store, err = store.New(ctx, db); err != nil {
+	if err := a.wire(ctx, now); err != nil {
 		a.close()
 		return nil, err
 	}
-	a.closer = append(a.closer, func() { a.store.Close() })
+	return a, nil
+}
 
-	smtpCfg := cfg.SMTP // parsed and checked by config.Load
-	smtpCfg.Conns = cfg.SMTPConns
-	smtpCfg.Rate = cfg.SMTPRate
-	smtpCfg.ReplyTimeout = cfg.SMTPReplyTimeout
+func (a *app) wire(ctx context.Context, now func() time.Time) error {
+	cfg, log := a.cfg, a.log
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
 	composer, err := composerFor(cfg)
 	if err != nil {
-		a.close()
-		return nil, err
+		return err
 	}
-	a.pool = mailer.NewPool(smtpCfg, log)
-	// The relay sends every mail: what it claims from the outbox, and what
-	// the opt-in and the dispatcher hand it as they commit.
-	a.relay = outbox.New(a.store, a.pool, log, now, outbox.Config{
-		Workers: cfg.SMTPConns,
-		// Step mails are handed over without their bytes stored; after a
-		// crash the dispatcher composes them again.
-		Recompose: func(ctx context.Context, m store.Claimed) ([]byte, error) { return a.seq.dispatch.Recompose(ctx, m) },
-	})
-	// Mail queued on this node leaves at once; other nodes' senders find
-	// anything left over at their next poll.
-	a.store.OnQueued(a.relay.Wake)
-
 	tpl := templateFS(cfg.Templates)
 	signer := token.NewSigner(cfg.Secret)
 	links := link.New(cfg.BaseURL, signer, cfg.UnsubscribeMailto)
-	if a.seq, err = wireSequences(a.store, cfg, tpl, composer, links, a.relay, log, now); err != nil {
-		a.close()
-		return nil, err
+	seq, err := wireSequences(st, cfg, tpl, log, now)
+	if err != nil {
+		return err
 	}
-	a.optin, err = optin.New(a.store, composer, links, tpl, log, now, optin.Options{
+	smtpCfg := cfg.SMTP // parsed and checked by config.Load
+	smtpCfg.Conns, smtpCfg.Rate, smtpCfg.ReplyTimeout = cfg.SMTPConns, cfg.SMTPRate, cfg.SMTPReplyTimeout
+	pool := mailer.NewPool(smtpCfg, log)
+	// The relay sends every mail: what it claims from the outbox, and what
+	// the opt-in and the dispatcher hand it as they commit. Step mails are
+	// handed over without their bytes stored; after a crash they are
+	// composed again.
+	steps := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Privacy: cfg.PrivacyURL, Links: links, Composer: composer}
+	relay := outbox.New(st, pool, log, now, outbox.Config{
+		Workers:   cfg.SMTPConns,
+		Recompose: (&dispatch.Recomposer{Leads: st, Set: seq.set, StepMail: steps}).Recompose,
+	})
+	disp, err := dispatch.New(st, seq.set, composer, links, log, now, dispatch.Config{
+		From:        cfg.From,
+		Footer:      cfg.PostalAddress,
+		PrivacyURL:  cfg.PrivacyURL,
+		DefaultZone: cfg.DefaultTimezone,
+		Tick:        cfg.Tick,
+		Fast:        cfg.Fast,
+		Sender:      lent{relay},
+		Wake:        seq.changes(),
+	})
+	if err != nil {
+		return err
+	}
+	opt, err := optin.New(st, composer, links, tpl, log, now, optin.Options{
 		From:            cfg.From,
 		ConfirmTTL:      cfg.ConfirmTTL,
 		ConfirmInterval: cfg.ConfirmInterval,
 		Retention:       cfg.PendingRetention,
 		RatePerEmail:    cfg.RateEmail,
 		PrivacyURL:      cfg.PrivacyURL,
-		OnConfirmed:     a.seq.dispatch.OnConfirmed,
-		Sender:          a.relay,
+		OnConfirmed:     disp.OnConfirmed,
+		Sender:          lent{relay},
 	})
 	if err != nil {
-		a.close()
-		return nil, err
+		return err
 	}
-	srv, err := web.New(a.optin, web.Config{
+	srv, err := web.New(opt, web.Config{
 		BaseURL:        cfg.BaseURL,
 		AdminToken:     cfg.AdminToken,
 		TrustedProxies: cfg.TrustedProxies,
@@ -168,29 +176,17 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() 
 		Templates:      tpl,
 		Now:            now,
 		Log:            log,
-		Sequences:      a.seq.dispatch,
-		Forms:          func() campaign.Forms { return a.seq.set().Forms },
+		Sequences:      disp,
+		Forms:          func() campaign.Forms { return seq.set().Forms },
 		PrivacyURL:     cfg.PrivacyURL,
-		Ready: func(ctx context.Context) error {
-			if err := db.PingContext(ctx); err != nil {
-				return fmt.Errorf("database unreachable: %w", err)
-			}
-			ok, err := store.MigrationsCurrent(ctx, db.DB)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return errors.New("database migrations are not current")
-			}
-			return nil
-		},
+		Ready:          ready(st.DB()),
 	})
 	if err != nil {
-		a.close()
-		return nil, err
+		return err
 	}
+	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin = st, pool, relay, seq, disp, opt
 	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
-	return a, nil
+	return nil
 }
 
 // newHTTPServer is the HTTP server Nurture serves with; the signup
@@ -205,6 +201,63 @@ func newHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// openStore connects, migrates and prepares the queries.
+func (a *app) openStore(ctx context.Context) (*store.Store, error) {
+	db, err := store.Open(ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a.closer = append(a.closer, func() { db.Close() })
+	if n, err := store.Migrate(ctx, db.DB); err != nil {
+		return nil, err
+	} else if n > 0 {
+		a.log.Info("migrated the database", "applied", n)
+	}
+	st, err := store.New(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	a.closer = append(a.closer, func() { st.Close() })
+	return st, nil
+}
+
+// ready is GET /readyz's check: the database answers and its schema is
+// current.
+func ready(db *sqlx.DB) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := db.PingContext(ctx); err != nil {
+			return fmt.Errorf("database unreachable: %w", err)
+		}
+		ok, err := store.MigrationsCurrent(ctx, db.DB)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("database migrations are not current")
+		}
+		return nil
+	}
+}
+
+// lent lends the relay to the producers of mail as their
+// handover.Sender.
+type lent struct{ *outbox.Relay }
+
+func (l lent) Reserve(ctx context.Context, n int, wait bool) handover.Room {
+	return reservation{l.Relay.Reserve(ctx, n, wait)}
+}
+
+type reservation struct{ *outbox.Reservation }
+
+// Until is when the reserved mail's lease ends; a nil reservation has room
+// for none and no lease.
+func (r reservation) Until() time.Time {
+	if r.Reservation == nil {
+		return time.Time{}
+	}
+	return r.Reservation.Until
 }
 
 func (a *app) close() {
@@ -246,7 +299,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 			a.log.Error("purge failed", "err", err)
 		}
 	})
-	a.seq.start(work, &wg, c)
+	wg.Go(func() { a.dispatch.Run(work) })
+	// A tick wakes the dispatcher every minute besides its own poll.
+	c.AddFunc("@every 1m", a.dispatch.Wake)
+	a.seq.start(work, &wg)
 	c.Start()
 
 	served := make(chan error, 1)

@@ -149,12 +149,6 @@ type Exit struct {
 	ClickedURLs []string     // clicking a link matching one of these patterns (see MatchURL)
 }
 
-// IsZero reports whether nothing but unsubscribing and bouncing ends the
-// enrolment.
-func (e Exit) IsZero() bool {
-	return len(e.Stages) == 0 && len(e.Events) == 0 && len(e.ClickedURLs) == 0
-}
-
 // OnStage reports whether a lead now at stage s leaves: stages count in
 // funnel order, so exit on sal also lets a lead that jumps to sql leave.
 func (e Exit) OnStage(s lead.Stage) bool {

@@ -119,9 +119,8 @@ func BenchmarkDispatchThroughput(b *testing.B) {
 			sink.Reset()
 			pool := mailer.NewPool(smtpCfg, log)
 			relay := outbox.New(st, pool, log, time.Now, outbox.Config{Workers: benchConns})
-			st.OnQueued(relay.Wake) // as serve wires it: mail queued outside a reservation wakes the relay
 			disp, err := dispatch.New(st, func() *campaign.Set { return set }, composer, links, log, time.Now,
-				dispatch.Config{From: "Acme <news@acme.example>", Sender: relay})
+				dispatch.Config{From: "Acme <news@acme.example>", Sender: lent{relay}}) // mail queued outside a reservation wakes the relay
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
 )
@@ -29,8 +30,8 @@ const renderRetry = time.Hour
 // decide handles one claimed enrolment: stop, exit, skip steps whose
 // condition is false, wait for the delay or the window, or send the next
 // step and schedule the one after it.
-func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Event, now time.Time) (store.Outcome, *store.StepMessage) {
-	out := store.Outcome{ID: e.EnrolmentID, State: store.EnrolmentActive, StepsDone: e.StepsDone, LastOrder: e.LastOrder, DueAt: e.DueAt}
+func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []lead.Event, now time.Time) (store.Outcome, *store.StepMessage) {
+	out := store.Outcome{ID: e.EnrolmentID, State: lead.EnrolmentActive, StepsDone: e.StepsDone, LastOrder: e.LastOrder, DueAt: e.DueAt}
 	end := func(state, reason string) (store.Outcome, *store.StepMessage) {
 		out.State, out.Reason = state, reason
 		return out, nil
@@ -38,15 +39,15 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Even
 	p := set.Sequence(e.Sequence)
 	switch {
 	case p == nil:
-		return end(store.EnrolmentStopped, reasonRemoved)
+		return end(lead.EnrolmentStopped, reasonRemoved)
 	case !e.Status.Mailable():
-		return end(store.EnrolmentStopped, reasonNotMailable)
+		return end(lead.EnrolmentStopped, reasonNotMailable)
 	case e.Suppressed:
-		return end(store.EnrolmentStopped, reasonSuppressed)
+		return end(lead.EnrolmentStopped, reasonSuppressed)
 	}
 	f := &facts{lead: &e.Lead, now: now, since: e.EnrolledAt, events: events}
 	if reason := exitReason(p.Exit, f); reason != "" {
-		return end(store.EnrolmentExited, reason)
+		return end(lead.EnrolmentExited, reason)
 	}
 	loc := p.Location(&e.Lead, d.cfg.DefaultZone)
 	base := e.EnrolledAt
@@ -57,7 +58,7 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Even
 	for i := nextIndex(p, done, e.LastOrder); ; i = nextIndex(p, done, out.LastOrder) {
 		if i >= len(p.Steps) {
 			out.StepsDone = done
-			return end(store.EnrolmentCompleted, reasonDone)
+			return end(lead.EnrolmentCompleted, reasonDone)
 		}
 		st := p.Steps[i]
 		at := d.sendAt(p, st, base, loc, now)
@@ -86,7 +87,7 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []store.Even
 		out.StepsDone, out.SentAt, out.PassedAt = done, &now, &now
 		j := nextIndex(p, done, out.LastOrder)
 		if j >= len(p.Steps) {
-			out.State, out.Reason = store.EnrolmentCompleted, reasonDone
+			out.State, out.Reason = lead.EnrolmentCompleted, reasonDone
 			return out, msg
 		}
 		out.DueAt = d.sendAt(p, p.Steps[j], now, loc, now)
@@ -170,15 +171,30 @@ func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*stor
 	}, nil
 }
 
-// Recompose composes a step mail again from its step and lead, with its
+// Recompose composes a step mail again (see Recomposer).
+func (d *Dispatcher) Recompose(ctx context.Context, m store.Claimed) ([]byte, error) {
+	return d.again.Recompose(ctx, m)
+}
+
+// Recomposer composes a step mail again from its step and lead, with its
 // Message-ID and date: the relay asks for it when a dispatcher died
 // between writing a mail leased, without its bytes, and handing it over.
-// A step that is gone since is not sent: enrolled leads skip deleted steps.
-func (d *Dispatcher) Recompose(ctx context.Context, m store.Claimed) ([]byte, error) {
+// It needs no dispatcher, so the relay can be built before one.
+type Recomposer struct {
+	Leads interface {
+		LeadByID(ctx context.Context, id int64) (*store.LeadRow, error)
+	}
+	Set      func() *campaign.Set // the campaigns live now
+	StepMail *StepMail
+}
+
+// Recompose composes m again. A step that is gone since is not sent:
+// enrolled leads skip deleted steps.
+func (r *Recomposer) Recompose(ctx context.Context, m store.Claimed) ([]byte, error) {
 	if m.Kind != "step" || m.LeadID == nil {
 		return nil, fmt.Errorf("dispatch: message %d is not a step mail", m.ID)
 	}
-	set := d.set()
+	set := r.Set()
 	if set == nil {
 		set = &campaign.Set{}
 	}
@@ -186,11 +202,11 @@ func (d *Dispatcher) Recompose(ctx context.Context, m store.Claimed) ([]byte, er
 	if st == nil {
 		return nil, fmt.Errorf("dispatch: step %s no longer exists", m.StepKey)
 	}
-	l, err := d.store.LeadByID(ctx, *m.LeadID)
+	l, err := r.Leads.LeadByID(ctx, *m.LeadID)
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: recompose: %w", err)
 	}
-	return d.stepMail.Compose(st, &l.Lead, m.MessageID, m.CreatedAt)
+	return r.StepMail.Compose(st, &l.Lead, m.MessageID, m.CreatedAt)
 }
 
 var _ campaign.Facts = (*facts)(nil)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"log/slog"
 	"net/mail"
 	"runtime"
@@ -13,15 +14,18 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
+	"github.com/nurture/nurture/internal/handover"
+	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
-	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/store"
 )
 
 // Sentinel outcomes callers act on.
 var (
-	ErrNotFound     = errors.New("dispatch: not found")
+	// ErrNotFound is the store's: a lead missing there is missing here,
+	// and one sentinel needs no translating.
+	ErrNotFound     = store.ErrNotFound
 	ErrNotEnrolled  = errors.New("dispatch: lead not enrolled (not confirmed, or enrolled already)")
 	ErrInvalidStage = errors.New("dispatch: not a stage of the funnel")
 )
@@ -32,10 +36,12 @@ type Composer interface {
 	Compose(m mailer.Message) ([]byte, error)
 }
 
-// Sender takes mail straight from the transaction that wrote it, sparing a
-// claim from the outbox; *outbox.Relay is one.
-type Sender interface {
-	Reserve(ctx context.Context, n int, wait bool) *outbox.Reservation
+// Store is the database as the dispatcher uses it; *store.Store is one.
+type Store interface {
+	WithTx(ctx context.Context, fn func(*store.Tx) error) error
+	NextEnrolmentDue(ctx context.Context) (*time.Time, error)
+	EnrolmentsOf(ctx context.Context, leadID int64) ([]lead.Enrolment, error)
+	LeadByID(ctx context.Context, id int64) (*store.LeadRow, error)
 }
 
 // Config tunes the dispatcher; zero values take the defaults.
@@ -50,7 +56,10 @@ type Config struct {
 	// Sender, when set, is handed each batch's mails as the batch commits,
 	// and bounds the batch to the room it has; without one the mails wait in
 	// the outbox for the relay's next claim.
-	Sender Sender
+	Sender handover.Sender
+	// Wake, when set, makes Run look for due enrolments at once whenever
+	// it fires, as the campaigns' reload does.
+	Wake <-chan struct{}
 	// Fast is the demo mode: every delay is divided by FastFactor and send
 	// windows are ignored, so a three-week sequence plays out in minutes.
 	Fast bool
@@ -63,8 +72,9 @@ const FastFactor = 24 * 60 * 6
 
 // Dispatcher moves enrolments through their sequences.
 type Dispatcher struct {
-	store    *store.Store
+	store    Store
 	stepMail *StepMail
+	again    *Recomposer
 	log      *slog.Logger
 	now      func() time.Time
 	cfg      Config
@@ -76,7 +86,7 @@ type Dispatcher struct {
 
 // New returns a dispatcher over the campaigns that set returns; it is asked
 // again for every batch, so a reload applies at once.
-func New(st *store.Store, set func() *campaign.Set, c Composer, links *link.Builder, log *slog.Logger, now func() time.Time, cfg Config) (*Dispatcher, error) {
+func New(st Store, set func() *campaign.Set, c Composer, links *link.Builder, log *slog.Logger, now func() time.Time, cfg Config) (*Dispatcher, error) {
 	cfg.Batch = cmp.Or(cfg.Batch, 500)
 	cfg.Workers = cmp.Or(cfg.Workers, runtime.GOMAXPROCS(0))
 	cfg.Tick = cmp.Or(cfg.Tick, 5*time.Second)
@@ -87,11 +97,13 @@ func New(st *store.Store, set func() *campaign.Set, c Composer, links *link.Buil
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: From %q: %w", cfg.From, err)
 	}
-	return &Dispatcher{
+	d := &Dispatcher{
 		store: st, log: log, now: now, cfg: cfg,
 		envFrom: from.Address, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:], set: set, wake: make(chan struct{}, 1),
 		stepMail: &StepMail{From: cfg.From, Footer: cfg.Footer, Privacy: cfg.PrivacyURL, Links: links, Composer: c},
-	}, nil
+	}
+	d.again = &Recomposer{Leads: st, Set: set, StepMail: d.stepMail}
+	return d, nil
 }
 
 // Wake makes a running dispatcher look for due enrolments now.
@@ -119,6 +131,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			t.Stop()
 			return
 		case <-d.wake:
+		case <-d.cfg.Wake:
 		case <-t.C:
 		}
 		t.Stop()
@@ -156,11 +169,6 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	return total, firstErr
 }
 
-// Stats are what one tick did.
-type Stats struct {
-	Sent, Skipped, Waiting, Completed, Exited, Stopped int
-}
-
 // Tick claims one batch of due enrolments and handles it in one
 // transaction: the mails it queues exist exactly when the enrolments
 // advance. With a Sender, it first waits for room for the batch's mails
@@ -168,16 +176,17 @@ type Stats struct {
 // enrolments it claimed.
 func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 	limit := d.cfg.Batch
-	var room *outbox.Reservation
+	var room handover.Room
 	if d.cfg.Sender != nil {
 		room = d.cfg.Sender.Reserve(ctx, limit, true)
-		if room == nil && ctx.Err() != nil {
+		if room.N() == 0 && ctx.Err() != nil {
 			return 0, nil
 		}
-		if room != nil {
+		if room.N() > 0 {
 			limit = room.N()
 		}
 	}
+	leased := room != nil && room.N() > 0
 	now := d.now()
 	set := d.set()
 	if set == nil {
@@ -202,26 +211,19 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		outcomes := make([]store.Outcome, len(due))
-		mails := make([]*store.StepMessage, len(due))
-		d.parallel(len(due), func(i int) {
-			outcomes[i], mails[i] = d.decide(&due[i], set, events[due[i].ID], now)
-		})
-		queue := make([]store.StepMessage, 0, len(due))
-		for _, m := range mails {
-			if m != nil {
-				queue = append(queue, *m)
-			}
-		}
+		outcomes, queue := d.decideAll(due, set, events, now)
 		var lease time.Time
-		if room != nil {
-			lease = room.Until
+		if leased {
+			lease = room.Until()
 		}
 		mailIDs, err := tx.QueueSteps(ctx, now, queue, lease)
 		if err != nil {
 			return err
 		}
-		if room != nil {
+		if tx.Queued() && d.cfg.Sender != nil {
+			tx.AfterCommit(d.cfg.Sender.Wake)
+		}
+		if leased {
 			handed = make([]store.Claimed, len(queue))
 			for i, m := range queue {
 				handed[i] = store.Claimed{ID: mailIDs[m.MessageID], Kind: "step", LeadID: &m.LeadID, From: m.From, To: m.To, Raw: m.Raw, Attempts: 1}
@@ -230,31 +232,36 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 		return tx.SaveEnrolments(ctx, now, outcomes)
 	})
 	if err != nil {
-		room.Cancel()
+		if room != nil {
+			room.Cancel()
+		}
 		return 0, fmt.Errorf("dispatch: tick: %w", err)
 	}
-	room.Hand(handed)
+	if room != nil {
+		room.Hand(handed)
+	}
 	return claimed, nil
 }
 
-// parallel runs fn(0..n-1) on the configured number of workers.
-func (d *Dispatcher) parallel(n int, fn func(i int)) {
-	workers := min(d.cfg.Workers, n)
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, n)
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				fn(i)
-			}
+// decideAll decides a claimed batch on the configured number of workers,
+// and returns each enrolment's outcome and the mails to queue.
+func (d *Dispatcher) decideAll(due []store.Due, set *campaign.Set, events map[int64][]lead.Event, now time.Time) ([]store.Outcome, []store.StepMessage) {
+	outcomes := make([]store.Outcome, len(due))
+	mails := make([]*store.StepMessage, len(due))
+	var g errgroup.Group
+	g.SetLimit(d.cfg.Workers)
+	for i := range due {
+		g.Go(func() error {
+			outcomes[i], mails[i] = d.decide(&due[i], set, events[due[i].ID], now)
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait() // decide returns no error
+	queue := make([]store.StepMessage, 0, len(due))
+	for _, m := range mails {
+		if m != nil {
+			queue = append(queue, *m)
+		}
+	}
+	return outcomes, queue
 }

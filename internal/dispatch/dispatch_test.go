@@ -53,7 +53,7 @@ func TestSequence_ThreeStepsGoOutAfterTheirDelays(t *testing.T) {
 	b.wantSubjects("Hello Anna", "Three tips", "An offer")
 
 	e := b.enrolment(id)
-	if e.State != store.EnrolmentCompleted || strings.Join(e.StepsDone, ",") != "hello,tips,offer" {
+	if e.State != lead.EnrolmentCompleted || strings.Join(e.StepsDone, ",") != "hello,tips,offer" {
 		t.Fatalf("enrolment at the end: %+v", e)
 	}
 	b.advance(30 * day)
@@ -79,7 +79,7 @@ func TestStep_FalseConditionIsSkippedAndTheLeadMovesOn(t *testing.T) {
 	if strings.Join(got["reader@example.com"], "|") != "Hello Rita|Three tips" || strings.Join(got["skipper@example.com"], "|") != "Hello Sam" {
 		t.Fatalf("after 2 days: %v", got)
 	}
-	if e := b.enrolment(skipper); strings.Join(e.StepsDone, ",") != "hello,tips" || e.State != store.EnrolmentActive {
+	if e := b.enrolment(skipper); strings.Join(e.StepsDone, ",") != "hello,tips" || e.State != lead.EnrolmentActive {
 		t.Fatalf("skipped step not passed: %+v", e)
 	}
 	// The offer waits a week from when the skipped step was due, as
@@ -189,7 +189,7 @@ func TestExit_OnEventEndsTheEnrolment(t *testing.T) {
 	}
 	b.advance(30 * day)
 	b.wantSubjects("Hello Dora")
-	if e := b.enrolment(id); e.State != store.EnrolmentExited || !strings.Contains(e.EndedReason, "demo_booked") {
+	if e := b.enrolment(id); e.State != lead.EnrolmentExited || !strings.Contains(e.EndedReason, "demo_booked") {
 		t.Fatalf("enrolment: %+v", e)
 	}
 }
@@ -203,7 +203,7 @@ func TestExit_OnClickedURL(t *testing.T) {
 	b.event(id, "click", "welcome/hello", "https://acme.example/pricing?plan=team")
 	b.advance(30 * day)
 	b.wantSubjects("Hello Cleo")
-	if e := b.enrolment(id); e.State != store.EnrolmentExited {
+	if e := b.enrolment(id); e.State != lead.EnrolmentExited {
 		t.Fatalf("enrolment: %+v", e)
 	}
 }
@@ -234,7 +234,7 @@ func TestEdits_WhileEnrolled_EditAppliesInsertIsNeverSentDeleteIsSkipped(t *test
 	b.wantSubjects("A", "B", "D")
 	b.advance(day)
 	b.wantSubjects("A", "B", "D", "E Olga")
-	if e := b.enrolment(old); e.State != store.EnrolmentCompleted || strings.Join(e.StepsDone, ",") != "a,b,d,e" {
+	if e := b.enrolment(old); e.State != lead.EnrolmentCompleted || strings.Join(e.StepsDone, ",") != "a,b,d,e" {
 		t.Fatalf("old lead: %+v", e)
 	}
 
@@ -297,7 +297,7 @@ func TestSequenceRemoved_EnrolmentsStop(t *testing.T) {
 	b.load()
 	b.advance(30 * day)
 	b.wantSubjects("Hello Gus")
-	if e := b.enrolment(id); e.State != store.EnrolmentStopped {
+	if e := b.enrolment(id); e.State != lead.EnrolmentStopped {
 		t.Fatalf("enrolment: %+v", e)
 	}
 }
@@ -337,7 +337,7 @@ func TestSMTP5xx_BouncesTheLeadAndStopsItsEnrolments(t *testing.T) {
 	if err != nil || l.Status != lead.StatusBounced {
 		t.Fatalf("lead: %+v %v", l, err)
 	}
-	if e := b.enrolment(gone); e.State != store.EnrolmentStopped || e.EndedReason != "bounced" {
+	if e := b.enrolment(gone); e.State != lead.EnrolmentStopped || e.EndedReason != "bounced" {
 		t.Fatalf("enrolment: %+v", e)
 	}
 }
@@ -411,7 +411,7 @@ func TestUnsubscribedLead_GetsNothingMore(t *testing.T) {
 	}
 	b.advance(30 * day)
 	b.wantSubjects("Hello Bye")
-	if e := b.enrolment(id); e.State != store.EnrolmentStopped || e.EndedReason != "unsubscribed" {
+	if e := b.enrolment(id); e.State != lead.EnrolmentStopped || e.EndedReason != "unsubscribed" {
 		t.Fatalf("enrolment: %+v", e)
 	}
 }
@@ -588,7 +588,7 @@ func TestSuppressedAddress_GetsNothingWhileItsLeadIsConfirmed(t *testing.T) {
 	}
 	b.advance(30 * day)
 	b.wantSubjects("Hello Lia")
-	if e := b.enrolment(id); e.State != store.EnrolmentStopped || e.EndedReason != "address suppressed" {
+	if e := b.enrolment(id); e.State != lead.EnrolmentStopped || e.EndedReason != "address suppressed" {
 		t.Fatalf("enrolment: %+v", e)
 	}
 }

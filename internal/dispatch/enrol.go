@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -19,7 +18,9 @@ func (d *Dispatcher) enrol(ctx context.Context, tx *store.Tx, l *lead.Lead, q *c
 	}
 	_, ok, err := tx.Enrol(ctx, l.ID, q.ID, q.Reenroll, due, now)
 	if ok {
-		d.Wake()
+		// Woken before the commit, the dispatcher could find nothing due
+		// yet, and sleep through the first step until its next tick.
+		tx.AfterCommit(d.Wake)
 	}
 	return ok, err
 }
@@ -31,9 +32,6 @@ func (d *Dispatcher) enrolIn(ctx context.Context, tx *store.Tx, leadID int64, no
 		return 0, nil
 	}
 	l, err := tx.Lead(ctx, leadID)
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, ErrNotFound
-	}
 	if err != nil {
 		return 0, err
 	}
@@ -75,11 +73,11 @@ func (d *Dispatcher) onStage(ctx context.Context, tx *store.Tx, leadID int64, st
 
 // StageChange is what moving a lead to a stage did.
 type StageChange struct {
-	Lead     int64      `json:"lead"`
-	Stage    lead.Stage `json:"stage"`
-	From     lead.Stage `json:"from"`
-	Enrolled int        `json:"enrolled"` // in sequences triggered by the stage
-	Exited   int        `json:"exited"`   // enrolments whose exit names the stage
+	Lead     int64 `json:"lead"`
+	Stage    lead.Stage
+	From     lead.Stage
+	Enrolled int // in sequences triggered by the stage
+	Exited   int // enrolments whose exit names the stage
 }
 
 // SetStage moves a lead to a stage of the funnel (a sales tool or the
@@ -97,9 +95,6 @@ func (d *Dispatcher) SetStage(ctx context.Context, leadID int64, stage lead.Stag
 	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
 		c.From, err = tx.SetStage(ctx, leadID, stage, now)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrNotFound
-		}
 		if err != nil || c.From == stage {
 			return err
 		}
@@ -125,12 +120,10 @@ func (d *Dispatcher) RecordEvent(ctx context.Context, leadID int64, typ string) 
 	now := d.now()
 	var n int
 	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Lead(ctx, leadID); errors.Is(err, store.ErrNotFound) {
-			return ErrNotFound
-		} else if err != nil {
+		if _, err := tx.Lead(ctx, leadID); err != nil {
 			return err
 		}
-		if _, err := tx.RecordEvent(ctx, store.Event{LeadID: leadID, Type: typ, At: now}); err != nil {
+		if _, err := tx.RecordEvent(ctx, lead.Event{LeadID: leadID, Type: typ, At: now}); err != nil {
 			return err
 		}
 		var err error
@@ -145,18 +138,15 @@ func (d *Dispatcher) RecordEvent(ctx context.Context, leadID int64, typ string) 
 // Enrol enrols a lead in a sequence by hand (the admin API). ErrNotFound
 // means no such lead or sequence; ErrNotEnrolled that the lead is not
 // confirmed or is enrolled already.
-func (d *Dispatcher) Enrol(ctx context.Context, sequence string, leadID int64) (store.Enrolment, error) {
+func (d *Dispatcher) Enrol(ctx context.Context, sequence string, leadID int64) (lead.Enrolment, error) {
 	set := d.set()
 	if set == nil || set.Sequence(sequence) == nil {
-		return store.Enrolment{}, ErrNotFound
+		return lead.Enrolment{}, ErrNotFound
 	}
 	q := set.Sequence(sequence)
 	now := d.now()
 	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
 		l, err := tx.Lead(ctx, leadID)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrNotFound
-		}
 		if err != nil {
 			return err
 		}
@@ -167,16 +157,16 @@ func (d *Dispatcher) Enrol(ctx context.Context, sequence string, leadID int64) (
 		return err
 	})
 	if err != nil {
-		return store.Enrolment{}, err
+		return lead.Enrolment{}, err
 	}
 	es, err := d.store.EnrolmentsOf(ctx, leadID)
 	if err != nil {
-		return store.Enrolment{}, err
+		return lead.Enrolment{}, err
 	}
 	for i := len(es) - 1; i >= 0; i-- {
 		if es[i].Sequence == sequence {
 			return es[i], nil
 		}
 	}
-	return store.Enrolment{}, ErrNotFound
+	return lead.Enrolment{}, ErrNotFound
 }

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/lead"
-	"github.com/nurture/nurture/internal/store"
 )
 
 // facts are what conditions and exits know of one lead in one enrolment,
@@ -15,7 +14,7 @@ type facts struct {
 	lead   *lead.Lead
 	now    time.Time
 	since  time.Time
-	events []store.Event
+	events []lead.Event
 }
 
 func (f *facts) Lead() *lead.Lead { return f.lead }

@@ -16,6 +16,7 @@ import (
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/devmail"
 	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
@@ -47,8 +48,24 @@ type bundle struct {
 // b.relay, which must be running.
 func (b *bundle) withSender() *dispatch.Dispatcher {
 	cfg := b.cfg
-	cfg.Sender = b.relay
+	cfg.Sender = lent{b.relay}
 	return b.newDispatcher(cfg)
+}
+
+// lent lends a relay's in-flight window to a dispatcher, as serve does.
+type lent struct{ *outbox.Relay }
+
+func (l lent) Reserve(ctx context.Context, n int, wait bool) handover.Room {
+	return reservation{l.Relay.Reserve(ctx, n, wait)}
+}
+
+type reservation struct{ *outbox.Reservation }
+
+func (r reservation) Until() time.Time {
+	if r.Reservation == nil {
+		return time.Time{}
+	}
+	return r.Reservation.Until
 }
 
 func setup(t *testing.T, start time.Time) *bundle {
@@ -150,7 +167,7 @@ func (b *bundle) lead(email, first string, attrs lead.Attributes) int64 {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ConfirmLead(b.ctx, id, store.DataOf(s), now, now); err != nil {
+		if _, err := tx.ConfirmLead(b.ctx, id, s.Data(), now, now); err != nil {
 			return err
 		}
 		return b.disp.OnConfirmed(b.ctx, tx, id, now)
@@ -209,7 +226,7 @@ func (b *bundle) wantSubjectsAnyOrder(want ...string) {
 	}
 }
 
-func (b *bundle) enrolment(leadID int64) store.Enrolment {
+func (b *bundle) enrolment(leadID int64) lead.Enrolment {
 	b.t.Helper()
 	es, err := b.store.EnrolmentsOf(b.ctx, leadID)
 	if err != nil || len(es) == 0 {
@@ -221,7 +238,7 @@ func (b *bundle) enrolment(leadID int64) store.Enrolment {
 func (b *bundle) event(leadID int64, typ, stepKey, u string) {
 	b.t.Helper()
 	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
-		_, err := tx.RecordEvent(b.ctx, store.Event{LeadID: leadID, Type: typ, StepKey: stepKey, URL: u, At: b.clock.Now()})
+		_, err := tx.RecordEvent(b.ctx, lead.Event{LeadID: leadID, Type: typ, StepKey: stepKey, URL: u, At: b.clock.Now()})
 		return err
 	})
 	if err != nil {

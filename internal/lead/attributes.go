@@ -3,7 +3,6 @@ package lead
 import (
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -49,35 +48,83 @@ func Number(v any) float64 {
 	return 0
 }
 
-// Value stores the attributes as JSONB. It is text, not []byte: a driver
-// that sends []byte in binary format would otherwise send raw JSON where
-// Postgres expects binary JSONB.
+// Value stores the attributes as JSONB.
 func (a Attributes) Value() (driver.Value, error) {
 	if a == nil {
-		return "{}", nil
+		a = Attributes{}
 	}
-	b, err := json.Marshal(a)
+	return jsonValue(a)
+}
+
+// Scan reads JSONB into the attributes; NULL reads as none.
+func (a *Attributes) Scan(src any) error {
+	m := Attributes{}
+	if src != nil {
+		if err := scanJSON(src, &m, "attributes"); err != nil {
+			return err
+		}
+	}
+	*a = m
+	return nil
+}
+
+// SignupData is what one signup said about the person. It is stored with
+// the link that signup sent, and confirming that link applies it to the
+// lead.
+type SignupData struct {
+	FirstName  string     `json:"first_name"`
+	LastName   string     `json:"last_name"`
+	Source     string     `json:"source"`
+	Attributes Attributes `json:"attributes"`
+}
+
+// Data is the part of a signup that becomes the lead's data.
+func (s Signup) Data() SignupData {
+	return SignupData{FirstName: s.FirstName, LastName: s.LastName, Source: s.Source, Attributes: s.Attributes}
+}
+
+// Value stores the data as JSONB.
+func (d SignupData) Value() (driver.Value, error) {
+	if d.Attributes == nil {
+		d.Attributes = Attributes{}
+	}
+	return jsonValue(d)
+}
+
+// Scan reads JSONB into the data.
+func (d *SignupData) Scan(src any) error {
+	out := SignupData{}
+	if err := scanJSON(src, &out, "signup data"); err != nil {
+		return err
+	}
+	if out.Attributes == nil {
+		out.Attributes = Attributes{}
+	}
+	*d = out
+	return nil
+}
+
+// jsonValue is v as JSONB for the database. It is text, not []byte: a
+// driver that sends []byte in binary format would otherwise send raw JSON
+// where Postgres expects binary JSONB.
+func jsonValue(v any) (driver.Value, error) {
+	b, err := json.Marshal(v)
 	return string(b), err
 }
 
-// Scan reads JSONB into the attributes.
-func (a *Attributes) Scan(src any) error {
+// scanJSON reads a JSONB column into dst; what names it in errors.
+func scanJSON(src, dst any, what string) error {
 	var b []byte
 	switch v := src.(type) {
 	case []byte:
 		b = v
 	case string:
 		b = []byte(v)
-	case nil:
-		*a = Attributes{}
-		return nil
 	default:
-		return errors.New("lead: attributes: not JSON")
+		return fmt.Errorf("lead: %s: %T is not JSON", what, src)
 	}
-	m := Attributes{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("lead: attributes: %w", err)
+	if err := json.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("lead: %s: %w", what, err)
 	}
-	*a = m
 	return nil
 }

@@ -2,11 +2,12 @@ package optin
 
 import (
 	"context"
-	"errors"
+	"runtime"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/nurture/nurture/internal/lead"
-	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -29,7 +30,7 @@ type leadIDs struct {
 }
 
 // take returns n reserved ids, reserving more when the stock is short.
-func (l *leadIDs) take(ctx context.Context, st *store.Store, n int) ([]int64, error) {
+func (l *leadIDs) take(ctx context.Context, st Store, n int) ([]int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.ids) < n {
@@ -54,22 +55,22 @@ func (w *signupWriter) writeFirst(ctx context.Context, batch []*pendingSignup) (
 		return nil, nil, err
 	}
 	fs := make([]store.FirstSignup, len(batch))
-	errs := make([]error, len(batch))
-	parallel(len(batch), func(i int) {
-		p := batch[i]
-		l := &store.LeadRow{Lead: lead.Lead{ID: ids[i], Email: p.signup.Email, Status: lead.StatusPending}}
-		fs[i].ID, fs[i].Lead = ids[i], store.NewLead{Signup: p.signup, At: p.ev.At, Mailed: true}
-		fs[i].Record, errs[i] = w.s.signupRecord(l, store.DataOf(p.signup), lead.EventSignup, p.ev, true)
-	})
-	if err := errors.Join(errs...); err != nil {
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range batch {
+		g.Go(func() (err error) {
+			l := &store.LeadRow{Lead: lead.Lead{ID: ids[i], Email: p.signup.Email, Status: lead.StatusPending}}
+			fs[i].ID, fs[i].Lead = ids[i], store.NewLead{Signup: p.signup, At: p.ev.At, Mailed: true}
+			fs[i].Record, err = w.s.signupRecord(l, p.signup.Data(), lead.EventSignup, p.ev, true)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
-	var room *outbox.Reservation
-	if w.s.opts.Sender != nil {
-		room = w.s.opts.Sender.Reserve(ctx, len(batch), false)
-	}
+	room := w.s.reserve(ctx, len(batch))
 	for i := range min(room.N(), len(fs)) {
-		fs[i].Record.Mail.LeaseUntil = room.Until
+		fs[i].Record.Mail.LeaseUntil = room.Until()
 	}
 	var written map[string]int64
 	for range batchRetries {
@@ -83,6 +84,7 @@ func (w *signupWriter) writeFirst(ctx context.Context, batch []*pendingSignup) (
 		return nil, nil, err
 	}
 	var handed []store.Claimed
+	queued := false
 	for i, p := range batch {
 		m := fs[i].Record.Mail
 		id, ok := written[m.MessageID]
@@ -91,10 +93,16 @@ func (w *signupWriter) writeFirst(ctx context.Context, batch []*pendingSignup) (
 			continue
 		}
 		done = append(done, p)
-		if !m.LeaseUntil.IsZero() {
-			handed = append(handed, store.Claimed{ID: id, Kind: m.Kind, LeadID: m.LeadID, From: m.From, To: m.To, Raw: m.Raw, Attempts: 1})
+		if m.LeaseUntil.IsZero() {
+			queued = true
+			continue
 		}
+		handed = append(handed, store.Claimed{ID: id, Kind: m.Kind, LeadID: m.LeadID, From: m.From, To: m.To, Raw: m.Raw, Attempts: 1})
 	}
 	room.Hand(handed)
+	if queued && w.s.opts.Sender != nil {
+		// Mail beyond the room is queued for claiming: wake the sender.
+		w.s.opts.Sender.Wake()
+	}
 	return done, rest, nil
 }

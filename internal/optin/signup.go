@@ -10,8 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/lead"
-	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -207,16 +209,13 @@ func (w *signupWriter) writeBatch(batch []*pendingSignup) {
 // say). The confirmation mails go to the sender as the batch commits, as
 // many as it has room for now.
 func (w *signupWriter) writeRepeats(ctx context.Context, batch []*pendingSignup) error {
-	var room *outbox.Reservation
-	if w.s.opts.Sender != nil {
-		room = w.s.opts.Sender.Reserve(ctx, len(batch), false)
-	}
+	room := w.s.reserve(ctx, len(batch))
 	var (
 		handed []store.Claimed
 		err    error
 	)
 	for range batchRetries {
-		err = w.s.store.WithTx(ctx, func(tx *store.Tx) error {
+		err = w.s.withTx(ctx, func(tx *store.Tx) error {
 			handed, err = w.s.writeSignups(ctx, tx, batch, room)
 			return err
 		})
@@ -237,7 +236,7 @@ func (w *signupWriter) writeRepeats(ctx context.Context, batch []*pendingSignup)
 // mails on the repeats' leads, then write the mail, ledger entries and
 // tokens. Up to room.N() mails are written leased to the sender; it returns
 // them, to be handed over after commit.
-func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendingSignup, room *outbox.Reservation) ([]store.Claimed, error) {
+func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendingSignup, room handover.Room) ([]store.Claimed, error) {
 	emails := make([]string, len(batch))
 	for i, p := range batch {
 		emails[i] = p.signup.Email
@@ -310,18 +309,21 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 	// Composing the mails is most of the batch's own work, and the writer
 	// is one goroutine: spread it over the cores.
 	recs := make([]store.Signup, len(batch))
-	errs := make([]error, len(batch))
-	parallel(len(batch), func(i int) {
-		p := batch[i]
-		recs[i], errs[i] = s.signupRecord(leads[p.signup.Email], store.DataOf(p.signup), lead.EventSignup, p.ev, mail[i])
-	})
-	if err := errors.Join(errs...); err != nil {
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range batch {
+		g.Go(func() (err error) {
+			recs[i], err = s.signupRecord(leads[p.signup.Email], p.signup.Data(), lead.EventSignup, p.ev, mail[i])
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	var leased []*store.NewMessage
 	for i := range recs {
 		if m := recs[i].Mail; m != nil && len(leased) < room.N() {
-			m.LeaseUntil = room.Until
+			m.LeaseUntil = room.Until()
 			leased = append(leased, m)
 		}
 	}
@@ -334,28 +336,6 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 		handed[i] = store.Claimed{ID: mailIDs[m.MessageID], Kind: m.Kind, LeadID: m.LeadID, From: m.From, To: m.To, Raw: m.Raw, Attempts: 1}
 	}
 	return handed, nil
-}
-
-// parallel runs fn(0..n-1) on GOMAXPROCS goroutines, in chunks.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n/8+1)
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Go(func() {
-			for i := lo; i < hi; i++ {
-				fn(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // cleanText makes request evidence storable: valid UTF-8 without NUL, which

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -88,15 +86,6 @@ func (t *Tx) Unsuppress(ctx context.Context, emailHash []byte) error {
 	return nil
 }
 
-// Suppressed reports whether an address hash is on the suppression list.
-func (s *Store) Suppressed(ctx context.Context, emailHash []byte) (bool, error) {
-	var ok bool
-	if err := s.q.IsSuppressed.GetContext(ctx, &ok, emailHash); err != nil {
-		return false, fmt.Errorf("store: suppressed: %w", err)
-	}
-	return ok, nil
-}
-
 // ConfirmToken is a stored confirmation token with its lead's state.
 type ConfirmToken struct {
 	LeadID        int64     `db:"lead_id"`
@@ -104,10 +93,10 @@ type ConfirmToken struct {
 	CreatedAt     time.Time `db:"created_at"` // when the link was issued
 	ExpiresAt     time.Time `db:"expires_at"`
 	// Data is what the signup that issued the token said about the person.
-	Data            LeadData    `db:"lead_data"`
-	Status          lead.Status `db:"status"`
-	Email           string      `db:"email"`
-	ConfirmMailedAt *time.Time  `db:"confirm_mailed_at"`
+	Data            lead.SignupData `db:"lead_data"`
+	Status          lead.Status     `db:"status"`
+	Email           string          `db:"email"`
+	ConfirmMailedAt *time.Time      `db:"confirm_mailed_at"`
 	// OptedOutAt is when the lead last unsubscribed or bounced.
 	OptedOutAt *time.Time `db:"opted_out_at"`
 }
@@ -119,51 +108,6 @@ func (c *ConfirmToken) Revoked() bool {
 	return c.OptedOutAt != nil && !c.CreatedAt.After(*c.OptedOutAt)
 }
 
-// LeadData is what one signup said about the person. It is stored with the
-// link that signup sent, and confirming that link applies it to the lead.
-type LeadData struct {
-	FirstName  string          `json:"first_name"`
-	LastName   string          `json:"last_name"`
-	Source     string          `json:"source"`
-	Attributes lead.Attributes `json:"attributes"`
-}
-
-// DataOf is the part of a signup that becomes the lead's data.
-func DataOf(s lead.Signup) LeadData {
-	return LeadData{FirstName: s.FirstName, LastName: s.LastName, Source: s.Source, Attributes: s.Attributes}
-}
-
-// Value stores the data as JSONB text, like lead.Attributes.
-func (d LeadData) Value() (driver.Value, error) {
-	if d.Attributes == nil {
-		d.Attributes = lead.Attributes{}
-	}
-	b, err := json.Marshal(d)
-	return string(b), err
-}
-
-// Scan reads JSONB into the data.
-func (d *LeadData) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case []byte:
-		b = v
-	case string:
-		b = []byte(v)
-	default:
-		return fmt.Errorf("store: lead data: %T is not JSON", src)
-	}
-	out := LeadData{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		return fmt.Errorf("store: lead data: %w", err)
-	}
-	if out.Attributes == nil {
-		out.Attributes = lead.Attributes{}
-	}
-	*d = out
-	return nil
-}
-
 // Signup is what a signup writes besides the lead itself.
 type Signup struct {
 	Event NewConsentEvent
@@ -173,7 +117,7 @@ type Signup struct {
 	// Data is what confirming that link applies to the lead.
 	TokenHash []byte
 	Expires   time.Time
-	Data      LeadData
+	Data      lead.SignupData
 }
 
 // ConfirmToken looks a token up by its hash.

@@ -13,27 +13,19 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 )
 
-// Enrolment states.
-const (
-	EnrolmentActive    = "active"
-	EnrolmentCompleted = "completed"
-	EnrolmentExited    = "exited"
-	EnrolmentStopped   = "stopped"
-)
-
-// Enrolment is one lead's walk through one sequence.
-type Enrolment struct {
-	ID          int64          `db:"id" json:"id"`
-	LeadID      int64          `db:"lead_id" json:"lead_id"`
-	Sequence    string         `db:"sequence" json:"sequence"`
-	State       string         `db:"state" json:"state"`
-	StepsDone   pq.StringArray `db:"steps_done" json:"steps_done"`
-	LastOrder   int            `db:"last_order" json:"last_order"`
-	DueAt       time.Time      `db:"due_at" json:"due_at"`
-	EnrolledAt  time.Time      `db:"enrolled_at" json:"enrolled_at"`
-	LastSentAt  *time.Time     `db:"last_sent_at" json:"last_sent_at,omitempty"`
-	EndedAt     *time.Time     `db:"ended_at" json:"ended_at,omitempty"`
-	EndedReason string         `db:"ended_reason" json:"ended_reason,omitempty"`
+// enrolmentRow is an enrolment as the database holds it.
+type enrolmentRow struct {
+	ID          int64          `db:"id"`
+	LeadID      int64          `db:"lead_id"`
+	Sequence    string         `db:"sequence"`
+	State       string         `db:"state"`
+	StepsDone   pq.StringArray `db:"steps_done"`
+	LastOrder   int            `db:"last_order"`
+	DueAt       time.Time      `db:"due_at"`
+	EnrolledAt  time.Time      `db:"enrolled_at"`
+	LastSentAt  *time.Time     `db:"last_sent_at"`
+	EndedAt     *time.Time     `db:"ended_at"`
+	EndedReason string         `db:"ended_reason"`
 }
 
 // Enrol enrols a confirmed lead in a sequence, due at due. It reports false
@@ -79,7 +71,7 @@ func (t *Tx) ClaimEnrolments(ctx context.Context, now time.Time, limit int) ([]D
 // Outcome is what became of one claimed enrolment.
 type Outcome struct {
 	ID        int64
-	State     string // EnrolmentActive, …
+	State     string // lead.EnrolmentActive, …
 	StepsDone []string
 	LastOrder int
 	DueAt     time.Time  // when to look again; kept as is once it ended
@@ -168,23 +160,13 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, le
 	return ids, nil
 }
 
-// Event is something a lead did: an open, a click, or a custom event such
-// as demo_booked.
-type Event struct {
-	LeadID  int64     `db:"lead_id"`
-	Type    string    `db:"type"`
-	StepKey string    `db:"step_key"` // sequence/slug of the mail an open or click came from
-	URL     string    `db:"url"`
-	At      time.Time `db:"at"`
-}
-
 // EventsOf returns the events of these leads, oldest first, by lead.
-func (t *Tx) EventsOf(ctx context.Context, leadIDs []int64) (map[int64][]Event, error) {
-	out := make(map[int64][]Event, len(leadIDs))
+func (t *Tx) EventsOf(ctx context.Context, leadIDs []int64) (map[int64][]lead.Event, error) {
+	out := make(map[int64][]lead.Event, len(leadIDs))
 	if len(leadIDs) == 0 {
 		return out, nil
 	}
-	var evs []Event
+	var evs []lead.Event
 	if err := t.stmt(t.q.EventsOfLeads).SelectContext(ctx, &evs, pq.Array(leadIDs)); err != nil {
 		return nil, fmt.Errorf("store: events of leads: %w", err)
 	}
@@ -195,7 +177,7 @@ func (t *Tx) EventsOf(ctx context.Context, leadIDs []int64) (map[int64][]Event, 
 }
 
 // RecordEvent appends an event of a lead.
-func (t *Tx) RecordEvent(ctx context.Context, e Event) (int64, error) {
+func (t *Tx) RecordEvent(ctx context.Context, e lead.Event) (int64, error) {
 	var id int64
 	if err := t.stmt(t.q.InsertEvent).GetContext(ctx, &id, e.LeadID, e.Type, e.StepKey, e.URL, e.At); err != nil {
 		return 0, fmt.Errorf("store: record event: %w", err)
@@ -213,10 +195,18 @@ func (t *Tx) Lead(ctx context.Context, id int64) (*LeadRow, error) {
 }
 
 // EnrolmentsOf returns a lead's enrolments, oldest first.
-func (s *Store) EnrolmentsOf(ctx context.Context, leadID int64) ([]Enrolment, error) {
-	var out []Enrolment
-	if err := s.q.EnrolmentsOfLead.SelectContext(ctx, &out, leadID); err != nil {
+func (s *Store) EnrolmentsOf(ctx context.Context, leadID int64) ([]lead.Enrolment, error) {
+	var rows []enrolmentRow
+	if err := s.q.EnrolmentsOfLead.SelectContext(ctx, &rows, leadID); err != nil {
 		return nil, fmt.Errorf("store: enrolments of lead: %w", err)
+	}
+	out := make([]lead.Enrolment, len(rows))
+	for i, r := range rows {
+		out[i] = lead.Enrolment{
+			ID: r.ID, LeadID: r.LeadID, Sequence: r.Sequence, State: r.State, StepsDone: r.StepsDone,
+			LastOrder: r.LastOrder, DueAt: r.DueAt, EnrolledAt: r.EnrolledAt, LastSentAt: r.LastSentAt,
+			EndedAt: r.EndedAt, EndedReason: r.EndedReason,
+		}
 	}
 	return out, nil
 }

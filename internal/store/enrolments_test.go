@@ -29,7 +29,7 @@ func confirmedLead(t *testing.T, s *store.Store, email string, now time.Time) in
 		if id, err = tx.InsertLead(context.Background(), lead.Signup{Email: email}, now, nil); err != nil {
 			return err
 		}
-		_, err = tx.ConfirmLead(context.Background(), id, store.LeadData{}, now, now)
+		_, err = tx.ConfirmLead(context.Background(), id, lead.SignupData{}, now, now)
 		return err
 	})
 	if err != nil {
@@ -67,7 +67,7 @@ func TestEnrol_OnceUnlessReenroll(t *testing.T) {
 		if err != nil || len(due) != 1 {
 			t.Fatalf("claim: %v %v", due, err)
 		}
-		return tx.SaveEnrolments(ctx, now, []store.Outcome{{ID: due[0].EnrolmentID, State: store.EnrolmentCompleted, StepsDone: []string{"a", "b"}, LastOrder: 2, DueAt: now, SentAt: &now}})
+		return tx.SaveEnrolments(ctx, now, []store.Outcome{{ID: due[0].EnrolmentID, State: lead.EnrolmentCompleted, StepsDone: []string{"a", "b"}, LastOrder: 2, DueAt: now, SentAt: &now}})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func TestEnrol_OnceUnlessReenroll(t *testing.T) {
 	if err != nil || len(es) != 2 {
 		t.Fatalf("enrolments: %v %v", es, err)
 	}
-	if es[0].State != store.EnrolmentCompleted || len(es[0].StepsDone) != 2 || es[0].LastSentAt == nil || es[0].EndedAt == nil {
+	if es[0].State != lead.EnrolmentCompleted || len(es[0].StepsDone) != 2 || es[0].LastSentAt == nil || es[0].EndedAt == nil {
 		t.Fatalf("saved outcome: %+v", es[0])
 	}
 }
@@ -140,7 +140,7 @@ func TestBounce_StopsEnrolments(t *testing.T) {
 		t.Fatal(err)
 	}
 	es, _ := s.EnrolmentsOf(ctx, id)
-	if es[0].State != store.EnrolmentStopped || es[0].EndedReason != "bounced" {
+	if es[0].State != lead.EnrolmentStopped || es[0].EndedReason != "bounced" {
 		t.Fatalf("enrolment after bounce: %+v", es[0])
 	}
 }

@@ -42,13 +42,13 @@ type FirstSignup struct {
 // its ledger entry, its mail and its link's token. It returns the ids of the
 // mails it wrote by Message-ID; a signup whose mail is missing wrote
 // nothing, since its address had a lead, or a concurrent transaction gave it
-// one. Leased mails are written as in RecordSignups; queued ones wake the
-// sender.
+// one. Leased mails are written as in RecordSignups; waking a sender for
+// the queued ones is the caller's, after the call.
 func (s *Store) InsertFirstSignups(ctx context.Context, fs []FirstSignup) (map[string]int64, error) {
 	if len(fs) == 0 {
 		return map[string]int64{}, nil
 	}
-	args, queued, err := firstColumns(fs)
+	args, err := firstColumns(fs)
 	if err != nil {
 		return nil, fmt.Errorf("store: insert first signups: %w", err)
 	}
@@ -72,15 +72,11 @@ func (s *Store) InsertFirstSignups(ctx context.Context, fs []FirstSignup) (map[s
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: insert first signups: %w", err)
 	}
-	if queued && len(ids) > 0 && s.onQueued != nil {
-		s.onQueued()
-	}
 	return ids, nil
 }
 
-// firstColumns turns the signups into the statement's arrays, $1–$25, and
-// says whether any mail is queued rather than leased.
-func firstColumns(fs []FirstSignup) ([]any, bool, error) {
+// firstColumns turns the signups into the statement's arrays, $1–$25.
+func firstColumns(fs []FirstSignup) ([]any, error) {
 	n := len(fs)
 	leads := make([]NewLead, n)
 	for i, f := range fs {
@@ -88,7 +84,7 @@ func firstColumns(fs []FirstSignup) ([]any, bool, error) {
 	}
 	c, err := leadColumns(leads)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	var (
 		ids                                 = make([]int64, n)
@@ -97,15 +93,14 @@ func firstColumns(fs []FirstSignup) ([]any, bool, error) {
 		mid, from, to, lease, expires, data = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		off, size                           = make([]int64, n), make([]int64, n)
 		raw                                 []byte
-		queued                              bool
 	)
 	for i, f := range fs {
 		e, m := f.Record.Event, f.Record.Mail
 		if m == nil || m.MessageID == "" {
-			return nil, false, errors.New("a first signup without its mail")
+			return nil, errors.New("a first signup without its mail")
 		}
 		if e.Kind != lead.EventSignup {
-			return nil, false, fmt.Errorf("a first signup's entry of kind %q", e.Kind)
+			return nil, fmt.Errorf("a first signup's entry of kind %q", e.Kind)
 		}
 		ids[i], hashes[i], tokens[i] = f.ID, e.EmailHash, f.Record.TokenHash
 		at[i], ip[i], ua[i], text[i] = pgTime(e.At.Truncate(time.Millisecond)), e.IP, e.UserAgent, e.ConsentText
@@ -113,14 +108,12 @@ func firstColumns(fs []FirstSignup) ([]any, bool, error) {
 		mid[i], from[i], to[i], expires[i] = m.MessageID, m.From, m.To, pgTime(f.Record.Expires)
 		off[i], size[i] = int64(len(raw)+1), int64(len(m.Raw))
 		raw = append(raw, m.Raw...)
-		if m.LeaseUntil.IsZero() {
-			queued = true
-		} else {
+		if !m.LeaseUntil.IsZero() {
 			lease[i] = pgTime(m.LeaseUntil)
 		}
 		d, err := f.Record.Data.Value()
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		data[i] = d.(string)
 	}
@@ -129,5 +122,5 @@ func firstColumns(fs []FirstSignup) ([]any, bool, error) {
 		pq.Array(hashes), pq.Array(at), pq.Array(ip), pq.Array(ua), pq.Array(text), pq.Array(version), pq.Array(src), pq.Array(url),
 		pq.Array(mid), pq.Array(from), pq.Array(to), raw, pq.Array(off), pq.Array(size), pq.Array(lease),
 		pq.Array(tokens), pq.Array(expires), pq.Array(data),
-	}, queued, nil
+	}, nil
 }

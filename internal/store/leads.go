@@ -38,7 +38,7 @@ func (t *Tx) InsertLead(ctx context.Context, s lead.Signup, now time.Time, maile
 // followed said about the person; issued is when that link was issued. It
 // reports false, and changes nothing, when the lead was confirmed already
 // or unsubscribed or bounced since issued.
-func (t *Tx) ConfirmLead(ctx context.Context, id int64, d LeadData, issued, now time.Time) (bool, error) {
+func (t *Tx) ConfirmLead(ctx context.Context, id int64, d lead.SignupData, issued, now time.Time) (bool, error) {
 	res, err := t.stmt(t.q.ConfirmLead).ExecContext(ctx, id, now, d, issued)
 	if err != nil {
 		return false, fmt.Errorf("store: confirm lead: %w", err)

@@ -26,7 +26,7 @@ type NewMessage struct {
 }
 
 // QueueMessage writes a mail to the outbox in the caller's transaction; the
-// OnQueued hook wakes the sender once the transaction commits. A mail with a
+// writer wakes the sender once the transaction commits (see Tx.Queued). A mail with a
 // LeaseUntil is written as claimed instead, and wakes no one.
 func (t *Tx) QueueMessage(ctx context.Context, m NewMessage) (int64, error) {
 	var id int64

@@ -31,7 +31,6 @@ type queries struct {
 	ConsentEventsOfLead *sqlx.Stmt `query:"consent_events_of_lead"`
 	InsertSuppression   *sqlx.Stmt `query:"insert_suppression"`
 	DeleteSuppression   *sqlx.Stmt `query:"delete_suppression"`
-	IsSuppressed        *sqlx.Stmt `query:"is_suppressed"`
 
 	// every consent version that was ever live
 	InsertConsentVersion *sqlx.Stmt `query:"insert_consent_version"`

@@ -26,17 +26,11 @@ var sqlFS embed.FS
 
 // Store reads and writes Nurture's data in Postgres.
 type Store struct {
-	db       *sqlx.DB
-	q        *queries
-	texts    map[*sqlx.Stmt]string
-	onQueued func()
-	node     atomic.Int64 // the relay node this process runs, 0 before it joins (see Join)
+	db    *sqlx.DB
+	q     *queries
+	texts map[*sqlx.Stmt]string
+	node  atomic.Int64 // the relay node this process runs, 0 before it joins (see Join)
 }
-
-// OnQueued sets a function called after every commit of a transaction that
-// queued mail, so the sender starts at once rather than at its next poll.
-// Set it before the store is used.
-func (s *Store) OnQueued(f func()) { s.onQueued = f }
 
 // Open connects to Postgres. It does not migrate; see Migrate.
 //
@@ -93,9 +87,20 @@ type Tx struct {
 	tx     *sqlx.Tx
 	q      *queries
 	texts  map[*sqlx.Stmt]string
-	queued bool  // the transaction queued mail
+	queued bool  // the transaction queued mail for a sender to claim
 	node   int64 // the node leased mail is written for
+	after  []func()
 }
+
+// AfterCommit calls f once the transaction has committed, and never if it
+// rolls back: a wake-up sent earlier could find nothing to do yet, and be
+// lost.
+func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
+
+// Queued reports whether the transaction queued mail for a sender to claim
+// from the outbox, rather than writing it leased for a hand-over: whoever
+// wrote it wakes the sender once it commits (see AfterCommit).
+func (t *Tx) Queued() bool { return t.queued }
 
 // stmt runs a prepared query's text on the transaction's connection.
 //
@@ -177,8 +182,8 @@ func (s *Store) WithTx(ctx context.Context, fn func(*Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
-	if t.queued && s.onQueued != nil {
-		s.onQueued()
+	for _, f := range t.after {
+		f()
 	}
 	return nil
 }

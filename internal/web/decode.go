@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -128,4 +129,41 @@ func invalidUTF8Field(body []byte) (field string, ok bool) {
 			stack[top].wantKey = true
 		}
 	}
+}
+
+// typeError turns a JSON value of the wrong type, such as
+// {"first_name": 5}, into an error on that field.
+func typeError(err error) lead.FieldErrors {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return nil
+	}
+	// Fields of the embedded lead.Signup come as "Signup.first_name".
+	field := strings.TrimPrefix(te.Field, "Signup.")
+	want := "text"
+	switch te.Type.Kind() {
+	case reflect.Map, reflect.Struct:
+		want = "an object"
+	case reflect.Bool:
+		want = "true or false"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		want = "a number"
+	}
+	return lead.FieldErrors{field: "must be " + want + ", not " + jsonKind(te.Value)}
+}
+
+// jsonKind names what a client sent: bool, number (or "number 1.5"),
+// string, array or object.
+func jsonKind(v string) string {
+	switch {
+	case v == "bool":
+		return "true or false"
+	case strings.HasPrefix(v, "number"):
+		return "a number"
+	case v == "string":
+		return "text"
+	case v == "array":
+		return "a list"
+	}
+	return "an object"
 }

@@ -22,7 +22,7 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.As(err, &tooBig), errors.Is(err, errTooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, optin.ErrNotFound), errors.Is(err, dispatch.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound): // optin's and dispatch's ErrNotFound too
 		return http.StatusNotFound
 	case errors.Is(err, optin.ErrExpired), errors.Is(err, optin.ErrRevoked):
 		return http.StatusGone
@@ -38,8 +38,6 @@ func statusOf(err error) int {
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, errUnauthorized):
 		return http.StatusUnauthorized
-	case errors.Is(err, errChallenge):
-		return http.StatusForbidden
 	case store.Unavailable(err):
 		return http.StatusServiceUnavailable
 	default:
@@ -54,7 +52,6 @@ var (
 	errTooLarge     = errors.New("request body too large")
 	errRateLimited  = errors.New("too many requests from this address, try again in a minute")
 	errUnauthorized = errors.New("missing or wrong bearer token")
-	errChallenge    = errors.New("the anti-abuse check failed")
 )
 
 // badRequest is a 400 whose text is written for the client: what is wrong
@@ -98,8 +95,6 @@ func message(err error) string {
 		return "bad request"
 	case status == http.StatusUnauthorized:
 		return errUnauthorized.Error()
-	case status == http.StatusForbidden:
-		return errChallenge.Error()
 	default:
 		return "internal error"
 	}

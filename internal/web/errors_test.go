@@ -20,6 +20,7 @@ import (
 var errDatabaseAway = fmt.Errorf("optin: signup: %w", fmt.Errorf("store: begin: %w", &pq.Error{Code: "57P03", Message: "the database system is shutting down"}))
 
 func TestAPIError_DatabaseAwayIs503WithRetryAfterAndJSON(t *testing.T) {
+	t.Parallel()
 	s := testServer(t)
 	rec := httptest.NewRecorder()
 	s.apiError(rec, httptest.NewRequest("POST", "/api/v1/subscribe", nil), errDatabaseAway)
@@ -36,6 +37,7 @@ func TestAPIError_DatabaseAwayIs503WithRetryAfterAndJSON(t *testing.T) {
 }
 
 func TestFail_DatabaseAwayIs503PageWithRetryAfter(t *testing.T) {
+	t.Parallel()
 	s := testServer(t)
 	rec := httptest.NewRecorder()
 	s.fail(rec, httptest.NewRequest("POST", "/subscribe", nil), errDatabaseAway)
@@ -48,6 +50,7 @@ func TestFail_DatabaseAwayIs503PageWithRetryAfter(t *testing.T) {
 }
 
 func TestStatusOf_OnlyUnreachableDatabaseIs503(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		err  error
 		want int

@@ -6,6 +6,7 @@ import (
 )
 
 func TestRateKey_IPv6ClientsCountPerSlash64(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ ip, want string }{
 		{"203.0.113.7", "203.0.113.7"},
 		{"::ffff:203.0.113.7", "203.0.113.7"},

@@ -16,6 +16,7 @@ import (
 // A request that runs out of time gets http.TimeoutHandler's 503, which
 // says nothing of when to come back unless the server adds it.
 func TestHandler_TimedOutRequestIs503WithRetryAfter(t *testing.T) {
+	t.Parallel()
 	base, _ := url.Parse("http://127.0.0.1")
 	srv, err := New(nil, Config{
 		BaseURL:   base,

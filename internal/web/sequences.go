@@ -8,10 +8,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
-	"github.com/nurture/nurture/internal/store"
 )
 
 // Sequences is the sequence engine as the admin API uses it;
@@ -19,7 +19,7 @@ import (
 type Sequences interface {
 	RecordEvent(ctx context.Context, leadID int64, typ string) (int, error)
 	SetStage(ctx context.Context, leadID int64, stage lead.Stage) (dispatch.StageChange, error)
-	Enrol(ctx context.Context, sequence string, leadID int64) (store.Enrolment, error)
+	Enrol(ctx context.Context, sequence string, leadID int64) (lead.Enrolment, error)
 }
 
 // eventType is one word such as demo_booked.
@@ -107,7 +107,7 @@ func (s *Server) putStage(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	writeJSON(w, http.StatusOK, stageResponse{Lead: c.Lead, Stage: c.Stage, From: c.From, Enrolled: c.Enrolled, Exited: c.Exited})
 }
 
 // postEnrolment enrols a lead, by id or address, in a sequence by hand.
@@ -139,5 +139,37 @@ func (s *Server) postEnrolment(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, e)
+	writeJSON(w, http.StatusCreated, enrolmentOf(e))
+}
+
+// stageResponse is the answer to PUT /api/v1/leads/{ref}/stage.
+type stageResponse struct {
+	Lead     int64      `json:"lead"`
+	Stage    lead.Stage `json:"stage"`
+	From     lead.Stage `json:"from"`
+	Enrolled int        `json:"enrolled"` // in sequences triggered by the stage
+	Exited   int        `json:"exited"`   // enrolments whose exit names the stage
+}
+
+// enrolmentResponse is an enrolment as the admin API shows it.
+type enrolmentResponse struct {
+	ID          int64      `json:"id"`
+	LeadID      int64      `json:"lead_id"`
+	Sequence    string     `json:"sequence"`
+	State       string     `json:"state"`
+	StepsDone   []string   `json:"steps_done"`
+	LastOrder   int        `json:"last_order"`
+	DueAt       time.Time  `json:"due_at"`
+	EnrolledAt  time.Time  `json:"enrolled_at"`
+	LastSentAt  *time.Time `json:"last_sent_at,omitempty"`
+	EndedAt     *time.Time `json:"ended_at,omitempty"`
+	EndedReason string     `json:"ended_reason,omitempty"`
+}
+
+func enrolmentOf(e lead.Enrolment) enrolmentResponse {
+	return enrolmentResponse{
+		ID: e.ID, LeadID: e.LeadID, Sequence: e.Sequence, State: e.State, StepsDone: e.StepsDone,
+		LastOrder: e.LastOrder, DueAt: e.DueAt, EnrolledAt: e.EnrolledAt, LastSentAt: e.LastSentAt,
+		EndedAt: e.EndedAt, EndedReason: e.EndedReason,
+	}
 }

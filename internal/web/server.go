@@ -23,11 +23,18 @@ import (
 	"github.com/nurture/nurture/internal/token"
 )
 
-// Challenge is the hook for a captcha or proof-of-work check on signups. It
-// sees the request (form fields or JSON body already read into values) and
-// returns an error to refuse it.
-type Challenge interface {
-	Verify(ctx context.Context, r *http.Request, values map[string]string) error
+// OptIn is the double opt-in as the HTTP surface uses it;
+// *optin.Service is one.
+type OptIn interface {
+	Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidence) error
+	KeepConsent(ctx context.Context, in lead.Signup) error
+	CheckConfirm(ctx context.Context, tok string) (optin.ConfirmState, error)
+	Confirm(ctx context.Context, tok string, ev lead.Evidence) (already bool, err error)
+	Resend(ctx context.Context, tok string, ev lead.Evidence) error
+	CheckUnsubscribe(ctx context.Context, tok string) (string, error)
+	Unsubscribe(ctx context.Context, tok string, ev lead.Evidence) error
+	Lookup(ctx context.Context, ref string) (*optin.Detail, error)
+	Erase(ctx context.Context, id int64, ev lead.Evidence) error
 }
 
 // Config wires the HTTP surface; zero values take the defaults.
@@ -40,7 +47,6 @@ type Config struct {
 	MaxBody        int64         // default 64 KiB
 	Timeout        time.Duration // per request, default 10s
 	Templates      fs.FS         // holds pages/*.html
-	Challenge      Challenge     // optional
 	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
 	Sequences      Sequences // the admin API for events and enrolments; optional
@@ -55,13 +61,13 @@ type Config struct {
 // Server serves Nurture's HTTP API and pages.
 type Server struct {
 	cfg   Config
-	optin *optin.Service
+	optin OptIn
 	pages map[string]*template.Template
 	perIP *ratelimit.Keyed
 }
 
 // New parses the page templates; one that does not parse stops the start.
-func New(o *optin.Service, cfg Config) (*Server, error) {
+func New(o OptIn, cfg Config) (*Server, error) {
 	if cfg.BaseURL == nil {
 		return nil, errors.New("web: Config.BaseURL is required")
 	}
@@ -252,7 +258,14 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	writeJSON(w, http.StatusOK, leadResponse{Lead: d.Lead, Ledger: d.Ledger})
+}
+
+// leadResponse is GET /api/v1/leads/{ref}: the lead with its consent
+// ledger.
+type leadResponse struct {
+	*lead.Lead
+	Ledger []lead.ConsentEvent `json:"consent_ledger"`
 }
 
 func (s *Server) eraseLead(w http.ResponseWriter, r *http.Request) {
