@@ -24,7 +24,7 @@ func firstSignup(id int64, email string, at time.Time) store.FirstSignup {
 			Mail: &store.NewMessage{Kind: "confirmation", LeadID: &id, MessageID: "<" + email + ">", From: "news@acme.example", To: email,
 				Raw: []byte("To: " + email + "\r\n\r\nconfirm\r\n"), RunAt: at},
 			TokenHash: lead.EmailHash("token " + email), Expires: at.Add(72 * time.Hour),
-			Data: store.LeadData{FirstName: "New"},
+			Data: lead.SignupData{FirstName: "New"},
 		},
 	}
 }
