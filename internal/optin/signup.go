@@ -237,12 +237,41 @@ func (w *signupWriter) writeRepeats(ctx context.Context, batch []*pendingSignup)
 // tokens. Up to room.N() mails are written leased to the sender; it returns
 // them, to be handed over after commit.
 func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendingSignup, room handover.Room) ([]store.Claimed, error) {
+	leads, inserted, err := lockOrInsertLeads(ctx, tx, batch)
+	if err != nil {
+		return nil, err
+	}
+	mail, err := s.decideMails(ctx, tx, batch, leads, inserted)
+	if err != nil {
+		return nil, err
+	}
+	// Composing the mails is most of the batch's own work, and the writer
+	// is one goroutine: spread it over the cores.
+	recs := make([]store.Signup, len(batch))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range batch {
+		g.Go(func() (err error) {
+			recs[i], err = s.signupRecord(leads[p.signup.Email], p.signup.Data(), lead.EventSignup, p.ev, mail[i])
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return recordLeased(ctx, tx, recs, room)
+}
+
+// lockOrInsertLeads locks the batch's leads that exist, in address order,
+// and inserts the others; inserted names the addresses whose lead this
+// transaction made.
+func lockOrInsertLeads(ctx context.Context, tx *store.Tx, batch []*pendingSignup) (leads map[string]*store.LeadRow, inserted map[string]bool, err error) {
 	emails := make([]string, len(batch))
 	for i, p := range batch {
 		emails[i] = p.signup.Email
 	}
 	slices.Sort(emails)
-	leads := make(map[string]*store.LeadRow, len(batch))
+	leads = make(map[string]*store.LeadRow, len(batch))
 	lock := func(emails []string) error {
 		rows, err := tx.LeadsForUpdate(ctx, emails)
 		for i := range rows {
@@ -251,7 +280,7 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 		return err
 	}
 	if err := lock(emails); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	var fresh []store.NewLead
@@ -262,9 +291,9 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 	}
 	ids, err := tx.InsertLeads(ctx, fresh)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	inserted := make(map[string]bool, len(ids))
+	inserted = make(map[string]bool, len(ids))
 	var lost []string
 	for _, f := range fresh {
 		id, ok := ids[f.Signup.Email]
@@ -279,14 +308,18 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 	}
 	if len(lost) > 0 {
 		if err := lock(lost); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
+	return leads, inserted, nil
+}
 
-	// A repeated signup leaves its lead's data alone, whatever the lead's
-	// status: what it says belongs to it and travels with the link it
-	// sends, if it sends one, until that link is confirmed. Its lead only
-	// records when the mail went.
+// decideMails says, under the leads' locks, which signups send a
+// confirmation mail, and records it on the repeats' leads. A repeated
+// signup leaves its lead's data alone, whatever the lead's status: what it
+// says belongs to it and travels with the link it sends, if it sends one,
+// until that link is confirmed. Its lead only records when the mail went.
+func (s *Service) decideMails(ctx context.Context, tx *store.Tx, batch []*pendingSignup, leads map[string]*store.LeadRow, inserted map[string]bool) ([]bool, error) {
 	mail := make([]bool, len(batch))
 	var mailed []store.Mailed
 	for i, p := range batch {
@@ -302,24 +335,13 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 			mailed = append(mailed, store.Mailed{ID: l.ID, At: p.ev.At})
 		}
 	}
-	if err := tx.MarkConfirmMailed(ctx, mailed); err != nil {
-		return nil, err
-	}
+	return mail, tx.MarkConfirmMailed(ctx, mailed)
+}
 
-	// Composing the mails is most of the batch's own work, and the writer
-	// is one goroutine: spread it over the cores.
-	recs := make([]store.Signup, len(batch))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, p := range batch {
-		g.Go(func() (err error) {
-			recs[i], err = s.signupRecord(leads[p.signup.Email], p.signup.Data(), lead.EventSignup, p.ev, mail[i])
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
+// recordLeased writes the signups' mails, ledger entries and tokens, the
+// first room.N() mails leased to the sender, and returns those to hand
+// over after commit.
+func recordLeased(ctx context.Context, tx *store.Tx, recs []store.Signup, room handover.Room) ([]store.Claimed, error) {
 	var leased []*store.NewMessage
 	for i := range recs {
 		if m := recs[i].Mail; m != nil && len(leased) < room.N() {
