@@ -52,7 +52,8 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, log *slog.Log
 	return &sequences{campaigns: lib}, nil
 }
 
-// start runs the campaign files' reloads on SIGHUP and on edits. SIGHUP is
+// start runs the campaign files' reloads on SIGHUP and on edits, and
+// returns once edits are watched. SIGHUP is
 // taken from here on, even while the campaigns folder is missing, so that
 // it never ends the server.
 func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup) {
@@ -62,4 +63,6 @@ func (s *sequences) start(ctx context.Context, wg *sync.WaitGroup) {
 		defer signal.Stop(hup)
 		s.campaigns.Run(ctx, hup)
 	})
+	// From here on an edit of the files reloads them.
+	<-s.campaigns.Started()
 }

@@ -106,17 +106,33 @@ func (l *Library) ReloadChanges() (Changes, error) {
 // folder on disk whose layouts the campaigns use. A rejected edit is logged
 // with each problem's path:line.
 func (l *Library) Watch(ctx context.Context, logger *slog.Logger, also ...string) error {
-	w, err := fsnotify.NewWatcher()
+	w, err := l.watcher(logger, also...)
 	if err != nil {
 		return err
 	}
-	defer w.Close()
+	return l.watchLoop(ctx, w, logger)
+}
+
+// watcher watches the folder and also from the time it returns, so that
+// an edit made after it returned is seen.
+func (l *Library) watcher(logger *slog.Logger, also ...string) (*fsnotify.Watcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
 	for _, dir := range append([]string{l.dir}, also...) {
 		if err := watchTree(w, dir); err != nil {
-			return err
+			w.Close()
+			return nil, err
 		}
 		logger.Debug("campaigns: watching for edits", "dir", dir)
 	}
+	return w, nil
+}
+
+// watchLoop reloads on w's events, debounced, until ctx ends; it closes w.
+func (l *Library) watchLoop(ctx context.Context, w *fsnotify.Watcher, logger *slog.Logger) error {
+	defer w.Close()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {

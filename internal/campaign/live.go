@@ -97,8 +97,8 @@ func (l *Live) change(*Set) {
 	}
 }
 
-// Started is closed once Run watches the files and listens for reload
-// signals.
+// Started is closed once Run watches the files, so that an edit made from
+// then on reloads them, and listens for reload signals.
 func (l *Live) Started() <-chan struct{} { return l.started }
 
 // Run watches the campaign files for edits and reloads them on every
@@ -127,11 +127,17 @@ func (l *Live) Run(ctx context.Context, reload <-chan os.Signal) {
 	run.watches.Wait()
 }
 
-// watch watches lib's files for the run from now on; l.mu is held.
+// watch watches lib's files for the run from the time it returns, so that
+// Started means edits are seen; l.mu is held.
 func (l *Live) watch(run *liveRun, lib *Library) {
+	w, err := lib.watcher(l.cfg.Log, l.cfg.Also...)
+	if err != nil {
+		l.cfg.Log.Error("campaigns: cannot watch for edits; reload with SIGHUP", "err", err)
+		return
+	}
 	run.watches.Go(func() {
-		if err := lib.Watch(run.ctx, l.cfg.Log, l.cfg.Also...); err != nil {
-			l.cfg.Log.Error("campaigns: cannot watch for edits; reload with SIGHUP", "err", err)
+		if err := lib.watchLoop(run.ctx, w, l.cfg.Log); err != nil {
+			l.cfg.Log.Error("campaigns: watching for edits stopped; reload with SIGHUP", "err", err)
 		}
 	})
 }
