@@ -18,5 +18,5 @@ SET status = CASE r.act WHEN 1 THEN 'sent' WHEN 2 THEN 'queued' ELSE m.status EN
     claimed_by = CASE WHEN r.act = 2 THEN NULL ELSE m.claimed_by END,
     smtp_started_at = CASE r.act WHEN 0 THEN $3 WHEN 2 THEN NULL ELSE m.smtp_started_at END
 FROM unnest($1::bigint[], $2::int[], $4::int[], $5::text[]) AS r (id, attempts, act, reply)
-WHERE m.id = ANY ($1::bigint[]) AND m.id = r.id AND (r.act = 1 OR (m.attempts = r.attempts AND m.status = 'sending'))
+WHERE m.id = r.id AND (r.act = 1 OR (m.attempts = r.attempts AND m.status = 'sending'))
 RETURNING m.id, r.act
