@@ -1,5 +1,8 @@
 -- Writes what a dispatcher decided for a batch of claimed enrolments at $1.
--- steps_done comes joined with '/', which a slug cannot hold.
+-- steps_done comes joined with '/', which a slug cannot hold. The rows are
+-- found by id = ANY, through the primary key: joined to the unnest alone, the
+-- planner would hash the whole table for every batch, a cost that grows
+-- with the enrolments instead of the batch.
 UPDATE enrolments e
 SET state = u.state,
     steps_done = string_to_array(u.done, '/'),
@@ -11,4 +14,4 @@ SET state = u.state,
     ended_reason = u.reason
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
     AS u(id, state, done, last_order, due_at, sent_at, passed_at, reason)
-WHERE e.id = u.id
+WHERE e.id = ANY ($2::bigint[]) AND e.id = u.id
