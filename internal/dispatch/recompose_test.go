@@ -88,12 +88,10 @@ func TestHanded_StepMailRetriedAfter4xxKeepsItsBytes(t *testing.T) {
 	done := make(chan struct{})
 	go func() { b.relay.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	for { // until Run has started
-		if room := b.relay.Reserve(b.ctx, 1, false); room != nil {
-			room.Cancel()
-			break
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-b.relay.Started():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay did not start")
 	}
 	disp := b.withSender()
 

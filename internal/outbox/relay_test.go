@@ -316,12 +316,10 @@ func (b *bundle) running(t *testing.T) {
 	done := make(chan struct{})
 	go func() { b.relay.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	for {
-		if room := b.relay.Reserve(ctx, 1, false); room != nil {
-			room.Cancel()
-			return
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-b.relay.Started():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay did not start")
 	}
 }
 
@@ -340,6 +338,11 @@ func TestRelay_ReservesRoomOnlyWhileRunning(t *testing.T) {
 	b := setup(t)
 	if room := b.relay.Reserve(context.Background(), 5, false); room != nil || room.N() != 0 {
 		t.Fatalf("a relay that is not running reserved room for %d", room.N())
+	}
+	select {
+	case <-b.relay.Started():
+		t.Fatal("Started before Run")
+	default:
 	}
 	b.running(t)
 	room := b.relay.Reserve(context.Background(), 1000, false)
