@@ -116,7 +116,7 @@ func TestRelay_ClaimLostInACrashIsSentAfterTheLeaseAndOnlyMailInSMTPCounts(t *te
 	if n, err := b.relay.Drain(ctx); n != 3 || err != nil {
 		t.Fatalf("after the lease: %d, %v", n, err)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 3 || counts[0].Repeats != 2 {
 		t.Fatalf("outbox: %+v, want 3 sent with 2 repeats", counts)
 	}
@@ -212,7 +212,7 @@ func TestRelay_AnOutageLongerThanAllAttemptsLosesNothing(t *testing.T) {
 	if n, err := b.relay.Drain(ctx); n != 1 || err != nil {
 		t.Fatalf("once SMTP is back: %d, %v", n, err)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" {
 		t.Fatalf("outbox: %+v", counts)
 	}
@@ -235,7 +235,7 @@ func TestRelay_RefusalsGiveUpAfterMaxAttempts(t *testing.T) {
 	if s := relay.Stats(); s.Retried != 2 || s.Failed != 1 {
 		t.Fatalf("stats: %+v, want 2 retries then failed", s)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "failed" {
 		t.Fatalf("outbox: %+v", counts)
 	}
@@ -373,7 +373,7 @@ func TestRelay_HandedMailIsSentOnceAndRecorded(t *testing.T) {
 	if got := len(b.mail.Messages()); got != 2 {
 		t.Fatalf("%d messages at SMTP", got)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 2 || counts[0].Repeats != 0 {
 		t.Fatalf("outbox: %+v", counts)
 	}
@@ -397,7 +397,7 @@ func TestRelay_LeasedMailOfACrashedProducerIsSentAfterTheLease(t *testing.T) {
 	if n, err := b.relay.Drain(ctx); n != 1 || err != nil {
 		t.Fatalf("after the lease: %d, %v", n, err)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].Repeats != 0 {
 		t.Fatalf("outbox: %+v (never handed to SMTP, so no repeat)", counts)
 	}
@@ -467,7 +467,7 @@ func TestRelay_AFailedWriteOfOutcomesIsTriedAgain(t *testing.T) {
 	if n, err := b.relay.Drain(ctx); n != 1 || err == nil {
 		t.Fatalf("drained %d, %v; want 1 and the injected failure reported", n, err)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" {
 		t.Fatalf("outbox: %+v, want the mail recorded as sent", counts)
 	}
@@ -499,7 +499,7 @@ func TestRelay_StoppingFinishesAndRecordsWhatItHolds(t *testing.T) {
 		t.Fatal("Run did not return")
 	}
 	counts := map[string]int64{}
-	all, _ := b.store.OutboxCounts(context.Background())
+	all := b.outbox(t)
 	for _, c := range all {
 		counts[c.Status] = c.N
 	}
@@ -515,11 +515,21 @@ func TestRelay_StoppingFinishesAndRecordsWhatItHolds(t *testing.T) {
 	if n, err := b.relay.Drain(context.Background()); int64(n) != counts["queued"] || err != nil {
 		t.Fatalf("the next start sent %d, %v; want the %d released at once", n, err, counts["queued"])
 	}
-	all, _ = b.store.OutboxCounts(context.Background())
+	all = b.outbox(t)
 	if len(all) != 1 || all[0].Status != "sent" || all[0].N != 6 || all[0].Repeats != 0 {
 		t.Fatalf("outbox: %+v, want all 6 sent with no repeat", all)
 	}
 	if got := len(b.mail.Messages()); got != 6 {
 		t.Fatalf("%d mails at SMTP", got)
 	}
+}
+
+// outbox is the outbox's count of messages in each status.
+func (b *bundle) outbox(t *testing.T) []store.OutboxStatus {
+	t.Helper()
+	counts, err := b.store.OutboxCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts
 }
