@@ -2,7 +2,9 @@ package optin
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -10,8 +12,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-
-	"log/slog"
 
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/devmail"
@@ -157,3 +157,5 @@ func (b *bundle) confirmedLeads() []int64 {
 	defer b.mu.Unlock()
 	return append([]int64(nil), b.confirmed...)
 }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }

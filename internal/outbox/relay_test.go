@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -533,3 +534,5 @@ func (b *bundle) outbox(t *testing.T) []store.OutboxStatus {
 	}
 	return counts
 }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }
