@@ -210,7 +210,7 @@ func TestPostgresStopped_Every503SaysTryAgain(t *testing.T) {
 		html                            bool
 	}{
 		{"POST", "/api/v1/subscribe", "application/json", `{"email": "ben@example.org", "consent_text": "Yes, send me mail.", "consent_version": "v1"}`, false},
-		{"POST", "/subscribe", "application/x-www-form-urlencoded", "email=carla%40example.org&consent_text=Yes&consent_version=v1", true},
+		{"POST", "/subscribe", "application/x-www-form-urlencoded", "email=carla%40example.org&consent_version=v1", true}, // as the form's page posts
 		{"GET", confirm, "", "", true},
 		{"POST", confirm, "application/x-www-form-urlencoded", "", true},
 		{"GET", "/api/v1/leads/anna@example.org", "", "", false},

@@ -57,9 +57,18 @@ func newCatcher(t *testing.T) *devmail.Server {
 }
 
 // campaignsDir holds one sequence, faults, of one mail sent at once.
-// Nothing enrols in it by itself: the tests seed its enrolments.
+// Nothing enrols in it by itself: the tests seed its enrolments. Its one
+// signup form, the hosted /subscribe, keeps the consent the tests' API
+// signups give.
 func campaignsDir(t *testing.T) string {
 	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "forms"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "forms", "signup.md"), []byte(`---
+title: Sign up
+consent: Yes, send me mail.
+consent_version: v1
+---
+`), 0o644))
 	seq := filepath.Join(dir, "faults")
 	must(t, os.MkdirAll(seq, 0o755))
 	must(t, os.WriteFile(filepath.Join(seq, "sequence.md"), []byte(`---
