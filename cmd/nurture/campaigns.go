@@ -28,16 +28,17 @@ const campaignsUsage = `Usage:
 // runCampaigns is `nurture campaigns …`: the marketers' tools. The work is
 // done by the campaign package; this only parses flags and wires.
 func runCampaigns(ctx context.Context, args []string, stdout io.Writer) error {
-	return campaignsCommand(ctx, args, stdout, os.Stderr)
+	return campaignsCommand(ctx, args, config.FromEnv, stdout, os.Stderr)
 }
 
-// campaignsCommand is runCampaigns with its own stderr, for notes and
-// problems that must not mix with a preview sent to a file.
-func campaignsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// campaignsCommand is runCampaigns with its own settings (config.FromEnv
+// reads the environment) and its own stderr, for notes and problems that
+// must not mix with a preview sent to a file.
+func campaignsCommand(ctx context.Context, args []string, settings func() (config.Source, error), stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("a subcommand is missing\n%s", campaignsUsage)
 	}
-	get, err := config.FromEnv()
+	get, err := settings()
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 )
 
 func TestCampaignsCheck_BrokenFixturesReportPathLineAndExit1(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	err := runCampaigns(context.Background(), []string{"check", "../../internal/campaign/testdata/broken"}, &out)
 	var code exitCode
@@ -45,12 +46,16 @@ func TestCampaignsCheck_BrokenFixturesReportPathLineAndExit1(t *testing.T) {
 	}
 }
 
+// shipped is the settings of a shell that names only the shipped campaigns.
+var shipped = env(map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns"})
+
 // problemLine is path:line: message.
 var problemLine = regexp.MustCompile(`^[^:]+:[0-9]+: \S`)
 
 // The shipped campaigns have no problem but the truth that clicks are not
 // recorded yet, which two e-book mails ask about.
 func TestCampaignsCheck_ShippedCampaignsAreValid(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	if err := runCampaigns(context.Background(), []string{"check", "../../campaigns"}, &out); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
@@ -67,6 +72,7 @@ func TestCampaignsCheck_ShippedCampaignsAreValid(t *testing.T) {
 // Warnings are told from errors by "warning:" and alone exit 0; one error
 // among them exits 1.
 func TestCampaignsCheck_ExitsOneOnlyForErrors(t *testing.T) {
+	t.Parallel()
 	files := map[string]string{
 		"welcome/sequence.md": "---\ntrigger: confirmed\nsources: [newsletter]\n---\n",
 		"welcome/01-hi.md":    "---\nsubject: Hi\ndelay: 0\n---\nHi.\n",
@@ -101,9 +107,9 @@ func TestCampaignsCheck_ExitsOneOnlyForErrors(t *testing.T) {
 }
 
 func TestCampaignsPreview_PrintsTheSampleMail(t *testing.T) {
-	t.Setenv("NURTURE_CAMPAIGNS", "../../campaigns")
+	t.Parallel()
 	var out bytes.Buffer
-	if err := runCampaigns(context.Background(), []string{"preview", "welcome/01", "--sample", "--text"}, &out); err != nil {
+	if err := campaignsCommand(context.Background(), []string{"preview", "welcome/01", "--sample", "--text"}, shipped, &out, io.Discard); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "Hi Jana,") || strings.Contains(out.String(), "<p>") {
@@ -112,9 +118,9 @@ func TestCampaignsPreview_PrintsTheSampleMail(t *testing.T) {
 }
 
 func TestCampaignsTimeline_AppliesTheWindowInTheLeadsZone(t *testing.T) {
-	t.Setenv("NURTURE_CAMPAIGNS", "../../campaigns")
+	t.Parallel()
 	var out bytes.Buffer
-	err := runCampaigns(context.Background(), []string{"timeline", "ebook-datensicherheit", "--start", "2026-03-26 10:00", "--tz", "Europe/Berlin"}, &out)
+	err := campaignsCommand(context.Background(), []string{"timeline", "ebook-datensicherheit", "--start", "2026-03-26 10:00", "--tz", "Europe/Berlin"}, shipped, &out, io.Discard)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
@@ -125,19 +131,8 @@ func TestCampaignsTimeline_AppliesTheWindowInTheLeadsZone(t *testing.T) {
 	}
 }
 
-// setEnv makes the harness's settings the environment, as an operator's
-// shell would have them when running the campaigns commands.
-func (h *harness) setEnv(t *testing.T) {
-	t.Setenv("NURTURE_DATABASE_URL", h.cfg.DatabaseURL)
-	t.Setenv("NURTURE_BASE_URL", h.cfg.BaseURL.String())
-	t.Setenv("NURTURE_SECRET", string(h.cfg.Secret))
-	t.Setenv("NURTURE_FROM", h.cfg.From)
-	t.Setenv("NURTURE_POSTAL_ADDRESS", h.cfg.PostalAddress)
-	t.Setenv("NURTURE_CAMPAIGNS", h.cfg.Campaigns)
-	t.Setenv("NURTURE_SMTP_URL", h.cfg.SMTPURL)
-}
-
 func TestCampaignsPreview_RawIsTheMailTheServerSends(t *testing.T) {
+	t.Parallel()
 	dir := writeCampaigns(t, map[string]string{
 		"ebook/sequence.md": "---\ntrigger: confirmed\n---\n",
 		"ebook/01-download.md": "---\nsubject: Your e-book, {{ .Lead.FirstName }}\npreheader: Three chapters first\ndelay: 0\n---\n" +
@@ -146,10 +141,9 @@ func TestCampaignsPreview_RawIsTheMailTheServerSends(t *testing.T) {
 	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_POSTAL_ADDRESS": "Acme GmbH · Hafenstraße 1 · 20457 Hamburg"})
 	h.confirmAnna(1)
 	sent := h.waitMail(2)
-	h.setEnv(t)
 
 	var out, errs bytes.Buffer
-	if err := campaignsCommand(context.Background(), []string{"preview", "ebook/01", "--lead", "anna@example.com", "--raw"}, &out, &errs); err != nil {
+	if err := campaignsCommand(context.Background(), []string{"preview", "ebook/01", "--lead", "anna@example.com", "--raw"}, h.operatorEnv(), &out, &errs); err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
 	}
 	if errs.Len() != 0 {
@@ -176,7 +170,7 @@ func TestCampaignsPreview_RawIsTheMailTheServerSends(t *testing.T) {
 	// --text and --html print those parts of the same mail.
 	for flag, want := range map[string]string{"--text": sent.Text + "\n", "--html": sent.HTML} {
 		out.Reset()
-		if err := campaignsCommand(context.Background(), []string{"preview", "ebook/01", "--lead", "anna@example.com", flag}, &out, &errs); err != nil {
+		if err := campaignsCommand(context.Background(), []string{"preview", "ebook/01", "--lead", "anna@example.com", flag}, h.operatorEnv(), &out, &errs); err != nil {
 			t.Fatal(err)
 		}
 		if got := strings.ReplaceAll(out.String(), "\r\n", "\n"); got != strings.ReplaceAll(want, "\r\n", "\n") {
@@ -186,12 +180,9 @@ func TestCampaignsPreview_RawIsTheMailTheServerSends(t *testing.T) {
 }
 
 func TestCampaignsPreview_WithoutSettingsSaysWhatIsASample(t *testing.T) {
-	for _, k := range []string{"NURTURE_BASE_URL", "NURTURE_SECRET", "NURTURE_POSTAL_ADDRESS", "NURTURE_FROM", "NURTURE_CONFIG"} {
-		t.Setenv(k, "")
-	}
-	t.Setenv("NURTURE_CAMPAIGNS", "../../campaigns")
+	t.Parallel()
 	var out, errs bytes.Buffer
-	if err := campaignsCommand(context.Background(), []string{"preview", "welcome/01", "--raw"}, &out, &errs); err != nil {
+	if err := campaignsCommand(context.Background(), []string{"preview", "welcome/01", "--raw"}, shipped, &out, &errs); err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
 	}
 	m := parseMail(t, out.Bytes())
@@ -206,15 +197,15 @@ func TestCampaignsPreview_WithoutSettingsSaysWhatIsASample(t *testing.T) {
 }
 
 func TestCampaignsSendTest_SendsTheStepAsTheServerWould(t *testing.T) {
+	t.Parallel()
 	const address = "Acme GmbH · Hafenstraße 1 · 20457 Hamburg"
 	dir := writeCampaigns(t, map[string]string{
 		"ebook/sequence.md":    "---\ntrigger: confirmed\n---\n",
 		"ebook/01-download.md": "---\nsubject: Your e-book\npreheader: Three chapters first\ndelay: 0\n---\nHere it is.\n",
 	})
 	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_POSTAL_ADDRESS": address})
-	h.setEnv(t)
 	var out, errs bytes.Buffer
-	if err := campaignsCommand(context.Background(), []string{"send-test", "ebook/download", "--to", "jonas@acme.example"}, &out, &errs); err != nil {
+	if err := campaignsCommand(context.Background(), []string{"send-test", "ebook/download", "--to", "jonas@acme.example"}, h.operatorEnv(), &out, &errs); err != nil {
 		t.Fatalf("%v\n%s", err, errs.String())
 	}
 	m := h.waitMail(1)
@@ -270,13 +261,13 @@ func parseMail(t *testing.T, raw []byte) composed {
 }
 
 func TestCampaignsTimeline_SaysWhoseZoneItShows(t *testing.T) {
-	t.Setenv("NURTURE_CAMPAIGNS", writeCampaigns(t, map[string]string{
+	t.Parallel()
+	settings := env(map[string]string{"NURTURE_DEFAULT_TIMEZONE": "Europe/Lisbon", "NURTURE_CAMPAIGNS": writeCampaigns(t, map[string]string{
 		"lead/sequence.md":  "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\n---\n",
 		"lead/01-a.md":      "---\nsubject: A\ndelay: 0\n---\nHi.\n",
 		"fixed/sequence.md": "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\ntimezone: Asia/Tokyo\n---\n",
 		"fixed/01-a.md":     "---\nsubject: A\ndelay: 0\n---\nHi.\n",
-	}))
-	t.Setenv("NURTURE_DEFAULT_TIMEZONE", "Europe/Lisbon")
+	})})
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -287,7 +278,7 @@ func TestCampaignsTimeline_SaysWhoseZoneItShows(t *testing.T) {
 		{[]string{"fixed", "--tz", "Europe/Berlin"}, "time zone Asia/Tokyo (the sequence's own; --tz Europe/Berlin does not apply)"},
 	} {
 		var out bytes.Buffer
-		if err := runCampaigns(context.Background(), append([]string{"timeline", "--start", "2026-03-26 10:00"}, tt.args...), &out); err != nil {
+		if err := campaignsCommand(context.Background(), append([]string{"timeline", "--start", "2026-03-26 10:00"}, tt.args...), settings, &out, io.Discard); err != nil {
 			t.Fatalf("%v: %v", tt.args, err)
 		}
 		if !strings.Contains(out.String(), tt.want) {

@@ -11,8 +11,7 @@ import (
 // Every error of the campaigns command is one line that says each thing
 // once, to the person at the terminal, and names no package of ours.
 func TestCampaignsCommand_ErrorsSpeakToTheUserOnce(t *testing.T) {
-	t.Setenv("NURTURE_CAMPAIGNS", "../../campaigns")
-	t.Setenv("NURTURE_DATABASE_URL", "")
+	t.Parallel()
 	for _, tt := range []struct {
 		args []string
 		want string // the first line nurture prints on stderr
@@ -33,7 +32,7 @@ func TestCampaignsCommand_ErrorsSpeakToTheUserOnce(t *testing.T) {
 		{[]string{"bogus"}, `nurture campaigns: unknown subcommand "bogus"`},
 	} {
 		var out, errs bytes.Buffer
-		err := campaignsCommand(context.Background(), tt.args, &out, &errs)
+		err := campaignsCommand(context.Background(), tt.args, shipped, &out, &errs)
 		if err == nil {
 			t.Errorf("%v: no error", tt.args)
 			continue
@@ -51,14 +50,14 @@ func TestCampaignsCommand_ErrorsSpeakToTheUserOnce(t *testing.T) {
 }
 
 func TestCampaignsCommand_ReachesNoDatabaseInItsOwnWords(t *testing.T) {
-	t.Setenv("NURTURE_CAMPAIGNS", "../../campaigns")
-	t.Setenv("NURTURE_DATABASE_URL", "postgres://127.0.0.1:1/nurture?sslmode=disable&connect_timeout=2")
+	t.Parallel()
+	settings := env(map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns", "NURTURE_DATABASE_URL": "postgres://127.0.0.1:1/nurture?sslmode=disable&connect_timeout=2"})
 	var out, errs bytes.Buffer
-	err := campaignsCommand(context.Background(), []string{"preview", "welcome/01", "--lead", "anna@example.com"}, &out, &errs)
+	err := campaignsCommand(context.Background(), []string{"preview", "welcome/01", "--lead", "anna@example.com"}, settings, &out, &errs)
 	if err == nil || !strings.HasPrefix(err.Error(), "--lead: cannot reach the database (NURTURE_DATABASE_URL): ") || strings.Contains(err.Error(), "store:") {
 		t.Errorf("error = %v", err)
 	}
-	err = campaignsCommand(context.Background(), []string{"preview", "welcome/01", "--lead", "anna.example.com"}, &out, &errs)
+	err = campaignsCommand(context.Background(), []string{"preview", "welcome/01", "--lead", "anna.example.com"}, settings, &out, &errs)
 	if err == nil || err.Error() != `--lead "anna.example.com" is not a valid email address` {
 		t.Errorf("error = %v", err)
 	}
@@ -67,9 +66,9 @@ func TestCampaignsCommand_ReachesNoDatabaseInItsOwnWords(t *testing.T) {
 // A preview of broken files says what check says: every problem, then
 // the count, and exits 1 without another line.
 func TestCampaignsPreview_OfBrokenFilesReportsLikeCheck(t *testing.T) {
-	t.Setenv("NURTURE_CAMPAIGNS", "../../internal/campaign/testdata/broken")
+	t.Parallel()
 	var out, errs bytes.Buffer
-	err := campaignsCommand(context.Background(), []string{"preview", "bad/01"}, &out, &errs)
+	err := campaignsCommand(context.Background(), []string{"preview", "bad/01"}, env(map[string]string{"NURTURE_CAMPAIGNS": "../../internal/campaign/testdata/broken"}), &out, &errs)
 	var code exitCode
 	if !errors.As(err, &code) || code != 1 {
 		t.Fatalf("err = %v", err)

@@ -15,6 +15,7 @@ import (
 // what the ledger keeps of it.
 
 func TestSubscribeForm_InvalidInputRerendersWithWhatWasTyped(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil)
 	form := url.Values{
 		"email": {"anna(at)example.com"}, "first_name": {"Anna"}, "attributes.company": {"Acme GmbH"},
@@ -44,6 +45,7 @@ func TestSubscribeForm_InvalidInputRerendersWithWhatWasTyped(t *testing.T) {
 // on a host in NURTURE_REDIRECT_HOSTS; any other redirect is ignored, or
 // this server would be an open redirect.
 func TestSubscribeForm_RedirectsToTheFormsThankYouPage(t *testing.T) {
+	t.Parallel()
 	h := start(t, map[string]string{"NURTURE_REDIRECT_HOSTS": "shop.acme.example, www.acme.example:8443"})
 	form := url.Values{"source": {"webinar"}, "consent_text": {"Yes, invite me."}, "consent_version": {"w1"}}
 	n := 0
@@ -113,6 +115,7 @@ func TestSubscribeForm_RedirectsToTheFormsThankYouPage(t *testing.T) {
 // ledger keeps it as the source URL; pages whose URL holds a token never
 // leak it in a Referer.
 func TestSubscribeForm_LedgerKeepsThePageAsSourceURL(t *testing.T) {
+	t.Parallel()
 	h := start(t, nil)
 	page := h.do("GET", "/subscribe/webinar", "", nil)
 	if page.status != 200 || !strings.Contains(page.body, `name="consent_version" value="w1"`) {
@@ -142,6 +145,7 @@ func TestSubscribeForm_LedgerKeepsThePageAsSourceURL(t *testing.T) {
 // The snippet's form posts to NURTURE_BASE_URL, whatever Host and
 // X-Forwarded-Proto the request that fetched it carried.
 func TestSubscribeEmbed_SnippetPostsToThisServer(t *testing.T) {
+	t.Parallel()
 	h := start(t, map[string]string{"NURTURE_BASE_URL": "https://news.acme.example/nurture/"})
 	req, err := http.NewRequest("GET", h.base+"/subscribe/embed?source=ebook-datensicherheit", nil)
 	if err != nil {

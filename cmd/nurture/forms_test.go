@@ -30,6 +30,7 @@ func exampleForms(t *testing.T) campaign.Forms {
 // whatever source the link names; the mail it sends links to the privacy
 // policy.
 func TestForms_EachFormRecordsItsOwnConsent(t *testing.T) {
+	t.Parallel()
 	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns", "NURTURE_PRIVACY_URL": privacyURL})
 	for i, f := range exampleForms(t) {
 		email := f.Slug + "@example.com"
@@ -78,6 +79,7 @@ func TestForms_EachFormRecordsItsOwnConsent(t *testing.T) {
 // A posted source or consent that is not the form's is refused by name,
 // recorded nowhere, and logged; the page shown again sends the form's own.
 func TestForms_APostCannotRecordAnotherFormsConsent(t *testing.T) {
+	t.Parallel()
 	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns"})
 	forms := exampleForms(t)
 	ebook, news := forms.Get("ebook-datensicherheit"), forms.Get("newsletter")
@@ -110,7 +112,9 @@ func TestForms_APostCannotRecordAnotherFormsConsent(t *testing.T) {
 		t.Errorf("no company: %d\n%s", res.status, res.body)
 	}
 	var n int
-	h.app.store.DB().Get(&n, `SELECT count(*) FROM consent_events`)
+	if err := h.db().Get(&n, `SELECT count(*) FROM consent_events`); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Fatalf("%d ledger rows for refused posts", n)
 	}
@@ -143,6 +147,7 @@ func TestForms_APostCannotRecordAnotherFormsConsent(t *testing.T) {
 // last good form stays live, and check reports it when it can reach the
 // database.
 func TestForms_AVersionWithOtherWordsIsRefused(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	form := func(consent, version string) string {
 		return "---\ntitle: Webinar\nconsent: " + consent + "\nconsent_version: " + version + "\n---\n"
@@ -152,35 +157,35 @@ func TestForms_AVersionWithOtherWordsIsRefused(t *testing.T) {
 	path := filepath.Join(dir, "forms", "webinar.md")
 
 	writeFile(t, dir, "forms/webinar.md", form("Yes, invite me and mail me offers.", "w1"))
-	err := h.app.seq.reload()
+	err := h.reload()
 	if err == nil || !strings.Contains(err.Error(), path+`:4: consent_version "w1" was live with other words since 2 November 2026 (source webinar): "Yes, invite me."`) {
 		t.Fatalf("reload: %v", err)
 	}
-	if f := h.app.seq.set().Forms.Get("webinar"); f == nil || f.ConsentText != "Yes, invite me." {
+	if f := h.campaigns().Forms.Get("webinar"); f == nil || f.ConsentText != "Yes, invite me." {
 		t.Fatalf("the last good form is not live: %+v", f)
 	}
 	var out, errOut bytes.Buffer
-	t.Setenv("NURTURE_DATABASE_URL", h.cfg.DatabaseURL)
-	err = campaignsCommand(context.Background(), []string{"check", dir}, &out, &errOut)
+	err = campaignsCommand(context.Background(), []string{"check", dir}, env(map[string]string{"NURTURE_DATABASE_URL": h.cfg.DatabaseURL}), &out, &errOut)
 	if err == nil || !strings.Contains(out.String(), path+`:4: consent_version "w1" was live with other words`) {
 		t.Errorf("check with the database: %v\n%s", err, out.String())
 	}
-	t.Setenv("NURTURE_DATABASE_URL", "")
 	out.Reset()
-	if err := campaignsCommand(context.Background(), []string{"check", dir}, &out, &errOut); err != nil ||
+	if err := campaignsCommand(context.Background(), []string{"check", dir}, env(nil), &out, &errOut); err != nil ||
 		!strings.Contains(errOut.String(), "skipped the forms' consent versions") {
 		t.Errorf("check without a database: %v\n%s%s", err, out.String(), errOut.String())
 	}
 
 	// A new version for the new words goes live, on a file change too.
 	writeFile(t, dir, "forms/webinar.md", form("Yes, invite me and mail me offers.", "w2"))
-	waitFor(t, "the new version live", func() bool { return h.app.seq.set().Forms.Get("webinar").ConsentVersion == "w2" })
+	waitFor(t, "the new version live", func() bool { return h.campaigns().Forms.Get("webinar").ConsentVersion == "w2" })
 	res := h.do("GET", "/subscribe/webinar", "", nil)
 	if !strings.Contains(res.body, "Yes, invite me and mail me offers.") || !strings.Contains(res.body, `value="w2"`) {
 		t.Errorf("the page after the reload:\n%s", res.body)
 	}
 	var wording string
-	h.app.store.DB().Get(&wording, `SELECT wording FROM consent_versions WHERE version = 'w2'`)
+	if err := h.db().Get(&wording, `SELECT wording FROM consent_versions WHERE version = 'w2'`); err != nil {
+		t.Fatal(err)
+	}
 	if wording != "Yes, invite me and mail me offers." {
 		t.Errorf("w2 kept as %q", wording)
 	}
@@ -189,10 +194,10 @@ func TestForms_AVersionWithOtherWordsIsRefused(t *testing.T) {
 // preview forms/FORM prints the form's page, and a step's preview links the
 // privacy policy from the footer.
 func TestCampaignsPreview_FormsAndThePrivacyLink(t *testing.T) {
-	t.Setenv("NURTURE_CAMPAIGNS", "../../campaigns")
-	t.Setenv("NURTURE_PRIVACY_URL", privacyURL)
+	t.Parallel()
+	settings := env(map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns", "NURTURE_PRIVACY_URL": privacyURL})
 	var out, errOut bytes.Buffer
-	if err := campaignsCommand(context.Background(), []string{"preview", "forms/ebook-datensicherheit"}, &out, &errOut); err != nil {
+	if err := campaignsCommand(context.Background(), []string{"preview", "forms/ebook-datensicherheit"}, settings, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	f := exampleForms(t).Get("ebook-datensicherheit")
@@ -202,13 +207,13 @@ func TestCampaignsPreview_FormsAndThePrivacyLink(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if err := campaignsCommand(context.Background(), []string{"preview", "welcome/welcome", "--text"}, &out, &errOut); err != nil {
+	if err := campaignsCommand(context.Background(), []string{"preview", "welcome/welcome", "--text"}, settings, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "Privacy policy: "+privacyURL) {
 		t.Errorf("the mail's footer does not link the privacy policy:\n%s", out.String())
 	}
-	if err := campaignsCommand(context.Background(), []string{"preview", "forms/nope"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), `no form "nope"`) {
+	if err := campaignsCommand(context.Background(), []string{"preview", "forms/nope"}, settings, &out, &errOut); err == nil || !strings.Contains(err.Error(), `no form "nope"`) {
 		t.Errorf("an unknown form: %v", err)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/nurture/nurture/internal/pgtest"
 )
 
 // asNurture makes this test binary act as bin/nurture, for scripts/run to
@@ -27,7 +29,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.RunParallel(m, 8))
 }
 
 // devRun is scripts/run started as `make run` starts it, on ports and in a

@@ -245,3 +245,5 @@ func (b *bundle) event(leadID int64, typ, stepKey, u string) {
 		b.t.Fatal(err)
 	}
 }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }

@@ -48,7 +48,7 @@ func TestCrash_LeasedStepMailIsComposedAgainAfterTheLease(t *testing.T) {
 		msgs[0].Header.Get("X-Nurture-Step") != "welcome/hello" {
 		t.Fatalf("caught %d mails: %+v", len(msgs), msgs)
 	}
-	counts, _ := b.store.OutboxCounts(b.ctx)
+	counts := b.outbox()
 	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].Repeats != 0 {
 		t.Fatalf("outbox %+v: want it sent, and no repeat: it never reached SMTP", counts)
 	}
@@ -70,7 +70,7 @@ func TestCrash_LeasedMailOfADeletedStepIsNotSent(t *testing.T) {
 	if msgs := b.mail.Messages(); len(msgs) != 0 {
 		t.Fatalf("sent the deleted step: %+v", msgs)
 	}
-	counts, _ := b.store.OutboxCounts(b.ctx)
+	counts := b.outbox()
 	if len(counts) != 1 || counts[0].Status != "failed" {
 		t.Fatalf("outbox %+v: want it failed", counts)
 	}
@@ -88,12 +88,10 @@ func TestHanded_StepMailRetriedAfter4xxKeepsItsBytes(t *testing.T) {
 	done := make(chan struct{})
 	go func() { b.relay.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	for { // until Run has started
-		if room := b.relay.Reserve(b.ctx, 1, false); room != nil {
-			room.Cancel()
-			break
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-b.relay.Started():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay did not start")
 	}
 	disp := b.withSender()
 
@@ -119,4 +117,14 @@ func TestHanded_StepMailRetriedAfter4xxKeepsItsBytes(t *testing.T) {
 	if err != nil || msgs[0].Subject != "Hello Anna" {
 		t.Fatalf("after the retry: %+v, %v", msgs, err)
 	}
+}
+
+// outbox is the outbox's count of messages in each status.
+func (b *bundle) outbox() []store.OutboxStatus {
+	b.t.Helper()
+	counts, err := b.store.OutboxCounts(b.ctx)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return counts
 }

@@ -3,54 +3,12 @@ package optin
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/jmoiron/sqlx"
 
 	"github.com/nurture/nurture/internal/lead"
-	"github.com/nurture/nurture/internal/link"
-	"github.com/nurture/nurture/internal/mailer"
-	"github.com/nurture/nurture/internal/pgtest"
-	"github.com/nurture/nurture/internal/store"
-	"github.com/nurture/nurture/internal/token"
-	"github.com/nurture/nurture/templates"
 )
-
-type bundle struct {
-	db  *sqlx.DB
-	svc *Service
-}
-
-func setup(t *testing.T) *bundle {
-	t.Helper()
-	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c, err := mailer.NewComposer(mailer.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, _ := url.Parse("http://nurture.test")
-	links := link.New(base, token.NewSigner([]byte(strings.Repeat("k", 32))), "")
-	now := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
-	svc, err := New(st, c, links, templates.FS, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		func() time.Time { return now }, Options{From: "Acme <news@acme.example>"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(svc.Wait)
-	return &bundle{db: db, svc: svc}
-}
 
 func signupOf(email string) lead.Signup {
 	return lead.Signup{Email: email, FirstName: "Ada", ConsentText: "Send me the newsletter.", ConsentVersion: "v1"}

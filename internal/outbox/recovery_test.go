@@ -150,8 +150,15 @@ func TestRelay_ARunningNodeKeepsItsClaims(t *testing.T) {
 	b.relay.Wake()
 	waitSent(t, b.relay, 1)
 	b.clock.Advance(time.Minute) // within the leases, far past the node lease unless renewed
-	time.Sleep(300 * time.Millisecond)
 	ctx := context.Background()
+	// The barrier: the node has renewed itself past the new time.
+	eventually(t, "the node renewed past the advanced clock", func() bool {
+		var alive int
+		if err := b.db.Get(&alive, `SELECT count(*) FROM relay_nodes WHERE alive_until > $1`, b.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return alive == 1
+	})
 	st, err := store.New(ctx, b.db) // another process
 	if err != nil {
 		t.Fatal(err)

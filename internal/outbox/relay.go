@@ -61,6 +61,9 @@ type Relay struct {
 	now    func() time.Time
 	cfg    Config
 	wake   chan struct{}
+	// started is closed once Run has made its first claim.
+	started     chan struct{}
+	startedOnce sync.Once
 
 	mu    sync.Mutex
 	stats Stats
@@ -93,7 +96,7 @@ func New(s *store.Store, sender Sender, log *slog.Logger, now func() time.Time, 
 	if cfg.ProbeBackoff == nil {
 		cfg.ProbeBackoff = ProbeBackoff
 	}
-	return &Relay{store: s, sender: sender, log: log, now: now, cfg: cfg, wake: make(chan struct{}, 1)}
+	return &Relay{store: s, sender: sender, log: log, now: now, cfg: cfg, wake: make(chan struct{}, 1), started: make(chan struct{})}
 }
 
 // DefaultBackoff waits 30s, 1m, 2m, 4m … capped at 1h.
@@ -117,6 +120,11 @@ func (r *Relay) Wake() {
 	default:
 	}
 }
+
+// Started is closed once Run has joined and made its first claim: from then
+// on a Reserve finds room unless a claim is under way or the window is
+// full. It stays closed after Run returns.
+func (r *Relay) Started() <-chan struct{} { return r.started }
 
 // Stats returns the counters.
 func (r *Relay) Stats() Stats {
@@ -171,6 +179,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		if err := p.err(); err != nil && ctx.Err() == nil && !failing {
 			r.log.Error("outbox: record", "err", err)
 		}
+		r.startedOnce.Do(func() { close(r.started) })
 		r.sleep(ctx)
 	}
 	r.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -116,7 +117,7 @@ func TestRelay_ClaimLostInACrashIsSentAfterTheLeaseAndOnlyMailInSMTPCounts(t *te
 	if n, err := b.relay.Drain(ctx); n != 3 || err != nil {
 		t.Fatalf("after the lease: %d, %v", n, err)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 3 || counts[0].Repeats != 2 {
 		t.Fatalf("outbox: %+v, want 3 sent with 2 repeats", counts)
 	}
@@ -212,7 +213,7 @@ func TestRelay_AnOutageLongerThanAllAttemptsLosesNothing(t *testing.T) {
 	if n, err := b.relay.Drain(ctx); n != 1 || err != nil {
 		t.Fatalf("once SMTP is back: %d, %v", n, err)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" {
 		t.Fatalf("outbox: %+v", counts)
 	}
@@ -235,7 +236,7 @@ func TestRelay_RefusalsGiveUpAfterMaxAttempts(t *testing.T) {
 	if s := relay.Stats(); s.Retried != 2 || s.Failed != 1 {
 		t.Fatalf("stats: %+v, want 2 retries then failed", s)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "failed" {
 		t.Fatalf("outbox: %+v", counts)
 	}
@@ -316,12 +317,10 @@ func (b *bundle) running(t *testing.T) {
 	done := make(chan struct{})
 	go func() { b.relay.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	for {
-		if room := b.relay.Reserve(ctx, 1, false); room != nil {
-			room.Cancel()
-			return
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-b.relay.Started():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay did not start")
 	}
 }
 
@@ -340,6 +339,11 @@ func TestRelay_ReservesRoomOnlyWhileRunning(t *testing.T) {
 	b := setup(t)
 	if room := b.relay.Reserve(context.Background(), 5, false); room != nil || room.N() != 0 {
 		t.Fatalf("a relay that is not running reserved room for %d", room.N())
+	}
+	select {
+	case <-b.relay.Started():
+		t.Fatal("Started before Run")
+	default:
 	}
 	b.running(t)
 	room := b.relay.Reserve(context.Background(), 1000, false)
@@ -370,7 +374,7 @@ func TestRelay_HandedMailIsSentOnceAndRecorded(t *testing.T) {
 	if got := len(b.mail.Messages()); got != 2 {
 		t.Fatalf("%d messages at SMTP", got)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].N != 2 || counts[0].Repeats != 0 {
 		t.Fatalf("outbox: %+v", counts)
 	}
@@ -394,7 +398,7 @@ func TestRelay_LeasedMailOfACrashedProducerIsSentAfterTheLease(t *testing.T) {
 	if n, err := b.relay.Drain(ctx); n != 1 || err != nil {
 		t.Fatalf("after the lease: %d, %v", n, err)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" || counts[0].Repeats != 0 {
 		t.Fatalf("outbox: %+v (never handed to SMTP, so no repeat)", counts)
 	}
@@ -464,7 +468,7 @@ func TestRelay_AFailedWriteOfOutcomesIsTriedAgain(t *testing.T) {
 	if n, err := b.relay.Drain(ctx); n != 1 || err == nil {
 		t.Fatalf("drained %d, %v; want 1 and the injected failure reported", n, err)
 	}
-	counts, _ := b.store.OutboxCounts(ctx)
+	counts := b.outbox(t)
 	if len(counts) != 1 || counts[0].Status != "sent" {
 		t.Fatalf("outbox: %+v, want the mail recorded as sent", counts)
 	}
@@ -496,7 +500,7 @@ func TestRelay_StoppingFinishesAndRecordsWhatItHolds(t *testing.T) {
 		t.Fatal("Run did not return")
 	}
 	counts := map[string]int64{}
-	all, _ := b.store.OutboxCounts(context.Background())
+	all := b.outbox(t)
 	for _, c := range all {
 		counts[c.Status] = c.N
 	}
@@ -512,7 +516,7 @@ func TestRelay_StoppingFinishesAndRecordsWhatItHolds(t *testing.T) {
 	if n, err := b.relay.Drain(context.Background()); int64(n) != counts["queued"] || err != nil {
 		t.Fatalf("the next start sent %d, %v; want the %d released at once", n, err, counts["queued"])
 	}
-	all, _ = b.store.OutboxCounts(context.Background())
+	all = b.outbox(t)
 	if len(all) != 1 || all[0].Status != "sent" || all[0].N != 6 || all[0].Repeats != 0 {
 		t.Fatalf("outbox: %+v, want all 6 sent with no repeat", all)
 	}
@@ -520,3 +524,15 @@ func TestRelay_StoppingFinishesAndRecordsWhatItHolds(t *testing.T) {
 		t.Fatalf("%d mails at SMTP", got)
 	}
 }
+
+// outbox is the outbox's count of messages in each status.
+func (b *bundle) outbox(t *testing.T) []store.OutboxStatus {
+	t.Helper()
+	counts, err := b.store.OutboxCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts
+}
+
+func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }

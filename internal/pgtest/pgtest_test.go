@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -149,3 +150,5 @@ func BenchmarkNewDB_Parallel(b *testing.B) {
 		}
 	})
 }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }

@@ -94,21 +94,26 @@ func TestClaimEnrolments_ConcurrentClaimsAreDisjoint(t *testing.T) {
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	for _, e := range []string{"a@x.example", "b@x.example", "c@x.example"} {
 		id := confirmedLead(t, s, e, now)
-		s.WithTx(ctx, func(tx *store.Tx) error { _, _, err := tx.Enrol(ctx, id, "welcome", false, now, now); return err })
+		if err := s.WithTx(ctx, func(tx *store.Tx) error { _, _, err := tx.Enrol(ctx, id, "welcome", false, now, now); return err }); err != nil {
+			t.Fatal(err)
+		}
 	}
 	held := make(chan struct{})
 	release := make(chan struct{})
-	go s.WithTx(ctx, func(tx *store.Tx) error {
-		due, _ := tx.ClaimEnrolments(ctx, now, 2)
-		if len(due) != 2 {
-			t.Errorf("first claim got %d", len(due))
-		}
-		close(held)
-		<-release
-		return nil
-	})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.WithTx(ctx, func(tx *store.Tx) error {
+			due, err := tx.ClaimEnrolments(ctx, now, 2)
+			if err != nil || len(due) != 2 {
+				t.Errorf("first claim got %d, %v", len(due), err)
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
 	<-held
-	s.WithTx(ctx, func(tx *store.Tx) error {
+	err := s.WithTx(ctx, func(tx *store.Tx) error {
 		due, err := tx.ClaimEnrolments(ctx, now, 10)
 		if err != nil || len(due) != 1 {
 			t.Errorf("second claim got %d, %v", len(due), err)
@@ -116,6 +121,12 @@ func TestClaimEnrolments_ConcurrentClaimsAreDisjoint(t *testing.T) {
 		return nil
 	})
 	close(release)
+	if err != nil {
+		t.Errorf("second transaction: %v", err)
+	}
+	if err := <-first; err != nil {
+		t.Errorf("first transaction: %v", err)
+	}
 }
 
 func TestBounce_StopsEnrolments(t *testing.T) {
@@ -139,7 +150,10 @@ func TestBounce_StopsEnrolments(t *testing.T) {
 	if err := s.Bounce(ctx, msg, &id, "550 no such user", now); err != nil {
 		t.Fatal(err)
 	}
-	es, _ := s.EnrolmentsOf(ctx, id)
+	es, err := s.EnrolmentsOf(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if es[0].State != lead.EnrolmentStopped || es[0].EndedReason != "bounced" {
 		t.Fatalf("enrolment after bounce: %+v", es[0])
 	}

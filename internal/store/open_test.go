@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -30,3 +32,5 @@ func TestOpen_ErrorsNeverHoldThePassword(t *testing.T) {
 		}
 	}
 }
+
+func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }
