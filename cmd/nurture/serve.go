@@ -20,7 +20,6 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/dispatch"
-	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
@@ -146,7 +145,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		DefaultZone: cfg.DefaultTimezone,
 		Tick:        cfg.Tick,
 		Fast:        cfg.Fast,
-		Sender:      lent{relay},
+		Sender:      relay,
 		Wake:        seq.changes(),
 	})
 	if err != nil {
@@ -160,7 +159,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		RatePerEmail:    cfg.RateEmail,
 		PrivacyURL:      cfg.PrivacyURL,
 		OnConfirmed:     disp.OnConfirmed,
-		Sender:          lent{relay},
+		Sender:          relay,
 	})
 	if err != nil {
 		return err
@@ -239,25 +238,6 @@ func ready(db *sqlx.DB) func(ctx context.Context) error {
 		}
 		return nil
 	}
-}
-
-// lent lends the relay to the producers of mail as their
-// handover.Sender.
-type lent struct{ *outbox.Relay }
-
-func (l lent) Reserve(ctx context.Context, n int, wait bool) handover.Room {
-	return reservation{l.Relay.Reserve(ctx, n, wait)}
-}
-
-type reservation struct{ *outbox.Reservation }
-
-// Until is when the reserved mail's lease ends; a nil reservation has room
-// for none and no lease.
-func (r reservation) Until() time.Time {
-	if r.Reservation == nil {
-		return time.Time{}
-	}
-	return r.Reservation.Until
 }
 
 func (a *app) close() {

@@ -16,7 +16,6 @@ import (
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/devmail"
 	"github.com/nurture/nurture/internal/dispatch"
-	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
@@ -48,24 +47,8 @@ type bundle struct {
 // b.relay, which must be running.
 func (b *bundle) withSender() *dispatch.Dispatcher {
 	cfg := b.cfg
-	cfg.Sender = lent{b.relay}
+	cfg.Sender = b.relay
 	return b.newDispatcher(cfg)
-}
-
-// lent lends a relay's in-flight window to a dispatcher, as serve does.
-type lent struct{ *outbox.Relay }
-
-func (l lent) Reserve(ctx context.Context, n int, wait bool) handover.Room {
-	return reservation{l.Relay.Reserve(ctx, n, wait)}
-}
-
-type reservation struct{ *outbox.Reservation }
-
-func (r reservation) Until() time.Time {
-	if r.Reservation == nil {
-		return time.Time{}
-	}
-	return r.Reservation.Until
 }
 
 func setup(t *testing.T, start time.Time) *bundle {

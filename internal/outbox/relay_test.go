@@ -337,7 +337,7 @@ func waitSent(t *testing.T, r *outbox.Relay, n int64) {
 
 func TestRelay_ReservesRoomOnlyWhileRunning(t *testing.T) {
 	b := setup(t)
-	if room := b.relay.Reserve(context.Background(), 5, false); room != nil || room.N() != 0 {
+	if room := b.relay.Reserve(context.Background(), 5, false); room.N() != 0 {
 		t.Fatalf("a relay that is not running reserved room for %d", room.N())
 	}
 	select {
@@ -351,7 +351,7 @@ func TestRelay_ReservesRoomOnlyWhileRunning(t *testing.T) {
 	if room.N() != 512 {
 		t.Fatalf("reserved %d, want the whole window of 512", room.N())
 	}
-	if more := b.relay.Reserve(context.Background(), 1, false); more != nil {
+	if more := b.relay.Reserve(context.Background(), 1, false); more.N() != 0 {
 		t.Fatalf("reserved beyond the window: %d", more.N())
 	}
 	room.Cancel()
@@ -367,8 +367,8 @@ func TestRelay_HandedMailIsSentOnceAndRecorded(t *testing.T) {
 	b.running(t)
 	ctx := context.Background()
 	room := b.relay.Reserve(ctx, 2, false)
-	a := b.writeLeased(t, room.Until, "one@example.com")
-	c := b.writeLeased(t, room.Until, "two@example.com")
+	a := b.writeLeased(t, room.Until(), "one@example.com")
+	c := b.writeLeased(t, room.Until(), "two@example.com")
 	room.Hand([]store.Claimed{a, c})
 	waitSent(t, b.relay, 2)
 	if got := len(b.mail.Messages()); got != 2 {

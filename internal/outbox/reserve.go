@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -12,19 +13,22 @@ import (
 // until Until, in its own transaction, and after commit hands them over,
 // which spares a claim of each from the outbox. The mails name the
 // relay's node, so they fall free at once if the process dies before
-// sending them. A nil Reservation has room for none.
+// sending them. It is the relay's handover.Room.
 type Reservation struct {
 	r     *Relay
 	p     *pipeline
 	n     int
-	Until time.Time
+	until time.Time
 }
 
-// Reserve reserves room for up to n mails while Run is running, and nil
-// otherwise. With wait set it waits for room for at least half of them,
-// and returns nil if ctx ends or the relay stops first. Every Reservation
-// must end with Hand or Cancel.
-func (r *Relay) Reserve(ctx context.Context, n int, wait bool) *Reservation {
+// The relay is the handover.Sender of the producers of mail.
+var _ handover.Sender = (*Relay)(nil)
+
+// Reserve reserves room for up to n mails while Run is running, and room
+// for none (handover.None) otherwise. With wait set it waits for room for
+// at least half of them, and has room for none if ctx ends or the relay
+// stops first. Every Room must end with Hand or Cancel.
+func (r *Relay) Reserve(ctx context.Context, n int, wait bool) handover.Room {
 	r.mu.Lock()
 	p := r.live
 	if p != nil {
@@ -32,15 +36,18 @@ func (r *Relay) Reserve(ctx context.Context, n int, wait bool) *Reservation {
 	}
 	r.mu.Unlock()
 	if p == nil {
-		return nil
+		return handover.None{}
 	}
 	got := p.win.acquire(ctx, min(n, r.cfg.InFlight), wait)
 	if got == 0 {
 		p.reservations.Done()
-		return nil
+		return handover.None{}
 	}
-	return &Reservation{r: r, p: p, n: got, Until: r.now().Add(r.cfg.Lease)}
+	return &Reservation{r: r, p: p, n: got, until: r.now().Add(r.cfg.Lease)}
 }
+
+// Until is when the lease of the mails written with the reservation ends.
+func (v *Reservation) Until() time.Time { return v.until }
 
 // N is how many mails the reservation has room for.
 func (v *Reservation) N() int {
