@@ -12,11 +12,10 @@
 // function the caller passes). It imports none of Nurture's services.
 //
 // The expressions (mql, fit and route conditions) are the language of the
-// sequence conditions in package campaign, with the variables score, fit,
-// engagement and temperature added. This package mirrors campaign's
-// environment (stage, source, attr, events, days_since_signup, number())
-// rather than importing campaign, which would tie scoring to the loading of
-// sequences. The language is to be shared from one package once campaign is
-// split; until then a change to one environment must be made to both.
-// Problem mirrors campaign.Problem for the same reason.
+// sequence conditions, with the variables score, fit, engagement and
+// temperature added. This package builds its own environment of the same
+// variables (stage, source, attr, events, days_since_signup, number()) and
+// shares number() (lead.Number) and the URL glob (condition.MatchURL) with
+// package condition, so a change to the condition variables must be made to
+// both. Its problems are problem.Problem, as the campaign files' are.
 package scoring

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/nurture/nurture/internal/problem"
 )
 
 var topKeys = []string{"mql", "points", "caps", "fit", "decay", "bands", "handoff"}
@@ -16,11 +18,11 @@ var topKeys = []string{"mql", "points", "caps", "fit", "decay", "bands", "handof
 // Parse reads scoring.yaml. It returns the rules and every problem found,
 // warnings included; the rules are nil when any problem is an error. path
 // is what problems name.
-func Parse(path string, data []byte) (*Rules, []Problem) {
+func Parse(path string, data []byte) (*Rules, []problem.Problem) {
 	ps := &problems{path: path}
 	r := parse(path, data, ps)
 	list := ps.sorted()
-	if HasErrors(list) {
+	if problem.HasErrors(list) {
 		return nil, list
 	}
 	r.Warnings = list

@@ -5,12 +5,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nurture/nurture/internal/problem"
 )
 
 func mustParse(t *testing.T, src string) *Rules {
 	t.Helper()
 	r, ps := Parse("scoring.yaml", []byte(src))
-	if r == nil || HasErrors(ps) {
+	if r == nil || problem.HasErrors(ps) {
 		t.Fatalf("problems: %v", ps)
 	}
 	return r
@@ -193,14 +195,14 @@ func TestParse_WarnsOfComparingAnAttributeWithANumber(t *testing.T) {
 		t.Fatalf("rules %v, problems %v", r, ps)
 	}
 	for _, p := range ps {
-		if p.Severity != SeverityWarning || p.Line != 4 || !strings.Contains(p.String(), "campaigns/scoring.yaml:4: warning: fit rule 2: if: compare through number(") {
+		if p.Severity != problem.Warning || p.Line != 4 || !strings.Contains(p.String(), "campaigns/scoring.yaml:4: warning: fit rule 2: if: compare through number(") {
 			t.Errorf("problem %q", p)
 		}
 	}
 }
 
 func TestProblem_String(t *testing.T) {
-	p := Problem{Path: "campaigns/scoring.yaml", Line: 0, Msg: "x", Severity: SeverityWarning}
+	p := problem.Problem{Path: "campaigns/scoring.yaml", Line: 0, Msg: "x", Severity: problem.Warning}
 	if p.String() != "campaigns/scoring.yaml:1: warning: x" {
 		t.Errorf("got %q", p.String())
 	}

@@ -9,38 +9,22 @@ import (
 	"github.com/nurture/nurture/internal/problem"
 )
 
-// Severity tells an error, which makes the file invalid, from a warning,
-// which is only reported.
-type Severity = problem.Severity
-
-const (
-	SeverityError   = problem.Error
-	SeverityWarning = problem.Warning
-)
-
-// Problem is one thing wrong in scoring.yaml, at a line of it; a problem
-// with the whole file is at line 1. It reads "path:line: message".
-type Problem = problem.Problem
-
-// HasErrors reports whether any of the problems is an error.
-func HasErrors(ps []Problem) bool { return problem.HasErrors(ps) }
-
 // problems collects what is wrong while parsing one file.
 type problems struct {
 	path string
-	list []Problem
+	list []problem.Problem
 }
 
 func (ps *problems) errorf(line int, format string, args ...any) {
-	ps.list = append(ps.list, Problem{Path: ps.path, Line: line, Msg: fmt.Sprintf(format, args...)})
+	ps.list = append(ps.list, problem.Problem{Path: ps.path, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (ps *problems) warnf(line int, format string, args ...any) {
-	ps.list = append(ps.list, Problem{Path: ps.path, Line: line, Msg: fmt.Sprintf(format, args...), Severity: SeverityWarning})
+	ps.list = append(ps.list, problem.Problem{Path: ps.path, Line: line, Msg: fmt.Sprintf(format, args...), Severity: problem.Warning})
 }
 
-func (ps *problems) sorted() []Problem {
-	slices.SortStableFunc(ps.list, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+func (ps *problems) sorted() []problem.Problem {
+	slices.SortStableFunc(ps.list, func(a, b problem.Problem) int { return cmp.Compare(a.Line, b.Line) })
 	return ps.list
 }
 

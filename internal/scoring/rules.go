@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/nurture/nurture/internal/problem"
 )
 
 // Rules is a valid scoring.yaml. It is never changed after Parse returns,
@@ -19,7 +21,7 @@ type Rules struct {
 	HalfLife time.Duration // 0: engagement does not decay
 	Bands    Bands
 	Handoff  *Handoff // nil: no handoff section
-	Warnings []Problem
+	Warnings []problem.Problem
 }
 
 // Points are the engagement points of each signal.
