@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nurture/nurture/internal/clock"
-	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -18,13 +16,8 @@ import (
 func TestMarker_MarksBeforeReadyRecordsAfterAndReleasesOnStop(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
-	err = st.WithTx(ctx, func(tx *store.Tx) error {
+	db, st, clk := storeAt(t)
+	err := st.WithTx(ctx, func(tx *store.Tx) error {
 		for i := range 10 {
 			_, err := tx.QueueMessage(ctx, store.NewMessage{Kind: "test", MessageID: fmt.Sprintf("<%d@example.com>", i),
 				From: "a@example.com", To: "b@example.com", Raw: []byte("x"), RunAt: clk.Now()})
@@ -53,7 +46,7 @@ func TestMarker_MarksBeforeReadyRecordsAfterAndReleasesOnStop(t *testing.T) {
 		p.jobs <- m
 	}
 	marked := func() (n int) {
-		db.Get(&n, `SELECT count(*) FROM messages WHERE smtp_started_at IS NOT NULL`)
+		get(t, db, &n, `SELECT count(*) FROM messages WHERE smtp_started_at IS NOT NULL`)
 		return n
 	}
 	first, _ := p.ready.pop()
@@ -61,7 +54,7 @@ func TestMarker_MarksBeforeReadyRecordsAfterAndReleasesOnStop(t *testing.T) {
 		t.Fatalf("%d marked once a worker took the first, want the 4 ready holds", n)
 	}
 	var at *time.Time
-	db.Get(&at, `SELECT smtp_started_at FROM messages WHERE id = $1`, first.ID)
+	get(t, db, &at, `SELECT smtp_started_at FROM messages WHERE id = $1`, first.ID)
 	if at == nil {
 		t.Fatal("a message was on ready before it was marked")
 	}
@@ -69,7 +62,7 @@ func TestMarker_MarksBeforeReadyRecordsAfterAndReleasesOnStop(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var status string
-		db.Get(&status, `SELECT status FROM messages WHERE id = $1`, first.ID)
+		get(t, db, &status, `SELECT status FROM messages WHERE id = $1`, first.ID)
 		if status == "sent" {
 			break
 		}
@@ -86,7 +79,7 @@ func TestMarker_MarksBeforeReadyRecordsAfterAndReleasesOnStop(t *testing.T) {
 	var n struct {
 		Sent, Queued, Marked int
 	}
-	db.Get(&n, `SELECT count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status = 'queued') AS queued,
+	get(t, db, &n, `SELECT count(*) FILTER (WHERE status = 'sent') AS sent, count(*) FILTER (WHERE status = 'queued') AS queued,
 		count(*) FILTER (WHERE status = 'queued' AND smtp_started_at IS NOT NULL) AS marked FROM messages`)
 	if n.Sent != 1 || n.Queued != 9 || n.Marked != 0 {
 		t.Fatalf("after Stop: %+v, want 1 sent and 9 queued without marks", n)

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nurture/nurture/internal/clock"
-	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -17,12 +15,7 @@ import (
 func TestRenewer_KeepsTheNodeAndItsLeasesAliveAndRecoversFromAFailedWrite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
+	db, st, clk := storeAt(t)
 	id, err := st.Join(ctx, clk.Now(), clk.Now().Add(time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -57,11 +50,8 @@ func TestRenewer_KeepsTheNodeAndItsLeasesAliveAndRecoversFromAFailedWrite(t *tes
 			Lease time.Time `db:"lease"`
 			By    int64     `db:"by"`
 		}
-		err := db.Get(&got, `SELECT n.alive_until AS node, m.locked_until AS lease, m.claimed_by AS by
+		get(t, db, &got, `SELECT n.alive_until AS node, m.locked_until AS lease, m.claimed_by AS by
 			FROM relay_nodes n, messages m WHERE n.id = $1 AND m.id = $2`, id, msg)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if got.By != id {
 			t.Fatalf("leased mail names node %d, want %d", got.By, id)
 		}
