@@ -41,6 +41,13 @@ type Config struct {
 	DKIMSelector      string
 	DKIMKeyFile       string
 
+	Tracking            string        // consent, all or off
+	ScanWindow          time.Duration // clicks sooner after delivery look like scanners
+	AppleEgressFile     string
+	SiteHosts           []string // the marketer's own site, for ?nt= and /t.js
+	SalesToken          string
+	WebhookAllowPrivate bool
+
 	Fast bool // serve --fast, the demo mode; not a setting
 }
 
@@ -60,40 +67,49 @@ func Load(get Source, need ...string) (*Config, error) {
 		p.need[n] = true
 	}
 	c := &Config{
-		DatabaseURL:       p.database("NURTURE_DATABASE_URL"),
-		SMTPURL:           p.str("NURTURE_SMTP_URL"),
-		SMTP:              p.smtp("NURTURE_SMTP_URL"),
-		Listen:            p.addr("NURTURE_LISTEN"),
-		BaseURL:           p.baseURL("NURTURE_BASE_URL"),
-		Secret:            p.secret("NURTURE_SECRET"),
-		From:              p.from("NURTURE_FROM"),
-		PostalAddress:     p.line("NURTURE_POSTAL_ADDRESS"),
-		PrivacyURL:        p.link("NURTURE_PRIVACY_URL"),
-		AdminToken:        p.str("NURTURE_ADMIN_TOKEN"),
-		Campaigns:         p.folder("NURTURE_CAMPAIGNS"),
-		Templates:         p.str("NURTURE_TEMPLATES"),
-		Tick:              p.duration("NURTURE_TICK"),
-		TrustedProxies:    p.cidrs("NURTURE_TRUSTED_PROXIES"),
-		RedirectHosts:     p.hosts("NURTURE_REDIRECT_HOSTS"),
-		ConfirmTTL:        p.duration("NURTURE_CONFIRM_TTL"),
-		ConfirmInterval:   p.duration("NURTURE_CONFIRM_INTERVAL"),
-		PendingRetention:  p.duration("NURTURE_PENDING_RETENTION"),
-		RateIP:            p.int("NURTURE_RATE_IP"),
-		RateEmail:         p.int("NURTURE_RATE_EMAIL"),
-		SMTPConns:         p.int("NURTURE_SMTP_CONNS"),
-		SMTPRate:          p.float("NURTURE_SMTP_RATE"),
-		SMTPReplyTimeout:  p.duration("NURTURE_SMTP_REPLY_TIMEOUT"),
-		UnsubscribeMailto: p.str("NURTURE_UNSUBSCRIBE_MAILTO"),
-		DefaultTimezone:   p.location("NURTURE_DEFAULT_TIMEZONE"),
-		DKIMDomain:        p.str("NURTURE_DKIM_DOMAIN"),
-		DKIMSelector:      p.str("NURTURE_DKIM_SELECTOR"),
-		DKIMKeyFile:       p.str("NURTURE_DKIM_KEY_FILE"),
+		DatabaseURL:         p.database("NURTURE_DATABASE_URL"),
+		SMTPURL:             p.str("NURTURE_SMTP_URL"),
+		SMTP:                p.smtp("NURTURE_SMTP_URL"),
+		Listen:              p.addr("NURTURE_LISTEN"),
+		BaseURL:             p.baseURL("NURTURE_BASE_URL"),
+		Secret:              p.secret("NURTURE_SECRET"),
+		From:                p.from("NURTURE_FROM"),
+		PostalAddress:       p.line("NURTURE_POSTAL_ADDRESS"),
+		PrivacyURL:          p.link("NURTURE_PRIVACY_URL"),
+		AdminToken:          p.str("NURTURE_ADMIN_TOKEN"),
+		Campaigns:           p.folder("NURTURE_CAMPAIGNS"),
+		Templates:           p.str("NURTURE_TEMPLATES"),
+		Tick:                p.duration("NURTURE_TICK"),
+		TrustedProxies:      p.cidrs("NURTURE_TRUSTED_PROXIES"),
+		RedirectHosts:       p.hosts("NURTURE_REDIRECT_HOSTS"),
+		ConfirmTTL:          p.duration("NURTURE_CONFIRM_TTL"),
+		ConfirmInterval:     p.duration("NURTURE_CONFIRM_INTERVAL"),
+		PendingRetention:    p.duration("NURTURE_PENDING_RETENTION"),
+		RateIP:              p.int("NURTURE_RATE_IP"),
+		RateEmail:           p.int("NURTURE_RATE_EMAIL"),
+		SMTPConns:           p.int("NURTURE_SMTP_CONNS"),
+		SMTPRate:            p.float("NURTURE_SMTP_RATE"),
+		SMTPReplyTimeout:    p.duration("NURTURE_SMTP_REPLY_TIMEOUT"),
+		UnsubscribeMailto:   p.str("NURTURE_UNSUBSCRIBE_MAILTO"),
+		DefaultTimezone:     p.location("NURTURE_DEFAULT_TIMEZONE"),
+		DKIMDomain:          p.str("NURTURE_DKIM_DOMAIN"),
+		DKIMSelector:        p.str("NURTURE_DKIM_SELECTOR"),
+		DKIMKeyFile:         p.str("NURTURE_DKIM_KEY_FILE"),
+		Tracking:            p.oneOf("NURTURE_TRACKING", "consent", "all", "off"),
+		ScanWindow:          p.duration("NURTURE_SCAN_WINDOW"),
+		AppleEgressFile:     p.str("NURTURE_APPLE_EGRESS_FILE"),
+		SiteHosts:           p.hosts("NURTURE_SITE_HOSTS"),
+		SalesToken:          p.str("NURTURE_SALES_TOKEN"),
+		WebhookAllowPrivate: p.bool("NURTURE_WEBHOOK_ALLOW_PRIVATE"),
 	}
 	if p.err != nil {
 		return nil, p.err
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return nil, &Error{"NURTURE_ADMIN_TOKEN", "must be at least 16 characters"}
+	}
+	if c.SalesToken != "" && len(c.SalesToken) < 16 {
+		return nil, &Error{"NURTURE_SALES_TOKEN", "must be at least 16 characters"}
 	}
 	if c.SMTPConns < 1 {
 		return nil, &Error{"NURTURE_SMTP_CONNS", "must be at least 1"}

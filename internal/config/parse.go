@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -254,4 +255,23 @@ func (p *parser) location(name string) *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// oneOf is a setting that takes one of a few words.
+func (p *parser) oneOf(name string, words ...string) string {
+	v, _ := p.raw(name)
+	if !slices.Contains(words, v) {
+		p.fail(name, "must be one of %s, not %q", strings.Join(words, ", "), v)
+	}
+	return v
+}
+
+// bool is true, false, 1 or 0, as strconv.ParseBool reads them.
+func (p *parser) bool(name string) bool {
+	v, _ := p.raw(name)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "must be true or false, not %q", v)
+	}
+	return b
 }

@@ -80,36 +80,45 @@ type StageChange struct {
 	Exited   int // enrolments whose exit names the stage
 }
 
-// SetStage moves a lead to a stage of the funnel (a sales tool or the
-// admin API says so) and, in the same transaction, ends its enrolments
-// whose exit the stage meets and enrols it in the sequences that reaching
-// the stage triggers. Setting the stage a lead is at already changes
-// nothing. ErrNotFound means no such lead; ErrInvalidStage a stage that is
-// not one of lead.Stages.
+// SetStage moves a lead to a stage of the funnel because the admin API
+// says so; see StageChanged for what that does. Setting the stage a lead is
+// at already changes nothing. ErrNotFound means no such lead;
+// ErrInvalidStage a stage that is not one of lead.Stages.
 func (d *Dispatcher) SetStage(ctx context.Context, leadID int64, stage lead.Stage) (StageChange, error) {
-	c := StageChange{Lead: leadID, Stage: stage}
-	if !stage.Valid() {
-		return c, fmt.Errorf("%w: %q", ErrInvalidStage, stage)
-	}
-	now := d.now()
+	var c StageChange
 	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
-		c.From, err = tx.SetStage(ctx, leadID, stage, now)
-		if err != nil || c.From == stage {
-			return err
-		}
-		if set := d.set(); set != nil {
-			var ids []string
-			for _, q := range set.ExitOnStage(stage) {
-				ids = append(ids, q.ID)
-			}
-			if c.Exited, err = tx.ExitEnrolments(ctx, leadID, ids, reasonStage+string(stage), now); err != nil {
-				return err
-			}
-		}
-		c.Enrolled, err = d.onStage(ctx, tx, leadID, stage, now)
+		c, err = d.StageChanged(ctx, tx, leadID, store.StageChange{To: stage, Actor: "api"}, d.now())
 		return err
 	})
+	return c, err
+}
+
+// StageChanged moves a lead to a stage in the caller's transaction,
+// recording who did it and why, and, in the same transaction, ends its
+// enrolments whose exit the stage meets and enrols it in the sequences that
+// reaching the stage triggers. Scoring (a lead becomes an MQL) and sales
+// (accept, reject, qualify) move leads through it as the admin API does.
+func (d *Dispatcher) StageChanged(ctx context.Context, tx *store.Tx, leadID int64, sc store.StageChange, now time.Time) (StageChange, error) {
+	c := StageChange{Lead: leadID, Stage: sc.To}
+	if !sc.To.Valid() {
+		return c, fmt.Errorf("%w: %q", ErrInvalidStage, sc.To)
+	}
+	var err error
+	c.From, err = tx.SetStage(ctx, leadID, sc, now)
+	if err != nil || c.From == sc.To {
+		return c, err
+	}
+	if set := d.set(); set != nil {
+		var ids []string
+		for _, q := range set.ExitOnStage(sc.To) {
+			ids = append(ids, q.ID)
+		}
+		if c.Exited, err = tx.ExitEnrolments(ctx, leadID, ids, reasonStage+string(sc.To), now); err != nil {
+			return c, err
+		}
+	}
+	c.Enrolled, err = d.onStage(ctx, tx, leadID, sc.To, now)
 	return c, err
 }
 

@@ -2,7 +2,9 @@ package store
 
 import "github.com/jmoiron/sqlx"
 
-// queries are the prepared statements; each field's tag names its file in sql/.
+// queries are the prepared statements; each field's tag names its file in
+// sql/. An embedded struct is a group of them, declared beside the methods
+// that use it.
 type queries struct {
 	// leads and the double opt-in
 	LeadForUpdate         *sqlx.Stmt `query:"lead_for_update"`
@@ -63,4 +65,12 @@ type queries struct {
 	// stages of the funnel
 	SetLeadStage   *sqlx.Stmt `query:"set_lead_stage"`
 	ExitEnrolments *sqlx.Stmt `query:"exit_enrolments"`
+
+	// engagement, scoring and the handoff to sales: a group each, in the
+	// file of its own methods
+	eventQueries
+	linkQueries
+	trackingQueries
+	scoreQueries
+	handoffQueries
 }

@@ -10,11 +10,21 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 )
 
-// SetStage moves a lead to a stage of the funnel at now and returns the
-// stage it had. ErrNotFound means there is no such lead.
-func (t *Tx) SetStage(ctx context.Context, leadID int64, stage lead.Stage, now time.Time) (lead.Stage, error) {
+// StageChange names who moves a lead to another stage and why: what
+// stage_changes records.
+type StageChange struct {
+	To     lead.Stage
+	Actor  string // "scoring", "api", or the address of the person in sales
+	Reason string
+}
+
+// SetStage moves a lead to a stage of the funnel at now, records the change
+// in the stage ledger, and returns the stage the lead had; setting the stage
+// it has changes and records nothing. ErrNotFound means there is no such
+// lead.
+func (t *Tx) SetStage(ctx context.Context, leadID int64, c StageChange, now time.Time) (lead.Stage, error) {
 	var old lead.Stage
-	if err := t.stmt(t.q.SetLeadStage).GetContext(ctx, &old, leadID, stage, now); err != nil {
+	if err := t.stmt(t.q.SetLeadStage).GetContext(ctx, &old, leadID, c.To, now, c.Actor, c.Reason); err != nil {
 		return "", fmt.Errorf("store: set stage of lead %d: %w", leadID, notFound(err))
 	}
 	return old, nil

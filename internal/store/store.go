@@ -73,11 +73,8 @@ func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Close releases the prepared statements. The pool belongs to the caller.
 func (s *Store) Close() error {
-	v := reflect.ValueOf(s.q).Elem()
-	for i := range v.NumField() {
-		if st, ok := v.Field(i).Interface().(*sqlx.Stmt); ok && st != nil {
-			st.Close()
-		}
+	for st := range s.texts {
+		st.Close()
 	}
 	return nil
 }
@@ -189,29 +186,39 @@ func (s *Store) WithTx(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // prepare fills every *sqlx.Stmt field of q from the file named by its
-// `query` tag, and returns each statement's text.
+// `query` tag, and returns each statement's text. An embedded struct is a
+// group of queries of its own (see queries), filled the same way.
 func prepare(ctx context.Context, db *sqlx.DB, q any) (map[*sqlx.Stmt]string, error) {
 	texts := map[*sqlx.Stmt]string{}
-	v := reflect.ValueOf(q).Elem()
+	return texts, prepareInto(ctx, db, reflect.ValueOf(q).Elem(), texts)
+}
+
+func prepareInto(ctx context.Context, db *sqlx.DB, v reflect.Value, texts map[*sqlx.Stmt]string) error {
 	t := v.Type()
 	for i := range t.NumField() {
+		if f := t.Field(i); f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if err := prepareInto(ctx, db, v.Field(i), texts); err != nil {
+				return err
+			}
+			continue
+		}
 		name := t.Field(i).Tag.Get("query")
 		if name == "" {
 			continue
 		}
 		body, err := sqlFS.ReadFile("sql/" + name + ".sql")
 		if err != nil {
-			return nil, fmt.Errorf("store: query %s: %w", name, err)
+			return fmt.Errorf("store: query %s: %w", name, err)
 		}
 		text := strings.TrimSpace(string(body))
 		st, err := db.PreparexContext(ctx, text)
 		if err != nil {
-			return nil, fmt.Errorf("store: prepare sql/%s.sql: %w", name, err)
+			return fmt.Errorf("store: prepare sql/%s.sql: %w", name, err)
 		}
 		v.Field(i).Set(reflect.ValueOf(st))
 		texts[st] = text
 	}
-	return texts, nil
+	return nil
 }
 
 func notFound(err error) error {

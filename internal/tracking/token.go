@@ -20,6 +20,7 @@ const (
 	KindOpen     Kind = 'o' // the open pixel of a mail
 	KindClick    Kind = 'c' // one link of a mail
 	KindHoneypot Kind = 'h' // the hidden link no person can see
+	KindSite     Kind = 's' // a lead on the marketer's site (the nt parameter); Message is the lead
 )
 
 func (k Kind) String() string {
@@ -30,6 +31,8 @@ func (k Kind) String() string {
 		return "click"
 	case KindHoneypot:
 		return "honeypot"
+	case KindSite:
+		return "site"
 	}
 	return fmt.Sprintf("Kind(%d)", byte(k))
 }
@@ -74,6 +77,12 @@ func (s *Signer) Honeypot(message int64) string {
 	return s.sign(Ref{Kind: KindHoneypot, Message: message})
 }
 
+// Site returns the signed lead reference that a click to the marketer's
+// own site carries (?nt=…), and that /t.js reports page views with.
+func (s *Signer) Site(lead int64) string {
+	return s.sign(Ref{Kind: KindSite, Message: lead})
+}
+
 // sign lays out kind, message and link as bytes, then the MAC over them,
 // all in base64url. The same Ref always gives the same token.
 func (s *Signer) sign(r Ref) string {
@@ -112,7 +121,7 @@ func (s *Signer) Parse(tok string) (Ref, error) {
 	}
 	r.Message, r.Link = int64(msg), int(link)
 	switch {
-	case r.Kind != KindOpen && r.Kind != KindClick && r.Kind != KindHoneypot:
+	case r.Kind != KindOpen && r.Kind != KindClick && r.Kind != KindHoneypot && r.Kind != KindSite:
 		return Ref{}, ErrInvalidToken
 	case r.Kind != KindClick && r.Link != 0:
 		return Ref{}, ErrInvalidToken

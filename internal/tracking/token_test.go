@@ -18,6 +18,7 @@ func TestToken_RoundTripsEveryKind(t *testing.T) {
 		{s.Click(42, 3), Ref{Kind: KindClick, Message: 42, Link: 3}},
 		{s.Click(1<<62, 1<<30), Ref{Kind: KindClick, Message: 1 << 62, Link: 1 << 30}},
 		{s.Honeypot(7), Ref{Kind: KindHoneypot, Message: 7}},
+		{s.Site(11), Ref{Kind: KindSite, Message: 11}},
 	}
 	for _, tt := range tests {
 		got, err := s.Parse(tt.tok)
@@ -37,7 +38,7 @@ func TestToken_DeterministicAndDistinct(t *testing.T) {
 	}
 	seen := map[string]string{}
 	for name, tok := range map[string]string{
-		"open 42": s.Open(42), "honeypot 42": s.Honeypot(42), "click 42/1": s.Click(42, 1),
+		"open 42": s.Open(42), "honeypot 42": s.Honeypot(42), "site 42": s.Site(42), "click 42/1": s.Click(42, 1),
 		"click 42/2": s.Click(42, 2), "click 43/1": s.Click(43, 1), "open 43": s.Open(43),
 	} {
 		if other, dup := seen[tok]; dup {
