@@ -10,6 +10,7 @@ import (
 // Purposes bind a signed token to one kind of link.
 const (
 	PurposeUnsubscribe = "unsubscribe"
+	PurposeTracking    = "tracking" // the footer link that withdraws tracking consent
 )
 
 // Builder makes absolute links under the base URL.
@@ -51,4 +52,15 @@ func (b *Builder) UnsubscribeMailto(leadID int64) string {
 // VerifyUnsubscribe returns the lead id in an unsubscribe token.
 func (b *Builder) VerifyUnsubscribe(tok string) (int64, error) {
 	return b.signer.Verify(PurposeUnsubscribe, tok)
+}
+
+// Tracking is the link in a tracked mail's footer where the lead withdraws
+// (or grants again) consent to open and click tracking.
+func (b *Builder) Tracking(leadID int64) string {
+	return b.base + "/tracking/" + b.signer.Sign(PurposeTracking, leadID)
+}
+
+// VerifyTracking returns the lead id in a tracking link's token.
+func (b *Builder) VerifyTracking(tok string) (int64, error) {
+	return b.signer.Verify(PurposeTracking, tok)
 }

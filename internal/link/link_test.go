@@ -47,3 +47,21 @@ func TestBuilder_UnsubscribeTokenNamesItsLeadOnly(t *testing.T) {
 		t.Errorf("UnsubscribeMailto without an address = %q, want none", got)
 	}
 }
+
+func TestBuilder_TrackingLinkIsNoUnsubscribeLink(t *testing.T) {
+	b := builder(t, "")
+	u := b.Tracking(42)
+	tok, ok := strings.CutPrefix(u, "https://news.acme.example/tracking/")
+	if !ok {
+		t.Fatalf("Tracking = %q, want it under /tracking/", u)
+	}
+	if id, err := b.VerifyTracking(tok); err != nil || id != 42 {
+		t.Errorf("VerifyTracking = %d, %v; want 42", id, err)
+	}
+	if _, err := b.VerifyUnsubscribe(tok); err == nil {
+		t.Error("a tracking token unsubscribes")
+	}
+	if _, err := b.VerifyTracking(b.UnsubscribeToken(42)); err == nil {
+		t.Error("an unsubscribe token changes tracking consent")
+	}
+}
