@@ -32,7 +32,10 @@ func checkboxAnswer(f url.Values) (trackingAnswer, lead.FieldErrors) {
 	default:
 		return a, lead.FieldErrors{"tracking": fmt.Sprintf("is %q: the checkbox posts yes when checked and nothing when not", box)}
 	}
-	if a.version != "" || yes {
+	if yes && a.version == "" {
+		return a, lead.FieldErrors{"tracking_version": "is missing: a page that shows the tracking question posts its version with the checkbox"}
+	}
+	if a.version != "" {
 		a.choice = &yes
 	}
 	return a, nil
