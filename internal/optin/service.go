@@ -68,8 +68,8 @@ type Options struct {
 	PrivacyURL      string        // the privacy policy, linked from the confirmation mail
 	// Tracking is NURTURE_TRACKING: consent (the default), all or off. It
 	// says which leads are tracked; the consent is recorded under every mode.
-	Tracking string
-	OnConfirmed     ConfirmedHook
+	Tracking    string
+	OnConfirmed ConfirmedHook
 	// Sender, when set, is handed confirmation mails as their signups
 	// commit; without one, or when it has no room, they wait in the outbox
 	// for the relay's next claim.

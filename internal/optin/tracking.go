@@ -132,4 +132,3 @@ func (s *Service) SetTracking(ctx context.Context, id int64, on bool, w Wording,
 	}
 	return state, changed, err
 }
-
