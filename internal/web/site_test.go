@@ -164,4 +164,3 @@ func TestSiteView_RateLimitedPerIP(t *testing.T) {
 		t.Errorf("a signup after the views: %d", res.StatusCode)
 	}
 }
-
