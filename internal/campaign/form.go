@@ -31,19 +31,20 @@ type Form struct {
 	Source         string // what every signup through the form records as its source
 	ConsentText    string
 	ConsentVersion string
+	Fields         []FormField // in order; email is always among them
+	ThankYou       string      // text on the "check your inbox" page; "" for the standard one
+	Redirect       string      // where to go after a signup instead; "" for the hosted page
+	Layout         string      // the page layout, templates/pages/forms/NAME.html
+	Button         string
+	Default        bool              // said default: true
+	Intro          htmltemplate.HTML // the Markdown below the front matter
+	Path           string            // of the file
+	Lines          map[string]int    // front-matter key → line
+
 	// Tracking is the checkbox that asks for consent to open and click
 	// tracking, unchecked until the person checks it; nil when the form
 	// does not ask, and its signups are not tracked.
 	Tracking *TrackingConsent
-	Fields   []FormField // in order; email is always among them
-	ThankYou string      // text on the "check your inbox" page; "" for the standard one
-	Redirect string      // where to go after a signup instead; "" for the hosted page
-	Layout   string      // the page layout, templates/pages/forms/NAME.html
-	Button   string
-	Default  bool              // said default: true
-	Intro    htmltemplate.HTML // the Markdown below the front matter
-	Path     string            // of the file
-	Lines    map[string]int    // front-matter key → line
 
 	page *htmltemplate.Template // the layout, loaded with the Set
 }
