@@ -184,6 +184,10 @@ func TestSubscribeForm_TrackingCheckboxIsTheAnswer(t *testing.T) {
 	if !strings.Contains(page, `<input type="checkbox" id="tracking" name="tracking" value="yes">`) {
 		t.Fatalf("no unchecked box:\n%s", page)
 	}
+	if _, embed := b.do(t, "GET", "/subscribe/news/embed", "", ""); !strings.Contains(embed, `name="tracking_version" value="t1"&gt;`) ||
+		!strings.Contains(embed, `type="checkbox" name="tracking" value="yes"&gt; You may see what I open.`) {
+		t.Errorf("the embed snippet lacks the checkbox:\n%s", embed)
+	}
 	post := func(extra string) {
 		t.Helper()
 		if res, body := b.do(t, "POST", "/subscribe/news", formType, "email=a@example.com&consent_version=n1"+extra); res.StatusCode != 200 {
