@@ -9,17 +9,25 @@ import (
 	"github.com/nurture/nurture/internal/store"
 )
 
-// formConsents are the consent versions the forms of a Set show, with the
-// form that shows each.
+// formConsents are the consent versions the forms of a Set show, and
+// the versions of their tracking questions, with the form that shows each.
 func formConsents(set *campaign.Set) ([]store.ConsentVersion, map[string]*campaign.Form) {
 	var vs []store.ConsentVersion
 	by := map[string]*campaign.Form{}
-	for _, f := range set.Forms {
-		if _, dup := by[f.ConsentVersion]; dup {
-			continue // the same wording: Load refuses two
+	add := func(f *campaign.Form, version, wording string) {
+		if _, dup := by[version]; dup {
+			return // the same wording: Load refuses two
 		}
-		by[f.ConsentVersion] = f
-		vs = append(vs, store.ConsentVersion{Version: f.ConsentVersion, Wording: f.ConsentText, FirstSource: f.Source})
+		by[version] = f
+		vs = append(vs, store.ConsentVersion{Version: version, Wording: wording, FirstSource: f.Source})
+	}
+	for _, f := range set.Forms {
+		add(f, f.ConsentVersion, f.ConsentText)
+	}
+	for _, f := range set.Forms {
+		if t := f.Tracking; t != nil {
+			add(f, t.Version, t.Text)
+		}
 	}
 	return vs, by
 }
@@ -30,9 +38,13 @@ func conflictProblems(cs []store.ConsentConflict, by map[string]*campaign.Form) 
 	var ps []campaign.Problem
 	for _, c := range cs {
 		f := by[c.Offered.Version]
-		ps = append(ps, campaign.Problem{Path: f.Path, Line: f.Line("consent_version"), Msg: fmt.Sprintf(
-			"consent_version %q was live with other words since %s (source %s): %q; one version names one wording for good, so give this wording a version of its own, such as %s-2",
-			c.Known.Version, c.Known.FirstLiveAt.UTC().Format("2 January 2006"), c.Known.FirstSource, c.Known.Wording, c.Known.Version)})
+		key := "consent_version"
+		if f.Tracking != nil && f.Tracking.Version == c.Offered.Version {
+			key = "tracking.version"
+		}
+		ps = append(ps, campaign.Problem{Path: f.Path, Line: f.Line(key), Msg: fmt.Sprintf(
+			"%s %q was live with other words since %s (source %s): %q; one version names one wording for good, so give this wording a version of its own, such as %s-2",
+			key, c.Known.Version, c.Known.FirstLiveAt.UTC().Format("2 January 2006"), c.Known.FirstSource, c.Known.Wording, c.Known.Version)})
 	}
 	return ps
 }

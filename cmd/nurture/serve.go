@@ -26,6 +26,7 @@ import (
 	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
+	"github.com/nurture/nurture/internal/tracking"
 	"github.com/nurture/nurture/internal/web"
 	"github.com/nurture/nurture/templates"
 )
@@ -158,6 +159,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		Retention:       cfg.PendingRetention,
 		RatePerEmail:    cfg.RateEmail,
 		PrivacyURL:      cfg.PrivacyURL,
+		Tracking:        cfg.Tracking,
 		OnConfirmed:     disp.OnConfirmed,
 		Sender:          relay,
 	})
@@ -176,6 +178,10 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		Now:            now,
 		Log:            log,
 		Sequences:      disp,
+		Tracking:       opt,
+		Site:           siteEvents{disp},
+		SiteHosts:      cfg.SiteHosts,
+		SiteSigner:     tracking.NewSigner(cfg.Secret),
 		Forms:          func() campaign.Forms { return seq.set().Forms },
 		PrivacyURL:     cfg.PrivacyURL,
 		Ready:          ready(st.DB()),

@@ -41,6 +41,11 @@ type Form struct {
 	Path           string            // of the file
 	Lines          map[string]int    // front-matter key → line
 
+	// Tracking is the checkbox that asks for consent to open and click
+	// tracking, unchecked until the person checks it; nil when the form
+	// does not ask, and its signups are not tracked.
+	Tracking *TrackingConsent
+
 	page *htmltemplate.Template // the layout, loaded with the Set
 }
 
@@ -74,7 +79,7 @@ func (f FormField) Attribute() string {
 }
 
 var (
-	formKeys      = []string{"title", "source", "consent", "consent_version", "fields", "thank_you", "redirect", "layout", "button", "default"}
+	formKeys      = []string{"title", "source", "consent", "consent_version", "fields", "thank_you", "redirect", "layout", "button", "default", "tracking"}
 	formFieldKeys = []string{"name", "label", "required"}
 	formSlugRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 	attrNameRE    = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -173,6 +178,7 @@ func loadForms(dir string, templates fs.FS, ps *problems) Forms {
 func checkForms(forms Forms, ps *problems) {
 	byVersion := map[string]*Form{}
 	var def *Form
+	checkTrackingVersions(forms, ps)
 	for _, f := range forms {
 		if f.ConsentVersion != "" {
 			if o, ok := byVersion[f.ConsentVersion]; ok && o.ConsentText != f.ConsentText {
@@ -232,6 +238,7 @@ func parseForm(p, slug string, data []byte, ls *render.PageLayouts, ps *problems
 	if fl, ok := doc.get("default"); ok {
 		f.Default, _ = fl.boolean(p, ps)
 	}
+	f.Tracking = formTracking(f, doc, ps)
 	checkFormValues(f, ps)
 	if t, why := ls.Get(f.Layout); t == nil {
 		ps.errorf(p, f.Line("layout"), "%s", why)

@@ -76,11 +76,16 @@ type SignupData struct {
 	LastName   string     `json:"last_name"`
 	Source     string     `json:"source"`
 	Attributes Attributes `json:"attributes"`
+	// Tracking is the signup's yes to open and click tracking; confirming
+	// the link sets the lead's tracking to it, so a signup that did not
+	// ask, or was told no, turns tracking off.
+	Tracking bool `json:"tracking,omitempty"`
 }
 
 // Data is the part of a signup that becomes the lead's data.
 func (s Signup) Data() SignupData {
-	return SignupData{FirstName: s.FirstName, LastName: s.LastName, Source: s.Source, Attributes: s.Attributes}
+	return SignupData{FirstName: s.FirstName, LastName: s.LastName, Source: s.Source, Attributes: s.Attributes,
+		Tracking: s.Tracking != nil && *s.Tracking}
 }
 
 // Value stores the data as JSONB.

@@ -88,6 +88,10 @@ const (
 	EventResend       EventKind = "resend"
 	EventUnsubscribe  EventKind = "unsubscribe"
 	EventErasure      EventKind = "erasure"
+	// A grant or withdrawal of consent to open and click tracking, after
+	// the signup that first answered it.
+	EventTrackingGranted   EventKind = "tracking_granted"
+	EventTrackingWithdrawn EventKind = "tracking_withdrawn"
 )
 
 // Evidence is what the server saw of a request that changed consent.
@@ -99,6 +103,14 @@ type Evidence struct {
 	ConsentVersion string    `db:"consent_version" json:"consent_version"`
 	Source         string    `db:"source" json:"source"`
 	SourceURL      string    `db:"source_url" json:"source_url"`
+	// Tracking is the choice about open and click tracking an entry
+	// records: a signup's answer (nil where it was not asked), or what a
+	// later grant or withdrawal set. TrackingText and TrackingVersion are
+	// the words of the question, as consent_text and consent_version are
+	// the consent's.
+	Tracking        *bool  `db:"tracking" json:"tracking,omitempty"`
+	TrackingText    string `db:"tracking_text" json:"tracking_text,omitempty"`
+	TrackingVersion string `db:"tracking_version" json:"tracking_version,omitempty"`
 }
 
 // ConsentEvent is one entry of the append-only consent ledger.

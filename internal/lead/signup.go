@@ -24,6 +24,13 @@ type Signup struct {
 	ConsentText    string     `json:"consent_text"`
 	ConsentVersion string     `json:"consent_version"`
 	Attributes     Attributes `json:"attributes"`
+	// Tracking is the person's answer to the question whether their opens
+	// and clicks may be tracked (§ 25 TDDDG): nil when it was not asked,
+	// which tracks nothing. TrackingText and TrackingVersion are the words
+	// of that question, kept like the consent's.
+	Tracking        *bool  `json:"tracking"`
+	TrackingText    string `json:"tracking_text"`
+	TrackingVersion string `json:"tracking_version"`
 }
 
 // FieldErrors maps a field name to what is wrong with it.
@@ -76,7 +83,7 @@ func (s Signup) Normalize() (Signup, error) {
 			fe[field] = "is required"
 		case utf8.RuneCountInString(v) > max:
 			fe[field] = fmt.Sprintf("must be at most %d characters", max)
-		case hasControl(v, field == "consent_text"):
+		case hasControl(v, field == "consent_text" || field == "tracking_text"):
 			fe[field] = "must not contain line breaks or control characters"
 		case shown(field) && hasBidi(v):
 			fe[field] = errBidi.Error()
@@ -94,6 +101,10 @@ func (s Signup) Normalize() (Signup, error) {
 	// Browsers post a form's line breaks as CRLF; a line break is kept as LF.
 	out.ConsentText = text("consent_text", strings.ReplaceAll(s.ConsentText, "\r\n", "\n"), maxConsent, true)
 	out.ConsentVersion = text("consent_version", s.ConsentVersion, maxVersion, true)
+	out.Tracking = s.Tracking
+	out.TrackingText = text("tracking_text", strings.ReplaceAll(s.TrackingText, "\r\n", "\n"), maxConsent, false)
+	out.TrackingVersion = text("tracking_version", s.TrackingVersion, maxVersion, false)
+	checkTracking(out, fe)
 
 	if len(s.Attributes) > maxAttributes {
 		fe["attributes"] = fmt.Sprintf("at most %d attributes", maxAttributes)
@@ -123,6 +134,24 @@ func (s Signup) Normalize() (Signup, error) {
 		return out, fe
 	}
 	return out, nil
+}
+
+// checkTracking requires the words of the tracking question wherever the
+// ledger is to prove an answer yes: an agreement is worth only what it
+// agreed to. A no needs no words; words without an answer are refused.
+func checkTracking(s Signup, fe FieldErrors) {
+	words := s.TrackingText != "" || s.TrackingVersion != ""
+	switch {
+	case s.Tracking == nil && words:
+		fe["tracking"] = "is missing: send true or false, the person's answer to the tracking question in tracking_text"
+	case s.Tracking != nil && (*s.Tracking || words):
+		if _, bad := fe["tracking_text"]; !bad && s.TrackingText == "" {
+			fe["tracking_text"] = "is required with tracking: the words of the question the person answered"
+		}
+		if _, bad := fe["tracking_version"]; !bad && s.TrackingVersion == "" {
+			fe["tracking_version"] = "is required with tracking: a name for that wording, such as tracking-2026-11"
+		}
+	}
 }
 
 // isSlug reports a name such as "ebook-datensicherheit": ASCII letters,

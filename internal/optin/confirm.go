@@ -124,6 +124,7 @@ func (s *Service) Resend(ctx context.Context, tok string, ev lead.Evidence) erro
 			return err
 		}
 		ev.ConsentText, ev.ConsentVersion, ev.Source = signup.ConsentText, signup.ConsentVersion, signup.Source
+		ev.Tracking, ev.TrackingText, ev.TrackingVersion = signup.Tracking, signup.TrackingText, signup.TrackingVersion
 		if err := tx.MarkConfirmMailed(ctx, []store.Mailed{{ID: l.ID, At: now}}); err != nil {
 			return err
 		}

@@ -21,10 +21,11 @@ func (s *Service) Purge(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// Detail is a lead with its consent ledger.
+// Detail is a lead with its consent ledger and its tracking consent.
 type Detail struct {
 	*lead.Lead
-	Ledger []lead.ConsentEvent
+	Ledger   []lead.ConsentEvent
+	Tracking TrackingState
 }
 
 // Lookup finds a lead by id or address.
@@ -48,5 +49,9 @@ func (s *Service) Lookup(ctx context.Context, ref string) (*Detail, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Detail{Lead: &l.Lead, Ledger: ledger}, nil
+	tr, err := s.store.LeadTracking(ctx, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Detail{Lead: &l.Lead, Ledger: ledger, Tracking: s.trackingState(tr)}, nil
 }

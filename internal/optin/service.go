@@ -51,6 +51,7 @@ type Store interface {
 	RegisterConsentVersions(ctx context.Context, vs []store.ConsentVersion, now time.Time) ([]store.ConsentConflict, error)
 	ReserveLeadIDs(ctx context.Context, n int) ([]int64, error)
 	InsertFirstSignups(ctx context.Context, fs []store.FirstSignup) (map[string]int64, error)
+	LeadTracking(ctx context.Context, id int64) (*store.LeadTracking, error)
 }
 
 // ConfirmedHook runs in the confirming transaction, so whatever it writes
@@ -65,7 +66,10 @@ type Options struct {
 	Retention       time.Duration // a never-confirmed lead is purged once its first signup and last confirmation mail are this old; default 30 days
 	RatePerEmail    int           // signups per hour for one address; 0 = unlimited
 	PrivacyURL      string        // the privacy policy, linked from the confirmation mail
-	OnConfirmed     ConfirmedHook
+	// Tracking is NURTURE_TRACKING: consent (the default), all or off. It
+	// says which leads are tracked; the consent is recorded under every mode.
+	Tracking    string
+	OnConfirmed ConfirmedHook
 	// Sender, when set, is handed confirmation mails as their signups
 	// commit; without one, or when it has no room, they wait in the outbox
 	// for the relay's next claim.
@@ -96,6 +100,7 @@ func New(st Store, c Composer, links *link.Builder, templates fs.FS, log *slog.L
 	opts.ConfirmTTL = cmp.Or(opts.ConfirmTTL, 72*time.Hour)
 	opts.ConfirmInterval = cmp.Or(opts.ConfirmInterval, 24*time.Hour)
 	opts.Retention = cmp.Or(opts.Retention, 30*24*time.Hour)
+	opts.Tracking = cmp.Or(opts.Tracking, TrackingConsent)
 	from, err := mail.ParseAddress(opts.From)
 	if err != nil {
 		return nil, fmt.Errorf("optin: From %q: %w", opts.From, err)
@@ -134,6 +139,7 @@ func (s *Service) Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidenc
 	}
 	ev.At = now
 	ev.ConsentText, ev.ConsentVersion = signup.ConsentText, signup.ConsentVersion
+	ev.Tracking, ev.TrackingText, ev.TrackingVersion = signup.Tracking, signup.TrackingText, signup.TrackingVersion
 	ev.Source = cmp.Or(signup.Source, ev.Source)
 	ev.IP, ev.UserAgent, ev.SourceURL = cleanText(ev.IP), cleanText(ev.UserAgent), cleanText(ev.SourceURL)
 	return s.signups.write(ctx, signup, ev)

@@ -23,7 +23,8 @@ func (t *Tx) AppendConsent(ctx context.Context, e NewConsentEvent) (int64, error
 	var id int64
 	err := t.stmt(t.q.InsertConsentEvent).GetContext(ctx, &id,
 		e.LeadID, e.EmailHash, e.Kind, e.At.UTC().Truncate(time.Millisecond), e.IP, e.UserAgent,
-		e.ConsentText, e.ConsentVersion, e.Source, e.SourceURL, e.MessageID)
+		e.ConsentText, e.ConsentVersion, e.Source, e.SourceURL, e.MessageID,
+		e.Tracking, e.TrackingText, e.TrackingVersion)
 	if err != nil {
 		return 0, fmt.Errorf("store: append consent: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lib/pq"
@@ -55,7 +56,8 @@ func (s *Store) InsertFirstSignups(ctx context.Context, fs []FirstSignup) (map[s
 	// Prepared, unlike the relay's writes (see planned): the statement only
 	// inserts, through the address's unique index, so no plan grows worse
 	// with the tables, and planning it cost a tenth to a third of running it.
-	rows, err := s.q.InsertFirst.QueryxContext(ctx, append(args, nodeArg(s.node.Load()))...)
+	args = slices.Insert(args, 25, any(nodeArg(s.node.Load())))
+	rows, err := s.q.InsertFirst.QueryxContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: insert first signups: %w", err)
 	}
@@ -75,7 +77,8 @@ func (s *Store) InsertFirstSignups(ctx context.Context, fs []FirstSignup) (map[s
 	return ids, nil
 }
 
-// firstColumns turns the signups into the statement's arrays, $1–$25.
+// firstColumns turns the signups into the statement's arrays, $1–$25 and
+// $27–$29; the caller puts the node, $26, between them.
 func firstColumns(fs []FirstSignup) ([]any, error) {
 	n := len(fs)
 	leads := make([]NewLead, n)
@@ -92,6 +95,7 @@ func firstColumns(fs []FirstSignup) ([]any, error) {
 		at, ip, ua, text, version, src, url = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		mid, from, to, lease, expires, data = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		off, size                           = make([]int64, n), make([]int64, n)
+		track, trackText, trackVersion      = make([]string, n), make([]string, n), make([]string, n)
 		raw                                 []byte
 	)
 	for i, f := range fs {
@@ -105,6 +109,7 @@ func firstColumns(fs []FirstSignup) ([]any, error) {
 		ids[i], hashes[i], tokens[i] = f.ID, e.EmailHash, f.Record.TokenHash
 		at[i], ip[i], ua[i], text[i] = pgTime(e.At.Truncate(time.Millisecond)), e.IP, e.UserAgent, e.ConsentText
 		version[i], src[i], url[i] = e.ConsentVersion, e.Source, e.SourceURL
+		track[i], trackText[i], trackVersion[i] = trackingArg(e.Tracking), e.TrackingText, e.TrackingVersion
 		mid[i], from[i], to[i], expires[i] = m.MessageID, m.From, m.To, pgTime(f.Record.Expires)
 		off[i], size[i] = int64(len(raw)+1), int64(len(m.Raw))
 		raw = append(raw, m.Raw...)
@@ -122,5 +127,6 @@ func firstColumns(fs []FirstSignup) ([]any, error) {
 		pq.Array(hashes), pq.Array(at), pq.Array(ip), pq.Array(ua), pq.Array(text), pq.Array(version), pq.Array(src), pq.Array(url),
 		pq.Array(mid), pq.Array(from), pq.Array(to), raw, pq.Array(off), pq.Array(size), pq.Array(lease),
 		pq.Array(tokens), pq.Array(expires), pq.Array(data),
+		pq.Array(track), pq.Array(trackText), pq.Array(trackVersion),
 	}, nil
 }

@@ -1,4 +1,10 @@
 package store
 
+import "github.com/jmoiron/sqlx"
+
 // trackingQueries are the queries of the leads' tracking consent (tracking.go).
-type trackingQueries struct{}
+type trackingQueries struct {
+	LeadTracking          *sqlx.Stmt `query:"lead_tracking"`
+	LeadTrackingForUpdate *sqlx.Stmt `query:"lead_tracking_for_update"`
+	SetLeadTracking       *sqlx.Stmt `query:"set_lead_tracking"`
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/lib/pq"
@@ -111,6 +112,15 @@ func leadColumns(ws []NewLead) (leadCols, error) {
 	return c, nil
 }
 
+// trackingArg is a tracking answer as an element of a text array: 'true',
+// 'false', or the empty text where none was given, which the statements read as NULL.
+func trackingArg(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b)
+}
+
 func pgTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // RecordSignups writes, in one statement, what signups write besides their
@@ -129,6 +139,7 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, 
 		hashes                                      = make([][]byte, n)
 		kinds, ats, ips, uas, texts, versions, srcs = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		urls, mids                                  = make([]string, n), make([]string, n)
+		tracks, trackTexts, trackVersions           = make([]string, n), make([]string, n), make([]string, n)
 
 		mMids, mFrom, mTo, mAt, mExpires []string
 		mLease, mData                    []string
@@ -146,6 +157,7 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, 
 		at := pgTime(e.At.Truncate(time.Millisecond))
 		leadIDs[i], hashes[i], kinds[i], ats[i] = *e.LeadID, e.EmailHash, string(e.Kind), at
 		ips[i], uas[i], texts[i], versions[i], srcs[i], urls[i] = e.IP, e.UserAgent, e.ConsentText, e.ConsentVersion, e.Source, e.SourceURL
+		tracks[i], trackTexts[i], trackVersions[i] = trackingArg(e.Tracking), e.TrackingText, e.TrackingVersion
 		if m := s.Mail; m != nil {
 			mids[i] = m.MessageID
 			mMids, mLeads, mFrom, mTo = append(mMids, m.MessageID), append(mLeads, *e.LeadID), append(mFrom, m.From), append(mTo, m.To)
@@ -173,7 +185,8 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, 
 		pq.Array(leadIDs), pq.Array(hashes), pq.Array(kinds), pq.Array(ats), pq.Array(ips), pq.Array(uas),
 		pq.Array(texts), pq.Array(versions), pq.Array(srcs), pq.Array(urls), pq.Array(mids),
 		pq.Array(mMids), pq.Array(mLeads), pq.Array(mFrom), pq.Array(mTo), mRaw, pq.Array(mAt), pq.Array(mHash), pq.Array(mExpires),
-		pq.Array(mOff), pq.Array(mLen), pq.Array(mLease), pq.Array(mData), nodeArg(t.node))
+		pq.Array(mOff), pq.Array(mLen), pq.Array(mLease), pq.Array(mData), nodeArg(t.node),
+		pq.Array(tracks), pq.Array(trackTexts), pq.Array(trackVersions))
 	if err != nil {
 		return nil, fmt.Errorf("store: record signups: %w", err)
 	}

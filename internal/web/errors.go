@@ -28,7 +28,7 @@ func statusOf(err error) int {
 		return http.StatusGone
 	case errors.Is(err, optin.ErrRateLimited), errors.Is(err, errRateLimited):
 		return http.StatusTooManyRequests
-	case errors.Is(err, dispatch.ErrNotEnrolled):
+	case errors.Is(err, dispatch.ErrNotEnrolled), errors.Is(err, optin.ErrNotConfirmed):
 		return http.StatusConflict
 	case errors.Is(err, errBadRequest):
 		return http.StatusBadRequest
@@ -87,6 +87,8 @@ func message(err error) string {
 		return "too many requests, try again later"
 	case status == http.StatusServiceUnavailable:
 		return "the service is briefly unavailable; please try again in a few seconds"
+	case errors.Is(err, optin.ErrNotConfirmed):
+		return "the lead is not confirmed: confirming applies the tracking answer of the signup it confirms"
 	case status == http.StatusConflict:
 		return "the lead was not enrolled: it is not confirmed, or it is in this sequence already"
 	case errors.As(err, &br):

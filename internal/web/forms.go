@@ -19,7 +19,10 @@ import (
 // came: it posts its own consent version, redirect and signature, and never
 // the honeypot (empty in every signup that gets this far), a source, a
 // consent text or a form name, which are the form's.
-var ownInputs = map[string]bool{"source": true, "consent_text": true, "consent_version": true, "redirect": true, redirectSig: true, honeypot: true, "form": true}
+// The tracking checkbox is the page's own input, shown only when the form
+// asks; a page never carries an answer to a question it does not show.
+var ownInputs = map[string]bool{"source": true, "consent_text": true, "consent_version": true, "redirect": true, redirectSig: true, honeypot: true, "form": true,
+	"tracking": true, "tracking_text": true, "tracking_version": true}
 
 // redirectSig is the field with the MAC of a carried redirect.
 const redirectSig = "redirect_sig"
@@ -100,7 +103,7 @@ func (s *Server) formPage(w http.ResponseWriter, status int, f *campaign.Form, v
 // version other than the one the form shows now, is an error on that field,
 // since the person agreed to what the page showed, and nothing else may be
 // recorded. Required fields must be filled in.
-func formSignup(f *campaign.Form, get func(string) string, attrs lead.Attributes) (lead.Signup, lead.FieldErrors) {
+func formSignup(f *campaign.Form, get func(string) string, attrs lead.Attributes, tr trackingAnswer) (lead.Signup, lead.FieldErrors) {
 	fe := lead.FieldErrors{}
 	if v := get("source"); v != "" && v != f.Source {
 		fe["source"] = fmt.Sprintf("is %q, but the form %q records the source %q; a form cannot record another one", v, f.Slug, f.Source)
@@ -118,6 +121,7 @@ func formSignup(f *campaign.Form, get func(string) string, attrs lead.Attributes
 		Email: get("email"), FirstName: get("first_name"), LastName: get("last_name"),
 		Source: f.Source, ConsentText: f.ConsentText, ConsentVersion: f.ConsentVersion, Attributes: attrs,
 	}
+	su.Tracking, su.TrackingText, su.TrackingVersion = formTracking(f, tr, fe)
 	for _, ff := range f.Fields {
 		var empty bool
 		if a := ff.Attribute(); a != "" {
@@ -158,6 +162,9 @@ func pageInputs(f *campaign.Form) map[string]bool {
 	in := map[string]bool{}
 	for _, ff := range f.Fields {
 		in[ff.Name] = true
+	}
+	if f.Tracking != nil {
+		in["tracking"] = true
 	}
 	return in
 }

@@ -62,7 +62,11 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 			attrs[name] = v[0]
 		}
 	}
-	su, fe := formSignup(form, f.Get, attrs)
+	tr, tfe := checkboxAnswer(f)
+	su, fe := formSignup(form, f.Get, attrs, tr)
+	if tfe != nil {
+		fe = mergeErrors(fe, tfe)
+	}
 	var err error = fe
 	if fe == nil {
 		err = s.optin.Subscribe(r.Context(), su, s.evidence(r, f.Get("source_url")))
@@ -155,7 +159,7 @@ func (s *Server) apiSignup(r *http.Request, req signupRequest) (lead.Signup, err
 		}
 		return ""
 	}
-	su, fe := formSignup(f, get, req.Attributes)
+	su, fe := formSignup(f, get, req.Attributes, trackingAnswer{choice: req.Tracking, text: req.TrackingText, version: req.TrackingVersion})
 	if fe != nil {
 		return su, fe
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/ratelimit"
 	"github.com/nurture/nurture/internal/token"
+	"github.com/nurture/nurture/internal/tracking"
 )
 
 // OptIn is the double opt-in as the HTTP surface uses it;
@@ -49,7 +50,11 @@ type Config struct {
 	Templates      fs.FS         // holds pages/*.html
 	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
-	Sequences      Sequences // the admin API for events and enrolments; optional
+	Sequences      Sequences        // the admin API for events and enrolments; optional
+	Tracking       TrackingConsent  // the leads' consent to tracking: PUT …/tracking and the footer link's page; optional
+	Site           Site             // /t.js and the page views it reports; optional
+	SiteHosts      []string         // NURTURE_SITE_HOSTS: the only origins /t/view takes
+	SiteSigner     *tracking.Signer // checks the lead references (nt) page views carry
 	// Forms returns the signup forms that are live now; nil means none.
 	Forms      func() campaign.Forms
 	PrivacyURL string // NURTURE_PRIVACY_URL, linked from every form; optional
@@ -64,6 +69,7 @@ type Server struct {
 	optin OptIn
 	pages map[string]*template.Template
 	perIP *ratelimit.Keyed
+	views *ratelimit.Keyed // page views reported to /t/view, per IP
 }
 
 // New parses the page templates; one that does not parse stops the start.
@@ -92,7 +98,8 @@ func New(o OptIn, cfg Config) (*Server, error) {
 		}
 		pages[base] = t
 	}
-	return &Server{cfg: cfg, optin: o, pages: pages, perIP: ratelimit.New(cfg.RatePerIP, time.Minute)}, nil
+	return &Server{cfg: cfg, optin: o, pages: pages, perIP: ratelimit.New(cfg.RatePerIP, time.Minute),
+		views: ratelimit.New(cfg.RatePerIP, time.Minute)}, nil
 }
 
 // route is one endpoint; the API index lists the same table that is served.
@@ -123,7 +130,10 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/leads/{ref}", s.getLead, true},
 		{"DELETE", "/api/v1/leads/{ref}", s.eraseLead, true},
 	}
-	return append(rs, s.sequenceRoutes()...)
+	rs = append(rs, s.sequenceRoutes()...)
+	rs = append(rs, s.trackingRoutes()...)
+	rs = append(rs, s.siteRoutes()...)
+	return rs
 }
 
 // Handler returns the routes, each with a body limit and a timeout.
@@ -258,7 +268,7 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, leadResponse{Lead: d.Lead, Ledger: d.Ledger})
+	writeJSON(w, http.StatusOK, leadResponse{Lead: d.Lead, Ledger: d.Ledger, Tracking: d.Tracking})
 }
 
 // leadResponse is GET /api/v1/leads/{ref}: the lead with its consent
@@ -266,6 +276,9 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) {
 type leadResponse struct {
 	*lead.Lead
 	Ledger []lead.ConsentEvent `json:"consent_ledger"`
+	// Tracking is its consent to open and click tracking; the ledger holds
+	// the answers and changes that led to it.
+	Tracking optin.TrackingState `json:"tracking"`
 }
 
 func (s *Server) eraseLead(w http.ResponseWriter, r *http.Request) {

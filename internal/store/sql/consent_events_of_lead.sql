@@ -3,7 +3,8 @@
 -- whose link a confirmation confirmed. mail is that mail's bytes, for the
 -- entry that caused it.
 SELECT e.id, e.lead_id, e.kind, e.message_id, e.at, e.ip, e.user_agent, e.consent_text,
-       e.consent_version, e.source, e.source_url, m.message_id AS mail_message_id,
+       e.consent_version, e.source, e.source_url, e.tracking, e.tracking_text, e.tracking_version,
+       m.message_id AS mail_message_id,
        convert_from(r.raw, 'UTF8') AS mail
 FROM consent_events e
 LEFT JOIN messages m ON m.id = e.message_id

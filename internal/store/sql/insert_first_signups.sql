@@ -8,7 +8,8 @@
 -- bytes come as one bytea ($19) at offsets ($20, from 1) with lengths ($21),
 -- as in record_signups, written as claimed by node $26 until its lease
 -- ($22) when it has one; $23–$25 the token's hash, expiry and what the
--- signup said about the person.
+-- signup said about the person; $27–$29 the entry's tracking answer ('true',
+-- 'false', or '' where the signup did not ask) and the words it answered.
 --
 -- An address that has a lead already, or that a concurrent transaction
 -- inserts, is skipped by ON CONFLICT DO NOTHING, and with it everything of
@@ -20,11 +21,11 @@ WITH s AS (
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[],
                 $8::bytea[], $9::timestamptz[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
                 $16::text[], $17::text[], $18::text[], $20::int[], $21::int[], $22::text[],
-                $23::bytea[], $24::timestamptz[], $25::jsonb[])
+                $23::bytea[], $24::timestamptz[], $25::jsonb[], $27::text[], $28::text[], $29::text[])
         AS s (id, email, first_name, last_name, lead_source, attributes, lead_at,
               email_hash, at, ip, user_agent, consent_text, consent_version, source, source_url,
               mid, sender, recipient, off, len, lease,
-              token_hash, expires, lead_data)
+              token_hash, expires, lead_data, tracking, tracking_text, tracking_version)
 ), l AS (
     INSERT INTO leads (id, email, first_name, last_name, status, source, attributes, created_at, updated_at, confirm_mailed_at)
     SELECT s.id, s.email, s.first_name, s.last_name, 'pending', s.lead_source, s.attributes, s.lead_at, s.lead_at, s.lead_at
@@ -45,8 +46,10 @@ WITH s AS (
     INSERT INTO message_raw (message_id, raw)
     SELECT m.id, substring($19::bytea FROM x.off FOR x.len) FROM m JOIN x ON x.id = m.lead_id
 ), e AS (
-    INSERT INTO consent_events (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, message_id)
-    SELECT x.id, x.email_hash, 'signup', x.at, x.ip, x.user_agent, x.consent_text, x.consent_version, x.source, x.source_url, m.id
+    INSERT INTO consent_events (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, message_id,
+        tracking, tracking_text, tracking_version)
+    SELECT x.id, x.email_hash, 'signup', x.at, x.ip, x.user_agent, x.consent_text, x.consent_version, x.source, x.source_url, m.id,
+        NULLIF(x.tracking, '')::boolean, x.tracking_text, x.tracking_version
     FROM x JOIN m ON m.lead_id = x.id
     RETURNING id, lead_id
 ), t AS (

@@ -5,7 +5,9 @@
 -- $12–$21 and $23 hold one confirmation mail per element, with its token
 -- hash ($18), expiry ($19) and what its signup said about the person ($23),
 -- which confirming the link applies to the lead; the entry and the token
--- find their mail by its Message-ID, which is unique. The mails' bytes come
+-- find their mail by its Message-ID, which is unique. $25–$27 are each
+-- entry's tracking answer ('true', 'false', or '' where the signup did not
+-- ask) and the words it answered. The mails' bytes come
 -- as one bytea ($16), each mail at its offset ($20, from 1) with its length
 -- ($21): a bytea[] would go as text, hex-encoded, and take longer to parse
 -- than the rest of the statement to run. A mail with a lease ($22, '' for
@@ -28,10 +30,14 @@ WITH x AS (
 ), r AS (
     INSERT INTO message_raw (message_id, raw) SELECT m.id, x.raw FROM m JOIN x ON x.mid = m.message_id
 ), e AS (
-    INSERT INTO consent_events (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, message_id)
-    SELECT x.lead_id, x.email_hash, x.kind, x.at, x.ip, x.user_agent, x.consent_text, x.consent_version, x.source, x.source_url, m.id
-    FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-        AS x (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, mid)
+    INSERT INTO consent_events (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, message_id,
+        tracking, tracking_text, tracking_version)
+    SELECT x.lead_id, x.email_hash, x.kind, x.at, x.ip, x.user_agent, x.consent_text, x.consent_version, x.source, x.source_url, m.id,
+        NULLIF(x.tracking, '')::boolean, x.tracking_text, x.tracking_version
+    FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+                $25::text[], $26::text[], $27::text[])
+        AS x (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, mid,
+              tracking, tracking_text, tracking_version)
     LEFT JOIN m ON m.message_id = x.mid
     RETURNING id, message_id
 ), t AS (
