@@ -164,7 +164,9 @@ func (b *bundle) record(leadID int64, evs ...ev) {
 	}
 }
 
-func open(msg int64, verdict string) ev { return ev{typ: "open", source: "pixel", msg: msg, verdict: verdict} }
+func open(msg int64, verdict string) ev {
+	return ev{typ: "open", source: "pixel", msg: msg, verdict: verdict}
+}
 func click(msg, link int64, url string) ev {
 	return ev{typ: "click", source: "click", msg: msg, link: link, url: url}
 }
