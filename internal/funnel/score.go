@@ -127,6 +127,14 @@ func (lg *ledger) apply(rules *scoring.Rules, ev store.ScoreEvent) {
 	sig := lg.signal(ev)
 	a := rules.SignalPoints(sig, lg.today(sig))
 	for _, r := range a.Reasons {
+		// A link's extra points and a click's open name the mail; the
+		// signal names the address already.
+		if r.Rule == "points.urls" || (r.Rule == "points.open" && sig.Kind == scoring.SignalClick) {
+			r.Ref = ""
+			if ev.Source == "click" {
+				r.Ref = mailRef(ev)
+			}
+		}
 		lg.add(store.ScoreEntry{
 			LeadID: lg.lead.ID, At: ev.At, Kind: store.EntryEngagement, EventID: ev.ID,
 			Rule: r.Rule, Line: r.Line, Signal: r.Signal, Ref: r.Ref, Note: r.Note, Points: r.Points,
