@@ -65,9 +65,9 @@ func (s *Service) Wake() {
 	}
 }
 
-// Run scores events on every wake-up and tick until ctx ends. After a
-// wake-up it looks once more when the opens and clicks it woke for have
-// settled.
+// Run scores events on every wake-up and tick until ctx ends. A wake-up
+// scores what is due at once (an API event, say) and looks again once the
+// opens and clicks it may have come for have settled.
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTimer(0)
 	defer t.Stop()
