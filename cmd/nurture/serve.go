@@ -153,7 +153,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	fun := newFunnel(st, seq, disp, log, now)
+	fun := newFunnel(st, seq, disp, cfg.Tick, log, now)
 	opt, err := optin.New(st, composer, links, tpl, log, now, optin.Options{
 		From:            cfg.From,
 		ConfirmTTL:      cfg.ConfirmTTL,

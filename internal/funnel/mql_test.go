@@ -2,6 +2,7 @@ package funnel_test
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ func TestMQL_FiftyConcurrentEventsOnTwoNodesOpenExactlyOneHandoff(t *testing.T) 
 	a, other := b.svc, b.otherNode()
 	// 35 fit and one point a download: the 25th download crosses score 60.
 	var wg sync.WaitGroup
+	var scored [2]atomic.Int64
 	errs := make(chan error, 100)
 	for i := range 50 {
 		wg.Go(func() {
@@ -40,14 +42,19 @@ func TestMQL_FiftyConcurrentEventsOnTwoNodesOpenExactlyOneHandoff(t *testing.T) 
 			if i%2 == 1 {
 				node = other
 			}
-			if _, err := node.ScoreDue(b.ctx); err != nil {
+			n, err := node.ScoreDue(b.ctx)
+			if err != nil {
 				errs <- err
 			}
+			scored[i%2].Add(int64(n))
 		})
 	}
 	wg.Wait()
-	if _, err := other.ScoreDue(b.ctx); err != nil {
-		t.Fatal(err)
+	if n, err := other.ScoreDue(b.ctx); err != nil || n != 0 {
+		t.Fatalf("%d events left after every node scored: %v", n, err)
+	}
+	if scored[0].Load() == 0 || scored[1].Load() == 0 || scored[0].Load()+scored[1].Load() != 50 {
+		t.Errorf("the nodes scored %d and %d events; want both some, 50 in all", scored[0].Load(), scored[1].Load())
 	}
 	close(errs)
 	for err := range errs {
