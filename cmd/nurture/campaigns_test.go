@@ -62,7 +62,7 @@ func TestCampaignsCheck_ShippedCampaignsAreValid(t *testing.T) {
 	}
 	want := `../../campaigns/ebook-datensicherheit/03-checklist-nudge.md:4: warning: if: clicked(previous) is always false in this version: Nurture does not record opens and clicks yet, so this mail goes to every lead
 ../../campaigns/ebook-datensicherheit/08-last-note.md:4: warning: if: clicked("demo-invite") is always false in this version: Nurture does not record opens and clicks yet, so this mail goes to every lead
-../../campaigns: ok, 2 sequences with 11 steps, 2 forms, 2 warnings
+../../campaigns: ok, 2 sequences with 11 steps, 2 forms, scoring.yaml, 2 warnings
 `
 	if out.String() != want {
 		t.Errorf("check:\n%s\nwant:\n%s", out.String(), want)

@@ -74,7 +74,7 @@ func TestCampaignsPreview_OfBrokenFilesReportsLikeCheck(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(errs.String()), "\n")
-	if last := lines[len(lines)-1]; last != "../../internal/campaign/testdata/broken: 33 errors, 2 warnings" {
+	if last := lines[len(lines)-1]; last != "../../internal/campaign/testdata/broken: 34 errors, 2 warnings" {
 		t.Errorf("last line %q", last)
 	}
 	if out.Len() != 0 {

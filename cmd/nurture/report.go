@@ -28,6 +28,9 @@ func writeCheck(w io.Writer, dir string, set *campaign.Set, ps []campaign.Proble
 	if n := len(set.Forms); n > 0 {
 		forms = ", " + count(n, "form", "forms")
 	}
+	if set.Scoring != nil {
+		forms += ", " + campaign.ScoringFile
+	}
 	fmt.Fprintf(w, "%s: ok, %s with %s%s, %s\n", dir, count(len(set.Sequences), "sequence", "sequences"),
 		count(steps, "step", "steps"), forms, count(warns, "warning", "warnings"))
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/funnel"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
@@ -94,6 +95,7 @@ type app struct {
 	relay    *outbox.Relay
 	optin    *optin.Service
 	dispatch *dispatch.Dispatcher
+	funnel   *funnel.Service
 	seq      *sequences
 	http     *http.Server
 	closer   []func()
@@ -152,6 +154,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
+	fun := newFunnel(st, seq, disp, cfg.Tick, log, now)
 	opt, err := optin.New(st, composer, links, tpl, log, now, optin.Options{
 		From:            cfg.From,
 		ConfirmTTL:      cfg.ConfirmTTL,
@@ -160,7 +163,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		RatePerEmail:    cfg.RateEmail,
 		PrivacyURL:      cfg.PrivacyURL,
 		Tracking:        cfg.Tracking,
-		OnConfirmed:     disp.OnConfirmed,
+		OnConfirmed:     confirmed(disp.OnConfirmed, fun.OnConfirmed),
 		Sender:          relay,
 	})
 	if err != nil {
@@ -189,7 +192,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin = st, pool, relay, seq, disp, opt
+	a.store, a.pool, a.relay, a.seq, a.dispatch, a.funnel, a.optin = st, pool, relay, seq, disp, fun, opt
 	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
 	return nil
 }
@@ -286,6 +289,17 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		}
 	})
 	wg.Go(func() { a.dispatch.Run(work) })
+	wg.Go(func() { a.funnel.Run(work) })
+	// Decay: every hour one node stores again the scores older than 20h,
+	// so that none is more than a day stale even when a run is missed.
+	c.AddFunc("@hourly", func() {
+		if _, err := a.store.Singleton(work, store.LockScores, func(ctx context.Context) error {
+			_, err := a.funnel.Refresh(ctx)
+			return err
+		}); err != nil {
+			a.log.Error("funnel: refreshing decayed scores failed", "err", err)
+		}
+	})
 	// A tick wakes the dispatcher every minute besides its own poll.
 	c.AddFunc("@every 1m", a.dispatch.Wake)
 	a.seq.start(work, &wg)

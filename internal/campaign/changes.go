@@ -60,6 +60,18 @@ func Diff(old, new *Set) Changes {
 		}
 	}
 	c.Changed = append(c.Changed, changedLayouts(old, new)...)
+	switch {
+	case old.scoringVersion == new.scoringVersion:
+	case old.scoringVersion == "":
+		c.Added = append(c.Added, ScoringFile)
+	case new.scoringVersion == "":
+		c.Removed = append(c.Removed, ScoringFile)
+	default:
+		c.Changed = append(c.Changed, ScoringFile)
+	}
+	if new.Scoring != nil && new.scoringVersion != old.scoringVersion {
+		touched[new.Scoring.Path] = true
+	}
 	for _, p := range new.Warnings {
 		if touched[p.Path] || !slices.Contains(old.Warnings, p) {
 			c.Warnings = append(c.Warnings, p)

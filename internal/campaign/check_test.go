@@ -11,8 +11,8 @@ func TestCheck_ReturnsEveryProblemSortedAndNoSet(t *testing.T) {
 		t.Fatalf("Check = %v; want no Set", set)
 	}
 	errs, warns := Count(ps)
-	if errs != 33 || warns != 2 {
-		t.Errorf("%d errors, %d warnings; want 33 errors, 2 warnings", errs, warns)
+	if errs != 34 || warns != 2 {
+		t.Errorf("%d errors, %d warnings; want 34 errors, 2 warnings", errs, warns)
 	}
 	if ps[0].String() != `testdata/broken/bad/01-welcome.md:1: subject is missing: every mail needs a subject: line` {
 		t.Errorf("first problem = %q", ps[0])

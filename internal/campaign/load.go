@@ -33,8 +33,9 @@ var (
 )
 
 // Load reads the campaign files under dir: one folder per sequence, each
-// with a sequence.md and NN-slug.md steps, and the signup forms in forms/. Files at the top level, such as
-// README.md and scoring.yaml, and folders whose names start with . or _ are
+// with a sequence.md and NN-slug.md steps, the signup forms in forms/, and
+// scoring.yaml (see package scoring). Other files at the top level, such as
+// README.md, and folders whose names start with . or _ are
 // left alone. Layouts come from email/layouts/ in templates. The Set is nil
 // when any problem is an error; the problems come sorted by file and line.
 func Load(dir string, templates fs.FS) (*Set, []Problem) {
@@ -64,6 +65,7 @@ func Load(dir string, templates fs.FS) (*Set, []Problem) {
 	}
 	warnSameTrigger(set.Sequences, &ps)
 	set.Forms = loadForms(dir, templates, &ps)
+	loadScoring(dir, set, &ps)
 	sortProblems(ps)
 	if HasErrors(ps) {
 		return nil, ps

@@ -55,6 +55,7 @@ func TestLoad_BrokenFixtureReportsEveryProblemAtItsLine(t *testing.T) {
 		`testdata/broken/bad/sequence.md:10: reenroll must be true or false`,
 		`testdata/broken/bad/sequence.md:11: unknown key "colour": use one of name, trigger, sources, exit, send_window, timezone, reenroll`,
 		`testdata/broken/no-sequence/sequence.md:1: missing: every sequence folder needs a sequence.md that says what enrols a lead`,
+		`testdata/broken/scoring.yaml:1: not valid YAML: did not find expected ',' or ']'`,
 	}
 	got := make([]string, len(ps))
 	for i, p := range ps {
@@ -283,7 +284,6 @@ func TestLoad_ReadsSequencesAndSteps(t *testing.T) {
 	t.Parallel()
 	set := loadFiles(t, map[string]string{
 		"README.md":           "# Not a sequence",
-		"scoring.yaml":        "not: [valid",
 		"_drafts/sequence.md": "broken",
 		"nurture/sequence.md": `---
 name: E-book nurture

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/scoring"
 )
 
 // Set is one load of the campaign files in which nothing is wrong but
@@ -12,11 +13,13 @@ import (
 // number of goroutines may use it.
 type Set struct {
 	Dir       string
-	Sequences []*Sequence // by ID
-	Forms     Forms       // the signup forms, by slug
+	Sequences []*Sequence    // by ID
+	Forms     Forms          // the signup forms, by slug
+	Scoring   *scoring.Rules // scoring.yaml; nil when the folder has none
 	Warnings  []Problem
 
-	steps map[string]*Step
+	steps          map[string]*Step
+	scoringVersion string
 }
 
 // Sequence returns the sequence with an ID (its folder's name), or nil.

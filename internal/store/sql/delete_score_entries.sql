@@ -1,0 +1,1 @@
+DELETE FROM score_entries WHERE lead_id = $1

@@ -1,0 +1,1 @@
+SELECT id FROM leads WHERE id > $1 ORDER BY id LIMIT $2
