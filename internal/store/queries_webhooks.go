@@ -11,4 +11,5 @@ type webhookQueries struct {
 	SetHandoffWebhook    *sqlx.Stmt `query:"set_handoff_webhook"`
 	InsertWebhookAttempt *sqlx.Stmt `query:"insert_webhook_attempt"`
 	WebhookAttempts      *sqlx.Stmt `query:"webhook_attempts"`
+	FirstWebhookAttempt  *sqlx.Stmt `query:"first_webhook_attempt"`
 }

@@ -131,3 +131,15 @@ func (s *Store) WebhookAttempts(ctx context.Context, id int64) ([]WebhookAttempt
 	return as, nil
 }
 
+// FirstAttempt is when the first attempt at handoff id's webhook since
+// since was made; zero before any.
+func (s *Store) FirstAttempt(ctx context.Context, id int64, since time.Time) (time.Time, error) {
+	var at *time.Time
+	if err := s.q.FirstWebhookAttempt.GetContext(ctx, &at, id, since.UTC()); err != nil {
+		return time.Time{}, fmt.Errorf("store: first webhook attempt: %w", err)
+	}
+	if at == nil {
+		return time.Time{}, nil
+	}
+	return *at, nil
+}
