@@ -24,9 +24,11 @@ import (
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/outbox"
+	"github.com/nurture/nurture/internal/scoring"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
 	"github.com/nurture/nurture/internal/web"
+	"github.com/nurture/nurture/internal/webhook"
 	"github.com/nurture/nurture/templates"
 )
 
@@ -94,6 +96,7 @@ type app struct {
 	optin    *optin.Service
 	dispatch *dispatch.Dispatcher
 	seq      *sequences
+	webhooks *webhook.Service
 	http     *http.Server
 	closer   []func()
 }
@@ -164,6 +167,13 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
+	// The scoring rules in force; scoring.yaml's loader (the funnel's)
+	// takes this place. Without rules there is no webhook to deliver to.
+	rules := func() *scoring.Rules { return nil }
+	hooks, err := webhook.New(st, webhook.Config{Rules: rules, AllowPrivate: cfg.WebhookAllowPrivate, Now: now, Log: log})
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(opt, web.Config{
 		BaseURL:        cfg.BaseURL,
 		AdminToken:     cfg.AdminToken,
@@ -176,6 +186,8 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		Now:            now,
 		Log:            log,
 		Sequences:      disp,
+		Webhooks:       hooks,
+		SalesToken:     cfg.SalesToken,
 		Forms:          func() campaign.Forms { return seq.set().Forms },
 		PrivacyURL:     cfg.PrivacyURL,
 		Ready:          ready(st.DB()),
@@ -183,7 +195,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin = st, pool, relay, seq, disp, opt
+	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin, a.webhooks = st, pool, relay, seq, disp, opt, hooks
 	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
 	return nil
 }
@@ -284,12 +296,20 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	c.AddFunc("@every 1m", a.dispatch.Wake)
 	a.seq.start(work, &wg)
 	c.Start()
+	if err := a.webhooks.Start(work); err != nil {
+		stopWork()
+		cronDone := c.Stop()
+		<-cronDone.Done()
+		wg.Wait()
+		return err
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(ln) }()
 	select {
 	case err := <-served:
 		stopWork()
+		a.webhooks.Stop(context.Background())
 		wg.Wait()
 		return err
 	case <-ctx.Done():
@@ -304,6 +324,11 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// The relay finishes the SMTP transactions under way and gives the
 	// rest of what it holds back to the queue; a purge under way stops.
 	cronDone := c.Stop()
+	// Deliveries under way finish; River gives the rest back when they
+	// do not in time.
+	if err := a.webhooks.Stop(shutdown); err != nil {
+		a.log.Warn("webhook: deliveries did not stop in time", "err", err)
+	}
 	stopWork()
 	<-cronDone.Done()
 	wg.Wait()

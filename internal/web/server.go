@@ -126,6 +126,13 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/leads/{ref}", s.eraseLead, true},
 	}
 	rs = append(rs, s.sequenceRoutes()...)
+	return rs
+}
+
+// salesRoutes are the sales API's: they take the sales bearer token
+// (NURTURE_SALES_TOKEN) as well as the admin one. Each area adds its own.
+func (s *Server) salesRoutes() []route {
+	var rs []route
 	rs = append(rs, s.webhookRoutes()...)
 	return rs
 }
@@ -144,6 +151,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.Handle(rt.method+" "+rt.path, h)
 	}
+	for _, rt := range s.salesRoutes() {
+		mux.Handle(rt.method+" "+rt.path, s.sales(rt.handler))
+	}
 	// limitBody hands MaxBytesReader the server's own writer, which it asks to
 	// close the connection of an oversized body.
 	return s.limitBody(retryAfter(http.TimeoutHandler(methodOrRoute(mux), s.cfg.Timeout, "request timed out")))
@@ -154,11 +164,15 @@ func (s *Server) apiIndex(w http.ResponseWriter, r *http.Request) {
 	type endpoint struct {
 		Method string `json:"method"`
 		Path   string `json:"path"`
-		Admin  bool   `json:"admin"`
+		Admin  bool   `json:"admin"`           // needs a bearer token
+		Sales  bool   `json:"sales,omitempty"` // the sales token does too
 	}
 	var eps []endpoint
 	for _, rt := range s.routes() {
-		eps = append(eps, endpoint{rt.method, rt.path, rt.admin})
+		eps = append(eps, endpoint{rt.method, rt.path, rt.admin, false})
+	}
+	for _, rt := range s.salesRoutes() {
+		eps = append(eps, endpoint{rt.method, rt.path, true, true})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name":      "nurture",

@@ -17,13 +17,14 @@ type Webhooks interface {
 	Attempts(ctx context.Context, handoffID int64) ([]store.WebhookAttempt, error)
 }
 
+// webhookRoutes are sales routes (see salesRoutes).
 func (s *Server) webhookRoutes() []route {
 	if s.cfg.Webhooks == nil {
 		return nil
 	}
 	return []route{
-		{"POST", "/api/v1/handoffs/{id}/redeliver", s.sales(s.redeliver), false},
-		{"GET", "/api/v1/handoffs/{id}/attempts", s.sales(s.webhookAttempts), false},
+		{"POST", "/api/v1/handoffs/{id}/redeliver", s.redeliver, true},
+		{"GET", "/api/v1/handoffs/{id}/attempts", s.webhookAttempts, true},
 	}
 }
 

@@ -147,3 +147,32 @@ func TestAttempts_ListsEveryAttempt(t *testing.T) {
 		t.Errorf("attempts = %+v", got)
 	}
 }
+
+// The API index lists the sales routes as needing a token, the sales one
+// included.
+func TestAPIIndex_ListsTheSalesRoutes(t *testing.T) {
+	t.Parallel()
+	b, _ := setupWebhooks(t)
+	_, body := b.do(t, "GET", "/api/v1", "", "")
+	var index struct {
+		Endpoints []struct {
+			Method, Path string
+			Admin, Sales bool
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal([]byte(body), &index); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, e := range index.Endpoints {
+		if strings.HasPrefix(e.Path, "/api/v1/handoffs/{id}/") {
+			found++
+			if !e.Admin || !e.Sales {
+				t.Errorf("%s %s: admin %v sales %v, want both", e.Method, e.Path, e.Admin, e.Sales)
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("the index lists %d handoff webhook routes, want 2", found)
+	}
+}
