@@ -220,3 +220,21 @@ func TestEnqueue_RollsBackWithItsTransaction(t *testing.T) {
 		t.Errorf("%d jobs, webhook %s after a rollback", n, b.state(t))
 	}
 }
+
+// A failed attempt is retried when the schedule says: River takes the
+// delay from the worker's retry policy.
+func TestDelivery_FailureIsRetriedOnTheSchedule(t *testing.T) {
+	t.Parallel()
+	b := setup(t, status(500))
+	retry := webhook.Retry{Base: time.Hour, Max: 4 * time.Hour, Jitter: 0.2, For: 24 * time.Hour}
+	svc := b.service(t, b.recv.srv.URL, webhook.Config{AllowPrivate: true, Retry: retry})
+	b.enqueue(t, svc)
+	as := b.waitAttempts(t, 1)
+	at := b.waitJob(t, "retryable")
+	if wait := at.Sub(as[0].At); wait < 48*time.Minute || wait > 73*time.Minute {
+		t.Errorf("the retry is %v after the attempt, want 1h ± 20%%", wait)
+	}
+	if b.state(t) != store.WebhookPending || as[0].Status != 500 {
+		t.Errorf("state %s, attempt %+v", b.state(t), as[0])
+	}
+}
