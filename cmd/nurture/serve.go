@@ -29,6 +29,7 @@ import (
 	"github.com/nurture/nurture/internal/token"
 	"github.com/nurture/nurture/internal/tracking"
 	"github.com/nurture/nurture/internal/web"
+	"github.com/nurture/nurture/internal/webhook"
 	"github.com/nurture/nurture/templates"
 )
 
@@ -97,6 +98,7 @@ type app struct {
 	dispatch *dispatch.Dispatcher
 	funnel   *funnel.Service
 	seq      *sequences
+	webhooks *webhook.Service
 	http     *http.Server
 	closer   []func()
 }
@@ -169,6 +171,11 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
+	// Without scoring.yaml, or a webhook in it, there is none to deliver to.
+	hooks, err := webhook.New(st, webhook.Config{Rules: seq.scoring, AllowPrivate: cfg.WebhookAllowPrivate, Now: now, Log: log})
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(opt, web.Config{
 		BaseURL:        cfg.BaseURL,
 		AdminToken:     cfg.AdminToken,
@@ -185,6 +192,8 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		Site:           siteEvents{disp},
 		SiteHosts:      cfg.SiteHosts,
 		SiteSigner:     tracking.NewSigner(cfg.Secret),
+		Webhooks:       hooks,
+		SalesToken:     cfg.SalesToken,
 		Forms:          func() campaign.Forms { return seq.set().Forms },
 		PrivacyURL:     cfg.PrivacyURL,
 		Ready:          ready(st.DB()),
@@ -192,7 +201,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	a.store, a.pool, a.relay, a.seq, a.dispatch, a.funnel, a.optin = st, pool, relay, seq, disp, fun, opt
+	a.store, a.pool, a.relay, a.seq, a.dispatch, a.funnel, a.optin, a.webhooks = st, pool, relay, seq, disp, fun, opt, hooks
 	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
 	return nil
 }
@@ -304,12 +313,20 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	c.AddFunc("@every 1m", a.dispatch.Wake)
 	a.seq.start(work, &wg)
 	c.Start()
+	if err := a.webhooks.Start(work); err != nil {
+		stopWork()
+		cronDone := c.Stop()
+		<-cronDone.Done()
+		wg.Wait()
+		return err
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- a.http.Serve(ln) }()
 	select {
 	case err := <-served:
 		stopWork()
+		a.webhooks.Stop(context.Background())
 		wg.Wait()
 		return err
 	case <-ctx.Done():
@@ -324,6 +341,11 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// The relay finishes the SMTP transactions under way and gives the
 	// rest of what it holds back to the queue; a purge under way stops.
 	cronDone := c.Stop()
+	// Deliveries under way finish; River gives the rest back when they
+	// do not in time.
+	if err := a.webhooks.Stop(shutdown); err != nil {
+		a.log.Warn("webhook: deliveries did not stop in time", "err", err)
+	}
 	stopWork()
 	<-cronDone.Done()
 	wg.Wait()

@@ -265,7 +265,8 @@ func buildTemplate(ctx context.Context, conn execer, serverURL, name string) err
 	return err
 }
 
-// migrationsHash sums the names and contents of the migration files.
+// migrationsHash sums the names and contents of the migration files, and
+// the versions of River's migrations.
 func migrationsHash() (string, error) {
 	h := sha256.New()
 	err := fs.WalkDir(migrations.FS, ".", func(p string, d fs.DirEntry, err error) error {
@@ -283,6 +284,8 @@ func migrationsHash() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hash migrations: %w", err)
 	}
+	// store.Migrate applies River's migrations too.
+	fmt.Fprintf(h, "river\x00%s\x00", store.RiverVersions())
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 

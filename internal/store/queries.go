@@ -73,4 +73,5 @@ type queries struct {
 	trackingQueries
 	scoreQueries
 	handoffQueries
+	webhookQueries
 }

@@ -94,6 +94,10 @@ type Tx struct {
 // lost.
 func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
 
+// SQL is the transaction's database/sql handle, for a job queue that
+// inserts its jobs in the caller's transaction (see internal/webhook).
+func (t *Tx) SQL() *sql.Tx { return t.tx.Tx }
+
 // Queued reports whether the transaction queued mail for a sender to claim
 // from the outbox, rather than writing it leased for a hand-over: whoever
 // wrote it wakes the sender once it commits (see AfterCommit).

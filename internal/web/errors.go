@@ -9,6 +9,7 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/internal/webhook"
 )
 
 // statusOf is the one place where errors become HTTP statuses.
@@ -28,7 +29,7 @@ func statusOf(err error) int {
 		return http.StatusGone
 	case errors.Is(err, optin.ErrRateLimited), errors.Is(err, errRateLimited):
 		return http.StatusTooManyRequests
-	case errors.Is(err, dispatch.ErrNotEnrolled), errors.Is(err, optin.ErrNotConfirmed):
+	case errors.Is(err, dispatch.ErrNotEnrolled), errors.Is(err, optin.ErrNotConfirmed), errors.Is(err, webhook.ErrNoWebhook):
 		return http.StatusConflict
 	case errors.Is(err, errBadRequest):
 		return http.StatusBadRequest
@@ -89,6 +90,8 @@ func message(err error) string {
 		return "the service is briefly unavailable; please try again in a few seconds"
 	case errors.Is(err, optin.ErrNotConfirmed):
 		return "the lead is not confirmed: confirming applies the tracking answer of the signup it confirms"
+	case errors.Is(err, webhook.ErrNoWebhook):
+		return "scoring.yaml names no handoff webhook to deliver to"
 	case status == http.StatusConflict:
 		return "the lead was not enrolled: it is not confirmed, or it is in this sequence already"
 	case errors.As(err, &br):

@@ -55,6 +55,8 @@ type Config struct {
 	Site           Site             // /t.js and the page views it reports; optional
 	SiteHosts      []string         // NURTURE_SITE_HOSTS: the only origins /t/view takes
 	SiteSigner     *tracking.Signer // checks the lead references (nt) page views carry
+	Webhooks       Webhooks         // redelivery and attempts of handoff webhooks; optional
+	SalesToken     string           // NURTURE_SALES_TOKEN: the sales API takes it or AdminToken
 	// Forms returns the signup forms that are live now; nil means none.
 	Forms      func() campaign.Forms
 	PrivacyURL string // NURTURE_PRIVACY_URL, linked from every form; optional
@@ -136,6 +138,14 @@ func (s *Server) routes() []route {
 	return rs
 }
 
+// salesRoutes are the sales API's: they take the sales bearer token
+// (NURTURE_SALES_TOKEN) as well as the admin one. Each area adds its own.
+func (s *Server) salesRoutes() []route {
+	var rs []route
+	rs = append(rs, s.webhookRoutes()...)
+	return rs
+}
+
 // Handler returns the routes, each with a body limit and a timeout.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -150,6 +160,9 @@ func (s *Server) Handler() http.Handler {
 		}
 		mux.Handle(rt.method+" "+rt.path, h)
 	}
+	for _, rt := range s.salesRoutes() {
+		mux.Handle(rt.method+" "+rt.path, s.sales(rt.handler))
+	}
 	// limitBody hands MaxBytesReader the server's own writer, which it asks to
 	// close the connection of an oversized body.
 	return s.limitBody(retryAfter(http.TimeoutHandler(methodOrRoute(mux), s.cfg.Timeout, "request timed out")))
@@ -160,11 +173,15 @@ func (s *Server) apiIndex(w http.ResponseWriter, r *http.Request) {
 	type endpoint struct {
 		Method string `json:"method"`
 		Path   string `json:"path"`
-		Admin  bool   `json:"admin"`
+		Admin  bool   `json:"admin"`           // needs a bearer token
+		Sales  bool   `json:"sales,omitempty"` // the sales token does too
 	}
 	var eps []endpoint
 	for _, rt := range s.routes() {
-		eps = append(eps, endpoint{rt.method, rt.path, rt.admin})
+		eps = append(eps, endpoint{rt.method, rt.path, rt.admin, false})
+	}
+	for _, rt := range s.salesRoutes() {
+		eps = append(eps, endpoint{rt.method, rt.path, true, true})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name":      "nurture",

@@ -1,0 +1,15 @@
+package store
+
+import "github.com/jmoiron/sqlx"
+
+// webhookQueries are the queries of the handoff webhook: what a delivery
+// sends, its state on the handoff and its attempts (webhooks.go).
+type webhookQueries struct {
+	WebhookSubject       *sqlx.Stmt `query:"webhook_subject"`
+	WebhookConsent       *sqlx.Stmt `query:"webhook_consent"`
+	WebhookActivity      *sqlx.Stmt `query:"webhook_activity"`
+	SetHandoffWebhook    *sqlx.Stmt `query:"set_handoff_webhook"`
+	InsertWebhookAttempt *sqlx.Stmt `query:"insert_webhook_attempt"`
+	WebhookAttempts      *sqlx.Stmt `query:"webhook_attempts"`
+	FirstWebhookAttempt  *sqlx.Stmt `query:"first_webhook_attempt"`
+}
