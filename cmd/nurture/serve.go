@@ -20,6 +20,7 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/handoff"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
@@ -93,6 +94,7 @@ type app struct {
 	relay    *outbox.Relay
 	optin    *optin.Service
 	dispatch *dispatch.Dispatcher
+	handoff  *handoff.Service
 	seq      *sequences
 	http     *http.Server
 	closer   []func()
@@ -151,6 +153,13 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
+	sales, err := handoff.New(st, disp, composer, tpl, log, now, handoff.Options{
+		From: cfg.From, BaseURL: cfg.BaseURL, Signer: signer, Sender: relay,
+		Rules: newScoringFile(cfg.Campaigns, log).Rules,
+	})
+	if err != nil {
+		return err
+	}
 	opt, err := optin.New(st, composer, links, tpl, log, now, optin.Options{
 		From:            cfg.From,
 		ConfirmTTL:      cfg.ConfirmTTL,
@@ -176,6 +185,8 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		Now:            now,
 		Log:            log,
 		Sequences:      disp,
+		Sales:          sales,
+		SalesToken:     cfg.SalesToken,
 		Forms:          func() campaign.Forms { return seq.set().Forms },
 		PrivacyURL:     cfg.PrivacyURL,
 		Ready:          ready(st.DB()),
@@ -184,6 +195,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		return err
 	}
 	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin = st, pool, relay, seq, disp, opt
+	a.handoff = sales
 	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
 	return nil
 }
@@ -277,6 +289,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		})
 		if err != nil {
 			a.log.Error("purge failed", "err", err)
+		}
+	})
+	// The digest of open handoffs: its schedule is scoring.yaml's, looked
+	// at every minute; one node sends each time it falls due.
+	c.AddFunc("@every 1m", func() {
+		if _, err := a.handoff.DigestDue(work); err != nil {
+			a.log.Error("handoff: digest failed", "err", err)
 		}
 	})
 	wg.Go(func() { a.dispatch.Run(work) })

@@ -7,7 +7,8 @@ import (
 
 // Advisory lock keys of the singleton jobs.
 const (
-	LockPurge int64 = 0x6e75720001 // "nur" + 1
+	LockPurge  int64 = 0x6e75720001 // "nur" + 1
+	LockDigest int64 = 0x6e75720014 // "nur" + the handoff's migration, 0014
 )
 
 // Singleton runs fn only if no other node holds the advisory lock key, and

@@ -50,6 +50,8 @@ type Config struct {
 	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
 	Sequences      Sequences // the admin API for events and enrolments; optional
+	Sales          Sales     // the sales API and the owners' action links; optional
+	SalesToken     string    // NURTURE_SALES_TOKEN: the sales API's bearer token, besides AdminToken
 	// Forms returns the signup forms that are live now; nil means none.
 	Forms      func() campaign.Forms
 	PrivacyURL string // NURTURE_PRIVACY_URL, linked from every form; optional
@@ -123,7 +125,9 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/leads/{ref}", s.getLead, true},
 		{"DELETE", "/api/v1/leads/{ref}", s.eraseLead, true},
 	}
-	return append(rs, s.sequenceRoutes()...)
+	rs = append(rs, s.sequenceRoutes()...)
+	rs = append(rs, s.salesRoutes()...)
+	return rs
 }
 
 // Handler returns the routes, each with a body limit and a timeout.
