@@ -87,7 +87,9 @@ func TestDecide_ConcurrentAcceptsTakeOneTurn(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
 	for i := range errs {
-		wg.Go(func() { _, errs[i] = b.svc.Decide(context.Background(), h.LeadID, Decision{Action: Accept, Actor: "api"}) })
+		wg.Go(func() {
+			_, errs[i] = b.svc.Decide(context.Background(), h.LeadID, Decision{Action: Accept, Actor: "api"})
+		})
 	}
 	wg.Wait()
 	ok := 0
