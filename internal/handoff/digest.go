@@ -75,17 +75,18 @@ func (s *Service) DigestDue(ctx context.Context) (int, error) {
 func (s *Service) sendDigest(ctx context.Context, slot, now time.Time) (int, error) {
 	var sent int
 	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
-		hs, err := tx.Handoffs(ctx, store.HandoffFilter{Limit: 100000})
-		if err != nil {
-			return err
+		var hs []store.HandoffLead
+		for _, status := range []string{store.HandoffOpen, store.HandoffAccepted} {
+			some, err := tx.Handoffs(ctx, store.HandoffFilter{Status: status, Limit: 100000})
+			if err != nil {
+				return err
+			}
+			hs = append(hs, some...)
 		}
 		byOwner := map[string]*digestMail{}
 		var owners []string
 		exp := now.Add(s.opts.LinkTTL)
 		for _, h := range hs {
-			if h.Status != store.HandoffOpen && h.Status != store.HandoffAccepted {
-				continue
-			}
 			m := byOwner[h.Owner]
 			if m == nil {
 				m = &digestMail{Owner: h.Owner, Expires: date(exp), Slot: date(slot)}
