@@ -29,13 +29,30 @@ func (s *Server) salesRoutes() []route {
 		return nil
 	}
 	return []route{
-		{"GET", "/api/v1/handoffs", s.sales(s.listHandoffs), false},
-		{"POST", "/api/v1/leads/{ref}/accept", s.sales(s.decideAPI(handoff.Accept)), false},
-		{"POST", "/api/v1/leads/{ref}/reject", s.sales(s.decideAPI(handoff.Reject)), false},
-		{"POST", "/api/v1/leads/{ref}/qualify", s.sales(s.decideAPI(handoff.Qualify)), false},
+		{"GET", "/api/v1/handoffs", s.listHandoffs, true},
+		{"POST", "/api/v1/leads/{ref}/accept", s.decideAPI(handoff.Accept), true},
+		{"POST", "/api/v1/leads/{ref}/reject", s.decideAPI(handoff.Reject), true},
+		{"POST", "/api/v1/leads/{ref}/qualify", s.decideAPI(handoff.Qualify), true},
 		{"GET", "/sales/{action}/{token}", s.salesPage, false},
 		{"POST", "/sales/{action}/{token}", s.salesAct, false},
 	}
+}
+
+// salesAPI are the routes the sales token opens besides the admin token.
+var salesAPI = map[string]bool{
+	"GET /api/v1/handoffs":             true,
+	"POST /api/v1/leads/{ref}/accept":  true,
+	"POST /api/v1/leads/{ref}/reject":  true,
+	"POST /api/v1/leads/{ref}/qualify": true,
+}
+
+// authFor is the bearer check of a route that needs a token: the sales or
+// the admin token for the sales API, the admin token for the rest.
+func (s *Server) authFor(rt route) http.Handler {
+	if salesAPI[rt.method+" "+rt.path] {
+		return s.sales(rt.handler)
+	}
+	return s.admin(rt.handler)
 }
 
 // sales lets through a request with the sales token or the admin token.

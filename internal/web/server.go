@@ -140,7 +140,7 @@ func (s *Server) Handler() http.Handler {
 	for _, rt := range s.routes() {
 		var h http.Handler = rt.handler
 		if rt.admin {
-			h = s.admin(rt.handler)
+			h = s.authFor(rt)
 		}
 		mux.Handle(rt.method+" "+rt.path, h)
 	}
