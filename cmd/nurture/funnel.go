@@ -14,8 +14,8 @@ import (
 
 // newFunnel is the scoring service of a server: it reads the live
 // scoring.yaml, and moves leads to mql through the dispatcher, so that the
-// stage's exits and triggers apply.
-func newFunnel(st *store.Store, seq *sequences, disp *dispatch.Dispatcher, tick time.Duration, log *slog.Logger, now func() time.Time) *funnel.Service {
+// stage's exits and triggers apply, and hands each new MQL to sales.
+func newFunnel(st *store.Store, seq *sequences, disp *dispatch.Dispatcher, handoffs funnel.Handoffs, tick time.Duration, log *slog.Logger, now func() time.Time) *funnel.Service {
 	return funnel.New(st, log, now, funnel.Config{
 		Rules: seq.scoring,
 		Tick:  tick,
@@ -23,7 +23,7 @@ func newFunnel(st *store.Store, seq *sequences, disp *dispatch.Dispatcher, tick 
 			_, err := disp.StageChanged(ctx, tx, leadID, c, now)
 			return err
 		},
-		// Handoffs: the handoff service, which mails the owner.
+		Handoffs: handoffs,
 	})
 }
 

@@ -148,6 +148,21 @@ func (h *harness) onStage(ctx context.Context, tx *store.Tx, id int64, stage lea
 	return h.app.dispatch.OnStage(ctx, tx, id, stage, h.clock.Now())
 }
 
+// handOff does what the funnel does when a lead becomes an MQL, with a
+// handoffs row inserted before: moves the lead to mql and calls the
+// handoff service's Opened, in one transaction.
+func (h *harness) handOff(ctx context.Context, ho store.Handoff) error {
+	return h.app.store.WithTx(ctx, func(tx *store.Tx) error {
+		if _, err := h.app.dispatch.StageChanged(ctx, tx, ho.LeadID, store.StageChange{To: lead.StageMQL, Actor: "scoring", Reason: "mql rule"}, h.clock.Now()); err != nil {
+			return err
+		}
+		return h.app.handoff.Opened(ctx, tx, ho)
+	})
+}
+
+// digestDue runs the minute's look at the digest schedule now.
+func (h *harness) digestDue(ctx context.Context) (int, error) { return h.app.handoff.DigestDue(ctx) }
+
 // library is a campaigns folder loaded as the server loads it, without a
 // database and without running: for tests of loading and reloading.
 type library struct {

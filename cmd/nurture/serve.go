@@ -21,6 +21,7 @@ import (
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/funnel"
+	"github.com/nurture/nurture/internal/handoff"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
@@ -97,6 +98,7 @@ type app struct {
 	optin    *optin.Service
 	dispatch *dispatch.Dispatcher
 	funnel   *funnel.Service
+	handoff  *handoff.Service
 	seq      *sequences
 	webhooks *webhook.Service
 	http     *http.Server
@@ -156,7 +158,19 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	fun := newFunnel(st, seq, disp, cfg.Tick, log, now)
+	// Without scoring.yaml, or a webhook in it, there is none to deliver to.
+	hooks, err := webhook.New(st, webhook.Config{Rules: seq.scoring, AllowPrivate: cfg.WebhookAllowPrivate, Now: now, Log: log})
+	if err != nil {
+		return err
+	}
+	sales, err := handoff.New(st, disp, composer, tpl, log, now, handoff.Options{
+		From: cfg.From, BaseURL: cfg.BaseURL, Signer: signer, Sender: relay,
+		Rules: seq.scoring, Webhooks: hooks,
+	})
+	if err != nil {
+		return err
+	}
+	fun := newFunnel(st, seq, disp, sales, cfg.Tick, log, now)
 	opt, err := optin.New(st, composer, links, tpl, log, now, optin.Options{
 		From:            cfg.From,
 		ConfirmTTL:      cfg.ConfirmTTL,
@@ -168,11 +182,6 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		OnConfirmed:     confirmed(disp.OnConfirmed, fun.OnConfirmed),
 		Sender:          relay,
 	})
-	if err != nil {
-		return err
-	}
-	// Without scoring.yaml, or a webhook in it, there is none to deliver to.
-	hooks, err := webhook.New(st, webhook.Config{Rules: seq.scoring, AllowPrivate: cfg.WebhookAllowPrivate, Now: now, Log: log})
 	if err != nil {
 		return err
 	}
@@ -193,6 +202,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		SiteHosts:      cfg.SiteHosts,
 		SiteSigner:     tracking.NewSigner(cfg.Secret),
 		Webhooks:       hooks,
+		Sales:          sales,
 		SalesToken:     cfg.SalesToken,
 		Forms:          func() campaign.Forms { return seq.set().Forms },
 		PrivacyURL:     cfg.PrivacyURL,
@@ -201,7 +211,8 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	a.store, a.pool, a.relay, a.seq, a.dispatch, a.funnel, a.optin, a.webhooks = st, pool, relay, seq, disp, fun, opt, hooks
+	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin = st, pool, relay, seq, disp, opt
+	a.funnel, a.handoff, a.webhooks = fun, sales, hooks
 	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
 	return nil
 }
@@ -295,6 +306,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		})
 		if err != nil {
 			a.log.Error("purge failed", "err", err)
+		}
+	})
+	// The digest of open handoffs: its schedule is scoring.yaml's, looked
+	// at every minute; one node sends each time it falls due.
+	c.AddFunc("@every 1m", func() {
+		if _, err := a.handoff.DigestDue(work); err != nil {
+			a.log.Error("handoff: digest failed", "err", err)
 		}
 	})
 	wg.Go(func() { a.dispatch.Run(work) })

@@ -216,16 +216,16 @@ func parseSequence(q *Sequence, data []byte, ps *problems) {
 }
 
 func parseTrigger(q *Sequence, f field, path string, ps *problems) {
-	const shapes = "use confirmed, manual, event: TYPE or stage: STAGE"
+	const shapes = "use confirmed, manual, recycled, event: TYPE or stage: STAGE"
 	switch f.node.Kind {
 	case yaml.ScalarNode:
 		switch v := strings.TrimSpace(f.node.Value); v {
-		case "confirmed", "manual":
+		case "confirmed", "manual", "recycled":
 			q.Trigger.Kind = TriggerKind(v)
 		case "event", "stage":
 			ps.errorf(path, f.line, "trigger %s needs a value on the next line, such as\n  trigger:\n    %s: %s", v, v, map[string]string{"event": "webinar_attended", "stage": "mql"}[v])
 		default:
-			if s := problem.Suggest(v, []string{"confirmed", "manual"}); s != "" {
+			if s := problem.Suggest(v, []string{"confirmed", "manual", "recycled"}); s != "" {
 				ps.errorf(path, f.line, "trigger %q is unknown: did you mean %s?", v, s)
 			} else {
 				ps.errorf(path, f.line, "trigger %q is unknown: %s", v, shapes)

@@ -18,6 +18,8 @@ func sameLeads(a, b Trigger) bool {
 		return strings.EqualFold(a.Event, b.Event)
 	case TriggerStage:
 		return a.Stage == b.Stage
+	case TriggerRecycled:
+		return true
 	case TriggerConfirmed:
 		if len(a.Sources) == 0 || len(b.Sources) == 0 {
 			return len(a.Sources) == len(b.Sources)

@@ -26,6 +26,8 @@ func TestSameLeads(t *testing.T) {
 		{"other stages", Trigger{Kind: TriggerStage, Stage: lead.StageMQL}, Trigger{Kind: TriggerStage, Stage: lead.StageSAL}, false},
 		{"manual enrols no one by itself", Trigger{Kind: TriggerManual}, Trigger{Kind: TriggerManual}, false},
 		{"other kinds", confirmed(), Trigger{Kind: TriggerManual}, false},
+		{"both recycled", Trigger{Kind: TriggerRecycled}, Trigger{Kind: TriggerRecycled}, true},
+		{"recycled beside the stage lead", Trigger{Kind: TriggerRecycled}, Trigger{Kind: TriggerStage, Stage: lead.StageLead}, false},
 	} {
 		if got := sameLeads(tt.a, tt.b); got != tt.want {
 			t.Errorf("%s: sameLeads = %v, want %v", tt.name, got, tt.want)
@@ -57,5 +59,23 @@ func TestLoad_WarnsOfACopyWithTheSameTrigger(t *testing.T) {
 	want := `welcome/sequence.md:3: warning: trigger confirmed, from newsletter: webinar enrols the same leads, so each of them gets both sequences at once; give one its own trigger or sources (a copy belongs in _drafts/ until it has them)`
 	if strings.Join(got, "\n") != want {
 		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
+	}
+}
+
+func TestLoad_RecycledIsATriggerOfItsOwn(t *testing.T) {
+	t.Parallel()
+	step := "---\nsubject: Hi\ndelay: 0\n---\nHi.\n"
+	set := loadFiles(t, map[string]string{
+		"winback/sequence.md": "---\ntrigger: recycled\nreenroll: true\n---\n",
+		"winback/01-hi.md":    step,
+		"other/sequence.md":   "---\ntrigger:\n  stage: lead\n---\n",
+		"other/01-hi.md":      step,
+	})
+	got := set.OnRecycled()
+	if len(got) != 1 || got[0].ID != "winback" || got[0].Trigger.String() != "recycled" {
+		t.Fatalf("OnRecycled = %v", got)
+	}
+	if misspelt := problemsOf(t, map[string]string{"w/sequence.md": "---\ntrigger: recycle\n---\n", "w/01-hi.md": step}, testLayouts); !strings.Contains(strings.Join(misspelt, "\n"), "did you mean recycled?") {
+		t.Errorf("trigger: recycle says %v", misspelt)
 	}
 }

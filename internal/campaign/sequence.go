@@ -101,6 +101,7 @@ const (
 	TriggerEvent     TriggerKind = "event"     // the lead produced an event
 	TriggerStage     TriggerKind = "stage"     // the lead reached a stage
 	TriggerManual    TriggerKind = "manual"    // only enrolment by API
+	TriggerRecycled  TriggerKind = "recycled"  // sales rejected the lead, which went back to stage lead
 )
 
 // Trigger is when a lead is enrolled.
@@ -122,6 +123,10 @@ func (t Trigger) OnConfirmed(source string) bool {
 func (t Trigger) OnEvent(typ string) bool {
 	return t.Kind == TriggerEvent && strings.EqualFold(t.Event, typ)
 }
+
+// OnRecycled reports whether a lead that sales rejected and sent back to
+// stage lead is enrolled.
+func (t Trigger) OnRecycled() bool { return t.Kind == TriggerRecycled }
 
 // OnStage reports whether reaching stage enrols the lead.
 func (t Trigger) OnStage(s lead.Stage) bool { return t.Kind == TriggerStage && t.Stage == s }

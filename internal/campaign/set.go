@@ -53,6 +53,12 @@ func (s *Set) OnEvent(typ string) []*Sequence {
 	return s.filter(func(q *Sequence) bool { return q.Trigger.OnEvent(typ) })
 }
 
+// OnRecycled returns the sequences a lead enters when sales rejects it
+// and it goes back to stage lead.
+func (s *Set) OnRecycled() []*Sequence {
+	return s.filter(func(q *Sequence) bool { return q.Trigger.OnRecycled() })
+}
+
 // OnStage returns the sequences a lead enters on reaching a stage.
 func (s *Set) OnStage(st lead.Stage) []*Sequence {
 	return s.filter(func(q *Sequence) bool { return q.Trigger.OnStage(st) })

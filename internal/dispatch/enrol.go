@@ -179,3 +179,12 @@ func (d *Dispatcher) Enrol(ctx context.Context, sequence string, leadID int64) (
 	}
 	return lead.Enrolment{}, ErrNotFound
 }
+
+// OnRecycled enrols a lead that sales just rejected and sent back to stage
+// lead in the sequences triggered by recycled, in the caller's
+// transaction, and returns in how many.
+func (d *Dispatcher) OnRecycled(ctx context.Context, tx *store.Tx, leadID int64, now time.Time) (int, error) {
+	return d.enrolIn(ctx, tx, leadID, now, func(s *campaign.Set, _ *lead.Lead) []*campaign.Sequence {
+		return s.OnRecycled()
+	})
+}

@@ -46,15 +46,6 @@ type Confirmation struct {
 	ConsentVersion string    `db:"consent_version"`
 }
 
-// Activity is one counted event of a lead.
-type Activity struct {
-	At      time.Time `db:"at"`
-	Type    string    `db:"type"`
-	Source  string    `db:"source"`
-	StepKey string    `db:"step_key"`
-	URL     string    `db:"url"`
-}
-
 // WebhookAttempt is one attempt to deliver a handoff's webhook.
 type WebhookAttempt struct {
 	ID         int64     `db:"id" json:"id"`

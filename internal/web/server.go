@@ -56,6 +56,7 @@ type Config struct {
 	SiteHosts      []string         // NURTURE_SITE_HOSTS: the only origins /t/view takes
 	SiteSigner     *tracking.Signer // checks the lead references (nt) page views carry
 	Webhooks       Webhooks         // redelivery and attempts of handoff webhooks; optional
+	Sales          Sales            // the sales API and the owners' action links; optional
 	SalesToken     string           // NURTURE_SALES_TOKEN: the sales API takes it or AdminToken
 	// Forms returns the signup forms that are live now; nil means none.
 	Forms      func() campaign.Forms
@@ -135,6 +136,7 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.sequenceRoutes()...)
 	rs = append(rs, s.trackingRoutes()...)
 	rs = append(rs, s.siteRoutes()...)
+	rs = append(rs, s.salesPageRoutes()...)
 	return rs
 }
 
@@ -142,6 +144,7 @@ func (s *Server) routes() []route {
 // (NURTURE_SALES_TOKEN) as well as the admin one. Each area adds its own.
 func (s *Server) salesRoutes() []route {
 	var rs []route
+	rs = append(rs, s.handoffRoutes()...)
 	rs = append(rs, s.webhookRoutes()...)
 	return rs
 }

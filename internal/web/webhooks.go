@@ -2,10 +2,8 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/nurture/nurture/internal/store"
 )
@@ -61,22 +59,4 @@ func handoffID(r *http.Request) (int64, error) {
 		return 0, badRequest("a handoff id is a number, such as /api/v1/handoffs/42/redeliver")
 	}
 	return id, nil
-}
-
-// sales lets through a request with the sales bearer token
-// (NURTURE_SALES_TOKEN) or the admin token.
-func (s *Server) sales(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		ok := strings.EqualFold(scheme, "Bearer") && got != ""
-		match := func(want string) bool {
-			return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
-		}
-		if !ok || !(match(s.cfg.SalesToken) || match(s.cfg.AdminToken)) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="nurture"`)
-			writeError(w, errUnauthorized)
-			return
-		}
-		h(w, r)
-	}
 }

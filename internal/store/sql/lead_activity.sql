@@ -1,0 +1,13 @@
+-- The latest $2 counted events of lead $1 (verdict human or image_proxy),
+-- newest first, with the mail each open or click came from and the
+-- clicked link's address and text from the mail's link set.
+SELECT e.id, e.at, e.type, e.source,
+       COALESCE(e.step_key, m.step_key, '') AS step_key,
+       COALESCE(NULLIF(e.url, ''), ls.links -> e.link ->> 'url', '') AS url,
+       COALESCE(ls.links -> e.link ->> 'text', '') AS link_text
+FROM events e
+LEFT JOIN messages m ON m.id = e.message_id
+LEFT JOIN link_sets ls ON ls.id = m.link_set_id
+WHERE e.lead_id = $1 AND e.verdict IN ('human', 'image_proxy')
+ORDER BY e.at DESC, e.id DESC
+LIMIT $2

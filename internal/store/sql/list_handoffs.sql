@@ -1,0 +1,11 @@
+-- Handoffs with their leads, newest first: those of owner $1 (any when
+-- empty) in status $2 (any when empty), at most $3.
+SELECT h.id, h.lead_id, h.created_at, h.route, h.owner, h.status, h.reason, h.score, h.fit,
+       h.engagement, h.decided_at, h.decided_by, h.webhook,
+       l.email, l.first_name, l.last_name, l.stage, l.attributes,
+       (SELECT count(*) FROM webhook_attempts a WHERE a.handoff_id = h.id) AS webhook_attempts
+FROM handoffs h
+JOIN leads l ON l.id = h.lead_id
+WHERE ($1 = '' OR h.owner = $1) AND ($2 = '' OR h.status = $2)
+ORDER BY h.created_at DESC, h.id DESC
+LIMIT $3
