@@ -20,6 +20,7 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/engage"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
@@ -92,6 +93,7 @@ type app struct {
 	pool     *mailer.Pool
 	relay    *outbox.Relay
 	optin    *optin.Service
+	engage   *engage.Service
 	dispatch *dispatch.Dispatcher
 	seq      *sequences
 	http     *http.Server
@@ -164,6 +166,10 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
+	eng, err := wireEngage(st, cfg, disp, log, now)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(opt, web.Config{
 		BaseURL:        cfg.BaseURL,
 		AdminToken:     cfg.AdminToken,
@@ -176,6 +182,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		Now:            now,
 		Log:            log,
 		Sequences:      disp,
+		Engage:         eng,
 		Forms:          func() campaign.Forms { return seq.set().Forms },
 		PrivacyURL:     cfg.PrivacyURL,
 		Ready:          ready(st.DB()),
@@ -183,7 +190,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin = st, pool, relay, seq, disp, opt
+	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin, a.engage = st, pool, relay, seq, disp, opt, eng
 	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
 	return nil
 }
@@ -301,6 +308,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// Signups whose caller gave up after they were taken are still being
 	// written; let their batch commit before the relay stops.
 	a.optin.Wait()
+	a.engage.Wait()
 	// The relay finishes the SMTP transactions under way and gives the
 	// rest of what it holds back to the queue; a purge under way stops.
 	cronDone := c.Stop()

@@ -49,7 +49,8 @@ type Config struct {
 	Templates      fs.FS         // holds pages/*.html
 	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
-	Sequences      Sequences // the admin API for events and enrolments; optional
+	Sequences      Sequences  // the admin API for stages and enrolments; optional
+	Engage         Engagement // opens, clicks and events; optional
 	// Forms returns the signup forms that are live now; nil means none.
 	Forms      func() campaign.Forms
 	PrivacyURL string // NURTURE_PRIVACY_URL, linked from every form; optional
@@ -123,7 +124,9 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/leads/{ref}", s.getLead, true},
 		{"DELETE", "/api/v1/leads/{ref}", s.eraseLead, true},
 	}
-	return append(rs, s.sequenceRoutes()...)
+	rs = append(rs, s.sequenceRoutes()...)
+	rs = append(rs, s.engageRoutes()...)
+	return rs
 }
 
 // Handler returns the routes, each with a body limit and a timeout.

@@ -1,0 +1,137 @@
+package engage
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/internal/tracking"
+)
+
+// Events are written by group commit, as the signups are: concurrent
+// requests queue their event, and one writer takes everything waiting (up
+// to maxBatch) and writes it in one transaction. There is no fixed wait: at
+// idle a batch is one event and goes at once; under load the next batch
+// forms while the previous one commits. A request is answered once its
+// batch has committed or failed.
+
+const (
+	maxBatch     = 256
+	batchTimeout = 15 * time.Second
+	batchRetries = 3 // attempts of a batch that hit a deadlock
+)
+
+// A pending is one open or click (ref set), or one Record call (events
+// set), queued, then taken by the writer or abandoned by its caller.
+type pending struct {
+	ctx  context.Context
+	ref  tracking.Ref
+	req  Request
+	skip bool // resolve the click's target only; record nothing
+
+	events []event // a Record call's, leads resolved
+
+	state atomic.Int32
+	done  chan error
+
+	msg      *store.TrackedMessage // an open's or click's mail, once resolved
+	target   string                // a click's, once resolved
+	recorded []Recorded            // a Record call's outcome, by event
+	err      error                 // its own outcome when the batch commits
+}
+
+const (
+	queued int32 = iota
+	taken
+	abandoned
+)
+
+type writer struct {
+	s *Service
+
+	mu      sync.Mutex
+	queue   []*pending
+	running bool
+	idle    *sync.Cond
+}
+
+func (w *writer) init(s *Service) {
+	w.s = s
+	w.idle = sync.NewCond(&w.mu)
+}
+
+// write queues p and waits until its batch is committed or failed. A
+// caller that gives up before p was taken leaves nothing written.
+func (w *writer) write(ctx context.Context, p *pending) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p.done = make(chan error, 1)
+	w.mu.Lock()
+	w.queue = append(w.queue, p)
+	if !w.running {
+		w.running = true
+		go w.run()
+	}
+	w.mu.Unlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		if p.state.CompareAndSwap(queued, abandoned) {
+			return ctx.Err()
+		}
+		return <-p.done // taken already: the outcome is the batch's
+	}
+}
+
+// Wait returns once no batch is being written: after the HTTP server has
+// shut down, every event taken is then committed or failed.
+func (s *Service) Wait() {
+	w := &s.w
+	w.mu.Lock()
+	for w.running {
+		w.idle.Wait()
+	}
+	w.mu.Unlock()
+}
+
+func (w *writer) run() {
+	for {
+		batch := w.take()
+		if batch == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), batchTimeout)
+		w.s.writeBatch(ctx, batch)
+		cancel()
+	}
+}
+
+// take removes up to maxBatch pendings from the queue, oldest first, and
+// stops the writer when there are none. A Record call counts as many as
+// its events.
+func (w *writer) take() []*pending {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var batch []*pending
+	size, i := 0, 0
+	for ; i < len(w.queue) && size < maxBatch; i++ {
+		p := w.queue[i]
+		if p.state.CompareAndSwap(queued, taken) {
+			batch = append(batch, p)
+			size += max(1, len(p.events))
+		}
+	}
+	n := copy(w.queue, w.queue[i:])
+	clear(w.queue[n:])
+	w.queue = w.queue[:n]
+	if len(batch) == 0 {
+		w.running = false
+		w.idle.Broadcast()
+		return nil
+	}
+	return batch
+}
