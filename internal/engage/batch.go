@@ -1,16 +1,21 @@
 package engage
 
 import (
+	"cmp"
+	"time"
+
 	"context"
 
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/tracking"
 )
 
-// writeBatch resolves the batch's mails, then writes its events in one
-// transaction, again if it hit a deadlock (another node's batch locking the
-// same clicks or facts in another order), and gives every pending its
-// outcome.
+// writeBatch resolves the batch's clicks, judges its opens and clicks, and
+// writes it. Opens and clicks alone, the common case, are one statement
+// that writes them and their lead facts (see store.InsertHits); a batch
+// with API events, or with clicks that a burst re-marks, is a transaction.
+// Either is tried again if it hit a deadlock (another node's batch locking
+// the same facts in another order). Every pending then gets its outcome.
 func (s *Service) writeBatch(ctx context.Context, batch []*pending) {
 	live, err := s.resolve(ctx, batch)
 	if err != nil {
@@ -20,13 +25,29 @@ func (s *Service) writeBatch(ctx context.Context, batch []*pending) {
 	if len(live) == 0 {
 		return
 	}
+	var hits, evs []*pending
+	for _, p := range live {
+		if p.events != nil {
+			evs = append(evs, p)
+		} else {
+			hits = append(hits, p)
+		}
+	}
+	j := s.judge(hits)
 	var n int
 	for range batchRetries {
-		err = s.st.WithTx(ctx, func(tx *store.Tx) error {
-			var err error
-			n, err = s.writeTx(ctx, tx, live)
-			return err
-		})
+		if len(evs) == 0 && len(j.remarks) == 0 {
+			var res []store.HitResult
+			if res, err = s.st.InsertHits(ctx, j.rows, s.trackAll()); err == nil {
+				n = hitsDone(hits, res)
+			}
+		} else {
+			err = s.st.WithTx(ctx, func(tx *store.Tx) error {
+				var err error
+				n, err = s.writeTx(ctx, tx, hits, j, evs)
+				return err
+			})
+		}
 		if !store.Retryable(err) {
 			break
 		}
@@ -44,6 +65,8 @@ func (s *Service) writeBatch(ctx context.Context, batch []*pending) {
 	finish(live, err)
 }
 
+func (s *Service) trackAll() bool { return s.cfg.Tracking == "all" }
+
 // finish gives each pending the batch's outcome, or its own error.
 func finish(ps []*pending, err error) {
 	for _, p := range ps {
@@ -55,39 +78,56 @@ func finish(ps []*pending, err error) {
 	}
 }
 
-// resolve looks up the mails of the batch's opens and clicks, in the cache
-// or in one query, and the clicks' targets. It answers at once the opens
-// and clicks of unknown mails or links (ErrUnknown) and the clicks that are
-// only followed (tracking off), and returns the rest. On an error it
-// returns the whole batch, to fail.
-func (s *Service) resolve(ctx context.Context, batch []*pending) ([]*pending, error) {
-	var missing []int64
-	for _, p := range batch {
-		if p.events == nil && s.cache.get(p.ref.Message) == nil {
-			missing = append(missing, p.ref.Message)
+// hitsDone gives each open or click what became of it, and returns how
+// many were written.
+func hitsDone(hits []*pending, res []store.HitResult) int {
+	n := 0
+	for i, p := range hits {
+		p.err = nil
+		switch {
+		case !res[i].Known:
+			p.err = ErrUnknown
+		case res[i].ID != 0:
+			n++
 		}
 	}
-	var found map[int64]*store.TrackedMessage
-	if len(missing) > 0 {
-		var err error
-		if found, err = s.st.TrackedMessages(ctx, missing); err != nil {
-			return batch, err
+	return n
+}
+
+// resolve looks up, in one query, the mails of the batch's clicks with
+// their recent clicks, and the clicks' targets. It answers at once the
+// clicks of unknown mails or links (ErrUnknown) and those only followed
+// (tracking off), and returns the rest; an open's mail is the insert's to
+// find. On an error it returns the whole batch, to fail.
+func (s *Service) resolve(ctx context.Context, batch []*pending) ([]*pending, error) {
+	var ids []int64
+	var since = batch[0].req.At
+	for _, p := range batch {
+		if p.events == nil && p.ref.Kind != tracking.KindOpen {
+			ids = append(ids, p.ref.Message)
+			if p.req.At.Before(since) {
+				since = p.req.At
+			}
 		}
-		for _, m := range found {
-			s.cache.put(m)
-		}
+	}
+	if len(ids) == 0 {
+		return batch, nil
+	}
+	found, err := s.st.TrackedMessages(ctx, ids, since.Add(-4*s.burstWindow()))
+	if err != nil {
+		return batch, err
 	}
 	live := batch[:0:0]
 	for _, p := range batch {
-		if p.events != nil {
+		if p.events != nil || p.ref.Kind == tracking.KindOpen {
 			live = append(live, p)
 			continue
 		}
-		p.msg = s.cache.get(p.ref.Message)
-		if p.msg == nil {
-			p.msg = found[p.ref.Message]
-		}
+		p.msg = found[p.ref.Message]
 		ok := p.msg != nil
+		if ok {
+			s.cache.put(p.msg)
+		}
 		if ok && p.ref.Kind == tracking.KindClick {
 			p.target, ok = s.target(p.msg, p.ref.Link)
 		}
@@ -103,27 +143,30 @@ func (s *Service) resolve(ctx context.Context, batch []*pending) ([]*pending, er
 	return live, nil
 }
 
-// writeTx writes the batch's opens and clicks, then its other events, and
-// returns how many rows it wrote.
-func (s *Service) writeTx(ctx context.Context, tx *store.Tx, batch []*pending) (int, error) {
-	var hits, evs []*pending
-	for _, p := range batch {
-		p.err = nil
-		if p.events != nil {
-			evs = append(evs, p)
-		} else {
-			hits = append(hits, p)
-		}
-	}
+func (s *Service) burstWindow() time.Duration {
+	return cmp.Or(s.cfg.Judge.BurstWindow, tracking.DefaultBurstWindow)
+}
+
+// writeTx writes the batch's opens and clicks, re-marks the earlier clicks
+// that a burst or the honeypot showed to be a scanner's, taking back the
+// facts they counted, then writes the API events. It returns how many
+// events it wrote.
+func (s *Service) writeTx(ctx context.Context, tx *store.Tx, hits []*pending, j judged, evs []*pending) (int, error) {
 	n := 0
 	if len(hits) > 0 {
-		k, err := s.writeHits(ctx, tx, hits)
+		res, err := tx.InsertHits(ctx, j.rows, s.trackAll())
 		if err != nil {
 			return 0, err
 		}
-		n += k
+		n = hitsDone(hits, res)
+		if err := s.remark(ctx, tx, j); err != nil {
+			return 0, err
+		}
 	}
 	if len(evs) > 0 {
+		for _, p := range evs {
+			p.err = nil
+		}
 		k, err := s.writeEvents(ctx, tx, evs)
 		if err != nil {
 			return 0, err
@@ -135,9 +178,8 @@ func (s *Service) writeTx(ctx context.Context, tx *store.Tx, batch []*pending) (
 
 // facts gathers a batch's lead facts, one per lead, kind and key.
 type facts struct {
-	byKey   map[factKey]int
-	list    []store.Fact
-	implied []store.Fact // opens that clicks imply
+	byKey map[factKey]int
+	list  []store.Fact
 }
 
 type factKey struct {
@@ -168,18 +210,4 @@ func (f *facts) add(fact store.Fact) {
 	if fact.LastAt.After(g.LastAt) {
 		g.LastAt = fact.LastAt
 	}
-}
-
-// write upserts the facts, then the implied opens not among them.
-func (f *facts) write(ctx context.Context, tx *store.Tx) error {
-	if err := tx.UpsertFacts(ctx, f.list); err != nil {
-		return err
-	}
-	var implied []store.Fact
-	for _, o := range f.implied {
-		if _, ok := f.byKey[factKey{o.LeadID, "open", o.Key}]; !ok && o.Key != "" {
-			implied = append(implied, o)
-		}
-	}
-	return tx.ImplyOpens(ctx, implied)
 }

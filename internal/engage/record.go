@@ -204,5 +204,5 @@ func (s *Service) writeEvents(ctx context.Context, tx *store.Tx, ps []*pending) 
 		d.Duplicate, d.Enrolled = true, 0
 		ps[o.p].recorded[o.i] = d
 	}
-	return len(ids), f.write(ctx, tx)
+	return len(ids), tx.UpsertFacts(ctx, f.list)
 }

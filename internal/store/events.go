@@ -6,17 +6,21 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
-// TrackedMessage is what an open or click of a mail needs of it.
+// TrackedMessage is what a click of a mail needs of it.
 type TrackedMessage struct {
-	ID      int64      `db:"id"`
-	LeadID  int64      `db:"lead_id"`
-	StepKey string     `db:"step_key"`
-	SentAt  *time.Time `db:"sent_at"` // when SMTP took it; nil until then
-	Links   []Link     `db:"-"`       // by tracking.Link.Index; nil for a mail without a link set
-	RawLink []byte     `db:"links"`
+	ID      int64         `db:"id"`
+	LeadID  int64         `db:"lead_id"`
+	StepKey string        `db:"step_key"`
+	SentAt  *time.Time    `db:"sent_at"` // when SMTP took it; nil until then
+	Links   []Link        `db:"-"`       // by tracking.Link.Index; nil for a mail without a link set
+	Recent  []RecentClick `db:"-"`       // its clicks since the time asked for, oldest first
+
+	RawLinks  []byte `db:"links"`
+	RawRecent []byte `db:"recent"`
 }
 
 // Link is one link of a link set.
@@ -26,19 +30,26 @@ type Link struct {
 }
 
 // TrackedMessages returns the messages of these ids that belong to a lead,
-// by id; an id missing from the map is not such a message.
-func (s *Store) TrackedMessages(ctx context.Context, ids []int64) (map[int64]*TrackedMessage, error) {
+// by id, each with its clicks recorded since then; an id missing from the
+// map is not such a message.
+func (s *Store) TrackedMessages(ctx context.Context, ids []int64, since time.Time) (map[int64]*TrackedMessage, error) {
 	var rows []TrackedMessage
-	if err := s.q.TrackedMessages.SelectContext(ctx, &rows, pq.Array(ids)); err != nil {
+	if err := s.q.TrackedMessages.SelectContext(ctx, &rows, pq.Array(ids), since); err != nil {
 		return nil, fmt.Errorf("store: tracked messages: %w", err)
 	}
 	out := make(map[int64]*TrackedMessage, len(rows))
 	for i := range rows {
 		m := &rows[i]
-		if err := json.Unmarshal(m.RawLink, &m.Links); err != nil {
+		if err := json.Unmarshal(m.RawLinks, &m.Links); err != nil {
 			return nil, fmt.Errorf("store: tracked messages: links of message %d: %w", m.ID, err)
 		}
-		m.RawLink = nil
+		if err := json.Unmarshal(m.RawRecent, &m.Recent); err != nil {
+			return nil, fmt.Errorf("store: tracked messages: clicks of message %d: %w", m.ID, err)
+		}
+		for i := range m.Recent {
+			m.Recent[i].MessageID, m.Recent[i].LeadID, m.Recent[i].StepKey = m.ID, m.LeadID, m.StepKey
+		}
+		m.RawLinks, m.RawRecent = nil, nil
 		out[m.ID] = m
 	}
 	return out, nil
@@ -46,65 +57,84 @@ func (s *Store) TrackedMessages(ctx context.Context, ids []int64) (map[int64]*Tr
 
 // RecentClick is a click of a mail recorded shortly before.
 type RecentClick struct {
-	ID        int64     `db:"id"`
-	MessageID int64     `db:"message_id"`
-	Link      int       `db:"link"` // -1 for the honeypot
-	Honeypot  bool      `db:"honeypot"`
-	At        time.Time `db:"at"`
-	Verdict   string    `db:"verdict"`
-	LeadID    int64     `db:"lead_id"`
-	StepKey   string    `db:"step_key"`
-	URL       string    `db:"url"`
+	ID        int64     `json:"id"`
+	MessageID int64     `json:"-"`
+	Link      int       `json:"link"` // -1 for the honeypot
+	Honeypot  bool      `json:"honeypot"`
+	At        time.Time `json:"at"`
+	Verdict   string    `json:"verdict"`
+	URL       string    `json:"url"`
+	LeadID    int64     `json:"-"`
+	StepKey   string    `json:"-"`
 }
 
-// RecentClicks returns, locked, the clicks of these messages at or after
-// since, oldest first.
-func (t *Tx) RecentClicks(ctx context.Context, messages []int64, since time.Time) ([]RecentClick, error) {
-	var out []RecentClick
-	if err := t.stmt(t.q.RecentClicks).SelectContext(ctx, &out, pq.Array(messages), since); err != nil {
-		return nil, fmt.Errorf("store: recent clicks: %w", err)
-	}
-	return out, nil
-}
-
-// Hit is an open or click to record.
+// Hit is an open or click to record. Its lead and step are its mail's.
 type Hit struct {
-	LeadID    int64
+	MessageID int64
 	Type      string // open, click or honeypot
-	StepKey   string
-	URL       string // a click's target
+	Link      int    // -1 for none
+	URL       string // a click's target as the mail had it
 	At        time.Time
 	Source    string // pixel or click
-	MessageID int64
-	Link      int // -1 for none
 	Verdict   string
 	Reason    string
 	IPPrefix  string
 	UserAgent string
 }
 
-// InsertHits writes opens and clicks and returns the id of each, by its
-// index in hits. A hit whose lead is gone, or is not tracked unless
-// trackAll, is not written and has no id.
-func (t *Tx) InsertHits(ctx context.Context, hits []Hit, trackAll bool) (map[int]int64, error) {
+// HitResult is what became of a Hit: its id if written, 0 when its lead is
+// not tracked; Known is false when its message is not a lead's mail.
+type HitResult struct {
+	ID    int64
+	Known bool
+}
+
+// InsertHits writes opens and clicks and the lead facts of those that
+// count, in one statement, and returns what became of each, by index. A
+// hit whose lead is not tracked (unless trackAll) is not written.
+func (s *Store) InsertHits(ctx context.Context, hits []Hit, trackAll bool) ([]HitResult, error) {
+	return insertHits(ctx, s.q.InsertHits, hits, trackAll)
+}
+
+// InsertHits is Store.InsertHits in the transaction.
+func (t *Tx) InsertHits(ctx context.Context, hits []Hit, trackAll bool) ([]HitResult, error) {
+	return insertHits(ctx, t.stmt(t.q.InsertHits), hits, trackAll)
+}
+
+type rowsQuery interface {
+	QueryxContext(ctx context.Context, args ...any) (*sqlx.Rows, error)
+}
+
+func insertHits(ctx context.Context, q rowsQuery, hits []Hit, trackAll bool) ([]HitResult, error) {
 	n := len(hits)
-	num, lead, msg := make([]int64, n), make([]int64, n), make([]int64, n)
-	link := make([]int64, n)
-	typ, step, url, at, src := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	num, msg, link := make([]int64, n), make([]int64, n), make([]int64, n)
+	typ, at, src, url := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	verdict, reason, ip, ua := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, h := range hits {
-		num[i], lead[i], msg[i], link[i] = int64(i), h.LeadID, h.MessageID, int64(h.Link)
-		typ[i], step[i], url[i], src[i] = h.Type, h.StepKey, h.URL, h.Source
+		num[i], msg[i], link[i] = int64(i), h.MessageID, int64(h.Link)
+		typ[i], src[i], url[i] = h.Type, h.Source, h.URL
 		at[i] = h.At.UTC().Format(time.RFC3339Nano)
 		verdict[i], reason[i], ip[i], ua[i] = h.Verdict, h.Reason, h.IPPrefix, h.UserAgent
 	}
-	rows, err := t.stmt(t.q.InsertHits).QueryxContext(ctx, pq.Array(num), pq.Array(lead), pq.Array(typ), pq.Array(step),
-		pq.Array(url), pq.Array(at), pq.Array(src), pq.Array(msg), pq.Array(link), pq.Array(verdict), pq.Array(reason),
-		pq.Array(ip), pq.Array(ua), trackAll)
+	rows, err := q.QueryxContext(ctx, pq.Array(num), pq.Array(msg), pq.Array(typ), pq.Array(link), pq.Array(at),
+		pq.Array(src), pq.Array(verdict), pq.Array(reason), pq.Array(ip), pq.Array(ua), pq.Array(url), trackAll)
 	if err != nil {
 		return nil, fmt.Errorf("store: insert hits: %w", err)
 	}
-	return numbered(rows, "insert hits")
+	defer rows.Close()
+	out := make([]HitResult, n)
+	for rows.Next() {
+		var i int
+		var r HitResult
+		if err := rows.Scan(&i, &r.ID, &r.Known); err != nil {
+			return nil, fmt.Errorf("store: insert hits: %w", err)
+		}
+		out[i] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: insert hits: %w", err)
+	}
+	return out, nil
 }
 
 // NewEvent is an API, site or system event to record.
@@ -210,22 +240,6 @@ func (t *Tx) UpsertFacts(ctx context.Context, facts []Fact) error {
 	if _, err := t.stmt(t.q.UpsertFacts).ExecContext(ctx, pq.Array(lead), pq.Array(kind), pq.Array(key),
 		pq.Array(first), pq.Array(last), pq.Array(count)); err != nil {
 		return fmt.Errorf("store: upsert lead facts: %w", err)
-	}
-	return nil
-}
-
-// ImplyOpens records, for each fact (kind open), the open of a mail that
-// a counted click implies, where the lead has none of that step yet.
-func (t *Tx) ImplyOpens(ctx context.Context, opens []Fact) error {
-	if len(opens) == 0 {
-		return nil
-	}
-	lead, key, at := make([]int64, len(opens)), make([]string, len(opens)), make([]string, len(opens))
-	for i, f := range opens {
-		lead[i], key[i], at[i] = f.LeadID, f.Key, f.FirstAt.UTC().Format(time.RFC3339Nano)
-	}
-	if _, err := t.stmt(t.q.ImplyFacts).ExecContext(ctx, pq.Array(lead), pq.Array(key), pq.Array(at)); err != nil {
-		return fmt.Errorf("store: implied opens: %w", err)
 	}
 	return nil
 }
