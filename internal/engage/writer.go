@@ -16,8 +16,15 @@ import (
 // idle a batch is one event and goes at once; under load the next batch
 // forms while the previous one commits. A request is answered once its
 // batch has committed or failed.
+//
+// Up to maxWriters batches are written at once, so that Postgres works on
+// one while the other travels or commits: a single writer keeps a single
+// backend busy, one core of the database's. The clicks of one mail are
+// never in two batches at once, so that each click's verdict sees the
+// clicks of its mail before it.
 
 const (
+	maxWriters   = 2
 	maxBatch     = 256
 	batchTimeout = 15 * time.Second
 	batchRetries = 3 // attempts of a batch that hit a deadlock
@@ -51,15 +58,17 @@ const (
 type writer struct {
 	s *Service
 
-	mu      sync.Mutex
-	queue   []*pending
-	running bool
-	idle    *sync.Cond
+	mu       sync.Mutex
+	queue    []*pending
+	running  int           // writer goroutines
+	inFlight map[int64]int // clicked mails in batches being written, with their clicks
+	idle     *sync.Cond
 }
 
 func (w *writer) init(s *Service) {
 	w.s = s
 	w.idle = sync.NewCond(&w.mu)
+	w.inFlight = map[int64]int{}
 }
 
 // write queues p and waits until its batch is committed or failed. A
@@ -71,8 +80,8 @@ func (w *writer) write(ctx context.Context, p *pending) error {
 	p.done = make(chan error, 1)
 	w.mu.Lock()
 	w.queue = append(w.queue, p)
-	if !w.running {
-		w.running = true
+	if w.running < maxWriters {
+		w.running++
 		go w.run()
 	}
 	w.mu.Unlock()
@@ -92,15 +101,16 @@ func (w *writer) write(ctx context.Context, p *pending) error {
 func (s *Service) Wait() {
 	w := &s.w
 	w.mu.Lock()
-	for w.running {
+	for w.running > 0 {
 		w.idle.Wait()
 	}
 	w.mu.Unlock()
 }
 
 func (w *writer) run() {
+	var batch []*pending
 	for {
-		batch := w.take()
+		batch = w.take(batch)
 		if batch == nil {
 			return
 		}
@@ -110,26 +120,51 @@ func (w *writer) run() {
 	}
 }
 
-// take removes up to maxBatch pendings from the queue, oldest first, and
-// stops the writer when there are none. A Record call counts as many as
-// its events.
-func (w *writer) take() []*pending {
+// clicked is the mail whose clicks p is one of, or 0.
+func (p *pending) clicked() int64 {
+	if p.events != nil || p.ref.Kind == tracking.KindOpen {
+		return 0
+	}
+	return p.ref.Message
+}
+
+// take ends the writer's previous batch, done, and removes up to maxBatch
+// pendings from the queue, oldest first, leaving the clicks of mails that
+// another batch being written has. It stops the writer when there are
+// none. A Record call counts as many as its events.
+func (w *writer) take(done []*pending) []*pending {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for _, p := range done {
+		if m := p.clicked(); m != 0 {
+			if w.inFlight[m]--; w.inFlight[m] == 0 {
+				delete(w.inFlight, m)
+			}
+		}
+	}
 	var batch []*pending
-	size, i := 0, 0
-	for ; i < len(w.queue) && size < maxBatch; i++ {
-		p := w.queue[i]
-		if p.state.CompareAndSwap(queued, taken) {
+	mine := map[int64]bool{}
+	size := 0
+	rest := w.queue[:0]
+	for _, p := range w.queue {
+		m := p.clicked()
+		switch {
+		case p.state.Load() == abandoned:
+		case size >= maxBatch || (m != 0 && w.inFlight[m] > 0 && !mine[m]):
+			rest = append(rest, p)
+		case p.state.CompareAndSwap(queued, taken):
+			if m != 0 {
+				w.inFlight[m]++
+				mine[m] = true
+			}
 			batch = append(batch, p)
 			size += max(1, len(p.events))
 		}
 	}
-	n := copy(w.queue, w.queue[i:])
-	clear(w.queue[n:])
-	w.queue = w.queue[:n]
+	clear(w.queue[len(rest):])
+	w.queue = rest
 	if len(batch) == 0 {
-		w.running = false
+		w.running--
 		w.idle.Broadcast()
 		return nil
 	}
