@@ -35,7 +35,9 @@ func BenchmarkPixelAndClick(b *testing.B) {
 	seeded := n / 2
 	load(b, n/2, func(c *http.Client, i int) error { return benchGet(c, bare, 200) })
 	load(b, n/4, func(c *http.Client, i int) error { return benchGet(c, h.base+"/o/"+s.Open(warm[i]), 200) })
-	load(b, n/4, func(_ *http.Client, i int) error { return benchGet(noRedirect, h.base+"/c/"+s.Click(warm[n/4+i], 0), 302) })
+	load(b, n/4, func(_ *http.Client, i int) error {
+		return benchGet(noRedirect, h.base+"/c/"+s.Click(warm[n/4+i], 0), 302)
+	})
 	for b.Loop() {
 		for range rounds {
 			msgs := h.seedTrackedMails(seeded, 2*n)
