@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -70,9 +71,9 @@ func (h *harness) eventsOfMail(msg int64) []trackedEvent {
 
 func TestTracking_PixelAndClickRedirectToTheOriginalURL(t *testing.T) {
 	t.Parallel()
-	h := start(t, nil)
+	h := start(t, map[string]string{"NURTURE_SITE_HOSTS": "www.acme.example"})
 	id := h.trackedLead("anna@example.com")
-	m := h.sentMail(id, "welcome/01-hello", h.clock.Now().Add(-time.Hour), "https://acme.example/pricing?plan=pro#faq", "https://acme.example/blog")
+	m := h.sentMail(id, "welcome/01-hello", h.clock.Now().Add(-time.Hour), "https://acme.example/pricing?plan=pro#faq", "https://www.acme.example/blog")
 	s := h.signer()
 
 	r := h.do("GET", "/o/"+s.Open(m), "", nil)
@@ -83,8 +84,19 @@ func TestTracking_PixelAndClickRedirectToTheOriginalURL(t *testing.T) {
 	if r.status != 302 || r.header.Get("Location") != "https://acme.example/pricing?plan=pro#faq" {
 		t.Fatalf("click: %d %v", r.status, r.header)
 	}
+	// A link to the marketer's own site carries the signed lead reference;
+	// a minute later, so that the two clicks are no burst.
+	h.clock.Advance(time.Minute)
+	r = h.do("GET", "/c/"+s.Click(m, 1), "", nil)
+	loc, err := url.Parse(r.header.Get("Location"))
+	if err != nil || r.status != 302 || loc.Host != "www.acme.example" || loc.Path != "/blog" {
+		t.Fatalf("click to the site: %d %v", r.status, r.header)
+	}
+	if ref, err := s.Parse(loc.Query().Get("nt")); err != nil || ref.Kind != tracking.KindSite || ref.Message != id {
+		t.Errorf("nt = %q: %+v, %v; want the lead's signed reference", loc.Query().Get("nt"), ref, err)
+	}
 	evs := h.eventsOfMail(m)
-	if len(evs) != 2 || evs[0].Type != "open" || evs[0].Verdict != "human" || evs[0].IPPrefix != "127.0.0.0/24" ||
+	if len(evs) != 3 || evs[0].Type != "open" || evs[0].Verdict != "human" || evs[0].IPPrefix != "127.0.0.0/24" ||
 		evs[1].Type != "click" || evs[1].Verdict != "human" || evs[1].URL != "https://acme.example/pricing?plan=pro#faq" {
 		t.Fatalf("events = %+v", evs)
 	}
@@ -92,7 +104,7 @@ func TestTracking_PixelAndClickRedirectToTheOriginalURL(t *testing.T) {
 	if err := h.db().Select(&facts, `SELECT kind || ' ' || key || ' ' || count FROM lead_facts WHERE lead_id = $1 ORDER BY kind, key`, id); err != nil {
 		t.Fatal(err)
 	}
-	want := "click welcome/01-hello 1,open welcome/01-hello 1,url https://acme.example/pricing?plan=pro#faq 1"
+	want := "click welcome/01-hello 2,open welcome/01-hello 1,url https://acme.example/pricing?plan=pro#faq 1,url https://www.acme.example/blog 1"
 	if strings.Join(facts, ",") != want {
 		t.Errorf("facts = %q, want %q", facts, want)
 	}
