@@ -85,11 +85,15 @@ func (s *Service) hitRow(p *pending, jd tracking.Judgement) store.Hit {
 	return r
 }
 
-// header is what the verdict reads of a request.
+// header is what the verdict reads of a request: the user agent, the
+// purpose and the few other headers that tell a prefetch or a person's
+// click.
 func header(r Request) http.Header {
-	h := make(http.Header, len(r.Header)+2)
-	for k, vs := range r.Header {
-		h[http.CanonicalHeaderKey(k)] = vs
+	h := make(http.Header, 4)
+	for _, k := range verdictHeaders {
+		if vs := r.Header.Values(k); len(vs) > 0 {
+			h[k] = vs
+		}
 	}
 	h.Set("User-Agent", r.UserAgent)
 	if r.Purpose != "" {
@@ -97,6 +101,8 @@ func header(r Request) http.Header {
 	}
 	return h
 }
+
+var verdictHeaders = []string{"Purpose", "X-Purpose", "X-Moz", "Sec-Fetch-User"}
 
 // remark marks recorded clicks as a scanner's and takes back the facts
 // those that counted had added.
