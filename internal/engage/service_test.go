@@ -1,6 +1,7 @@
 package engage
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -312,5 +313,33 @@ func TestDatabaseDown_AKnownLinkStillRedirectsAndTheLossIsCounted(t *testing.T) 
 	}
 	if st := b.svc.Stats(); st.Lost != 2 || st.Recorded != 1 {
 		t.Errorf("stats = %+v, want 2 lost", st)
+	}
+}
+
+func TestDatabaseHanging_OpenGivesUpWhenItsCallerDoes(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a")
+	lock, err := b.db.BeginTxx(b.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := b.svc.Open(ctx, b.signer.Open(m), req(start.Add(time.Hour))); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Open while events is locked = %v, want the caller's deadline", err)
+	}
+	if st := b.svc.Stats(); st.Lost != 1 {
+		t.Errorf("stats = %+v, want 1 lost", st)
+	}
+	lock.Rollback()
+	b.svc.Wait()
+	// The batch it was in commits once the lock is gone: lost means not
+	// acknowledged, not necessarily not written.
+	if evs := b.events(t, id); len(evs) > 1 {
+		t.Errorf("events = %+v", evs)
 	}
 }

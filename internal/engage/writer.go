@@ -71,8 +71,9 @@ func (w *writer) init(s *Service) {
 	w.inFlight = map[int64]int{}
 }
 
-// write queues p and waits until its batch is committed or failed. A
-// caller that gives up before p was taken leaves nothing written.
+// write queues p and waits until its batch is committed or failed, or
+// until ctx is done. A caller that gives up before p was taken leaves
+// nothing written.
 func (w *writer) write(ctx context.Context, p *pending) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -89,10 +90,12 @@ func (w *writer) write(ctx context.Context, p *pending) error {
 	case err := <-p.done:
 		return err
 	case <-ctx.Done():
-		if p.state.CompareAndSwap(queued, abandoned) {
-			return ctx.Err()
-		}
-		return <-p.done // taken already: the outcome is the batch's
+		// Not taken yet, it is never written. Taken, it may still commit;
+		// the caller, who answers a person's browser, does not wait for
+		// it: the event counts as lost, and a client that retries with
+		// its idempotency key records it once.
+		p.state.CompareAndSwap(queued, abandoned)
+		return ctx.Err()
 	}
 }
 

@@ -35,6 +35,11 @@ func (s *Server) engageRoutes() []route {
 	}
 }
 
+// trackWait is how long the pixel and a click wait for their event to
+// commit: half the request timeout, so that a database that hangs still
+// leaves time to answer the GIF or the redirect.
+func (s *Server) trackWait() time.Duration { return s.cfg.Timeout / 2 }
+
 // trackRequest is what the verdict on an open or click reads.
 func (s *Server) trackRequest(r *http.Request) engage.Request {
 	purpose := r.Header.Get("Sec-Purpose")
@@ -49,7 +54,9 @@ func (s *Server) trackRequest(r *http.Request) engage.Request {
 // answer, and the answer is the pixel whatever came of it, a bad token and
 // a database that is down included (the engagement counts that loss).
 func (s *Server) pixel(w http.ResponseWriter, r *http.Request) {
-	_ = s.cfg.Engage.Open(r.Context(), r.PathValue("token"), s.trackRequest(r))
+	ctx, cancel := context.WithTimeout(r.Context(), s.trackWait())
+	defer cancel()
+	_ = s.cfg.Engage.Open(ctx, r.PathValue("token"), s.trackRequest(r))
 	h := w.Header()
 	h.Set("Content-Type", tracking.PixelType)
 	h.Set("Content-Length", strconv.Itoa(len(tracking.Pixel)))
@@ -65,7 +72,9 @@ func (s *Server) pixel(w http.ResponseWriter, r *http.Request) {
 // token gets the not-found page; while the database is down a link the
 // server knows still redirects, others get the try-again page.
 func (s *Server) click(w http.ResponseWriter, r *http.Request) {
-	target, err := s.cfg.Engage.Click(r.Context(), r.PathValue("token"), s.trackRequest(r))
+	ctx, cancel := context.WithTimeout(r.Context(), s.trackWait())
+	defer cancel()
+	target, err := s.cfg.Engage.Click(ctx, r.PathValue("token"), s.trackRequest(r))
 	w.Header().Set("Cache-Control", "no-store")
 	switch {
 	case errors.Is(err, engage.ErrUnknown):
