@@ -101,11 +101,11 @@ func hitsDone(hits []*pending, res []store.HitResult) int {
 // find. On an error it returns the whole batch, to fail.
 func (s *Service) resolve(ctx context.Context, batch []*pending) ([]*pending, error) {
 	var ids []int64
-	var since = batch[0].req.At
+	var since time.Time
 	for _, p := range batch {
 		if p.events == nil && p.ref.Kind != tracking.KindOpen {
 			ids = append(ids, p.ref.Message)
-			if p.req.At.Before(since) {
+			if since.IsZero() || p.req.At.Before(since) {
 				since = p.req.At
 			}
 		}
