@@ -20,6 +20,7 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/engage"
 	"github.com/nurture/nurture/internal/funnel"
 	"github.com/nurture/nurture/internal/handoff"
 	"github.com/nurture/nurture/internal/link"
@@ -96,6 +97,7 @@ type app struct {
 	pool     *mailer.Pool
 	relay    *outbox.Relay
 	optin    *optin.Service
+	engage   *engage.Service
 	dispatch *dispatch.Dispatcher
 	funnel   *funnel.Service
 	handoff  *handoff.Service
@@ -171,6 +173,10 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		return err
 	}
 	fun := newFunnel(st, seq, disp, sales, cfg.Tick, log, now)
+	eng, err := wireEngage(st, cfg, disp, fun.Wake, log, now)
+	if err != nil {
+		return err
+	}
 	opt, err := optin.New(st, composer, links, tpl, log, now, optin.Options{
 		From:            cfg.From,
 		ConfirmTTL:      cfg.ConfirmTTL,
@@ -198,12 +204,13 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		Log:            log,
 		Sequences:      disp,
 		Tracking:       opt,
-		Site:           siteEvents{disp},
+		Site:           siteEvents{eng},
 		SiteHosts:      cfg.SiteHosts,
 		SiteSigner:     tracking.NewSigner(cfg.Secret),
 		Webhooks:       hooks,
 		Sales:          sales,
 		SalesToken:     cfg.SalesToken,
+		Engage:         eng,
 		Forms:          func() campaign.Forms { return seq.set().Forms },
 		PrivacyURL:     cfg.PrivacyURL,
 		Ready:          ready(st.DB()),
@@ -212,7 +219,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		return err
 	}
 	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin = st, pool, relay, seq, disp, opt
-	a.funnel, a.handoff, a.webhooks = fun, sales, hooks
+	a.engage, a.funnel, a.handoff, a.webhooks = eng, fun, sales, hooks
 	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
 	return nil
 }
@@ -356,6 +363,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// Signups whose caller gave up after they were taken are still being
 	// written; let their batch commit before the relay stops.
 	a.optin.Wait()
+	a.engage.Wait()
 	// The relay finishes the SMTP transactions under way and gives the
 	// rest of what it holds back to the queue; a purge under way stops.
 	cronDone := c.Stop()

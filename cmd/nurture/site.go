@@ -2,28 +2,22 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 
-	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/engage"
 	"github.com/nurture/nurture/internal/web"
 )
 
-// siteEvents records the page views /t/view takes as events of their lead,
-// through the dispatcher's RecordEvent, which also enrols the lead in the
-// sequences a page_view starts. RecordEvent keeps the type only: the page's
-// address is not stored until the event recorder takes these events.
-type siteEvents struct{ d *dispatch.Dispatcher }
+// siteEvents records the page views /t/view takes through the event
+// recorder, as every other event is recorded: with their page's address,
+// counted in the lead's facts, enrolling the lead in the sequences a
+// page_view starts.
+type siteEvents struct{ e *engage.Service }
 
 func (s siteEvents) Record(ctx context.Context, evs []web.SiteEvent) error {
-	for _, ev := range evs {
-		id, err := strconv.ParseInt(ev.Lead, 10, 64)
-		if err != nil {
-			return fmt.Errorf("site event: lead %q: %w", ev.Lead, err)
-		}
-		if _, err := s.d.RecordEvent(ctx, id, ev.Type); err != nil {
-			return err
-		}
+	in := make([]engage.Event, len(evs))
+	for i, ev := range evs {
+		in[i] = engage.Event(ev)
 	}
-	return nil
+	_, err := s.e.Record(ctx, in)
+	return err
 }

@@ -136,12 +136,19 @@ func (d *Dispatcher) RecordEvent(ctx context.Context, leadID int64, typ string) 
 			return err
 		}
 		var err error
-		n, err = d.enrolIn(ctx, tx, leadID, now, func(s *campaign.Set, _ *lead.Lead) []*campaign.Sequence {
-			return s.OnEvent(typ)
-		})
+		n, err = d.OnEvent(ctx, tx, leadID, typ, now)
 		return err
 	})
 	return n, err
+}
+
+// OnEvent enrols a lead in the sequences that an event of type typ, just
+// recorded in the caller's transaction, triggers, and returns in how many.
+// The engagement service calls it for every new event it records.
+func (d *Dispatcher) OnEvent(ctx context.Context, tx *store.Tx, leadID int64, typ string, now time.Time) (int, error) {
+	return d.enrolIn(ctx, tx, leadID, now, func(s *campaign.Set, _ *lead.Lead) []*campaign.Sequence {
+		return s.OnEvent(typ)
+	})
 }
 
 // Enrol enrols a lead in a sequence by hand (the admin API). ErrNotFound

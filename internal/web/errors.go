@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/engage"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/store"
@@ -16,9 +17,16 @@ import (
 func statusOf(err error) int {
 	var fe lead.FieldErrors
 	var tooBig *http.MaxBytesError
+	var ee *engage.EventError
 	switch {
 	case err == nil:
 		return http.StatusOK
+	case errors.As(err, &ee) && ee.Unknown:
+		return http.StatusNotFound
+	case errors.As(err, &ee):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, engage.ErrUnknown):
+		return http.StatusNotFound
 	case errors.As(err, &fe), errors.Is(err, dispatch.ErrInvalidStage):
 		return http.StatusUnprocessableEntity
 	case errors.As(err, &tooBig), errors.Is(err, errTooLarge):
@@ -67,7 +75,13 @@ func (e badRequest) Is(target error) bool { return target == errBadRequest }
 func message(err error) string {
 	var fe lead.FieldErrors
 	var br badRequest
+	var ee *engage.EventError
+	var nf notFound
 	switch status := statusOf(err); {
+	case errors.As(err, &ee):
+		return ee.Error()
+	case errors.As(err, &nf):
+		return nf.Error()
 	case errors.As(err, &fe):
 		return "some fields are not valid: see fields"
 	case errors.Is(err, dispatch.ErrInvalidStage):

@@ -104,19 +104,9 @@ func (f *fakeOptIn) Erase(ctx context.Context, id int64, ev lead.Evidence) error
 
 // fakeSequences is the sequence engine as the admin API sees it.
 type fakeSequences struct {
-	mu       sync.Mutex
-	events   []string
-	enrolled int
-	err      error
-	change   dispatch.StageChange
-	enrol    lead.Enrolment
-}
-
-func (f *fakeSequences) RecordEvent(ctx context.Context, leadID int64, typ string) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.events = append(f.events, typ)
-	return f.enrolled, f.err
+	err    error
+	change dispatch.StageChange
+	enrol  lead.Enrolment
 }
 
 func (f *fakeSequences) SetStage(ctx context.Context, leadID int64, stage lead.Stage) (dispatch.StageChange, error) {
@@ -155,6 +145,7 @@ func testForms(t *testing.T) campaign.Forms {
 type handlerBundle struct {
 	optin *fakeOptIn
 	seq   *fakeSequences
+	eng   *fakeEngage
 	srv   *Server
 	ts    *httptest.Server
 }
@@ -163,7 +154,7 @@ type handlerBundle struct {
 // config before the server is built.
 func setupHandlers(t *testing.T, edit func(*Config)) *handlerBundle {
 	t.Helper()
-	b := &handlerBundle{optin: &fakeOptIn{leads: map[string]*optin.Detail{}}, seq: &fakeSequences{}}
+	b := &handlerBundle{optin: &fakeOptIn{leads: map[string]*optin.Detail{}}, seq: &fakeSequences{}, eng: &fakeEngage{}}
 	forms := testForms(t)
 	cfg := Config{
 		BaseURL:    &url.URL{Scheme: "https", Host: "nurture.test"},
@@ -171,6 +162,7 @@ func setupHandlers(t *testing.T, edit func(*Config)) *handlerBundle {
 		Templates:  templates.FS,
 		Signer:     token.NewSigner([]byte(strings.Repeat("k", 32))),
 		Sequences:  b.seq,
+		Engage:     b.eng,
 		Forms:      func() campaign.Forms { return forms },
 		Now:        func() time.Time { return time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC) },
 		Log:        slog.New(slog.DiscardHandler),

@@ -352,20 +352,11 @@ func TestLeadAPI_LooksUpAndErases(t *testing.T) {
 	}
 }
 
-func TestSequenceAPI_EventsStagesAndEnrolments(t *testing.T) {
+func TestSequenceAPI_StagesAndEnrolments(t *testing.T) {
 	t.Parallel()
 	b := setupHandlers(t, nil)
 	b.optin.leads["7"] = &optin.Detail{Lead: &lead.Lead{ID: 7}}
 	b.optin.leads["anna@example.com"] = b.optin.leads["7"]
-	b.seq.enrolled = 2
-	if res, body := b.admin(t, "POST", "/api/v1/leads/7/events", `{"type": "demo_booked"}`); res.StatusCode != 201 || !strings.Contains(body, `"enrolled": 2`) {
-		t.Fatalf("event: %d %s", res.StatusCode, body)
-	}
-	for _, bad := range []string{`{"type": "two words"}`, `{"type": 5}`, `{}`, `not json`} {
-		if res, body := b.admin(t, "POST", "/api/v1/leads/7/events", bad); res.StatusCode != 400 || !strings.Contains(body, "demo_booked") {
-			t.Errorf("event %s: %d %s", bad, res.StatusCode, body)
-		}
-	}
 	b.seq.change = dispatch.StageChange{From: lead.StageLead, Enrolled: 1}
 	res, body := b.admin(t, "PUT", "/api/v1/leads/7/stage", `{"stage": "mql"}`)
 	if res.StatusCode != 200 || !strings.Contains(body, `"stage": "mql"`) || !strings.Contains(body, `"from": "lead"`) || !strings.Contains(body, `"enrolled": 1`) {
@@ -427,12 +418,12 @@ func TestAPIIndex_ListsWhatIsServed(t *testing.T) {
 			t.Errorf("%s: %d %s", path, res.StatusCode, body)
 		}
 	}
-	bare := setupHandlers(t, func(c *Config) { c.Sequences = nil })
+	bare := setupHandlers(t, func(c *Config) { c.Sequences, c.Engage = nil, nil })
 	if _, body := bare.do(t, "GET", "/api/v1", "", ""); strings.Contains(body, "enrolments") || !strings.Contains(body, `"dev"`) {
 		t.Errorf("without a sequence engine: %s", body)
 	}
 	if res, _ := bare.admin(t, "POST", "/api/v1/leads/7/events", `{"type": "x"}`); res.StatusCode != 404 {
-		t.Errorf("an event without a sequence engine: %d", res.StatusCode)
+		t.Errorf("an event without the engagement service: %d", res.StatusCode)
 	}
 }
 

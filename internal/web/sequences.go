@@ -14,10 +14,10 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 )
 
-// Sequences is the sequence engine as the admin API uses it;
+// Sequences is the sequence engine as the admin API uses it (events go
+// through Engagement);
 // *dispatch.Dispatcher is one.
 type Sequences interface {
-	RecordEvent(ctx context.Context, leadID int64, typ string) (int, error)
 	SetStage(ctx context.Context, leadID int64, stage lead.Stage) (dispatch.StageChange, error)
 	Enrol(ctx context.Context, sequence string, leadID int64) (lead.Enrolment, error)
 }
@@ -30,7 +30,6 @@ func (s *Server) sequenceRoutes() []route {
 		return nil
 	}
 	return []route{
-		{"POST", "/api/v1/leads/{ref}/events", s.postEvent, true},
 		{"PUT", "/api/v1/leads/{ref}/stage", s.putStage, true},
 		{"POST", "/api/v1/sequences/{sequence}/enrolments", s.postEnrolment, true},
 	}
@@ -54,33 +53,6 @@ func readBody(r *http.Request, v any, example string) error {
 		return badRequest(strings.Join(parts, "; ") + "; send " + example)
 	}
 	return err
-}
-
-// postEvent records a custom event, such as demo_booked, and enrols the
-// lead in the sequences it triggers.
-func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Type string `json:"type"`
-	}
-	err := readBody(r, &in, `{"type": "demo_booked"}`)
-	if err == nil && !eventType.MatchString(in.Type) {
-		err = badRequest(`send {"type": "demo_booked"}; a type is one word`)
-	}
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	d, err := s.optin.Lookup(r.Context(), r.PathValue("ref"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	n, err := s.cfg.Sequences.RecordEvent(r.Context(), d.ID, in.Type)
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"lead": d.ID, "type": in.Type, "enrolled": n})
 }
 
 // putStage moves a lead to a stage of the funnel, such as mql: it enrols

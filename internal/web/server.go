@@ -50,7 +50,7 @@ type Config struct {
 	Templates      fs.FS         // holds pages/*.html
 	Signer         *token.Signer // vouches for the redirect a form shown again carries; optional
 	Ready          func(ctx context.Context) error
-	Sequences      Sequences        // the admin API for events and enrolments; optional
+	Sequences      Sequences        // the admin API for stages and enrolments; optional
 	Tracking       TrackingConsent  // the leads' consent to tracking: PUT …/tracking and the footer link's page; optional
 	Site           Site             // /t.js and the page views it reports; optional
 	SiteHosts      []string         // NURTURE_SITE_HOSTS: the only origins /t/view takes
@@ -58,6 +58,7 @@ type Config struct {
 	Webhooks       Webhooks         // redelivery and attempts of handoff webhooks; optional
 	Sales          Sales            // the sales API and the owners' action links; optional
 	SalesToken     string           // NURTURE_SALES_TOKEN: the sales API takes it or AdminToken
+	Engage         Engagement       // opens, clicks and events; optional
 	// Forms returns the signup forms that are live now; nil means none.
 	Forms      func() campaign.Forms
 	PrivacyURL string // NURTURE_PRIVACY_URL, linked from every form; optional
@@ -137,6 +138,7 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.trackingRoutes()...)
 	rs = append(rs, s.siteRoutes()...)
 	rs = append(rs, s.salesPageRoutes()...)
+	rs = append(rs, s.engageRoutes()...)
 	return rs
 }
 

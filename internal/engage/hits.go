@@ -1,0 +1,130 @@
+package engage
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/internal/tracking"
+)
+
+// judged is the verdict on a batch's opens and clicks: their rows, and the
+// clicks recorded before that a burst or the honeypot re-marks.
+type judged struct {
+	rows    []store.Hit
+	remarks map[int64]string // click id → the reason
+	before  map[int64]store.RecentClick
+}
+
+// judge gives the batch's opens and clicks their verdicts in order, each
+// click seeing the clicks of its mail recorded shortly before and those
+// earlier in the batch. A click earlier in the batch that a burst re-marks
+// is written as a scanner's at once.
+func (s *Service) judge(ps []*pending) judged {
+	j := judged{rows: make([]store.Hit, len(ps)), remarks: map[int64]string{}, before: map[int64]store.RecentClick{}}
+	recent := map[int64][]tracking.Click{} // by mail
+	inBatch := map[int64][]int{}           // a mail's clicks earlier in the batch, by index
+	for i, p := range ps {
+		h := tracking.Hit{Kind: p.ref.Kind, Link: p.ref.Link, Method: p.req.Method, Header: header(p.req), IP: p.req.IP, At: p.req.At}
+		m := p.ref.Message
+		if p.ref.Kind != tracking.KindOpen {
+			if p.msg.SentAt != nil {
+				h.Delivered = *p.msg.SentAt
+			}
+			if _, ok := recent[m]; !ok {
+				recent[m] = []tracking.Click{}
+				for _, r := range p.msg.Recent {
+					j.before[r.ID] = r
+					recent[m] = append(recent[m], tracking.Click{ID: r.ID, Link: r.Link, Honeypot: r.Honeypot, At: r.At, Verdict: tracking.Verdict(r.Verdict)})
+				}
+			}
+			h.Recent = slices.Clone(recent[m])
+			for _, k := range inBatch[m] {
+				h.Recent = append(h.Recent, tracking.Click{ID: -int64(k + 1), Link: ps[k].ref.Link,
+					Honeypot: ps[k].ref.Kind == tracking.KindHoneypot, At: j.rows[k].At, Verdict: tracking.Verdict(j.rows[k].Verdict)})
+			}
+		}
+		jd := s.cfg.Judge.Decide(h)
+		why := "one of a burst of clicks found later to be a scanner's: " + jd.Reason
+		for _, id := range jd.Remark {
+			if id < 0 {
+				j.rows[-id-1].Verdict, j.rows[-id-1].Reason = string(tracking.Scanner), why
+				continue
+			}
+			j.remarks[id] = why
+			for c := range recent[m] {
+				if recent[m][c].ID == id {
+					recent[m][c].Verdict = tracking.Scanner
+				}
+			}
+		}
+		j.rows[i] = s.hitRow(p, jd)
+		if p.ref.Kind != tracking.KindOpen {
+			inBatch[m] = append(inBatch[m], i)
+		}
+	}
+	return j
+}
+
+// hitRow is the events row of an open or click and its verdict.
+func (s *Service) hitRow(p *pending, jd tracking.Judgement) store.Hit {
+	r := store.Hit{MessageID: p.ref.Message, Link: -1, At: p.req.At,
+		Verdict: string(jd.Verdict), Reason: jd.Reason, UserAgent: p.req.UserAgent}
+	if pre := tracking.Anonymise(p.req.IP); pre.IsValid() {
+		r.IPPrefix = pre.String()
+	}
+	switch p.ref.Kind {
+	case tracking.KindOpen:
+		r.Type, r.Source = "open", "pixel"
+	case tracking.KindClick:
+		r.Type, r.Source, r.Link, r.URL = "click", "click", p.ref.Link, p.msg.Links[p.ref.Link].URL
+	case tracking.KindHoneypot:
+		r.Type, r.Source = "honeypot", "click"
+	}
+	return r
+}
+
+// header is what the verdict reads of a request: the user agent, the
+// purpose and the few other headers that tell a prefetch or a person's
+// click.
+func header(r Request) http.Header {
+	h := make(http.Header, 4)
+	for _, k := range verdictHeaders {
+		if vs := r.Header.Values(k); len(vs) > 0 {
+			h[k] = vs
+		}
+	}
+	h.Set("User-Agent", r.UserAgent)
+	if r.Purpose != "" {
+		h.Set("Sec-Purpose", r.Purpose)
+	}
+	return h
+}
+
+var verdictHeaders = []string{"Purpose", "X-Purpose", "X-Moz", "Sec-Fetch-User"}
+
+// remark marks recorded clicks as a scanner's and takes back the facts
+// those that counted had added.
+func (s *Service) remark(ctx context.Context, tx *store.Tx, j judged) error {
+	if len(j.remarks) == 0 {
+		return nil
+	}
+	byReason := map[string][]int64{}
+	var back []store.Fact
+	for id, why := range j.remarks {
+		byReason[why] = append(byReason[why], id)
+		r := j.before[id]
+		if tracking.Verdict(r.Verdict).Counts() {
+			back = append(back, store.Fact{LeadID: r.LeadID, Kind: "click", Key: r.StepKey, Count: 1},
+				store.Fact{LeadID: r.LeadID, Kind: "url", Key: r.URL, Count: 1})
+		}
+	}
+	for why, ids := range byReason {
+		slices.Sort(ids)
+		if err := tx.RemarkClicks(ctx, ids, why); err != nil {
+			return err
+		}
+	}
+	return tx.RetractFacts(ctx, back)
+}

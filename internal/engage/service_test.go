@@ -1,0 +1,345 @@
+package engage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestOpen_RecordsAHumanOpenWithItsPrefixAndFact(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/pricing")
+	if err := b.svc.Open(b.ctx, b.signer.Open(m), req(start.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	evs := b.events(t, id)
+	if len(evs) != 1 || evs[0].Type != "open" || evs[0].Source != "pixel" || evs[0].Verdict != "human" ||
+		evs[0].IP != "203.0.113.0/24" || evs[0].UA != browser || evs[0].Reason == "" {
+		t.Fatalf("events = %+v", evs)
+	}
+	if got := b.facts(t, id); !slices.Equal(got, []string{"open welcome/01-hello 1"}) {
+		t.Errorf("facts = %q", got)
+	}
+	if b.recorded.Load() != 1 {
+		t.Errorf("Recorded called %d times, want 1", b.recorded.Load())
+	}
+}
+
+func TestClick_RedirectsToTheStoredLinkAndImpliesOneOpen(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/pricing?plan=pro", "https://www.acme.example/blog")
+	for i := range 2 {
+		target, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(start.Add(time.Duration(i+1)*time.Hour)))
+		if err != nil || target != "https://acme.example/pricing?plan=pro" {
+			t.Fatalf("Click = %q, %v", target, err)
+		}
+	}
+	target, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(start.Add(3*time.Hour)))
+	if err != nil || target != "https://www.acme.example/blog?nt="+b.signer.Site(id) {
+		t.Fatalf("a click to the site = %q, %v; want the signed lead reference added", target, err)
+	}
+	want := []string{"click welcome/01-hello 3", "open welcome/01-hello 1",
+		"url https://acme.example/pricing?plan=pro 2", "url https://www.acme.example/blog 1"}
+	if got := b.facts(t, id); !slices.Equal(got, want) {
+		t.Errorf("facts = %q, want %q", got, want)
+	}
+	if evs := b.events(t, id); len(evs) != 3 || evs[2].URL != "https://www.acme.example/blog" {
+		t.Errorf("events = %+v; the stored url is the link's, without nt", evs)
+	}
+}
+
+func TestClickAndOpen_TamperedOrUnknownTokensAreUnknown(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/")
+	tok := b.signer.Click(m, 0)
+	changed := []byte(tok)
+	if changed[5] == 'A' { // one character changed
+		changed[5] = 'B'
+	} else {
+		changed[5] = 'A'
+	}
+	bad := []string{string(changed),
+		b.signer.Click(m, 1),       // no such link
+		b.signer.Click(m+1000, 0),  // no such mail
+		b.signer.Open(m),           // an open's token is no link
+		b.signer.Site(id), "", "x"} // a lead reference is no link
+	for _, tk := range bad {
+		if target, err := b.svc.Click(b.ctx, tk, req(start.Add(time.Hour))); !errors.Is(err, ErrUnknown) || target != "" {
+			t.Errorf("Click(%q) = %q, %v; want ErrUnknown", tk, target, err)
+		}
+	}
+	if err := b.svc.Open(b.ctx, b.signer.Open(m+1000), req(start)); !errors.Is(err, ErrUnknown) {
+		t.Errorf("Open of no mail = %v", err)
+	}
+	if evs := b.events(t, id); len(evs) != 0 {
+		t.Errorf("events = %+v, want none", evs)
+	}
+}
+
+func TestVerdicts_EachKindWithItsReason(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	later := start.Add(time.Hour)
+	at := func(r Request, f func(*Request)) Request { f(&r); return r }
+	cases := []struct {
+		name, verdict, reason string
+		open                  bool
+		r                     Request
+	}{
+		{"apple", "apple_mpp", "Mozilla/5.0", true, at(req(later), func(r *Request) { r.UserAgent = "Mozilla/5.0" })},
+		{"gmail", "image_proxy", "GoogleImageProxy", true, at(req(later), func(r *Request) {
+			r.UserAgent = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+		})},
+		{"defender", "scanner", "Microsoft", false, at(req(later), func(r *Request) { r.IP = netip.MustParseAddr("40.107.3.4") })},
+		{"head", "prefetch", "HEAD", false, at(req(later), func(r *Request) { r.Method = "HEAD" })},
+		{"purpose", "prefetch", "prefetch", true, at(req(later), func(r *Request) { r.Purpose = "prefetch" })},
+		{"soon", "scanner", "scan window", false, req(start.Add(5 * time.Second))},
+	}
+	for _, c := range cases {
+		m := b.mail(t, id, "welcome/"+c.name, start, "https://acme.example/"+c.name)
+		var err error
+		if c.open {
+			err = b.svc.Open(b.ctx, b.signer.Open(m), c.r)
+		} else {
+			_, err = b.svc.Click(b.ctx, b.signer.Click(m, 0), c.r)
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+	}
+	evs := b.events(t, id)
+	for i, c := range cases {
+		if evs[i].Verdict != c.verdict || !strings.Contains(evs[i].Reason, c.reason) {
+			t.Errorf("%s: verdict %s (%q), want %s with %q", c.name, evs[i].Verdict, evs[i].Reason, c.verdict, c.reason)
+		}
+	}
+	// Only the image proxy's open counts.
+	if got := b.facts(t, id); !slices.Equal(got, []string{"open welcome/gmail 1"}) {
+		t.Errorf("facts = %q", got)
+	}
+}
+
+func TestBurst_ClicksOnTwoLinksWithin2sAreAScannersBothOfThem(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b")
+	t0 := start.Add(time.Hour)
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(t0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.facts(t, id); len(got) != 3 {
+		t.Fatalf("after the first click facts = %q, want click, open and url", got)
+	}
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(t0.Add(1500*time.Millisecond))); err != nil {
+		t.Fatal(err)
+	}
+	evs := b.events(t, id)
+	for _, e := range evs {
+		if e.Verdict != "scanner" || !strings.Contains(e.Reason, "links of the mail") {
+			t.Errorf("event %+v, want a scanner's burst", e)
+		}
+	}
+	// The first click's click and url facts are taken back; the open it implied stays.
+	if got := b.facts(t, id); !slices.Equal(got, []string{"open welcome/01-hello 1"}) {
+		t.Errorf("facts = %q", got)
+	}
+}
+
+func TestHoneypot_MarksItsBurstAScanners(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a")
+	t0 := start.Add(time.Hour)
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(t0)); err != nil {
+		t.Fatal(err)
+	}
+	target, err := b.svc.Click(b.ctx, b.signer.Honeypot(m), req(t0.Add(time.Second)))
+	if err != nil || target != "" {
+		t.Fatalf("honeypot = %q, %v", target, err)
+	}
+	evs := b.events(t, id)
+	if len(evs) != 2 || evs[0].Verdict != "scanner" || evs[1].Verdict != "scanner" || evs[1].Type != "honeypot" ||
+		!strings.Contains(evs[1].Reason, "honeypot") || !strings.Contains(evs[0].Reason, "burst") {
+		t.Errorf("events = %+v", evs)
+	}
+	// A person's click a minute later is a person's again.
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(t0.Add(time.Minute))); err != nil {
+		t.Fatal(err)
+	}
+	if evs := b.events(t, id); evs[2].Verdict != "human" {
+		t.Errorf("a later click: %+v", evs[2])
+	}
+}
+
+func TestBurst_ConcurrentClicksSeeEachOther(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b", "https://acme.example/c")
+	t0 := start.Add(time.Hour)
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Go(func() {
+			if _, err := b.svc.Click(b.ctx, b.signer.Click(m, i), req(t0.Add(time.Duration(i)*300*time.Millisecond))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, e := range b.events(t, id) {
+		if e.Verdict != "scanner" {
+			t.Errorf("event %+v, want a scanner's", e)
+		}
+	}
+	if got := b.facts(t, id); len(got) > 1 {
+		t.Errorf("facts = %q, want at most the implied open", got)
+	}
+}
+
+func TestUntracked_LeadWithoutConsentIsNotRecordedButRedirects(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", false)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a")
+	if err := b.svc.Open(b.ctx, b.signer.Open(m), req(start.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(start.Add(time.Hour))); err != nil || target != "https://acme.example/a" {
+		t.Fatalf("Click = %q, %v", target, err)
+	}
+	if evs := b.events(t, id); len(evs) != 0 {
+		t.Errorf("events = %+v", evs)
+	}
+}
+
+func TestRecord_IdempotencyKeyCountsOnce(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	e := Event{Lead: "Anna@Example.com", Type: "demo_requested", URL: "https://acme.example/demo", IdempotencyKey: "crm-4711"}
+	first, err := b.svc.Record(b.ctx, []Event{e})
+	if err != nil || len(first) != 1 || first[0].Lead != id || first[0].Duplicate {
+		t.Fatalf("Record = %+v, %v", first, err)
+	}
+	again, err := b.svc.Record(b.ctx, []Event{e, {Lead: fmt.Sprint(id), Type: "page_view", URL: "https://acme.example/p", IdempotencyKey: "v1"},
+		{Lead: fmt.Sprint(id), Type: "page_view", URL: "https://acme.example/p", IdempotencyKey: "v1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again[0].Duplicate || again[0].ID != first[0].ID || again[1].Duplicate || !again[2].Duplicate || again[2].ID != again[1].ID {
+		t.Errorf("Record again = %+v", again)
+	}
+	want := []string{"event demo_requested 1", "event page_view 1", "url https://acme.example/p 1"}
+	if got := b.facts(t, id); !slices.Equal(got, want) {
+		t.Errorf("facts = %q, want %q", got, want)
+	}
+	if evs := b.events(t, id); len(evs) != 2 {
+		t.Errorf("events = %+v, want 2", evs)
+	}
+	if !slices.Equal(b.enrolled, []string{"demo_requested", "page_view"}) {
+		t.Errorf("OnEvent saw %q", b.enrolled)
+	}
+}
+
+func TestRecord_BadEventsSayWhichAndRecordNothing(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	ok := Event{Lead: fmt.Sprint(id), Type: "download"}
+	cases := []struct {
+		e       Event
+		unknown bool
+	}{
+		{Event{Lead: "", Type: "x"}, false},
+		{Event{Lead: fmt.Sprint(id), Type: "two words"}, false},
+		{Event{Lead: fmt.Sprint(id), Type: "page_view"}, false},
+		{Event{Lead: fmt.Sprint(id), Type: "x", URL: "javascript:alert(1)"}, false},
+		{Event{Lead: "nobody@example.com", Type: "x"}, true},
+		{Event{Lead: "999999", Type: "x"}, true},
+	}
+	for _, c := range cases {
+		_, err := b.svc.Record(b.ctx, []Event{ok, c.e})
+		var ee *EventError
+		if !errors.As(err, &ee) || ee.Index != 1 || ee.Unknown != c.unknown {
+			t.Errorf("Record(%+v) = %v", c.e, err)
+		}
+	}
+	if evs := b.events(t, id); len(evs) != 0 {
+		t.Errorf("events = %+v", evs)
+	}
+}
+
+func TestGroupCommit_ConcurrentOpensShareTransactions(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a")
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			if err := b.svc.Open(b.ctx, b.signer.Open(m), req(start.Add(time.Hour+time.Duration(i)*time.Millisecond))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	st := b.svc.Stats()
+	if st.Recorded != 200 || st.Batches >= 200 || st.Lost != 0 {
+		t.Errorf("stats = %+v, want 200 recorded in fewer batches", st)
+	}
+	if got := b.facts(t, id); !slices.Equal(got, []string{"open welcome/01-hello 200"}) {
+		t.Errorf("facts = %q", got)
+	}
+}
+
+func TestDatabaseDown_AKnownLinkStillRedirectsAndTheLossIsCounted(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b")
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(start.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	b.db.Close()
+	target, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(start.Add(2*time.Hour)))
+	if err == nil || target != "https://acme.example/b" {
+		t.Errorf("Click with the database closed = %q, %v; want the target and an error", target, err)
+	}
+	if err := b.svc.Open(b.ctx, b.signer.Open(m), req(start.Add(2*time.Hour))); err == nil {
+		t.Error("Open with the database closed: no error")
+	}
+	if st := b.svc.Stats(); st.Lost != 2 || st.Recorded != 1 {
+		t.Errorf("stats = %+v, want 2 lost", st)
+	}
+}
+
+func TestDatabaseHanging_OpenGivesUpWhenItsCallerDoes(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a")
+	lock, err := b.db.BeginTxx(b.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 200*time.Millisecond)
+	defer cancel()
+	if err := b.svc.Open(ctx, b.signer.Open(m), req(start.Add(time.Hour))); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Open while events is locked = %v, want the caller's deadline", err)
+	}
+	if st := b.svc.Stats(); st.Lost != 1 {
+		t.Errorf("stats = %+v, want 1 lost", st)
+	}
+	lock.Rollback()
+	b.svc.Wait()
+	// The batch it was in commits once the lock is gone: lost means not
+	// acknowledged, not necessarily not written.
+	if evs := b.events(t, id); len(evs) > 1 {
+		t.Errorf("events = %+v", evs)
+	}
+}
