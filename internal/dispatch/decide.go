@@ -30,7 +30,7 @@ const renderRetry = time.Hour
 // decide handles one claimed enrolment: stop, exit, skip steps whose
 // condition is false, wait for the delay or the window, or send the next
 // step and schedule the one after it.
-func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []lead.Event, now time.Time) (store.Outcome, *store.StepMessage) {
+func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, rows []store.Fact, now time.Time) (store.Outcome, *store.StepMessage) {
 	out := store.Outcome{ID: e.EnrolmentID, State: lead.EnrolmentActive, StepsDone: e.StepsDone, LastOrder: e.LastOrder, DueAt: e.DueAt}
 	end := func(state, reason string) (store.Outcome, *store.StepMessage) {
 		out.State, out.Reason = state, reason
@@ -45,7 +45,7 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []lead.Event
 	case e.Suppressed:
 		return end(lead.EnrolmentStopped, reasonSuppressed)
 	}
-	f := &facts{lead: &e.Lead, now: now, since: e.EnrolledAt, events: events}
+	f := &facts{lead: &e.Lead, now: now, since: e.EnrolledAt, rows: rows}
 	if reason := exitReason(p.Exit, f); reason != "" {
 		return end(lead.EnrolmentExited, reason)
 	}
@@ -138,20 +138,19 @@ func (d *Dispatcher) sendAt(p *campaign.Sequence, st *campaign.Step, base time.T
 }
 
 // exitReason returns why the exit conditions end the enrolment, or "".
-// Events and clicks count from the enrolment's start.
+// Events and clicks count when they last happened since the enrolment's
+// start.
 func exitReason(x campaign.Exit, f *facts) string {
 	if x.OnStage(f.lead.Stage) {
 		return reasonStage + string(f.lead.Stage)
 	}
-	for _, e := range f.events {
-		if e.At.Before(f.since) {
-			continue
-		}
-		if x.OnEvent(e.Type) {
-			return reasonEvent + e.Type
-		}
-		if e.Type == "click" && x.OnClick(e.URL) {
-			return reasonClick + e.URL
+	for _, r := range f.rows {
+		switch {
+		case !f.recent(r):
+		case r.Kind == store.FactEvent && x.OnEvent(r.Key):
+			return reasonEvent + r.Key
+		case r.Kind == store.FactURL && x.OnClick(r.Key):
+			return reasonClick + r.Key
 		}
 	}
 	return ""

@@ -207,11 +207,11 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 		for i := range due {
 			ids[i] = due[i].ID
 		}
-		events, err := tx.EventsOf(ctx, ids)
+		facts, err := tx.FactsOf(ctx, ids)
 		if err != nil {
 			return err
 		}
-		outcomes, queue := d.decideAll(due, set, events, now)
+		outcomes, queue := d.decideAll(due, set, facts, now)
 		var lease time.Time
 		if leased {
 			lease = room.Until()
@@ -245,14 +245,14 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 
 // decideAll decides a claimed batch on the configured number of workers,
 // and returns each enrolment's outcome and the mails to queue.
-func (d *Dispatcher) decideAll(due []store.Due, set *campaign.Set, events map[int64][]lead.Event, now time.Time) ([]store.Outcome, []store.StepMessage) {
+func (d *Dispatcher) decideAll(due []store.Due, set *campaign.Set, facts map[int64][]store.Fact, now time.Time) ([]store.Outcome, []store.StepMessage) {
 	outcomes := make([]store.Outcome, len(due))
 	mails := make([]*store.StepMessage, len(due))
 	var g errgroup.Group
 	g.SetLimit(d.cfg.Workers)
 	for i := range due {
 		g.Go(func() error {
-			outcomes[i], mails[i] = d.decide(&due[i], set, events[due[i].ID], now)
+			outcomes[i], mails[i] = d.decide(&due[i], set, facts[due[i].ID], now)
 			return nil
 		})
 	}
