@@ -26,6 +26,7 @@ import (
 	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
+	"github.com/nurture/nurture/internal/tracking"
 	"github.com/nurture/nurture/internal/web"
 	"github.com/nurture/nurture/templates"
 )
@@ -133,7 +134,8 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	// the opt-in and the dispatcher hand it as they commit. Step mails are
 	// handed over without their bytes stored; after a crash they are
 	// composed again.
-	steps := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Privacy: cfg.PrivacyURL, Links: links, Composer: composer}
+	trackSigner := tracking.NewSigner(cfg.Secret)
+	steps := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Privacy: cfg.PrivacyURL, Links: links, Composer: composer, Signer: trackSigner}
 	relay := outbox.New(st, pool, log, now, outbox.Config{
 		Workers:   cfg.SMTPConns,
 		Recompose: (&dispatch.Recomposer{Leads: st, Set: seq.set, StepMail: steps}).Recompose,
@@ -145,6 +147,8 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		DefaultZone: cfg.DefaultTimezone,
 		Tick:        cfg.Tick,
 		Fast:        cfg.Fast,
+		Tracking:    cfg.Tracking,
+		Signer:      trackSigner,
 		Sender:      relay,
 		Wake:        seq.changes(),
 	})

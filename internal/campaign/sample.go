@@ -55,5 +55,6 @@ func SampleData() Data {
 		UnsubscribeURL: SampleUnsubscribeURL,
 		Footer:         SampleFooter,
 		PrivacyURL:     SamplePrivacyURL,
+		TrackingURL:    SampleBaseURL + "/tracking/sample",
 	}
 }

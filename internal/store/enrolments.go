@@ -110,6 +110,12 @@ func (t *Tx) SaveEnrolments(ctx context.Context, now time.Time, out []Outcome) e
 
 // StepMessage is a step's mail to queue.
 type StepMessage struct {
+	// ID is the mail's id, reserved with ReserveMessageIDs, or 0 for a
+	// new one.
+	ID int64
+	// LinkSet is the id of a tracked mail's set of links (see LinkSets),
+	// or 0 for an untracked mail.
+	LinkSet     int64
 	LeadID      int64
 	EnrolmentID int64
 	StepKey     string // sequence/slug
@@ -131,6 +137,7 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, le
 	leads, enrols := make([]int64, n), make([]int64, n)
 	mids, froms, tos, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	offs, lens := make([]int64, n), make([]int64, n)
+	ids, sets := make([]int64, n), make([]int64, n)
 	var leaseArg *time.Time
 	if !lease.IsZero() {
 		leaseArg = &lease
@@ -145,19 +152,21 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, le
 	raw := make([]byte, 0, size)
 	for i, m := range ms {
 		leads[i], enrols[i], keys[i] = m.LeadID, m.EnrolmentID, m.StepKey
+		ids[i], sets[i] = m.ID, m.LinkSet
 		mids[i], froms[i], tos[i] = m.MessageID, m.From, m.To
 		if leaseArg == nil {
 			offs[i], lens[i] = int64(len(raw)+1), int64(len(m.Raw))
 			raw = append(raw, m.Raw...)
 		}
 	}
-	ids, err := t.messageIDs(ctx, t.stmt(t.q.InsertStepMessages), now, pq.Array(leads), pq.Array(mids),
-		pq.Array(froms), pq.Array(tos), raw, pq.Array(enrols), pq.Array(keys), pq.Array(offs), pq.Array(lens), leaseArg, nodeArg(t.node))
+	byMID, err := t.messageIDs(ctx, t.stmt(t.q.InsertStepMessages), now, pq.Array(leads), pq.Array(mids),
+		pq.Array(froms), pq.Array(tos), raw, pq.Array(enrols), pq.Array(keys), pq.Array(offs), pq.Array(lens), leaseArg, nodeArg(t.node),
+		pq.Array(ids), pq.Array(sets))
 	if err != nil {
 		return nil, fmt.Errorf("store: queue steps: %w", err)
 	}
 	t.queued = t.queued || leaseArg == nil
-	return ids, nil
+	return byMID, nil
 }
 
 // Fact is what one counted signal of a lead amounts to: kind open or
