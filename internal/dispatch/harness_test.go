@@ -25,6 +25,7 @@ import (
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
+	"github.com/nurture/nurture/internal/tracking"
 	"github.com/nurture/nurture/templates"
 )
 
@@ -42,7 +43,8 @@ type bundle struct {
 	dir   string
 	set   atomic.Pointer[campaign.Set]
 
-	cfg           dispatch.Config
+	links *link.Builder
+	cfg   dispatch.Config
 	newDispatcher func(dispatch.Config) *dispatch.Dispatcher
 }
 
@@ -53,6 +55,9 @@ func (b *bundle) withSender() *dispatch.Dispatcher {
 	cfg.Sender = b.relay
 	return b.newDispatcher(cfg)
 }
+
+// trackSigner signs the tracking tokens of the tests' mail.
+var trackSigner = tracking.NewSigner([]byte(strings.Repeat("t", 32)))
 
 func setup(t *testing.T, start time.Time) *bundle {
 	t.Helper()
@@ -86,7 +91,11 @@ func setupWith(t *testing.T, start time.Time, cfg dispatch.Config) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.links = links
 	cfg.From, cfg.Batch = "Acme <news@acme.example>", 50
+	if cfg.Signer == nil {
+		cfg.Signer = trackSigner
+	}
 	b.newDispatcher = func(cfg dispatch.Config) *dispatch.Dispatcher {
 		d, err := dispatch.New(st, b.set.Load, composer, links, log, b.clock.Now, cfg)
 		if err != nil {
