@@ -592,3 +592,31 @@ func TestSuppressedAddress_GetsNothingWhileItsLeadIsConfirmed(t *testing.T) {
 		t.Fatalf("enrolment: %+v", e)
 	}
 }
+
+// Opens, clicks and events count for this enrolment only when they last
+// happened since it started: the facts of an earlier walk do not.
+func TestConditions_FactsFromBeforeTheEnrolmentDoNotCount(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("exit:\n  event: demo_booked\n")
+	b.write("welcome/02-tips.md", step("Three tips", "2d", "if: opened(previous)\n", "Tips for readers."))
+	b.load()
+	old := b.lead("old@example.com", "Olga", nil)
+	now := b.lead("now@example.com", "Nora", nil)
+	b.factAt(old, store.FactOpen, "welcome/hello", monday.Add(-day))
+	b.factAt(old, store.FactEvent, "demo_booked", monday.Add(-day))
+	b.run()
+	b.opened(now, "welcome/hello")
+	b.advance(2 * day)
+
+	got := map[string][]string{}
+	for _, m := range b.mail.Messages() {
+		got[m.To[0]] = append(got[m.To[0]], m.Subject)
+	}
+	if strings.Join(got["old@example.com"], "|") != "Hello Olga" || strings.Join(got["now@example.com"], "|") != "Hello Nora|Three tips" {
+		t.Fatalf("after 2 days: %v", got)
+	}
+	if e := b.enrolment(old); e.State != lead.EnrolmentActive {
+		t.Fatalf("an event from before the enrolment ended it: %+v", e)
+	}
+}

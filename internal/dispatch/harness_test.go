@@ -235,10 +235,16 @@ func (b *bundle) enrolment(leadID int64) lead.Enrolment {
 // these, never the events.
 func (b *bundle) fact(leadID int64, kind, key string) {
 	b.t.Helper()
+	b.factAt(leadID, kind, key, b.clock.Now())
+}
+
+// factAt is fact at a given time.
+func (b *bundle) factAt(leadID int64, kind, key string, at time.Time) {
+	b.t.Helper()
 	_, err := b.db.ExecContext(b.ctx, `
 		INSERT INTO lead_facts AS f (lead_id, kind, key, first_at, last_at) VALUES ($1, $2, $3, $4, $4)
 		ON CONFLICT (lead_id, kind, key) DO UPDATE SET last_at = EXCLUDED.last_at, count = f.count + 1`,
-		leadID, kind, key, b.clock.Now())
+		leadID, kind, key, at)
 	if err != nil {
 		b.t.Fatal(err)
 	}
