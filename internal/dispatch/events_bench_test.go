@@ -24,7 +24,7 @@ import (
 )
 
 const (
-	eventsLeads  = 100_000    // leads the events are spread over
+	eventsLeads  = 20_000     // leads the events are spread over: 500 each
 	eventsTotal  = 10_000_000 // rows in the events table of the full database
 	eventsDue    = 5_000      // enrolments due in each round: ten batches
 	eventsBatch  = 500        // the dispatcher's default batch
@@ -50,15 +50,17 @@ func seedEventsDB(b *testing.B, db *sqlx.DB, events int, now time.Time) {
 		stmts = append(stmts,
 			`DROP INDEX events_lead_idx, events_unscored_idx, events_message_idx`,
 			`ALTER TABLE events DROP CONSTRAINT events_lead_id_fkey`,
-			// Event g: lead g mod the leads, a type, step and address by
-			// g's other digits, at a time in the last 60 days.
-			`INSERT INTO events (lead_id, type, step_key, url, at, source, scored_at)
-				SELECT 1 + g % $2,
-					(ARRAY['open', 'click', 'page_view', 'download', 'demo_requested'])[1 + (g / $2) % 5],
-					'drip/step-' || (g / $2 / 5) % 8,
-					'https://acme.example/page-' || (g / $2 / 40) % 6,
-					$1::timestamptz - (g % 86400) * interval '1 minute', 'api', $1
-				FROM generate_series(1, $3) g`,
+			// Event g: lead g mod the leads, one of 240 kinds (a type, a
+			// step and an address) by g's other digits, at a time in the
+			// last 60 days.
+			`WITH c AS MATERIALIZED (
+				SELECT i, (ARRAY['open', 'click', 'page_view', 'download', 'demo_requested'])[1 + i % 5] AS type,
+					'drip/step-' || (i / 5) % 8 AS step_key, 'https://acme.example/page-' || (i / 40) % 6 AS url
+				FROM generate_series(0, 239) i
+			)
+			INSERT INTO events (lead_id, type, step_key, url, at, source, scored_at)
+				SELECT 1 + g % $2, c.type, c.step_key, c.url, $1::timestamptz - (g % 86400) * interval '1 minute', 'api', $1
+				FROM generate_series(1, $3) g JOIN c ON c.i = (g / $2) % 240`,
 			`ALTER TABLE events ADD CONSTRAINT events_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE NOT VALID`,
 			`CREATE INDEX events_lead_idx ON events (lead_id, at)`,
 			`CREATE INDEX events_unscored_idx ON events (id) WHERE scored_at IS NULL`,
@@ -106,7 +108,7 @@ func seedEventsDB(b *testing.B, db *sqlx.DB, events int, now time.Time) {
 func resetDue(b *testing.B, db *sqlx.DB, now time.Time) {
 	b.Helper()
 	for _, q := range []string{
-		`TRUNCATE message_raw, messages`,
+		`TRUNCATE message_raw, messages CASCADE`,
 		`UPDATE enrolments SET state = 'active', steps_done = '{}', last_order = 0, last_sent_at = NULL,
 			last_passed_at = NULL, ended_at = NULL, ended_reason = '', due_at = $1::timestamptz - interval '1 minute'`,
 		`VACUUM ANALYZE enrolments`,

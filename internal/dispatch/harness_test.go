@@ -43,8 +43,8 @@ type bundle struct {
 	dir   string
 	set   atomic.Pointer[campaign.Set]
 
-	links *link.Builder
-	cfg   dispatch.Config
+	links         *link.Builder
+	cfg           dispatch.Config
 	newDispatcher func(dispatch.Config) *dispatch.Dispatcher
 }
 
