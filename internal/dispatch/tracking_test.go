@@ -2,6 +2,7 @@ package dispatch_test
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"strings"
 	"testing"
@@ -271,5 +272,45 @@ func TestTracking_RecomposedFromAnEditedStepNamesItsNewLinks(t *testing.T) {
 	}
 	if ls := b.linkSet(s.LinkSet.Int64); len(ls) != 1 || ls[0].URL != "https://acme.example/guide-v2" {
 		t.Errorf("link set = %+v", ls)
+	}
+}
+
+// A tracked mail handed to a running relay as its batch commits, its bytes
+// never stored, carries the tokens of the id it was written with.
+func TestTracking_HandedOverMailNamesItsOwnID(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.guideStep("https://acme.example/guide")
+	id := b.lead("anna@example.com", "Anna", nil)
+	b.consent(id)
+	ctx, cancel := context.WithCancel(b.ctx)
+	done := make(chan struct{})
+	go func() { b.relay.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	select {
+	case <-b.relay.Started():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay did not start")
+	}
+	if _, err := b.withSender().Drain(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancelWait := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancelWait()
+	msgs, err := b.mail.WaitFor(wait, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := b.sentMail(id)
+	if len(sent.Raw) != 0 || !sent.LinkSet.Valid {
+		t.Fatalf("handed mail: %d bytes stored, link set %v", len(sent.Raw), sent.LinkSet)
+	}
+	if s := b.relay.Stats(); s.Handed != 1 {
+		t.Fatalf("relay stats %+v: want the mail handed over", s)
+	}
+	for _, want := range []string{base + "/o/" + trackSigner.Open(sent.ID), base + "/c/" + trackSigner.Click(sent.ID, 1)} {
+		if !strings.Contains(msgs[0].HTML, want) {
+			t.Errorf("HTML lacks %s\n%s", want, msgs[0].HTML)
+		}
 	}
 }
