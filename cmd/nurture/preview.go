@@ -62,6 +62,7 @@ type sampleLinks struct{}
 func (sampleLinks) URL(path string) string         { return campaign.SampleBaseURL + path }
 func (sampleLinks) Unsubscribe(int64) string       { return campaign.SampleUnsubscribeURL }
 func (sampleLinks) UnsubscribeMailto(int64) string { return "" }
+func (sampleLinks) Tracking(int64) string          { return campaign.SampleBaseURL + "/tracking/sample" }
 
 // stepMail makes step mails the way the server does, from the same
 // settings; where one is missing it takes the sample's value and says so

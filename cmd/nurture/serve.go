@@ -142,7 +142,8 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	// the opt-in and the dispatcher hand it as they commit. Step mails are
 	// handed over without their bytes stored; after a crash they are
 	// composed again.
-	steps := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Privacy: cfg.PrivacyURL, Links: links, Composer: composer}
+	trackSigner := tracking.NewSigner(cfg.Secret)
+	steps := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Privacy: cfg.PrivacyURL, Links: links, Composer: composer, Signer: trackSigner}
 	relay := outbox.New(st, pool, log, now, outbox.Config{
 		Workers:   cfg.SMTPConns,
 		Recompose: (&dispatch.Recomposer{Leads: st, Set: seq.set, StepMail: steps}).Recompose,
@@ -154,6 +155,8 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		DefaultZone: cfg.DefaultTimezone,
 		Tick:        cfg.Tick,
 		Fast:        cfg.Fast,
+		Tracking:    cfg.Tracking,
+		Signer:      trackSigner,
 		Sender:      relay,
 		Wake:        seq.changes(),
 	})

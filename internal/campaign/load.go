@@ -309,7 +309,6 @@ func parseExit(q *Sequence, f field, path string, ps *problems) {
 					continue
 				}
 				q.Exit.ClickedURLs = append(q.Exit.ClickedURLs, val)
-				ps.warnf(path, sub.line, "exit clicked_url %q never fires in this version: Nurture does not record clicks yet", val)
 			}
 		}
 	}

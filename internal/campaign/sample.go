@@ -12,13 +12,16 @@ import (
 func SampleLead() *lead.Lead {
 	signup := time.Date(2026, time.March, 2, 9, 30, 0, 0, time.UTC)
 	return &lead.Lead{
-		Email:     "jana.schneider@nordlicht-logistik.example",
-		FirstName: "Jana",
-		LastName:  "Schneider",
-		Status:    lead.StatusConfirmed,
-		Stage:     lead.StageLead,
-		Source:    "ebook-datensicherheit",
-		Score:     35,
+		Email:       "jana.schneider@nordlicht-logistik.example",
+		FirstName:   "Jana",
+		LastName:    "Schneider",
+		Status:      lead.StatusConfirmed,
+		Stage:       lead.StageLead,
+		Source:      "ebook-datensicherheit",
+		Score:       35,
+		Fit:         15,
+		Engagement:  20,
+		Temperature: "warm",
 		Attributes: lead.Attributes{
 			"company":      "Nordlicht Logistik GmbH",
 			"company_size": float64(250), // numbers arrive from JSON as float64
@@ -52,5 +55,6 @@ func SampleData() Data {
 		UnsubscribeURL: SampleUnsubscribeURL,
 		Footer:         SampleFooter,
 		PrivacyURL:     SamplePrivacyURL,
+		TrackingURL:    SampleBaseURL + "/tracking/sample",
 	}
 }

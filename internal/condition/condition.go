@@ -1,6 +1,7 @@
 package condition
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,6 +21,9 @@ import (
 // only those the condition uses.
 type env struct {
 	Score           int                             `expr:"score"`
+	Fit             int                             `expr:"fit"`
+	Engagement      int                             `expr:"engagement"`
+	Temperature     string                          `expr:"temperature"`
 	Stage           string                          `expr:"stage"`
 	Source          string                          `expr:"source"`
 	Attr            map[string]any                  `expr:"attr"`
@@ -32,7 +36,7 @@ type env struct {
 }
 
 // names are every name a condition may use, for suggestions.
-var names = []string{"score", "stage", "source", "attr", "events", "days_since_signup", "opened", "clicked", "clicked_url", "number", "previous"}
+var names = []string{"score", "fit", "engagement", "temperature", "stage", "source", "attr", "events", "days_since_signup", "opened", "clicked", "clicked_url", "number", "previous"}
 
 // Steps is what a condition may name: the steps of its sequence in order,
 // and which of them the condition belongs to. opened() and clicked() may
@@ -188,13 +192,16 @@ func (c *Condition) Eval(f Facts) (bool, error) {
 		return false, errors.New("no lead")
 	}
 	e := env{
-		Score:   l.Score,
-		Stage:   string(l.Stage),
-		Source:  l.Source,
-		Attr:    l.Attributes,
-		Opened:  f.Opened,
-		Clicked: f.Clicked,
-		Number:  lead.Number,
+		Score:       l.Score,
+		Fit:         l.Fit,
+		Engagement:  l.Engagement,
+		Temperature: cmp.Or(l.Temperature, "cold"),
+		Stage:       string(l.Stage),
+		Source:      l.Source,
+		Attr:        l.Attributes,
+		Opened:      f.Opened,
+		Clicked:     f.Clicked,
+		Number:      lead.Number,
 	}
 	if c.uses["events"] {
 		ev, err := f.Events()

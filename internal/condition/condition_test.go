@@ -23,7 +23,7 @@ func TestEval_AnswersEveryKindOfCondition(t *testing.T) {
 	t.Parallel()
 	signup := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	l := &lead.Lead{
-		Score: 42, Stage: lead.StageMQL, Source: "ebook-datensicherheit", CreatedAt: signup,
+		Score: 42, Fit: 15, Engagement: 27, Temperature: "warm", Stage: lead.StageMQL, Source: "ebook-datensicherheit", CreatedAt: signup,
 		Attributes: lead.Attributes{"company_size": float64(250), "industry": "Logistics", "newsletter": true, "employees": " 250 "},
 	}
 	facts := Snapshot{
@@ -46,6 +46,11 @@ func TestEval_AnswersEveryKindOfCondition(t *testing.T) {
 		{`clicked_url("https://example.com/demo*")`, false},
 		{"score >= 40", true},
 		{"score > 42", false},
+		{"fit >= 10 and engagement > 20", true},
+		{"fit + engagement == score", true},
+		{"engagement >= 50", false},
+		{`temperature == "warm"`, true},
+		{`temperature in ["hot"]`, false},
 		{`stage == "mql"`, true},
 		{`stage in ["sal", "sql"]`, false},
 		{`source == "ebook-datensicherheit"`, true},
@@ -106,6 +111,16 @@ func (c *countingFacts) Clicked(step string) (bool, error) {
 func (c *countingFacts) ClickedURLs() ([]string, error) {
 	c.asked = append(c.asked, "urls")
 	return c.URLs, c.fail
+}
+
+// A lead that scoring never looked at is cold, with no points.
+func TestEval_UnscoredLeadIsCold(t *testing.T) {
+	t.Parallel()
+	for cond, want := range map[string]bool{`temperature == "cold"`: true, "fit == 0 and engagement == 0": true, `temperature != "cold"`: false} {
+		if got, err := compiled(t, cond).Eval(Snapshot{Of: &lead.Lead{}}); err != nil || got != want {
+			t.Errorf("if: %s = %v, %v; want %v", cond, got, err, want)
+		}
+	}
 }
 
 func TestEval_AsksOnlyForWhatTheConditionUses(t *testing.T) {

@@ -1,9 +1,9 @@
 // Package condition owns the condition language of the campaign files,
 // the `if:` of a step: the names a condition may use about a lead (score,
-// stage, source, attr, events, days_since_signup, opened(), clicked(),
-// clicked_url() and number()), the checks that a condition names steps
-// that exist and come before it, the warnings for what compiles but cannot
-// work as meant, and the translation of the expression library's errors
+// fit, engagement, temperature, stage, source, attr, events,
+// days_since_signup, opened(), clicked(), clicked_url() and number()), the
+// checks that a condition names steps that exist and come before it, the
+// warnings for what compiles but cannot work as meant, and the translation of the expression library's errors
 // into the words of the marketers' guide (campaigns/README.md, Conditions).
 //
 // It is pure: it never reads a file, the database or a clock. What a

@@ -12,8 +12,8 @@ import (
 // when the condition being evaluated needs it, and at most once per Eval, so
 // an implementation may query lazily.
 type Facts interface {
-	// Lead is the lead as it is now: score, stage, source, attributes and
-	// CreatedAt (when it signed up).
+	// Lead is the lead as it is now: score, fit, engagement, temperature,
+	// stage, source, attributes and CreatedAt (when it signed up).
 	Lead() *lead.Lead
 	// Now is the time the condition is evaluated at.
 	Now() time.Time

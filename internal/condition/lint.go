@@ -10,46 +10,25 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 )
 
-// warnings finds what compiles but cannot work as meant: a form
-// field compared with a number (forms send text, such as "250"), a stage
-// that does not exist, and opens and clicks, which this version does not
-// record yet. mistyped reports a form field compared with a number, which
-// is what running the condition for the sample lead would find as well.
+// warnings finds what compiles but cannot work as meant: a form field
+// compared with a number (forms send text, such as "250"), and a stage or
+// temperature that does not exist. mistyped reports a form field compared
+// with a number, which is what running the condition for the sample lead
+// would find as well.
 func warnings(root exprast.Node) (out []string, mistyped bool) {
-	var tracked []string
 	exprast.Walk(&root, visitor(func(n *exprast.Node) {
-		switch x := (*n).(type) {
-		case *exprast.BinaryNode:
+		if x, ok := (*n).(*exprast.BinaryNode); ok {
 			if w := fieldAgainstNumber(x); w != "" {
 				out, mistyped = append(out, w), true
 			}
 			if w := unknownStage(x); w != "" {
 				out = append(out, w)
 			}
-		case *exprast.CallNode:
-			if id, ok := x.Callee.(*exprast.IdentifierNode); ok && slices.Contains([]string{"opened", "clicked", "clicked_url"}, id.Value) {
-				if s := x.String(); !slices.Contains(tracked, s) {
-					tracked = append(tracked, s)
-				}
+			if w := unknownTemperature(x); w != "" {
+				out = append(out, w)
 			}
 		}
 	}))
-	if len(tracked) > 0 {
-		verb := "is"
-		if len(tracked) > 1 {
-			verb = "are"
-		}
-		w := fmt.Sprintf("%s %s always false in this version: Nurture does not record opens and clicks yet", strings.Join(tracked, " and "), verb)
-		switch x := root.(type) {
-		case *exprast.CallNode:
-			w += ", so this mail is never sent"
-		case *exprast.UnaryNode:
-			if _, call := x.Node.(*exprast.CallNode); call && (x.Operator == "not" || x.Operator == "!") {
-				w += ", so this mail goes to every lead"
-			}
-		}
-		out = append(out, w)
-	}
 	return out, mistyped
 }
 
@@ -93,7 +72,7 @@ func isNumeric(n exprast.Node) bool {
 	case *exprast.UnaryNode:
 		return x.Operator == "-" && isNumeric(x.Node)
 	case *exprast.IdentifierNode:
-		return x.Value == "score" || x.Value == "days_since_signup"
+		return slices.Contains([]string{"score", "fit", "engagement", "days_since_signup"}, x.Value)
 	case *exprast.CallNode:
 		id, ok := x.Callee.(*exprast.IdentifierNode)
 		return ok && id.Value == "number"
@@ -104,9 +83,34 @@ func isNumeric(n exprast.Node) bool {
 // unknownStage warns of stage compared with a text that is no stage, such
 // as "MQL" or "won": it is never equal.
 func unknownStage(b *exprast.BinaryNode) string {
+	for _, t := range comparedTexts(b, "stage") {
+		if !lead.Stage(t).Valid() {
+			return fmt.Sprintf("%s: %q is not a stage, so no lead's stage is ever %q; stages are %s, in lower case", b, t, t, lead.StageNames())
+		}
+	}
+	return ""
+}
+
+// temperatures are the bands of scoring.yaml, in order.
+var temperatures = []string{"cold", "warm", "hot"}
+
+// unknownTemperature warns of temperature compared with a text that is no
+// band, such as "Hot": it is never equal.
+func unknownTemperature(b *exprast.BinaryNode) string {
+	for _, t := range comparedTexts(b, "temperature") {
+		if !slices.Contains(temperatures, t) {
+			return fmt.Sprintf("%s: %q is not a temperature, so no lead's temperature is ever %q; temperatures are %s, in lower case", b, t, t, strings.Join(temperatures, ", "))
+		}
+	}
+	return ""
+}
+
+// comparedTexts are the texts that b compares the variable name with, by
+// == and != or in a list.
+func comparedTexts(b *exprast.BinaryNode, name string) []string {
 	id, ok := b.Left.(*exprast.IdentifierNode)
-	if !ok || id.Value != "stage" {
-		return ""
+	if !ok || id.Value != name {
+		return nil
 	}
 	var texts []string
 	switch r := b.Right.(type) {
@@ -123,10 +127,5 @@ func unknownStage(b *exprast.BinaryNode) string {
 			}
 		}
 	}
-	for _, t := range texts {
-		if !lead.Stage(t).Valid() {
-			return fmt.Sprintf("%s: %q is not a stage, so no lead's stage is ever %q; stages are %s, in lower case", b, t, t, lead.StageNames())
-		}
-	}
-	return ""
+	return texts
 }

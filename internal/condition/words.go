@@ -87,7 +87,7 @@ func unknownName(name string) string {
 	if lead := strings.ToLower(name); slices.Contains([]string{"lead", "mql", "sal", "sql"}, lead) {
 		return fmt.Sprintf("unknown name %s: text goes in double quotes, such as stage == \"%s\"", name, lead)
 	}
-	return fmt.Sprintf("unknown name %s: use score, stage, source, attr.NAME, events, days_since_signup, opened(), clicked() or clicked_url(), and put text in double quotes", name)
+	return fmt.Sprintf("unknown name %s: use score, fit, engagement, temperature, stage, source, attr.NAME, events, days_since_signup, opened(), clicked() or clicked_url(), and put text in double quotes", name)
 }
 
 // unexpectedToken explains a token the parser did not expect; before is

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -30,9 +31,9 @@ const renderRetry = time.Hour
 // decide handles one claimed enrolment: stop, exit, skip steps whose
 // condition is false, wait for the delay or the window, or send the next
 // step and schedule the one after it.
-func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []lead.Event, now time.Time) (store.Outcome, *store.StepMessage) {
+func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, rows []store.Fact, now time.Time) (store.Outcome, *draft) {
 	out := store.Outcome{ID: e.EnrolmentID, State: lead.EnrolmentActive, StepsDone: e.StepsDone, LastOrder: e.LastOrder, DueAt: e.DueAt}
-	end := func(state, reason string) (store.Outcome, *store.StepMessage) {
+	end := func(state, reason string) (store.Outcome, *draft) {
 		out.State, out.Reason = state, reason
 		return out, nil
 	}
@@ -45,7 +46,7 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []lead.Event
 	case e.Suppressed:
 		return end(lead.EnrolmentStopped, reasonSuppressed)
 	}
-	f := &facts{lead: &e.Lead, now: now, since: e.EnrolledAt, events: events}
+	f := &facts{lead: &e.Lead, now: now, since: e.EnrolledAt, rows: rows}
 	if reason := exitReason(p.Exit, f); reason != "" {
 		return end(lead.EnrolmentExited, reason)
 	}
@@ -77,12 +78,14 @@ func (d *Dispatcher) decide(e *store.Due, set *campaign.Set, events []lead.Event
 			out.PassedAt = &at
 			continue
 		}
+		retry := out
+		retry.StepsDone, retry.DueAt = slices.Clone(done), now.Add(renderRetry)
 		msg, err := d.mail(e, st, now)
 		if err != nil {
 			d.log.Error("dispatch: step does not render; will retry", "step", st.Key(), "lead", e.ID, "err", err)
-			out.StepsDone, out.DueAt = done, now.Add(renderRetry)
-			return out, nil
+			return retry, nil
 		}
+		msg.retry = retry
 		done, out.LastOrder = append(done, st.Slug), st.Number
 		out.StepsDone, out.SentAt, out.PassedAt = done, &now, &now
 		j := nextIndex(p, done, out.LastOrder)
@@ -138,37 +141,36 @@ func (d *Dispatcher) sendAt(p *campaign.Sequence, st *campaign.Step, base time.T
 }
 
 // exitReason returns why the exit conditions end the enrolment, or "".
-// Events and clicks count from the enrolment's start.
+// Events and clicks count when they last happened since the enrolment's
+// start.
 func exitReason(x campaign.Exit, f *facts) string {
 	if x.OnStage(f.lead.Stage) {
 		return reasonStage + string(f.lead.Stage)
 	}
-	for _, e := range f.events {
-		if e.At.Before(f.since) {
-			continue
-		}
-		if x.OnEvent(e.Type) {
-			return reasonEvent + e.Type
-		}
-		if e.Type == "click" && x.OnClick(e.URL) {
-			return reasonClick + e.URL
+	for _, r := range f.rows {
+		switch {
+		case !f.recent(r):
+		case r.Kind == store.FactEvent && x.OnEvent(r.Key):
+			return reasonEvent + r.Key
+		case r.Kind == store.FactURL && x.OnClick(r.Key):
+			return reasonClick + r.Key
 		}
 	}
 	return ""
 }
 
-// mail renders and composes one step for one lead.
-func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*store.StepMessage, error) {
+// mail renders one step for one lead, for compose to finish.
+func (d *Dispatcher) mail(e *store.Due, st *campaign.Step, now time.Time) (*draft, error) {
 	l := &e.Lead
-	mid := mailer.NewMessageID(d.domain)
-	raw, err := d.stepMail.Compose(st, l, mid, now)
+	tracked := d.tracked(l)
+	msg, _, err := d.stepMail.mail(st, l, mailer.NewMessageID(d.domain), now, tracked)
 	if err != nil {
 		return nil, err
 	}
-	return &store.StepMessage{
-		LeadID: l.ID, EnrolmentID: e.EnrolmentID, StepKey: st.Key(), MessageID: mid,
-		From: d.envFrom, To: l.Email, Raw: raw,
-	}, nil
+	return &draft{msg: msg, tracked: tracked, step: &store.StepMessage{
+		LeadID: l.ID, EnrolmentID: e.EnrolmentID, StepKey: st.Key(), MessageID: msg.MessageID,
+		From: d.envFrom, To: l.Email,
+	}}, nil
 }
 
 // Recompose composes a step mail again (see Recomposer).
@@ -181,15 +183,22 @@ func (d *Dispatcher) Recompose(ctx context.Context, m store.Claimed) ([]byte, er
 // between writing a mail leased, without its bytes, and handing it over.
 // It needs no dispatcher, so the relay can be built before one.
 type Recomposer struct {
+	// Leads are the leads and the tracked mails' links; *store.Store is one.
 	Leads interface {
 		LeadByID(ctx context.Context, id int64) (*store.LeadRow, error)
+		LinkSetOf(ctx context.Context, messageID int64) (int64, store.LinkSet, error)
+		Relink(ctx context.Context, messageID int64, set store.LinkSet) (int64, error)
 	}
 	Set      func() *campaign.Set // the campaigns live now
 	StepMail *StepMail
 }
 
 // Recompose composes m again. A step that is gone since is not sent:
-// enrolled leads skip deleted steps.
+// enrolled leads skip deleted steps. A mail is tracked again exactly when
+// it was tracked when queued (it has a set of links), whatever the lead's
+// consent says since, so that the same step gives the same bytes; should
+// the step have been edited since, its set of links becomes the new one,
+// as no one saw the first.
 func (r *Recomposer) Recompose(ctx context.Context, m store.Claimed) ([]byte, error) {
 	if m.Kind != "step" || m.LeadID == nil {
 		return nil, fmt.Errorf("dispatch: message %d is not a step mail", m.ID)
@@ -206,7 +215,23 @@ func (r *Recomposer) Recompose(ctx context.Context, m store.Claimed) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: recompose: %w", err)
 	}
-	return r.StepMail.Compose(st, &l.Lead, m.MessageID, m.CreatedAt)
+	_, stored, err := r.Leads.LinkSetOf(ctx, m.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return r.StepMail.Compose(st, &l.Lead, m.MessageID, m.CreatedAt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: recompose: %w", err)
+	}
+	raw, links, err := r.StepMail.ComposeTracked(st, &l.Lead, m.MessageID, m.CreatedAt, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	if old, err := stored.Targets(); err != nil || !slices.Equal(old, links) {
+		if _, err := r.Leads.Relink(ctx, m.ID, store.NewLinkSet(links)); err != nil {
+			return nil, fmt.Errorf("dispatch: recompose: %w", err)
+		}
+	}
+	return raw, nil
 }
 
 var _ campaign.Facts = (*facts)(nil)

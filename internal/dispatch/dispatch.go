@@ -19,6 +19,7 @@ import (
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/internal/tracking"
 )
 
 // Sentinel outcomes callers act on.
@@ -42,6 +43,8 @@ type Store interface {
 	NextEnrolmentDue(ctx context.Context) (*time.Time, error)
 	EnrolmentsOf(ctx context.Context, leadID int64) ([]lead.Enrolment, error)
 	LeadByID(ctx context.Context, id int64) (*store.LeadRow, error)
+	LinkSetOf(ctx context.Context, messageID int64) (int64, store.LinkSet, error)
+	Relink(ctx context.Context, messageID int64, set store.LinkSet) (int64, error)
 }
 
 // Config tunes the dispatcher; zero values take the defaults.
@@ -60,6 +63,11 @@ type Config struct {
 	// Wake, when set, makes Run look for due enrolments at once whenever
 	// it fires, as the campaigns' reload does.
 	Wake <-chan struct{}
+	// Tracking is NURTURE_TRACKING: TrackingConsent (also ""), TrackingAll
+	// or TrackingOff. Mails are tracked only with a Signer.
+	Tracking string
+	// Signer signs the tracking tokens (see StepMail.Signer).
+	Signer *tracking.Signer
 	// Fast is the demo mode: every delay is divided by FastFactor and send
 	// windows are ignored, so a three-week sequence plays out in minutes.
 	Fast bool
@@ -75,6 +83,7 @@ type Dispatcher struct {
 	store    Store
 	stepMail *StepMail
 	again    *Recomposer
+	links    linkCache
 	log      *slog.Logger
 	now      func() time.Time
 	cfg      Config
@@ -100,7 +109,7 @@ func New(st Store, set func() *campaign.Set, c Composer, links *link.Builder, lo
 	d := &Dispatcher{
 		store: st, log: log, now: now, cfg: cfg,
 		envFrom: from.Address, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:], set: set, wake: make(chan struct{}, 1),
-		stepMail: &StepMail{From: cfg.From, Footer: cfg.Footer, Privacy: cfg.PrivacyURL, Links: links, Composer: c},
+		stepMail: &StepMail{From: cfg.From, Footer: cfg.Footer, Privacy: cfg.PrivacyURL, Links: links, Composer: c, Signer: cfg.Signer},
 	}
 	d.again = &Recomposer{Leads: st, Set: set, StepMail: d.stepMail}
 	return d, nil
@@ -207,11 +216,15 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 		for i := range due {
 			ids[i] = due[i].ID
 		}
-		events, err := tx.EventsOf(ctx, ids)
+		facts, err := tx.FactsOf(ctx, ids)
 		if err != nil {
 			return err
 		}
-		outcomes, queue := d.decideAll(due, set, events, now)
+		outcomes, drafts := d.decideAll(due, set, facts, now)
+		queue, err := d.compose(ctx, tx, drafts, outcomes)
+		if err != nil {
+			return err
+		}
 		var lease time.Time
 		if leased {
 			lease = room.Until()
@@ -244,24 +257,25 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 }
 
 // decideAll decides a claimed batch on the configured number of workers,
-// and returns each enrolment's outcome and the mails to queue.
-func (d *Dispatcher) decideAll(due []store.Due, set *campaign.Set, events map[int64][]lead.Event, now time.Time) ([]store.Outcome, []store.StepMessage) {
+// and returns each enrolment's outcome and the mails to compose.
+func (d *Dispatcher) decideAll(due []store.Due, set *campaign.Set, facts map[int64][]store.Fact, now time.Time) ([]store.Outcome, []*draft) {
 	outcomes := make([]store.Outcome, len(due))
-	mails := make([]*store.StepMessage, len(due))
+	mails := make([]*draft, len(due))
 	var g errgroup.Group
 	g.SetLimit(d.cfg.Workers)
 	for i := range due {
 		g.Go(func() error {
-			outcomes[i], mails[i] = d.decide(&due[i], set, events[due[i].ID], now)
+			outcomes[i], mails[i] = d.decide(&due[i], set, facts[due[i].ID], now)
 			return nil
 		})
 	}
 	g.Wait() // decide returns no error
-	queue := make([]store.StepMessage, 0, len(due))
-	for _, m := range mails {
+	drafts := make([]*draft, 0, len(due))
+	for i, m := range mails {
 		if m != nil {
-			queue = append(queue, *m)
+			m.index = i
+			drafts = append(drafts, m)
 		}
 	}
-	return outcomes, queue
+	return outcomes, drafts
 }

@@ -69,7 +69,7 @@ func TestStep_FalseConditionIsSkippedAndTheLeadMovesOn(t *testing.T) {
 	reader := b.lead("reader@example.com", "Rita", nil)
 	skipper := b.lead("skipper@example.com", "Sam", nil)
 	b.run()
-	b.event(reader, "open", "welcome/hello", "")
+	b.opened(reader, "welcome/hello")
 
 	b.advance(2 * day)
 	got := map[string][]string{}
@@ -200,7 +200,7 @@ func TestExit_OnClickedURL(t *testing.T) {
 	b.threeSteps("exit:\n  clicked_url: https://acme.example/pricing*\n")
 	id := b.lead("click@example.com", "Cleo", nil)
 	b.run()
-	b.event(id, "click", "welcome/hello", "https://acme.example/pricing?plan=team")
+	b.clicked(id, "welcome/hello", "https://acme.example/pricing?plan=team")
 	b.advance(30 * day)
 	b.wantSubjects("Hello Cleo")
 	if e := b.enrolment(id); e.State != lead.EnrolmentExited {
@@ -533,7 +533,7 @@ func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 	b.wantSubjects("Your copy", "Restore check", "Weekend read")
 }
 
-func TestConditions_ClickedAndClickedURLReadTheEventsTable(t *testing.T) {
+func TestConditions_ClickedAndClickedURLReadTheLeadFacts(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
 	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
@@ -547,10 +547,10 @@ func TestConditions_ClickedAndClickedURLReadTheEventsTable(t *testing.T) {
 	opener := b.lead("opener@example.com", "Otto", nil)
 	b.lead("quiet@example.com", "Quinn", nil)
 	b.run()
-	b.event(clicker, "click", "drip/guide", "https://acme.example/guide")
+	b.clicked(clicker, "drip/guide", "https://acme.example/guide")
 	// A click in another sequence's mail counts for clicked_url only.
-	b.event(pricer, "click", "welcome/hello", "https://acme.example/pricing?plan=team")
-	b.event(opener, "open", "drip/guide", "")
+	b.clicked(pricer, "welcome/hello", "https://acme.example/pricing?plan=team")
+	b.opened(opener, "drip/guide")
 	b.advance(day)
 	b.advance(day)
 	b.advance(day)
@@ -590,5 +590,33 @@ func TestSuppressedAddress_GetsNothingWhileItsLeadIsConfirmed(t *testing.T) {
 	b.wantSubjects("Hello Lia")
 	if e := b.enrolment(id); e.State != lead.EnrolmentStopped || e.EndedReason != "address suppressed" {
 		t.Fatalf("enrolment: %+v", e)
+	}
+}
+
+// Opens, clicks and events count for this enrolment only when they last
+// happened since it started: the facts of an earlier walk do not.
+func TestConditions_FactsFromBeforeTheEnrolmentDoNotCount(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.threeSteps("exit:\n  event: demo_booked\n")
+	b.write("welcome/02-tips.md", step("Three tips", "2d", "if: opened(previous)\n", "Tips for readers."))
+	b.load()
+	old := b.lead("old@example.com", "Olga", nil)
+	now := b.lead("now@example.com", "Nora", nil)
+	b.factAt(old, store.FactOpen, "welcome/hello", monday.Add(-day))
+	b.factAt(old, store.FactEvent, "demo_booked", monday.Add(-day))
+	b.run()
+	b.opened(now, "welcome/hello")
+	b.advance(2 * day)
+
+	got := map[string][]string{}
+	for _, m := range b.mail.Messages() {
+		got[m.To[0]] = append(got[m.To[0]], m.Subject)
+	}
+	if strings.Join(got["old@example.com"], "|") != "Hello Olga" || strings.Join(got["now@example.com"], "|") != "Hello Nora|Three tips" {
+		t.Fatalf("after 2 days: %v", got)
+	}
+	if e := b.enrolment(old); e.State != lead.EnrolmentActive {
+		t.Fatalf("an event from before the enrolment ended it: %+v", e)
 	}
 }

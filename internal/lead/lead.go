@@ -51,15 +51,22 @@ func StageNames() string {
 
 // Lead is one address that signed up.
 type Lead struct {
-	ID             int64      `db:"id" json:"id"`
-	Email          string     `db:"email" json:"email"`
-	FirstName      string     `db:"first_name" json:"first_name"`
-	LastName       string     `db:"last_name" json:"last_name"`
-	Status         Status     `db:"status" json:"status"`
-	Stage          Stage      `db:"stage" json:"stage"`
-	Source         string     `db:"source" json:"source"`
-	Attributes     Attributes `db:"attributes" json:"attributes"`
-	Score          int        `db:"score" json:"score"`
+	ID         int64      `db:"id" json:"id"`
+	Email      string     `db:"email" json:"email"`
+	FirstName  string     `db:"first_name" json:"first_name"`
+	LastName   string     `db:"last_name" json:"last_name"`
+	Status     Status     `db:"status" json:"status"`
+	Stage      Stage      `db:"stage" json:"stage"`
+	Source     string     `db:"source" json:"source"`
+	Attributes Attributes `db:"attributes" json:"attributes"`
+	Score      int        `db:"score" json:"score"`
+	// Fit and Engagement are the two parts of Score; Temperature is
+	// Engagement's band (cold, warm or hot), as scoring last wrote them.
+	Fit         int    `db:"fit" json:"fit"`
+	Engagement  int    `db:"engagement" json:"engagement"`
+	Temperature string `db:"temperature" json:"temperature"`
+	// Tracking is the lead's consent to open and click tracking.
+	Tracking       bool       `db:"tracking" json:"tracking"`
 	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt      time.Time  `db:"updated_at" json:"updated_at"`
 	ConfirmedAt    *time.Time `db:"confirmed_at" json:"confirmed_at,omitempty"`

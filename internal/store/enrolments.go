@@ -110,6 +110,12 @@ func (t *Tx) SaveEnrolments(ctx context.Context, now time.Time, out []Outcome) e
 
 // StepMessage is a step's mail to queue.
 type StepMessage struct {
+	// ID is the mail's id, reserved with ReserveMessageIDs, or 0 for a
+	// new one.
+	ID int64
+	// LinkSet is the id of a tracked mail's set of links (see LinkSets),
+	// or 0 for an untracked mail.
+	LinkSet     int64
 	LeadID      int64
 	EnrolmentID int64
 	StepKey     string // sequence/slug
@@ -131,6 +137,7 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, le
 	leads, enrols := make([]int64, n), make([]int64, n)
 	mids, froms, tos, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	offs, lens := make([]int64, n), make([]int64, n)
+	ids, sets := make([]int64, n), make([]int64, n)
 	var leaseArg *time.Time
 	if !lease.IsZero() {
 		leaseArg = &lease
@@ -145,38 +152,62 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, le
 	raw := make([]byte, 0, size)
 	for i, m := range ms {
 		leads[i], enrols[i], keys[i] = m.LeadID, m.EnrolmentID, m.StepKey
+		ids[i], sets[i] = m.ID, m.LinkSet
 		mids[i], froms[i], tos[i] = m.MessageID, m.From, m.To
 		if leaseArg == nil {
 			offs[i], lens[i] = int64(len(raw)+1), int64(len(m.Raw))
 			raw = append(raw, m.Raw...)
 		}
 	}
-	ids, err := t.messageIDs(ctx, t.stmt(t.q.InsertStepMessages), now, pq.Array(leads), pq.Array(mids),
-		pq.Array(froms), pq.Array(tos), raw, pq.Array(enrols), pq.Array(keys), pq.Array(offs), pq.Array(lens), leaseArg, nodeArg(t.node))
+	byMID, err := t.messageIDs(ctx, t.stmt(t.q.InsertStepMessages), now, pq.Array(leads), pq.Array(mids),
+		pq.Array(froms), pq.Array(tos), raw, pq.Array(enrols), pq.Array(keys), pq.Array(offs), pq.Array(lens), leaseArg, nodeArg(t.node),
+		pq.Array(ids), pq.Array(sets))
 	if err != nil {
 		return nil, fmt.Errorf("store: queue steps: %w", err)
 	}
 	t.queued = t.queued || leaseArg == nil
-	return ids, nil
+	return byMID, nil
 }
 
-// EventsOf returns the events of these leads, oldest first, by lead.
-func (t *Tx) EventsOf(ctx context.Context, leadIDs []int64) (map[int64][]lead.Event, error) {
-	out := make(map[int64][]lead.Event, len(leadIDs))
+// Fact is what one counted signal of a lead amounts to: kind open or
+// click with the step's key, url with the address, event with the type;
+// when it first and last happened, and how often.
+type Fact struct {
+	LeadID  int64     `db:"lead_id"`
+	Kind    string    `db:"kind"`
+	Key     string    `db:"key"`
+	FirstAt time.Time `db:"first_at"`
+	LastAt  time.Time `db:"last_at"`
+	Count   int       `db:"count"`
+}
+
+// Kinds of Fact.
+const (
+	FactOpen  = "open"
+	FactClick = "click"
+	FactURL   = "url"
+	FactEvent = "event"
+)
+
+// FactsOf returns the facts of these leads, by lead: what the dispatcher
+// asks of them, in one query whose cost does not grow with their events.
+func (t *Tx) FactsOf(ctx context.Context, leadIDs []int64) (map[int64][]Fact, error) {
+	out := make(map[int64][]Fact, len(leadIDs))
 	if len(leadIDs) == 0 {
 		return out, nil
 	}
-	var evs []lead.Event
-	if err := t.stmt(t.q.EventsOfLeads).SelectContext(ctx, &evs, pq.Array(leadIDs)); err != nil {
-		return nil, fmt.Errorf("store: events of leads: %w", err)
+	var fs []Fact
+	if err := t.stmt(t.q.FactsOfLeads).SelectContext(ctx, &fs, pq.Array(leadIDs)); err != nil {
+		return nil, fmt.Errorf("store: facts of leads: %w", err)
 	}
-	for _, e := range evs {
-		out[e.LeadID] = append(out[e.LeadID], e)
+	for _, f := range fs {
+		out[f.LeadID] = append(out[f.LeadID], f)
 	}
 	return out, nil
 }
 
-// RecordEvent appends an event of a lead.
+// RecordEvent appends an event of a lead and keeps its facts (see
+// FactsOf): its type, and a page view's address.
 func (t *Tx) RecordEvent(ctx context.Context, e lead.Event) (int64, error) {
 	var id int64
 	if err := t.stmt(t.q.InsertEvent).GetContext(ctx, &id, e.LeadID, e.Type, e.StepKey, e.URL, e.At); err != nil {

@@ -215,15 +215,6 @@ func (t *Tx) RemarkClicks(ctx context.Context, ids []int64, reason string) error
 	return nil
 }
 
-// Fact is a counted signal of a lead (lead_facts): kind open or click with
-// a step key, url with an address, event with a type.
-type Fact struct {
-	LeadID          int64
-	Kind, Key       string
-	FirstAt, LastAt time.Time
-	Count           int
-}
-
 // UpsertFacts adds facts to the leads' facts. Each lead, kind and key
 // appears once in facts.
 func (t *Tx) UpsertFacts(ctx context.Context, facts []Fact) error {

@@ -57,7 +57,7 @@ type queries struct {
 	ClaimEnrolments    *sqlx.Stmt `query:"claim_enrolments"`
 	SaveEnrolments     *sqlx.Stmt `query:"save_enrolments"`
 	InsertStepMessages *sqlx.Stmt `query:"insert_step_messages"`
-	EventsOfLeads      *sqlx.Stmt `query:"events_of_leads"`
+	FactsOfLeads       *sqlx.Stmt `query:"facts_of_leads"`
 	InsertEvent        *sqlx.Stmt `query:"insert_event"`
 	EnrolmentsOfLead   *sqlx.Stmt `query:"enrolments_of_lead"`
 	NextEnrolmentDue   *sqlx.Stmt `query:"next_enrolment_due"`

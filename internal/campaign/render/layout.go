@@ -117,7 +117,7 @@ func (ls *Layouts) load(name string) (*Layout, string) {
 	}
 	s := ls.sample
 	lv := layoutView{Content: htmltemplate.HTML("<p>Hello</p>"), Subject: "Subject", Preheader: "Preheader",
-		Footer: s.Footer, PrivacyURL: s.PrivacyURL, UnsubscribeURL: s.UnsubscribeURL, BaseURL: s.BaseURL, Lead: s.Lead}
+		Footer: s.Footer, PrivacyURL: s.PrivacyURL, TrackingURL: s.TrackingURL, UnsubscribeURL: s.UnsubscribeURL, BaseURL: s.BaseURL, Lead: s.Lead}
 	if err := l.html.Execute(io.Discard, lv); err != nil {
 		ReportTemplateError(ls.report, "templates/"+base+".html", err)
 		return nil, broken

@@ -28,6 +28,10 @@ type Data struct {
 	// PrivacyURL is the privacy policy's address, which the layout links
 	// to from its footer; "" when the server has none.
 	PrivacyURL string
+	// TrackingURL is where a tracked lead withdraws consent to open and
+	// click tracking, which the layout links to from its footer; "" for a
+	// mail that is not tracked.
+	TrackingURL string
 	// RewriteURL, when set, gets every http and https link of the mail's
 	// content once it is filled in, and returns the address to use instead
 	// in both the HTML and the text part; click tracking goes here. The
@@ -71,6 +75,7 @@ type layoutView struct {
 	Preheader      string
 	Footer         string
 	PrivacyURL     string
+	TrackingURL    string
 	UnsubscribeURL string
 	BaseURL        string
 	Lead           *lead.Lead
@@ -117,6 +122,7 @@ func (m *Mail) Render(d Data) (Rendered, error) {
 		Preheader:      r.Preheader,
 		Footer:         d.Footer,
 		PrivacyURL:     d.PrivacyURL,
+		TrackingURL:    d.TrackingURL,
 		UnsubscribeURL: d.UnsubscribeURL,
 		BaseURL:        d.BaseURL,
 		Lead:           d.Lead,
