@@ -42,10 +42,13 @@ func migrated(t testing.TB) string {
 			t.Fatalf("pgtest: %v", err)
 		}
 	}
+	pool.mu.Lock()
+	snap := pool.snap
+	pool.mu.Unlock()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := release(ctx, name); err != nil {
+		if _, err := release(ctx, name, snap); err != nil {
 			t.Logf("pgtest: %v", err)
 		}
 	})
@@ -90,20 +93,21 @@ func ensureSnapshot(name string) error {
 // release takes the database name back from its test. Under a new name
 // (so the test's URL reaches nothing any more, as when it was dropped)
 // and with every session of the test ended, it is reset for the next test
-// if it still holds the template's schema, or dropped if not.
-func release(ctx context.Context, name string) error {
+// if it still holds the schema of snap, or dropped if not. It returns the
+// name it is in the pool under, or "" when it was dropped.
+func release(ctx context.Context, name string, snap *snapshot) (string, error) {
 	next := newName()
 	if err := rename(ctx, name, next); err != nil {
-		return errors.Join(err, drop(ctx, server.admin, name))
+		return "", errors.Join(err, drop(ctx, server.admin, name))
 	}
-	ok, err := reset(ctx, next)
+	ok, err := reset(ctx, next, snap)
 	if err != nil || !ok {
-		return errors.Join(err, drop(ctx, server.admin, next))
+		return "", errors.Join(err, drop(ctx, server.admin, next))
 	}
 	pool.mu.Lock()
 	pool.free = append(pool.free, next)
 	pool.mu.Unlock()
-	return nil
+	return next, nil
 }
 
 // rename ends every session on the database and renames it. A client that
@@ -128,9 +132,9 @@ func rename(ctx context.Context, name, next string) error {
 
 // reset empties the database name and restarts its sequences, and
 // reports whether it is fit for another test: it takes connections as
-// before and still holds the template's schema and seeded rows. An
+// before and still holds the schema and the seeded rows of snap. An
 // error is a failure to find out.
-func reset(ctx context.Context, name string) (bool, error) {
+func reset(ctx context.Context, name string, snap *snapshot) (bool, error) {
 	var allow bool
 	var limit int
 	if err := server.admin.QueryRowContext(ctx,
@@ -147,20 +151,20 @@ func reset(ctx context.Context, name string) (bool, error) {
 	defer db.Close()
 	var schema string
 	err = db.QueryRowContext(ctx, fingerprintSQL).Scan(&schema)
-	if err != nil || schema != pool.snap.schema {
+	if err != nil || schema != snap.schema {
 		return false, ignoreSQL(err) // a query error here is a schema the test changed
 	}
-	if _, err := db.ExecContext(ctx, pool.snap.reset); err != nil {
+	if _, err := db.ExecContext(ctx, snap.reset); err != nil {
 		return false, fmt.Errorf("reset %s: %w", name, err)
 	}
-	if pool.snap.seededSQL == "" {
+	if snap.seededSQL == "" {
 		return true, nil
 	}
 	var seeded string
-	if err := db.QueryRowContext(ctx, pool.snap.seededSQL).Scan(&seeded); err != nil {
+	if err := db.QueryRowContext(ctx, snap.seededSQL).Scan(&seeded); err != nil {
 		return false, ignoreSQL(err)
 	}
-	return seeded == pool.snap.seeded, nil
+	return seeded == snap.seeded, nil
 }
 
 // drain drops every database in the pool; RunParallel calls it when the
