@@ -20,9 +20,14 @@
 // columns, indexes, constraints, triggers, functions, types, sequences)
 // and the goose rows: a database whose schema or migration version a test
 // changed is dropped instead, as is one that refuses connections or lost
-// rows that the migrations inserted. RunParallel drops the pool when the
-// tests end. EmptyURL, and NewDB in a binary without RunParallel, clone a
-// database and drop it after the test.
+// rows that the migrations inserted. When the tests end, RunParallel
+// renames the pool's databases to nurture_pool_<template hash>_..., and a
+// binary that needs a database takes one of those (by renaming it: of two
+// binaries that try at once, one wins) before it clones the template. So
+// the server keeps about as many of them as the test binaries used at once
+// (on a cluster of make test they go with the cluster); those of other
+// migrations are dropped when a binary starts. EmptyURL, and NewDB in a
+// binary without RunParallel, clone a database and drop it after the test.
 //
 // # Which server
 //

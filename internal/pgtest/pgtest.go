@@ -139,6 +139,7 @@ func setup() error {
 		return err
 	}
 	server.url, server.admin, server.template = u, admin, tpl
+	dropStaleShared(ctx, admin, tpl)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,11 +37,14 @@ func migrated(t testing.TB) string {
 	}
 	name := take()
 	if name == "" {
+		name = claim()
+	}
+	if name == "" {
 		name = create(t, server.template)
-		if err := ensureSnapshot(name); err != nil {
-			dropLogged(t, name)
-			t.Fatalf("pgtest: %v", err)
-		}
+	}
+	if err := ensureSnapshot(name); err != nil {
+		dropLogged(t, name)
+		t.Fatalf("pgtest: %v", err)
 	}
 	pool.mu.Lock()
 	snap := pool.snap
@@ -67,8 +71,8 @@ func take() string {
 	return name
 }
 
-// ensureSnapshot takes the pool's snapshot off name, a fresh clone, unless
-// one was taken already.
+// ensureSnapshot takes the pool's snapshot off name, a fresh clone or a
+// reset database, unless one was taken already.
 func ensureSnapshot(name string) error {
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
@@ -167,8 +171,21 @@ func reset(ctx context.Context, name string, snap *snapshot) (bool, error) {
 	return seeded == snap.seeded, nil
 }
 
-// drain drops every database in the pool; RunParallel calls it when the
-// tests have ended.
+// shared starts the names of the reset databases that test binaries hand
+// on to each other, followed by the template's name, so that they hold its
+// migrations.
+const shared = "nurture_pool_"
+
+// sharedPrefix is the LIKE pattern of the shared databases of this
+// binary's template.
+func sharedPrefix() string {
+	return strings.ReplaceAll(shared+strings.TrimPrefix(server.template, "nurture_tpl_")+"_", "_", `\_`) + "%"
+}
+
+// drain hands every database in the pool on to the next test binary, or
+// drops it when that fails; RunParallel calls it when the tests have
+// ended. They are reset already, and their name says which template they
+// match.
 func drain() {
 	pool.mu.Lock()
 	free := pool.free
@@ -180,7 +197,53 @@ func drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, name := range free {
-		drop(ctx, server.admin, name)
+		next := shared + strings.TrimPrefix(server.template, "nurture_tpl_") + "_" + strings.TrimPrefix(name, testPrefix)
+		if _, err := server.admin.ExecContext(ctx, "ALTER DATABASE "+pq.QuoteIdentifier(name)+" RENAME TO "+pq.QuoteIdentifier(next)); err != nil {
+			drop(ctx, server.admin, name)
+		}
+	}
+}
+
+// claim takes a database another test binary handed on, by renaming it
+// to a name of this binary: of binaries that try at once, one succeeds.
+// It returns "" when there is none to take.
+func claim() string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for range 3 {
+		var name string
+		err := server.admin.QueryRowContext(ctx,
+			`SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY random() LIMIT 1`, sharedPrefix()).Scan(&name)
+		if err != nil {
+			return "" // none, or a failure that a clone will report
+		}
+		next := newName()
+		if _, err := server.admin.ExecContext(ctx, "ALTER DATABASE "+pq.QuoteIdentifier(name)+" RENAME TO "+pq.QuoteIdentifier(next)); err == nil {
+			return next
+		}
+		// Another binary took it first.
+	}
+	return ""
+}
+
+// dropStaleShared drops the shared databases of other templates: of
+// migrations that have changed since.
+func dropStaleShared(ctx context.Context, admin *sql.DB, template string) {
+	own := shared + strings.TrimPrefix(template, "nurture_tpl_") + "_"
+	rows, err := admin.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'nurture\_pool\_%' AND left(datname, length($1)) <> $1`, own)
+	if err != nil {
+		return
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil {
+			names = append(names, n)
+		}
+	}
+	rows.Close()
+	for _, n := range names {
+		drop(ctx, admin, n)
 	}
 }
 
