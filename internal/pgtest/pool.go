@@ -15,19 +15,20 @@ import (
 )
 
 // pool keeps this test binary's migrated databases between their tests.
-// A clone costs Postgres two checkpoints and a copy of every file of the
-// template, and dropping it a third checkpoint; emptying a used database
-// costs a few truncates.
+// A clone costs Postgres checkpoints and a copy of every file of the
+// template, and a drop another checkpoint; emptying a used database costs
+// a fingerprint of its catalog and a few DELETEs.
 var pool struct {
 	on   atomic.Bool // set by RunParallel, which drains the pool when the tests end
 	mu   sync.Mutex
 	free []string  // reset databases, waiting for a test
-	snap *snapshot // of the first fresh clone
+	snap *snapshot // of the first database the binary got
 }
 
 // migrated returns the name of a migrated database that is t's alone until
-// t ends: a reset one from the pool, else a fresh clone. When t ends it
-// goes back to the pool, reset, or is dropped.
+// t ends: a reset one from the pool, else one another binary handed on,
+// else a fresh clone. When t ends it goes back to the pool, reset, or is
+// dropped.
 func migrated(t testing.TB) string {
 	t.Helper()
 	if !pool.on.Load() {

@@ -100,7 +100,8 @@ type snapshot struct {
 	seededSQL string
 }
 
-// takeSnapshot reads the snapshot off db, a fresh clone of the template.
+// takeSnapshot reads the snapshot off db, a fresh clone of the template
+// or a database reset to it.
 func takeSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 	s := &snapshot{}
 	if err := db.QueryRowContext(ctx, fingerprintSQL).Scan(&s.schema); err != nil {
