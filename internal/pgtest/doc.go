@@ -1,10 +1,33 @@
 // Package pgtest owns the Postgres that tests run against: it gives each
 // test a real, migrated database of its own.
 //
-// NewDB clones a fresh database from a template that holds every migration
-// in github.com/nurture/nurture/migrations, and drops it when the test
-// ends. Cloning takes a few tens of milliseconds, so each test, parallel
-// or not, can have its own database instead of sharing one.
+// NewDB gives each test, parallel or not, a database of its own that holds
+// every migration in github.com/nurture/nurture/migrations and no rows but
+// those the migrations insert. The first ones are cloned from a template
+// database; when a test ends, its URL stops reaching its database.
+//
+// # The pool
+//
+// A clone costs Postgres two checkpoints and a copy of the template's
+// files, and a drop a third checkpoint: most of what Postgres did in a run
+// of the tests. So in a test binary whose TestMain calls RunParallel, a
+// test's database goes back to a pool when the test ends, for the next
+// test to take: every session on it is ended, it is renamed (so the old
+// URL reaches nothing, as if it were dropped), and it is emptied: the
+// tables that hold rows are truncated, and every sequence is set back to
+// where the template has it, so ids start at 1 again. First it is checked
+// against a fingerprint of the template's catalog (schemas, tables,
+// columns, indexes, constraints, triggers, functions, types, sequences)
+// and the goose rows: a database whose schema or migration version a test
+// changed is dropped instead, as is one that refuses connections or lost
+// rows that the migrations inserted. When the tests end, RunParallel
+// renames the pool's databases to nurture_pool_<template hash>_..., and a
+// binary that needs a database takes one of those (by renaming it: of two
+// binaries that try at once, one wins) before it clones the template. So
+// the server keeps about as many of them as the test binaries used at once
+// (on a cluster of make test they go with the cluster); those of other
+// migrations are dropped when a binary starts. EmptyURL, and NewDB in a
+// binary without RunParallel, clone a database and drop it after the test.
 //
 // # Which server
 //

@@ -11,6 +11,9 @@ import (
 // on a database of their own wait on Postgres (and SMTP) far more than they
 // compute, so go test's default of GOMAXPROCS leaves the machine idle.
 // Call it from TestMain: os.Exit(pgtest.RunParallel(m, 8)).
+//
+// It also keeps the binary's migrated databases in a pool between tests
+// (see the package comment) and drops them when the tests have ended.
 func RunParallel(m *testing.M, n int) int {
 	flag.Parse()
 	set := false
@@ -18,5 +21,8 @@ func RunParallel(m *testing.M, n int) int {
 	if !set {
 		flag.Set("test.parallel", strconv.Itoa(n))
 	}
-	return m.Run()
+	pool.on.Store(true)
+	code := m.Run()
+	drain()
+	return code
 }

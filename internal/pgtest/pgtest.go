@@ -57,9 +57,12 @@ func ready(t testing.TB) {
 
 var seq atomic.Int64
 
-// NewDB returns a pool on a fresh database that holds every migration, and
-// its URL for code that opens its own connections (to LISTEN, say). The
-// database is dropped when the test ends, connections or not.
+// NewDB returns a pool on a database of the test's own that holds every
+// migration and no rows (but those the migrations insert), its sequences
+// at their start, and its URL for code that opens its own connections (to
+// LISTEN, say). When the test ends, connections or not, the URL stops
+// reaching the database: it is dropped, or, under RunParallel, renamed,
+// emptied and kept for the next test (see the package comment).
 func NewDB(t testing.TB) (*sqlx.DB, string) {
 	t.Helper()
 	u := URL(t)
@@ -73,12 +76,12 @@ func NewDB(t testing.TB) (*sqlx.DB, string) {
 	return db, u
 }
 
-// URL returns the URL of a fresh database that holds every migration,
-// dropped when the test ends.
+// URL returns the URL of a database like NewDB's.
 func URL(t testing.TB) string {
 	t.Helper()
 	ready(t)
-	return create(t, server.template)
+	u, _ := withDB(server.url, migrated(t)) // checked in setup
+	return u
 }
 
 // EmptyURL returns the URL of a fresh database with no migrations applied,
@@ -86,7 +89,10 @@ func URL(t testing.TB) string {
 func EmptyURL(t testing.TB) string {
 	t.Helper()
 	ready(t)
-	return create(t, "template0")
+	name := create(t, "template0")
+	t.Cleanup(func() { dropLogged(t, name) })
+	u, _ := withDB(server.url, name) // checked in setup
+	return u
 }
 
 func setup() error {
@@ -133,14 +139,19 @@ func setup() error {
 		return err
 	}
 	server.url, server.admin, server.template = u, admin, tpl
+	dropStaleShared(ctx, admin, tpl)
 	return nil
 }
 
-// create clones template into a new database, dropped in t.Cleanup, and
-// returns its URL.
+// newName returns a database name no one has used.
+func newName() string {
+	return fmt.Sprintf("%s%d_%d", testPrefix, os.Getpid(), seq.Add(1))
+}
+
+// create clones template into a new database and returns its name.
 func create(t testing.TB, template string) string {
 	t.Helper()
-	name := fmt.Sprintf("%s%d_%d", testPrefix, os.Getpid(), seq.Add(1))
+	name := newName()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	q := "CREATE DATABASE " + pq.QuoteIdentifier(name) + " TEMPLATE " + pq.QuoteIdentifier(template) + server.strategy
@@ -156,15 +167,7 @@ func create(t testing.TB, template string) string {
 		}
 		time.Sleep(delay)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := drop(ctx, server.admin, name); err != nil {
-			t.Logf("pgtest: %v", err)
-		}
-	})
-	u, _ := withDB(server.url, name) // checked in setup
-	return u
+	return name
 }
 
 func drop(ctx context.Context, db *sql.DB, name string) error {

@@ -75,7 +75,9 @@ func TestNewDB_URLReachesTheSameDatabase(t *testing.T) {
 	}
 }
 
-func TestNewDB_DroppedAfterTheTest(t *testing.T) {
+// Whether the database was dropped or went back to the pool under a new
+// name, nothing is called by its test's name once the test has ended.
+func TestNewDB_GoneAfterTheTest(t *testing.T) {
 	t.Parallel()
 	var name, listenURL string
 	t.Run("uses", func(t *testing.T) {
@@ -133,8 +135,9 @@ func TestNewDB_ManyInParallel(t *testing.T) {
 	}
 }
 
-// BenchmarkNewDB times a clone and its first connection; the databases
-// are dropped when the benchmark ends, outside the timing.
+// BenchmarkNewDB times NewDB: a clone and its first connection, since the
+// databases go back to the pool only when the benchmark ends, outside the
+// timing.
 func BenchmarkNewDB(b *testing.B) {
 	pgtest.URL(b) // sets up the server and the template
 	for b.Loop() {
