@@ -25,6 +25,7 @@ func commands() []command {
 		{"migrate", "migrate", "apply pending database migrations and exit", runMigrate},
 		{"campaigns", "campaigns check|preview|timeline|send-test …", "validate, preview, time and test-send the campaign files", runCampaigns},
 		{"scores", "scores explain EMAIL | recompute", "explain a lead's score; replay every score under scoring.yaml", runScores},
+		{"report", "report engagement [--sequence S] [--since DAY]", "opens and clicks per step and link, raw beside counted", runReport},
 		{"devmail", "devmail [--smtp ADDR] [--http ADDR]", "run the mail catcher (SMTP 127.0.0.1:1025, web 127.0.0.1:8025)", runDevmail},
 		{"version", "version", "print the version", func(_ context.Context, _ []string, w io.Writer) error {
 			_, err := fmt.Fprintln(w, "nurture", version)

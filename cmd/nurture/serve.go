@@ -27,6 +27,7 @@ import (
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/outbox"
+	"github.com/nurture/nurture/internal/report"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
 	"github.com/nurture/nurture/internal/tracking"
@@ -214,6 +215,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		Sales:          sales,
 		SalesToken:     cfg.SalesToken,
 		Engage:         eng,
+		Reports:        report.New(st, func() []string { return stepKeys(seq.set()) }),
 		Forms:          func() campaign.Forms { return seq.set().Forms },
 		PrivacyURL:     cfg.PrivacyURL,
 		Ready:          ready(st.DB()),

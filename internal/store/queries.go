@@ -74,4 +74,5 @@ type queries struct {
 	scoreQueries
 	handoffQueries
 	webhookQueries
+	reportQueries
 }

@@ -3,7 +3,8 @@ package store
 import "github.com/jmoiron/sqlx"
 
 // webhookQueries are the queries of the handoff webhook: what a delivery
-// sends, its state on the handoff and its attempts (webhooks.go).
+// sends, its state on the handoff, its attempts and the receivers that
+// answered 410 Gone (webhooks.go).
 type webhookQueries struct {
 	WebhookSubject       *sqlx.Stmt `query:"webhook_subject"`
 	WebhookConsent       *sqlx.Stmt `query:"webhook_consent"`
@@ -12,4 +13,7 @@ type webhookQueries struct {
 	InsertWebhookAttempt *sqlx.Stmt `query:"insert_webhook_attempt"`
 	WebhookAttempts      *sqlx.Stmt `query:"webhook_attempts"`
 	FirstWebhookAttempt  *sqlx.Stmt `query:"first_webhook_attempt"`
+	GoneEndpoint         *sqlx.Stmt `query:"gone_endpoint"`
+	MarkEndpointGone     *sqlx.Stmt `query:"mark_endpoint_gone"`
+	ClearEndpointGone    *sqlx.Stmt `query:"clear_endpoint_gone"`
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -133,4 +135,59 @@ func (s *Store) FirstAttempt(ctx context.Context, id int64, since time.Time) (ti
 		return time.Time{}, nil
 	}
 	return *at, nil
+}
+
+// GoneEndpoint is a webhook URL that answered 410 Gone: when, and to
+// which handoff's post.
+type GoneEndpoint struct {
+	URL     string    `db:"url"`
+	At      time.Time `db:"gone_at"`
+	Handoff int64     `db:"handoff_id"`
+}
+
+// EndpointGone returns the 410 mark of url, the webhook URL in force, and
+// forgets the marks of every other URL; ErrNotFound when url is not gone.
+func (s *Store) EndpointGone(ctx context.Context, url string) (*GoneEndpoint, error) {
+	var g GoneEndpoint
+	if err := s.q.GoneEndpoint.GetContext(ctx, &g, url); err != nil {
+		return nil, fmt.Errorf("store: gone webhook endpoint: %w", notFound(err))
+	}
+	return &g, nil
+}
+
+// RecordGone writes attempt a, whose receiver answered 410 Gone, sets the
+// handoff's webhook gone and marks a.URL gone, together. marked is false
+// when the URL was marked gone already.
+func (s *Store) RecordGone(ctx context.Context, a WebhookAttempt) (marked bool, err error) {
+	err = s.WithTx(ctx, func(t *Tx) error {
+		var id int64
+		err := t.stmt(t.q.InsertWebhookAttempt).GetContext(ctx, &id,
+			a.HandoffID, a.At.UTC().Truncate(time.Microsecond), a.URL, a.Status, a.Error, a.DurationMS)
+		if err != nil {
+			return fmt.Errorf("store: record webhook attempt: %w", err)
+		}
+		if err := t.SetWebhook(ctx, a.HandoffID, WebhookGone); err != nil {
+			return err
+		}
+		var url string
+		err = t.stmt(t.q.MarkEndpointGone).GetContext(ctx, &url, a.URL, a.At.UTC(), a.HandoffID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil
+		case err != nil:
+			return fmt.Errorf("store: mark webhook endpoint gone: %w", err)
+		}
+		marked = true
+		return nil
+	})
+	return marked, err
+}
+
+// ClearEndpointGone forgets the 410 mark of url in the transaction, so
+// that handoffs are posted to it again.
+func (t *Tx) ClearEndpointGone(ctx context.Context, url string) error {
+	if _, err := t.stmt(t.q.ClearEndpointGone).ExecContext(ctx, url); err != nil {
+		return fmt.Errorf("store: clear gone webhook endpoint: %w", err)
+	}
+	return nil
 }

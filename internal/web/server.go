@@ -59,6 +59,7 @@ type Config struct {
 	Sales          Sales            // the sales API and the owners' action links; optional
 	SalesToken     string           // NURTURE_SALES_TOKEN: the sales API takes it or AdminToken
 	Engage         Engagement       // opens, clicks and events; optional
+	Reports        Reports          // the admin API's reports; optional
 	// Forms returns the signup forms that are live now; nil means none.
 	Forms      func() campaign.Forms
 	PrivacyURL string // NURTURE_PRIVACY_URL, linked from every form; optional
@@ -139,6 +140,7 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.siteRoutes()...)
 	rs = append(rs, s.salesPageRoutes()...)
 	rs = append(rs, s.engageRoutes()...)
+	rs = append(rs, s.reportRoutes()...)
 	return rs
 }
 

@@ -42,7 +42,8 @@ func (w *worker) NextRetry(job *river.Job[delivery]) time.Time {
 
 // Work makes one attempt and records it. Its result tells River what
 // follows: nil for a 2xx, a snooze for a Retry-After, a cancel for a 410
-// or when retries are over, an error to retry.
+// or when retries are over, an error to retry. A receiver that answered
+// 410 to any handoff is not posted to at all (skipGone).
 func (w *worker) Work(ctx context.Context, job *river.Job[delivery]) error {
 	s := w.s
 	sub, err := s.st.WebhookSubject(ctx, job.Args.Handoff)
@@ -55,16 +56,50 @@ func (w *worker) Work(ctx context.Context, job *river.Job[delivery]) error {
 	if sub.Webhook == store.WebhookGone || sub.Webhook == store.WebhookDelivered {
 		return river.JobCancel(fmt.Errorf("handoff %d: webhook %s already", sub.ID, sub.Webhook))
 	}
+	if wh := s.webhook(); wh != nil {
+		g, err := s.st.EndpointGone(ctx, wh.URL)
+		if err == nil {
+			return s.skipGone(ctx, sub, g)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
 	start := s.cfg.Now()
 	a, res := s.attempt(ctx, sub)
 	a.HandoffID, a.At = sub.ID, start
 	a.DurationMS = int(s.cfg.Now().Sub(start).Milliseconds())
 	state, next := s.outcome(ctx, job, a, res)
+	if state == store.WebhookGone {
+		marked, err := s.st.RecordGone(ctx, a)
+		if err != nil {
+			return err
+		}
+		if marked {
+			s.cfg.Log.Warn("webhook: the receiver answered 410 Gone; no handoff is posted to it until one is redelivered or scoring.yaml names another url",
+				"url", a.URL, "handoff", sub.ID)
+		}
+		return next
+	}
 	if err := s.st.RecordAttempt(ctx, a, state); err != nil {
 		return err
 	}
 	s.cfg.Log.Info("webhook: attempt", "handoff", sub.ID, "status", a.Status, "error", a.Error, "state", state)
 	return next
+}
+
+// skipGone records that handoff sub is not posted, since its receiver
+// answered 410 Gone before (g), and ends its job. The 410 itself was
+// logged as a warning; each handoff skipped is logged at debug level only.
+func (s *Service) skipGone(ctx context.Context, sub *store.WebhookSubject, g *store.GoneEndpoint) error {
+	why := fmt.Sprintf("not attempted: %s answered 410 Gone at %s (handoff %d); redeliver a handoff to post to it again",
+		g.URL, g.At.UTC().Format(time.RFC3339), g.Handoff)
+	a := store.WebhookAttempt{HandoffID: sub.ID, At: s.cfg.Now(), URL: g.URL, Error: why}
+	if err := s.st.RecordAttempt(ctx, a, store.WebhookGone); err != nil {
+		return err
+	}
+	s.cfg.Log.Debug("webhook: not attempted, the receiver is gone", "handoff", sub.ID, "url", g.URL)
+	return river.JobCancel(errors.New(why))
 }
 
 // outcome is the handoff's webhook state after attempt a, and what River

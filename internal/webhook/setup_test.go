@@ -123,15 +123,17 @@ func (b *bundle) exec(t *testing.T, q string, args ...any) {
 // without waiting out the real one.
 var fast = webhook.Retry{Base: time.Millisecond, Max: 2 * time.Millisecond, For: time.Hour}
 
-// service starts a delivery service posting to url, stopped when the test
-// ends.
+// service starts a delivery service posting to url (or by cfg.Rules when
+// set), stopped when the test ends.
 func (b *bundle) service(t *testing.T, url string, cfg webhook.Config) *webhook.Service {
 	t.Helper()
 	rules := &scoring.Rules{Handoff: &scoring.Handoff{Webhook: &scoring.Webhook{URL: url, SecretEnv: "TEST_WEBHOOK_SECRET"}}}
 	if url == "" {
 		rules = &scoring.Rules{}
 	}
-	cfg.Rules = func() *scoring.Rules { return rules }
+	if cfg.Rules == nil {
+		cfg.Rules = func() *scoring.Rules { return rules }
+	}
 	cfg.Getenv = func(name string) string {
 		if name == "TEST_WEBHOOK_SECRET" {
 			return secret

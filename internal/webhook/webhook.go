@@ -119,13 +119,20 @@ func (s *Service) Enqueue(ctx context.Context, tx *store.Tx, id int64) error {
 
 // Redeliver queues a new delivery of handoff id now, whatever became of
 // the earlier ones (a 410 included): for an operator who has fixed the
-// receiver. ErrNoWebhook without a webhook; store.ErrNotFound without such
-// a handoff.
+// receiver. It clears the receiver's 410 mark, so later handoffs are
+// posted to it again. ErrNoWebhook without a webhook; store.ErrNotFound
+// without such a handoff.
 func (s *Service) Redeliver(ctx context.Context, id int64) error {
-	if s.webhook() == nil {
+	wh := s.webhook()
+	if wh == nil {
 		return ErrNoWebhook
 	}
-	return s.st.WithTx(ctx, func(tx *store.Tx) error { return s.insert(ctx, tx, id) })
+	return s.st.WithTx(ctx, func(tx *store.Tx) error {
+		if err := s.insert(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.ClearEndpointGone(ctx, wh.URL)
+	})
 }
 
 // Attempts returns the delivery attempts of handoff id, oldest first.
