@@ -59,8 +59,8 @@ func storyOf(t *testing.T, h *harness, id int64) {
 		mins                      int
 	}{
 		{"open", "pixel", "", "human", nil, 10},
-		{"click", "click", "", "human", ptr(1), 11},
-		{"click", "click", "", "scanner", ptr(0), 12},
+		{"click", "click", "", "human", ptr(2), 11},
+		{"click", "click", "", "scanner", ptr(1), 12},
 		{"download", "api", "https://acme.example/playbook.pdf", "human", nil, 60},
 		{"page_view", "site", "https://acme.example/pricing/teams", "human", nil, 61},
 		{"demo_requested", "api", "", "human", nil, 90},

@@ -29,8 +29,8 @@ func TestReportEngagement_RawBesideCountedThroughAPIAndCLI(t *testing.T) {
 		{"GET", "/o/" + s.Open(ma), nil},                                            // a person
 		{"GET", "/o/" + s.Open(ma), []string{"User-Agent", "Mozilla/5.0"}},          // Apple MPP
 		{"HEAD", "/o/" + s.Open(ma), nil},                                           // a prefetch
-		{"GET", "/c/" + s.Click(ma, 0), nil},                                        // the person clicks
-		{"GET", "/c/" + s.Click(mb, 0), []string{"X-Forwarded-For", "40.107.22.9"}}, // Microsoft's scanner
+		{"GET", "/c/" + s.Click(ma, 1), nil},                                        // the person clicks
+		{"GET", "/c/" + s.Click(mb, 1), []string{"X-Forwarded-For", "40.107.22.9"}}, // Microsoft's scanner
 	} {
 		if res := h.do(r.method, r.path, "", nil, r.hdr...); res.status != 200 && res.status != 302 {
 			t.Fatalf("%s %s: %d", r.method, r.path, res.status)

@@ -36,8 +36,8 @@ func TestScores_EbookReaderBecomesAnMQLAndExplainTellsWhy(t *testing.T) {
 	at := h.clock.Now().Add(-time.Minute)
 	for _, q := range []string{
 		`INSERT INTO events (lead_id, type, source, message_id, step_key, verdict, at) VALUES ($1, 'open', 'pixel', 900, 'ebook-datensicherheit/your-copy', 'human', $2)`,
-		`INSERT INTO events (lead_id, type, source, message_id, link, step_key, url, verdict, at) VALUES ($1, 'click', 'click', 900, 0, 'ebook-datensicherheit/your-copy', 'https://example.com/downloads/data-security-playbook.pdf', 'human', $2)`,
-		`INSERT INTO events (lead_id, type, source, message_id, link, step_key, url, verdict, at) VALUES ($1, 'click', 'click', 903, 1, 'ebook-datensicherheit/ransomware-costs', 'https://example.com/pricing', 'human', $2)`,
+		`INSERT INTO events (lead_id, type, source, message_id, link, step_key, url, verdict, at) VALUES ($1, 'click', 'click', 900, 1, 'ebook-datensicherheit/your-copy', 'https://example.com/downloads/data-security-playbook.pdf', 'human', $2)`,
+		`INSERT INTO events (lead_id, type, source, message_id, link, step_key, url, verdict, at) VALUES ($1, 'click', 'click', 903, 2, 'ebook-datensicherheit/ransomware-costs', 'https://example.com/pricing', 'human', $2)`,
 		`INSERT INTO events (lead_id, type, source, verdict, at) VALUES ($1, 'demo_requested', 'api', 'human', $2)`,
 	} {
 		if _, err := h.db().Exec(q, id, at); err != nil {

@@ -36,7 +36,7 @@ func BenchmarkPixelAndClick(b *testing.B) {
 	load(b, n/2, func(c *http.Client, i int) error { return benchGet(c, bare, 200) })
 	load(b, n/4, func(c *http.Client, i int) error { return benchGet(c, h.base+"/o/"+s.Open(warm[i]), 200) })
 	load(b, n/4, func(_ *http.Client, i int) error {
-		return benchGet(noRedirect, h.base+"/c/"+s.Click(warm[n/4+i], 0), 302)
+		return benchGet(noRedirect, h.base+"/c/"+s.Click(warm[n/4+i], 1), 302)
 	})
 	for b.Loop() {
 		for range rounds {
@@ -54,7 +54,7 @@ func BenchmarkPixelAndClick(b *testing.B) {
 
 			c0 = cpu.now()
 			d = load(b, n, func(_ *http.Client, i int) error {
-				return benchGet(noRedirect, h.base+"/c/"+s.Click(msgs[n+i], i%2), 302)
+				return benchGet(noRedirect, h.base+"/c/"+s.Click(msgs[n+i], i%2+1), 302)
 			})
 			clicks = append(clicks, n/d.Seconds())
 			clickCPU = addCPU(clickCPU, cpu.now().sub(c0))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -80,14 +81,14 @@ func TestTracking_PixelAndClickRedirectToTheOriginalURL(t *testing.T) {
 	if r.status != 200 || r.body != tracking.Pixel || len(r.body) != 43 || r.header.Get("Cache-Control") != "no-store" || r.header.Get("Content-Type") != "image/gif" {
 		t.Fatalf("pixel: %d %q %v", r.status, r.body, r.header)
 	}
-	r = h.do("GET", "/c/"+s.Click(m, 0), "", nil)
+	r = h.do("GET", "/c/"+s.Click(m, 1), "", nil)
 	if r.status != 302 || r.header.Get("Location") != "https://acme.example/pricing?plan=pro#faq" {
 		t.Fatalf("click: %d %v", r.status, r.header)
 	}
 	// A link to the marketer's own site carries the signed lead reference;
 	// a minute later, so that the two clicks are no burst.
 	h.clock.Advance(time.Minute)
-	r = h.do("GET", "/c/"+s.Click(m, 1), "", nil)
+	r = h.do("GET", "/c/"+s.Click(m, 2), "", nil)
 	loc, err := url.Parse(r.header.Get("Location"))
 	if err != nil || r.status != 302 || loc.Host != "www.acme.example" || loc.Path != "/blog" {
 		t.Fatalf("click to the site: %d %v", r.status, r.header)
@@ -115,11 +116,11 @@ func TestTracking_TamperedTokenIs404AndNoOpenRedirect(t *testing.T) {
 	h := start(t, nil)
 	id := h.trackedLead("anna@example.com")
 	m := h.sentMail(id, "welcome/01-hello", h.clock.Now().Add(-time.Hour), "https://acme.example/pricing")
-	tok := h.signer().Click(m, 0)
+	tok := h.signer().Click(m, 1)
 	tampered := []byte(tok)
 	tampered[2] ^= 'A' ^ 'B'
-	for _, path := range []string{"/c/" + string(tampered), "/c/" + tracking.NewSigner([]byte(strings.Repeat("x", 32))).Click(m, 0),
-		"/c/" + h.signer().Click(m, 1), "/c/https:%2F%2Fevil.example%2F", "/c/" + h.signer().Open(m)} {
+	for _, path := range []string{"/c/" + string(tampered), "/c/" + tracking.NewSigner([]byte(strings.Repeat("x", 32))).Click(m, 1),
+		"/c/" + h.signer().Click(m, 2), "/c/https:%2F%2Fevil.example%2F", "/c/" + h.signer().Open(m)} {
 		r := h.do("GET", path, "", nil)
 		if r.status != 404 || r.header.Get("Location") != "" || !strings.Contains(r.body, "<html") {
 			t.Errorf("%s: %d %v", path, r.status, r.header)
@@ -169,16 +170,16 @@ func TestTracking_EachVerdictKind(t *testing.T) {
 	check(m, "image_proxy")
 
 	m = mail("range", hour)
-	h.do("GET", "/c/"+s.Click(m, 0), "", nil, "X-Forwarded-For", "40.107.22.9")
+	h.do("GET", "/c/"+s.Click(m, 1), "", nil, "X-Forwarded-For", "40.107.22.9")
 	check(m, "scanner")
 
 	m = mail("burst", hour)
-	h.do("GET", "/c/"+s.Click(m, 0), "", nil)
 	h.do("GET", "/c/"+s.Click(m, 1), "", nil)
+	h.do("GET", "/c/"+s.Click(m, 2), "", nil)
 	check(m, "scanner", "scanner")
 
 	m = mail("honeypot", hour)
-	h.do("GET", "/c/"+s.Click(m, 0), "", nil)
+	h.do("GET", "/c/"+s.Click(m, 1), "", nil)
 	if r := h.do("GET", "/c/"+s.Honeypot(m), "", nil); r.status != 204 {
 		t.Errorf("honeypot: %d", r.status)
 	}
@@ -186,14 +187,14 @@ func TestTracking_EachVerdictKind(t *testing.T) {
 
 	m = mail("head", hour)
 	h.do("HEAD", "/o/"+s.Open(m), "", nil)
-	if r := h.do("HEAD", "/c/"+s.Click(m, 0), "", nil); r.status != 302 {
+	if r := h.do("HEAD", "/c/"+s.Click(m, 1), "", nil); r.status != 302 {
 		t.Errorf("HEAD of a link: %d", r.status)
 	}
-	h.do("GET", "/c/"+s.Click(m, 0), "", nil, "Sec-Purpose", "prefetch;prerender")
+	h.do("GET", "/c/"+s.Click(m, 1), "", nil, "Sec-Purpose", "prefetch;prerender")
 	check(m, "prefetch", "prefetch", "prefetch")
 
 	m = mail("soon", h.clock.Now().Add(-5*time.Second))
-	h.do("GET", "/c/"+s.Click(m, 0), "", nil)
+	h.do("GET", "/c/"+s.Click(m, 1), "", nil)
 	check(m, "scanner")
 	if evs := h.eventsOfMail(m); !strings.Contains(evs[0].Reason, "scan window of 30s") {
 		t.Errorf("too soon: %q", evs[0].Reason)
@@ -242,5 +243,42 @@ func TestEventsAPI_ARetriedPostCountsOnce(t *testing.T) {
 	r := h.do("POST", fmt.Sprintf("/api/v1/leads/%d/events", id), "application/json", strings.NewReader(`{"type": "webinar_registered", "idempotency_key": "w-1"}`), "Authorization", "Bearer "+adminToken)
 	if r.status != 201 || !strings.Contains(r.body, `"enrolled": 0`) {
 		t.Errorf("lead event: %d %s", r.status, r.body)
+	}
+}
+
+// The links of a mail the dispatcher composed lead, through the click
+// redirect, exactly where the step's file said: composing and redirecting
+// agree on how links are numbered.
+func TestTracking_EveryLinkOfASentMailLeadsWhereTheStepSaid(t *testing.T) {
+	t.Parallel()
+	dir := writeCampaigns(t, map[string]string{
+		"ebook/sequence.md": "---\ntrigger: confirmed\n---\n",
+		"ebook/01-links.md": "---\nsubject: Three links\ndelay: 0\n---\n" +
+			"[The playbook](https://acme.example/playbook.pdf), [pricing](https://acme.example/pricing) " +
+			"and [the blog](https://acme.example/blog).\n",
+	})
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": dir, "NURTURE_TRACKING": "all"})
+	h.confirmAnna(1)
+	m := h.waitMail(2)
+	want := map[string]string{
+		"The playbook": "https://acme.example/playbook.pdf",
+		"pricing":      "https://acme.example/pricing",
+		"the blog":     "https://acme.example/blog",
+	}
+	anchor := regexp.MustCompile(`<a href="` + regexp.QuoteMeta(h.base) + `(/c/[A-Za-z0-9_-]+)"[^>]*>([^<]+)</a>`)
+	found := anchor.FindAllStringSubmatch(m.HTML, -1)
+	seen := 0
+	for _, a := range found {
+		target, ok := want[a[2]]
+		if !ok {
+			continue
+		}
+		seen++
+		if r := h.do("GET", a[1], "", nil); r.status != 302 || r.header.Get("Location") != target {
+			t.Errorf("%q leads to %d %q, want %q", a[2], r.status, r.header.Get("Location"), target)
+		}
+	}
+	if seen != len(want) {
+		t.Fatalf("found %d of the %d tracked links in:\n%s", seen, len(want), m.HTML)
 	}
 }

@@ -39,13 +39,15 @@ func (c *messageCache) put(m *store.TrackedMessage) {
 	c.m[m.ID] = m
 }
 
-// target is where link i of mail m leads: the URL the mail had, with the
-// signed lead reference nt added for a host of the marketer's own site.
+// target is where link i (tracking.Link.Index) of mail m leads: the URL
+// the mail had, with the signed lead reference nt added for a host of the
+// marketer's own site.
 func (s *Service) target(m *store.TrackedMessage, i int) (string, bool) {
-	if i < 0 || i >= len(m.Links) {
+	l, ok := m.Link(i)
+	if !ok {
 		return "", false
 	}
-	raw := m.Links[i].URL
+	raw := l.URL
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", false

@@ -78,7 +78,8 @@ func (s *Service) hitRow(p *pending, jd tracking.Judgement) store.Hit {
 	case tracking.KindOpen:
 		r.Type, r.Source = "open", "pixel"
 	case tracking.KindClick:
-		r.Type, r.Source, r.Link, r.URL = "click", "click", p.ref.Link, p.msg.Links[p.ref.Link].URL
+		l, _ := p.msg.Link(p.ref.Link) // resolved before the hit was queued
+		r.Type, r.Source, r.Link, r.URL = "click", "click", p.ref.Link, l.URL
 	case tracking.KindHoneypot:
 		r.Type, r.Source = "honeypot", "click"
 	}

@@ -37,12 +37,12 @@ func TestClick_RedirectsToTheStoredLinkAndImpliesOneOpen(t *testing.T) {
 	id := b.lead(t, "anna@example.com", true)
 	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/pricing?plan=pro", "https://www.acme.example/blog")
 	for i := range 2 {
-		target, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(start.Add(time.Duration(i+1)*time.Hour)))
+		target, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(start.Add(time.Duration(i+1)*time.Hour)))
 		if err != nil || target != "https://acme.example/pricing?plan=pro" {
 			t.Fatalf("Click = %q, %v", target, err)
 		}
 	}
-	target, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(start.Add(3*time.Hour)))
+	target, err := b.svc.Click(b.ctx, b.signer.Click(m, 2), req(start.Add(3*time.Hour)))
 	if err != nil || target != "https://www.acme.example/blog?nt="+b.signer.Site(id) {
 		t.Fatalf("a click to the site = %q, %v; want the signed lead reference added", target, err)
 	}
@@ -60,7 +60,7 @@ func TestClickAndOpen_TamperedOrUnknownTokensAreUnknown(t *testing.T) {
 	b := setup(t)
 	id := b.lead(t, "anna@example.com", true)
 	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/")
-	tok := b.signer.Click(m, 0)
+	tok := b.signer.Click(m, 1)
 	changed := []byte(tok)
 	if changed[5] == 'A' { // one character changed
 		changed[5] = 'B'
@@ -68,8 +68,8 @@ func TestClickAndOpen_TamperedOrUnknownTokensAreUnknown(t *testing.T) {
 		changed[5] = 'A'
 	}
 	bad := []string{string(changed),
-		b.signer.Click(m, 1),       // no such link
-		b.signer.Click(m+1000, 0),  // no such mail
+		b.signer.Click(m, 2),       // no such link
+		b.signer.Click(m+1000, 1),  // no such mail
 		b.signer.Open(m),           // an open's token is no link
 		b.signer.Site(id), "", "x"} // a lead reference is no link
 	for _, tk := range bad {
@@ -110,7 +110,7 @@ func TestVerdicts_EachKindWithItsReason(t *testing.T) {
 		if c.open {
 			err = b.svc.Open(b.ctx, b.signer.Open(m), c.r)
 		} else {
-			_, err = b.svc.Click(b.ctx, b.signer.Click(m, 0), c.r)
+			_, err = b.svc.Click(b.ctx, b.signer.Click(m, 1), c.r)
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
@@ -133,13 +133,13 @@ func TestBurst_ClicksOnTwoLinksWithin2sAreAScannersBothOfThem(t *testing.T) {
 	id := b.lead(t, "anna@example.com", true)
 	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b")
 	t0 := start.Add(time.Hour)
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(t0)); err != nil {
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(t0)); err != nil {
 		t.Fatal(err)
 	}
 	if got := b.facts(t, id); len(got) != 3 {
 		t.Fatalf("after the first click facts = %q, want click, open and url", got)
 	}
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(t0.Add(1500*time.Millisecond))); err != nil {
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 2), req(t0.Add(1500*time.Millisecond))); err != nil {
 		t.Fatal(err)
 	}
 	evs := b.events(t, id)
@@ -159,7 +159,7 @@ func TestHoneypot_MarksItsBurstAScanners(t *testing.T) {
 	id := b.lead(t, "anna@example.com", true)
 	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a")
 	t0 := start.Add(time.Hour)
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(t0)); err != nil {
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(t0)); err != nil {
 		t.Fatal(err)
 	}
 	target, err := b.svc.Click(b.ctx, b.signer.Honeypot(m), req(t0.Add(time.Second)))
@@ -172,7 +172,7 @@ func TestHoneypot_MarksItsBurstAScanners(t *testing.T) {
 		t.Errorf("events = %+v", evs)
 	}
 	// A person's click a minute later is a person's again.
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(t0.Add(time.Minute))); err != nil {
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(t0.Add(time.Minute))); err != nil {
 		t.Fatal(err)
 	}
 	if evs := b.events(t, id); evs[2].Verdict != "human" {
@@ -188,7 +188,7 @@ func TestBurst_ConcurrentClicksSeeEachOther(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
-			if _, err := b.svc.Click(b.ctx, b.signer.Click(m, i), req(t0.Add(time.Duration(i)*300*time.Millisecond))); err != nil {
+			if _, err := b.svc.Click(b.ctx, b.signer.Click(m, i+1), req(t0.Add(time.Duration(i)*300*time.Millisecond))); err != nil {
 				t.Error(err)
 			}
 		})
@@ -211,7 +211,7 @@ func TestUntracked_LeadWithoutConsentIsNotRecordedButRedirects(t *testing.T) {
 	if err := b.svc.Open(b.ctx, b.signer.Open(m), req(start.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	if target, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(start.Add(time.Hour))); err != nil || target != "https://acme.example/a" {
+	if target, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(start.Add(time.Hour))); err != nil || target != "https://acme.example/a" {
 		t.Fatalf("Click = %q, %v", target, err)
 	}
 	if evs := b.events(t, id); len(evs) != 0 {
@@ -300,11 +300,11 @@ func TestDatabaseDown_AKnownLinkStillRedirectsAndTheLossIsCounted(t *testing.T) 
 	b := setup(t)
 	id := b.lead(t, "anna@example.com", true)
 	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b")
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 0), req(start.Add(time.Hour))); err != nil {
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(start.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	b.db.Close()
-	target, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(start.Add(2*time.Hour)))
+	target, err := b.svc.Click(b.ctx, b.signer.Click(m, 2), req(start.Add(2*time.Hour)))
 	if err == nil || target != "https://acme.example/b" {
 		t.Errorf("Click with the database closed = %q, %v; want the target and an error", target, err)
 	}

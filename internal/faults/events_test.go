@@ -44,7 +44,7 @@ func TestKill9MidEvents_EveryAcknowledgedEventSurvives(t *testing.T) {
 		case "open":
 			req, _ = http.NewRequest("GET", a.base+"/o/"+signer.Open(msgID), nil)
 		case "click":
-			req, _ = http.NewRequest("GET", a.base+"/c/"+signer.Click(msgID, 0), nil)
+			req, _ = http.NewRequest("GET", a.base+"/c/"+signer.Click(msgID, 1), nil)
 		case "api":
 			body := fmt.Sprintf(`{"lead": %d, "type": "download", "idempotency_key": %q}`, leadID, tag)
 			req, _ = http.NewRequest("POST", a.base+"/api/v1/events", strings.NewReader(body))
@@ -158,7 +158,7 @@ func TestPostgresStopped_PixelAndRedirectAnswerAndTheLossIsCounted(t *testing.T)
 		body, _ := io.ReadAll(res.Body)
 		return res, string(body)
 	}
-	click := "/c/" + signer.Click(msgID, 0)
+	click := "/c/" + signer.Click(msgID, 1)
 	if res, _ := get(click, false); res.StatusCode != 302 {
 		t.Fatalf("click with Postgres up: %d", res.StatusCode)
 	}

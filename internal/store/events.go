@@ -16,11 +16,20 @@ type TrackedMessage struct {
 	LeadID  int64         `db:"lead_id"`
 	StepKey string        `db:"step_key"`
 	SentAt  *time.Time    `db:"sent_at"` // when SMTP took it; nil until then
-	Links   []Link        `db:"-"`       // by tracking.Link.Index; nil for a mail without a link set
+	Links   []Link        `db:"-"`       // in tracking.Link.Index order; nil for a mail without a link set
 	Recent  []RecentClick `db:"-"`       // its clicks since the time asked for, oldest first
 
 	RawLinks  []byte `db:"links"`
 	RawRecent []byte `db:"recent"`
+}
+
+// Link returns the link a click token names: tracking.Link.Index, which
+// counts from 1. ok is false for an index the mail has no link for.
+func (m *TrackedMessage) Link(index int) (l Link, ok bool) {
+	if index < 1 || index > len(m.Links) {
+		return Link{}, false
+	}
+	return m.Links[index-1], true
 }
 
 // Link is one link of a link set.

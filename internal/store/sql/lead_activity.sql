@@ -1,10 +1,11 @@
 -- The latest $2 counted events of lead $1 (verdict human or image_proxy),
 -- newest first, with the mail each open or click came from and the
--- clicked link's address and text from the mail's link set.
+-- clicked link's address and text from the mail's link set (whose array
+-- counts from 0, the link's index from 1).
 SELECT e.id, e.at, e.type, e.source,
        COALESCE(e.step_key, m.step_key, '') AS step_key,
-       COALESCE(NULLIF(e.url, ''), ls.links -> e.link ->> 'url', '') AS url,
-       COALESCE(ls.links -> e.link ->> 'text', '') AS link_text
+       COALESCE(NULLIF(e.url, ''), ls.links -> (e.link - 1) ->> 'url', '') AS url,
+       COALESCE(ls.links -> (e.link - 1) ->> 'text', '') AS link_text
 FROM events e
 LEFT JOIN messages m ON m.id = e.message_id
 LEFT JOIN link_sets ls ON ls.id = m.link_set_id
