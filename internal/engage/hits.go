@@ -78,7 +78,10 @@ func (s *Service) hitRow(p *pending, jd tracking.Judgement) store.Hit {
 	case tracking.KindOpen:
 		r.Type, r.Source = "open", "pixel"
 	case tracking.KindClick:
-		r.Type, r.Source, r.Link, r.URL = "click", "click", p.ref.Link, p.msg.Links[p.ref.Link].URL
+		r.Type, r.Source, r.Link = "click", "click", p.ref.Link
+		if p.msg != nil { // a quick click's URL is the statement's to look up
+			r.URL = p.msg.Links[p.ref.Link].URL
+		}
 	case tracking.KindHoneypot:
 		r.Type, r.Source = "honeypot", "click"
 	}
