@@ -28,7 +28,7 @@ const benchClients = 32
 
 // load posts n signups from benchClients keep-alive clients and returns the
 // elapsed time until post returned for all of them.
-func load(b *testing.B, n int, post func(c *http.Client, i int) error) time.Duration {
+func load(b testing.TB, n int, post func(c *http.Client, i int) error) time.Duration {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients, MaxConnsPerHost: benchClients}}
 	defer client.CloseIdleConnections()
 	var next atomic.Int64

@@ -151,7 +151,7 @@ func countMessages(t *testing.T, h *harness, email string) int {
 	return n
 }
 
-func writeCampaigns(t *testing.T, files map[string]string) string {
+func writeCampaigns(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, body := range files {

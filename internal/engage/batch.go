@@ -2,28 +2,45 @@ package engage
 
 import (
 	"cmp"
-	"time"
-
 	"context"
+	"time"
 
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/tracking"
 )
 
-// writeBatch resolves the batch's clicks, judges its opens and clicks, and
-// writes it. Opens and clicks alone, the common case, are one statement
-// that writes them and their lead facts (see store.InsertHits); a batch
-// with API events, or with clicks that a burst re-marks, is a transaction.
-// Either is tried again if it hit a deadlock (another node's batch locking
-// the same facts in another order). Every pending then gets its outcome.
+// writeBatch writes a batch: first its opens and quick clicks (see
+// writeQuick), then what is left through writeJudged. Every pending then
+// has its outcome, and the scorer is told of what was written.
 func (s *Service) writeBatch(ctx context.Context, batch []*pending) {
+	n, rest := s.writeQuick(ctx, batch)
+	if len(rest) > 0 {
+		n += s.writeJudged(ctx, rest)
+	}
+	if n > 0 {
+		s.recorded.Add(int64(n))
+		s.batches.Add(1)
+		if s.cfg.Recorded != nil {
+			s.cfg.Recorded()
+		}
+	}
+}
+
+// writeJudged resolves the batch's clicks, judges its opens and clicks, and
+// writes it. Opens and clicks alone are one statement that writes them and
+// their lead facts (see store.InsertHits); a batch with API events, or
+// with clicks that a burst re-marks, is a transaction. Either is tried
+// again if it hit a deadlock (another node's batch locking the same facts
+// in another order). Every pending then gets its outcome; it returns how
+// many events were written.
+func (s *Service) writeJudged(ctx context.Context, batch []*pending) int {
 	live, err := s.resolve(ctx, batch)
 	if err != nil {
 		finish(live, err)
-		return
+		return 0
 	}
 	if len(live) == 0 {
-		return
+		return 0
 	}
 	var hits, evs []*pending
 	for _, p := range live {
@@ -36,9 +53,10 @@ func (s *Service) writeBatch(ctx context.Context, batch []*pending) {
 	j := s.judge(hits)
 	var n int
 	for range batchRetries {
+		n = 0
 		if len(evs) == 0 && len(j.remarks) == 0 {
 			var res []store.HitResult
-			if res, err = s.st.InsertHits(ctx, j.rows, s.trackAll()); err == nil {
+			if res, err = s.st.InsertHits(ctx, j.rows, s.hitOptions(time.Time{})); err == nil {
 				n = hitsDone(hits, res)
 			}
 		} else {
@@ -52,17 +70,12 @@ func (s *Service) writeBatch(ctx context.Context, batch []*pending) {
 			break
 		}
 	}
-	if err == nil && n > 0 {
-		s.recorded.Add(int64(n))
-		s.batches.Add(1)
-		if s.cfg.Recorded != nil {
-			s.cfg.Recorded()
-		}
-	}
 	if err != nil {
 		s.cfg.Log.Warn("engage: events not recorded", "events", len(live), "err", err)
+		n = 0
 	}
 	finish(live, err)
+	return n
 }
 
 func (s *Service) trackAll() bool { return s.cfg.Tracking == "all" }
@@ -154,7 +167,7 @@ func (s *Service) burstWindow() time.Duration {
 func (s *Service) writeTx(ctx context.Context, tx *store.Tx, hits []*pending, j judged, evs []*pending) (int, error) {
 	n := 0
 	if len(hits) > 0 {
-		res, err := tx.InsertHits(ctx, j.rows, s.trackAll())
+		res, err := tx.InsertHits(ctx, j.rows, s.hitOptions(time.Time{}))
 		if err != nil {
 			return 0, err
 		}

@@ -78,8 +78,11 @@ func (s *Service) hitRow(p *pending, jd tracking.Judgement) store.Hit {
 	case tracking.KindOpen:
 		r.Type, r.Source = "open", "pixel"
 	case tracking.KindClick:
-		l, _ := p.msg.Link(p.ref.Link) // resolved before the hit was queued
-		r.Type, r.Source, r.Link, r.URL = "click", "click", p.ref.Link, l.URL
+		r.Type, r.Source, r.Link = "click", "click", p.ref.Link
+		if p.msg != nil { // a quick click's URL is the statement's to look up
+			l, _ := p.msg.Link(p.ref.Link) // resolved before the hit was queued
+			r.URL = l.URL
+		}
 	case tracking.KindHoneypot:
 		r.Type, r.Source = "honeypot", "click"
 	}

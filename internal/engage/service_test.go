@@ -343,3 +343,34 @@ func TestDatabaseHanging_OpenGivesUpWhenItsCallerDoes(t *testing.T) {
 		t.Errorf("events = %+v", evs)
 	}
 }
+
+// The first click of a mail is written by the statement that reads its
+// mail; a second within the burst window is deferred, judged with the
+// first, and, on the same link, is a person's too.
+func TestClick_ASecondClickOfTheMailIsJudgedWithTheFirst(t *testing.T) {
+	b := setup(t)
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b")
+	t0 := start.Add(time.Hour)
+	for i, at := range []time.Time{t0, t0.Add(time.Second)} {
+		target, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(at))
+		if err != nil || target != "https://acme.example/a" {
+			t.Fatalf("click %d: %q, %v", i, target, err)
+		}
+	}
+	evs := b.events(t, id)
+	if len(evs) != 2 || evs[0].Verdict != "human" || evs[1].Verdict != "human" {
+		t.Fatalf("events %+v, want two human clicks", evs)
+	}
+	if got := b.facts(t, id); !slices.Equal(got, []string{"click welcome/01-hello 2", "open welcome/01-hello 1", "url https://acme.example/a 2"}) {
+		t.Errorf("facts = %q", got)
+	}
+	// A click too soon after delivery is deferred and judged with it.
+	soon := b.mail(t, id, "welcome/02-next", t0, "https://acme.example/c")
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(soon, 1), req(t0.Add(5*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	if evs := b.events(t, id); len(evs) != 3 || evs[2].Verdict != "scanner" || !strings.Contains(evs[2].Reason, "after delivery") {
+		t.Errorf("a click 5s after delivery: %+v", evs[len(evs)-1])
+	}
+}

@@ -89,44 +89,65 @@ type Hit struct {
 	Reason    string
 	IPPrefix  string
 	UserAgent string
+	// Quick is a click judged without its mail: its URL is the link set's
+	// and it comes back with its mail. Quiet is one judged human, which
+	// stands only if no burst or early delivery says otherwise.
+	Quick, Quiet bool
+}
+
+// HitOptions are a batch's settings for InsertHits.
+type HitOptions struct {
+	TrackAll bool // NURTURE_TRACKING=all: write the hits of leads that did not agree too
+	// A quiet quick click is deferred if its mail has clicks since Since,
+	// or was delivered less than ScanWindow before it.
+	Since      time.Time
+	ScanWindow time.Duration
 }
 
 // HitResult is what became of a Hit: its id if written, 0 when its lead is
-// not tracked; Known is false when its message is not a lead's mail.
+// not tracked or it is deferred; Known is false when its message is not a
+// lead's mail (or, quick, has no such link). A known quick click has its
+// Mail, without recent clicks; Deferred says it was not written and is to
+// be judged again with them.
 type HitResult struct {
-	ID    int64
-	Known bool
+	ID       int64
+	Known    bool
+	Deferred bool
+	Mail     *TrackedMessage
 }
 
 // InsertHits writes opens and clicks and the lead facts of those that
 // count, in one statement, and returns what became of each, by index. A
-// hit whose lead is not tracked (unless trackAll) is not written.
-func (s *Store) InsertHits(ctx context.Context, hits []Hit, trackAll bool) ([]HitResult, error) {
-	return insertHits(ctx, s.q.InsertHits, hits, trackAll)
+// hit whose lead is not tracked (unless o.TrackAll) is not written.
+func (s *Store) InsertHits(ctx context.Context, hits []Hit, o HitOptions) ([]HitResult, error) {
+	return insertHits(ctx, s.q.InsertHits, hits, o)
 }
 
 // InsertHits is Store.InsertHits in the transaction.
-func (t *Tx) InsertHits(ctx context.Context, hits []Hit, trackAll bool) ([]HitResult, error) {
-	return insertHits(ctx, t.stmt(t.q.InsertHits), hits, trackAll)
+func (t *Tx) InsertHits(ctx context.Context, hits []Hit, o HitOptions) ([]HitResult, error) {
+	return insertHits(ctx, t.stmt(t.q.InsertHits), hits, o)
 }
 
 type rowsQuery interface {
 	QueryxContext(ctx context.Context, args ...any) (*sqlx.Rows, error)
 }
 
-func insertHits(ctx context.Context, q rowsQuery, hits []Hit, trackAll bool) ([]HitResult, error) {
+func insertHits(ctx context.Context, q rowsQuery, hits []Hit, o HitOptions) ([]HitResult, error) {
 	n := len(hits)
 	num, msg, link := make([]int64, n), make([]int64, n), make([]int64, n)
 	typ, at, src, url := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	verdict, reason, ip, ua := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	quick, quiet := make([]bool, n), make([]bool, n)
 	for i, h := range hits {
 		num[i], msg[i], link[i] = int64(i), h.MessageID, int64(h.Link)
 		typ[i], src[i], url[i] = h.Type, h.Source, h.URL
 		at[i] = h.At.UTC().Format(time.RFC3339Nano)
 		verdict[i], reason[i], ip[i], ua[i] = h.Verdict, h.Reason, h.IPPrefix, h.UserAgent
+		quick[i], quiet[i] = h.Quick, h.Quiet
 	}
 	rows, err := q.QueryxContext(ctx, pq.Array(num), pq.Array(msg), pq.Array(typ), pq.Array(link), pq.Array(at),
-		pq.Array(src), pq.Array(verdict), pq.Array(reason), pq.Array(ip), pq.Array(ua), pq.Array(url), trackAll)
+		pq.Array(src), pq.Array(verdict), pq.Array(reason), pq.Array(ip), pq.Array(ua), pq.Array(url), o.TrackAll,
+		pq.Array(quick), pq.Array(quiet), o.Since, o.ScanWindow.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("store: insert hits: %w", err)
 	}
@@ -135,8 +156,17 @@ func insertHits(ctx context.Context, q rowsQuery, hits []Hit, trackAll bool) ([]
 	for rows.Next() {
 		var i int
 		var r HitResult
-		if err := rows.Scan(&i, &r.ID, &r.Known); err != nil {
+		var m TrackedMessage
+		if err := rows.Scan(&i, &r.ID, &r.Known, &r.Deferred, &m.LeadID, &m.StepKey, &m.SentAt, &m.RawLinks); err != nil {
 			return nil, fmt.Errorf("store: insert hits: %w", err)
+		}
+		if m.LeadID != 0 {
+			m.ID = hits[i].MessageID
+			if err := json.Unmarshal(m.RawLinks, &m.Links); err != nil {
+				return nil, fmt.Errorf("store: insert hits: links of message %d: %w", m.ID, err)
+			}
+			m.RawLinks = nil
+			r.Mail = &m
 		}
 		out[i] = r
 	}

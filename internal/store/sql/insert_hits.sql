@@ -2,18 +2,39 @@
 -- of those that count, in one statement. A hit of a mail that is not a
 -- lead's is unknown; one whose lead is not tracked ($12 false:
 -- NURTURE_TRACKING=consent and the lead did not agree) is not written.
--- Returns each hit's number, its id if written, and whether it was known.
+--
+-- A quick click ($13[n]) was judged without its mail: its target is looked
+-- up here from the mail's link set, whose array counts from 0 where a
+-- link's index counts from 1 (no such link: unknown). One judged
+-- human ($14[n]) stands only if its mail has no click since $15 (no burst
+-- to see) and was delivered at least $16 seconds before (not too soon);
+-- otherwise it is deferred: not written, to be judged again with its mail.
+-- (The lateral probes events_message_idx per quick click: as an EXISTS,
+-- the planner hashed a scan of every recent click of every mail.)
+-- Returns each hit's number, its id if written, whether it was known, and
+-- for quick clicks whether deferred and the mail's lead, step, delivery
+-- and links.
 WITH u AS (
-    SELECT u.*, m.lead_id, COALESCE(m.step_key, '') AS step_key,
+    SELECT u.n, u.message_id, u.type, u.link, u.at, u.source, u.verdict, u.reason, u.ip_prefix, u.user_agent,
+           CASE WHEN u.quick THEN COALESCE(ls.links -> (u.link - 1) ->> 'url', '') ELSE u.url END AS url,
+           u.quick, m.lead_id, COALESCE(m.step_key, '') AS step_key, m.sent_at, ls.links,
            l.id IS NOT NULL AND ($12::bool OR l.tracking) AS tracked,
-           u.verdict IN ('human', 'image_proxy') AS counted
+           u.verdict IN ('human', 'image_proxy') AS counted,
+           m.lead_id IS NOT NULL AND (NOT u.quick OR COALESCE(u.link >= 1 AND ls.links -> (u.link - 1) ->> 'url' ~ '^https?://', false)) AS known,
+           u.quick AND u.quiet AND (
+               r.clicked IS NOT NULL
+               OR COALESCE(m.sent_at > u.at - make_interval(secs => $16), false)) AS deferred
     FROM unnest($1::int[], $2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[],
-                $8::text[], $9::text[], $10::text[], $11::text[])
-           AS u(n, message_id, type, link, at, source, verdict, reason, ip_prefix, user_agent, url)
+                $8::text[], $9::text[], $10::text[], $11::text[], $13::bool[], $14::bool[])
+           AS u(n, message_id, type, link, at, source, verdict, reason, ip_prefix, user_agent, url, quick, quiet)
     LEFT JOIN messages m ON m.id = u.message_id
     LEFT JOIN leads l ON l.id = m.lead_id
+    LEFT JOIN link_sets ls ON u.quick AND ls.id = m.link_set_id
+    LEFT JOIN LATERAL (SELECT true AS clicked FROM events e
+                       WHERE u.quick AND u.quiet AND e.message_id = u.message_id AND e.at >= $15 AND e.source = 'click'
+                       LIMIT 1) r ON true
 ), w AS (
-    SELECT nextval('events_id_seq') AS id, u.* FROM u WHERE tracked
+    SELECT nextval('events_id_seq') AS id, u.* FROM u WHERE tracked AND known AND NOT deferred
 ), ins AS (
     INSERT INTO events (id, lead_id, type, step_key, url, at, source, message_id, link, verdict, reason, ip_prefix, user_agent)
     SELECT id, lead_id, type, NULLIF(step_key, ''), NULLIF(url, ''), at, source, message_id, NULLIF(link, -1),
@@ -43,5 +64,9 @@ WITH u AS (
     ORDER BY lead_id, step_key, at
     ON CONFLICT (lead_id, kind, key) DO NOTHING
 )
-SELECT u.n, COALESCE(w.id, 0) AS id, u.lead_id IS NOT NULL AS known
+SELECT u.n, COALESCE(w.id, 0) AS id, u.known, u.known AND u.deferred AS deferred,
+       CASE WHEN u.quick AND u.known THEN u.lead_id ELSE 0 END AS lead_id,
+       CASE WHEN u.quick THEN u.step_key ELSE '' END AS step_key,
+       CASE WHEN u.quick THEN u.sent_at END AS sent_at,
+       CASE WHEN u.quick AND u.known THEN u.links END AS links
 FROM u LEFT JOIN w ON w.n = u.n
