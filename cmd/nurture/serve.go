@@ -168,7 +168,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	sales, err := handoff.New(st, disp, composer, tpl, log, now, handoff.Options{
+	sales, err := handoff.New(st, handoffStages{disp}, composer, tpl, log, now, handoff.Options{
 		From: cfg.From, BaseURL: cfg.BaseURL, Signer: signer, Sender: relay,
 		Rules: seq.scoring, Webhooks: hooks,
 	})
