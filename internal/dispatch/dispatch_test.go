@@ -184,9 +184,7 @@ func TestExit_OnEventEndsTheEnrolment(t *testing.T) {
 	b.threeSteps("exit:\n  event: demo_booked\n")
 	id := b.lead("demo@example.com", "Dora", nil)
 	b.run()
-	if _, err := b.disp.RecordEvent(b.ctx, id, "demo_booked"); err != nil {
-		t.Fatal(err)
-	}
+	b.event(id, "demo_booked")
 	b.advance(30 * day)
 	b.wantSubjects("Hello Dora")
 	if e := b.enrolment(id); e.State != lead.EnrolmentExited || !strings.Contains(e.EndedReason, "demo_booked") {

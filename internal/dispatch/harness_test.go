@@ -250,6 +250,25 @@ func (b *bundle) factAt(leadID int64, kind, key string, at time.Time) {
 	}
 }
 
+// event keeps the fact of a custom event of a lead, such as demo_booked,
+// and enrols the lead in the sequences it triggers, in one transaction, as
+// the engagement service does through OnEvent. Exits on the event happen
+// when the enrolment is next due.
+func (b *bundle) event(leadID int64, typ string) {
+	b.t.Helper()
+	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+		now := b.clock.Now()
+		if err := tx.UpsertFacts(b.ctx, []store.Fact{{LeadID: leadID, Kind: store.FactEvent, Key: typ, FirstAt: now, LastAt: now, Count: 1}}); err != nil {
+			return err
+		}
+		_, err := b.disp.OnEvent(b.ctx, tx, leadID, typ, now)
+		return err
+	})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // opened keeps the facts of an open of step's mail.
 func (b *bundle) opened(leadID int64, step string) {
 	b.t.Helper()
