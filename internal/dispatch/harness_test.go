@@ -69,12 +69,7 @@ func setup(t *testing.T, start time.Time) *bundle {
 func setupWith(t *testing.T, start time.Time, cfg dispatch.Config) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, db := pgtest.NewStore(t)
 	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
 	if err := mail.Start(ctx); err != nil {
 		t.Fatal(err)

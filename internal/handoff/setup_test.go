@@ -81,13 +81,7 @@ handoff:
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, db := pgtest.NewStore(t)
 	c, err := mailer.NewComposer(mailer.Config{})
 	if err != nil {
 		t.Fatal(err)

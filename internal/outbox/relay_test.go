@@ -40,11 +40,7 @@ func setupWith(t *testing.T, rate float64, cfg outbox.Config) *bundle {
 	t.Helper()
 	t.Parallel()
 	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, db := pgtest.NewStore(t)
 	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
 	if err := mail.Start(ctx); err != nil {
 		t.Fatal(err)
