@@ -72,10 +72,7 @@ func TestStep_FalseConditionIsSkippedAndTheLeadMovesOn(t *testing.T) {
 	b.opened(reader, "welcome/hello")
 
 	b.advance(2 * day)
-	got := map[string][]string{}
-	for _, m := range b.mail.Messages() {
-		got[m.To[0]] = append(got[m.To[0]], m.Subject)
-	}
+	got := b.subjectsTo()
 	if strings.Join(got["reader@example.com"], "|") != "Hello Rita|Three tips" || strings.Join(got["skipper@example.com"], "|") != "Hello Sam" {
 		t.Fatalf("after 2 days: %v", got)
 	}
@@ -553,10 +550,7 @@ func TestConditions_ClickedAndClickedURLReadTheLeadFacts(t *testing.T) {
 	b.advance(day)
 	b.advance(day)
 
-	got := map[string][]string{}
-	for _, m := range b.mail.Messages() {
-		got[m.To[0]] = append(got[m.To[0]], m.Subject)
-	}
+	got := b.subjectsTo()
 	for to, want := range map[string]string{
 		"clicker@example.com": "Guide|More for clickers",
 		"pricer@example.com":  "Guide|About pricing|Guide reminder",
@@ -607,10 +601,7 @@ func TestConditions_FactsFromBeforeTheEnrolmentDoNotCount(t *testing.T) {
 	b.opened(now, "welcome/hello")
 	b.advance(2 * day)
 
-	got := map[string][]string{}
-	for _, m := range b.mail.Messages() {
-		got[m.To[0]] = append(got[m.To[0]], m.Subject)
-	}
+	got := b.subjectsTo()
 	if strings.Join(got["old@example.com"], "|") != "Hello Olga" || strings.Join(got["now@example.com"], "|") != "Hello Nora|Three tips" {
 		t.Fatalf("after 2 days: %v", got)
 	}

@@ -195,6 +195,16 @@ func (b *bundle) subjects() []string {
 	return out
 }
 
+// subjectsTo is the subjects of the mails caught, by recipient, in the
+// order they were caught.
+func (b *bundle) subjectsTo() map[string][]string {
+	got := map[string][]string{}
+	for _, m := range b.mail.Messages() {
+		got[m.To[0]] = append(got[m.To[0]], m.Subject)
+	}
+	return got
+}
+
 func (b *bundle) wantSubjects(want ...string) {
 	b.t.Helper()
 	got := b.subjects()
