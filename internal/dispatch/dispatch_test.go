@@ -105,19 +105,11 @@ func TestWindow_EuropeBerlinAcrossTheSpringDSTChange(t *testing.T) {
 	if e := b.enrolment(id); !e.DueAt.Equal(want) {
 		t.Fatalf("first step due %s, want %s (Monday 09:00 CEST)", e.DueAt.UTC(), want)
 	}
-	b.clock.Set(want.Add(-time.Minute))
-	b.run()
-	b.wantSubjects()
-	b.clock.Set(want)
-	b.run()
-	b.wantSubjects("Hello Bea")
+	b.runAt(want.Add(-time.Minute))
+	b.runAt(want, "Hello Bea")
 	// 2 days later is Wednesday 09:00 CEST, inside the window.
-	b.clock.Set(want.Add(2*day - time.Second))
-	b.run()
-	b.wantSubjects("Hello Bea")
-	b.clock.Set(want.Add(2 * day))
-	b.run()
-	b.wantSubjects("Hello Bea", "Three tips")
+	b.runAt(want.Add(2*day-time.Second), "Hello Bea")
+	b.runAt(want.Add(2*day), "Hello Bea", "Three tips")
 }
 
 func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
@@ -134,22 +126,12 @@ func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
 	b.run()
 	b.wantSubjects()
 	// 07:00 UTC would be 09:00 at the summer offset the lead confirmed in.
-	b.clock.Set(time.Date(2026, 10, 26, 7, 0, 0, 0, time.UTC))
-	b.run()
-	b.wantSubjects()
-	b.clock.Set(want.Add(-time.Second))
-	b.run()
-	b.wantSubjects()
-	b.clock.Set(want)
-	b.run()
-	b.wantSubjects("Hello Hans")
+	b.runAt(time.Date(2026, 10, 26, 7, 0, 0, 0, time.UTC))
+	b.runAt(want.Add(-time.Second))
+	b.runAt(want, "Hello Hans")
 	// Two calendar days later, Wednesday 09:00 CET, inside the window.
-	b.clock.Set(want.Add(2*day - time.Second))
-	b.run()
-	b.wantSubjects("Hello Hans")
-	b.clock.Set(want.Add(2 * day))
-	b.run()
-	b.wantSubjects("Hello Hans", "Three tips")
+	b.runAt(want.Add(2*day-time.Second), "Hello Hans")
+	b.runAt(want.Add(2*day), "Hello Hans", "Three tips")
 }
 
 func TestWindow_TheRepeatedAutumnHourCountsBothTimes(t *testing.T) {
@@ -512,20 +494,14 @@ func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 	if e := b.enrolment(id); !e.DueAt.Equal(monday) {
 		t.Fatalf("the next step is due %s, want %s (Monday 09:00 in Berlin)", e.DueAt.UTC(), monday)
 	}
-	b.clock.Set(monday.Add(-time.Second))
-	b.run()
-	b.wantSubjects("Your copy")
-	b.clock.Set(monday)
-	b.run()
-	b.wantSubjects("Your copy", "Restore check")
+	b.runAt(monday.Add(-time.Second), "Your copy")
+	b.runAt(monday, "Your copy", "Restore check")
 	// The weekend step keeps to its own window: Saturday 10:00 in Berlin.
 	saturday := time.Date(2026, 11, 14, 9, 0, 0, 0, time.UTC)
 	if e := b.enrolment(id); !e.DueAt.Equal(saturday) {
 		t.Fatalf("the weekend step is due %s, want %s", e.DueAt.UTC(), saturday)
 	}
-	b.clock.Set(saturday)
-	b.run()
-	b.wantSubjects("Your copy", "Restore check", "Weekend read")
+	b.runAt(saturday, "Your copy", "Restore check", "Weekend read")
 }
 
 func TestConditions_ClickedAndClickedURLReadTheLeadFacts(t *testing.T) {

@@ -205,6 +205,15 @@ func (b *bundle) subjectsTo() map[string][]string {
 	return got
 }
 
+// runAt sets the clock to at, runs the dispatcher and wants the subjects
+// of all the mails caught so far.
+func (b *bundle) runAt(at time.Time, want ...string) {
+	b.t.Helper()
+	b.clock.Set(at)
+	b.run()
+	b.wantSubjects(want...)
+}
+
 func (b *bundle) wantSubjects(want ...string) {
 	b.t.Helper()
 	got := b.subjects()
