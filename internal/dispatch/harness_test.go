@@ -17,6 +17,7 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/devmail/devmailtest"
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
@@ -70,11 +71,7 @@ func setupWith(t *testing.T, start time.Time, cfg dispatch.Config) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	st, db := pgtest.NewStore(t)
-	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
-	if err := mail.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mail.Close() })
+	mail := devmailtest.Start(t)
 	b := &bundle{t: t, ctx: ctx, db: db, store: st, clock: clock.NewFake(start), mail: mail, dir: t.TempDir()}
 	log := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
