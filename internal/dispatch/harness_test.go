@@ -202,6 +202,14 @@ func (b *bundle) subjectsTo() map[string][]string {
 	return got
 }
 
+// tipsForReaders makes the tips step of threeSteps one for those who
+// opened the welcome, and loads the campaigns again.
+func (b *bundle) tipsForReaders() {
+	b.t.Helper()
+	b.write("welcome/02-tips.md", step("Three tips", "2d", "if: opened(previous)\n", "Tips for readers."))
+	b.load()
+}
+
 // runAt sets the clock to at, runs the dispatcher and wants the subjects
 // of all the mails caught so far.
 func (b *bundle) runAt(at time.Time, want ...string) {

@@ -53,13 +53,21 @@ func (b *bundle) sentMail(leadID int64) sentMail {
 	return m
 }
 
-// sentGuide has the dispatcher write Anna's tracked guide mail, and
-// returns her id and the mail as written.
-func (b *bundle) sentGuide() (int64, sentMail) {
+// trackedAnna is Anna, a lead who consented to tracking, on the guide
+// step; it returns her id.
+func (b *bundle) trackedAnna() int64 {
 	b.t.Helper()
 	b.guideStep("https://acme.example/guide")
 	id := b.lead("anna@example.com", "Anna", nil)
 	b.consent(id)
+	return id
+}
+
+// sentGuide has the dispatcher write Anna's tracked guide mail, and
+// returns her id and the mail as written.
+func (b *bundle) sentGuide() (int64, sentMail) {
+	b.t.Helper()
+	id := b.trackedAnna()
 	if _, err := b.disp.Drain(b.ctx); err != nil {
 		b.t.Fatal(err)
 	}
@@ -104,9 +112,7 @@ func (b *bundle) caughtBy(to string) devmail.Message {
 func TestTracking_TrackedLeadsMailHasPixelClickLinksAndHoneypot(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.guideStep("https://acme.example/guide")
-	anna := b.lead("anna@example.com", "Anna", nil)
-	b.consent(anna)
+	anna := b.trackedAnna()
 	b.run()
 
 	sent := b.sentMail(anna)
@@ -284,9 +290,7 @@ func TestTracking_RecomposedFromAnEditedStepNamesItsNewLinks(t *testing.T) {
 func TestTracking_HandedOverMailNamesItsOwnID(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.guideStep("https://acme.example/guide")
-	id := b.lead("anna@example.com", "Anna", nil)
-	b.consent(id)
+	id := b.trackedAnna()
 	ctx, cancel := context.WithCancel(b.ctx)
 	done := make(chan struct{})
 	go func() { b.relay.Run(ctx); close(done) }()
