@@ -52,24 +52,20 @@ func conflictProblems(cs []store.ConsentConflict, by map[string]*campaign.Form) 
 // registerConsents is the server's vet: the forms' consent versions go
 // live, and one known with other words rejects the load.
 func registerConsents(st *store.Store, now func() time.Time) campaign.Vet {
-	return func(set *campaign.Set) []campaign.Problem {
-		vs, by := formConsents(set)
-		if len(vs) == 0 {
-			return nil
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		cs, err := st.RegisterConsentVersions(ctx, vs, now())
-		if err != nil {
-			return []campaign.Problem{{Path: set.Forms[0].Path, Line: 1, Msg: fmt.Sprintf("cannot check the consent versions against the database: %v", err)}}
-		}
-		return conflictProblems(cs, by)
-	}
+	return consentVet(func(ctx context.Context, vs []store.ConsentVersion) ([]store.ConsentConflict, error) {
+		return st.RegisterConsentVersions(ctx, vs, now())
+	})
 }
 
 // checkConsents is the vet of `campaigns check`: it compares with the
 // database and keeps nothing.
 func checkConsents(st *store.Store) campaign.Vet {
+	return consentVet(st.ConsentVersionConflicts)
+}
+
+// consentVet vets the forms' consent versions with compare, which holds
+// them against those the database knows.
+func consentVet(compare func(context.Context, []store.ConsentVersion) ([]store.ConsentConflict, error)) campaign.Vet {
 	return func(set *campaign.Set) []campaign.Problem {
 		vs, by := formConsents(set)
 		if len(vs) == 0 {
@@ -77,7 +73,7 @@ func checkConsents(st *store.Store) campaign.Vet {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		cs, err := st.ConsentVersionConflicts(ctx, vs)
+		cs, err := compare(ctx, vs)
 		if err != nil {
 			return []campaign.Problem{{Path: set.Forms[0].Path, Line: 1, Msg: fmt.Sprintf("cannot check the consent versions against the database: %v", err)}}
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/devmail/devmailtest"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/pgtest"
@@ -52,11 +53,7 @@ func start(t testing.TB, env map[string]string) *harness {
 func startWith(t testing.TB, env map[string]string, configure func(*config.Config)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
-	if err := mail.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mail.Close() })
+	mail := devmailtest.Start(t)
 	_, dbURL := pgtest.NewDB(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -105,8 +105,12 @@ func TestPurge_DeletesNeverConfirmedLeadsAfterRetention(t *testing.T) {
 		t.Fatalf("unsubscribed lead after the purges: %+v", l)
 	}
 
-	counts, err := h.store().PurgeCounts(ctx)
-	if err != nil {
+	var counts []struct {
+		Day    time.Time `db:"day"`
+		Source string    `db:"source"`
+		Purged int64     `db:"purged"`
+	}
+	if err := h.db().SelectContext(ctx, &counts, `SELECT day, source, purged FROM purge_counts ORDER BY day, source`); err != nil {
 		t.Fatal(err)
 	}
 	var got []string

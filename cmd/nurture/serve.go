@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,24 +13,17 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/robfig/cron/v3"
 
-	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/engage"
 	"github.com/nurture/nurture/internal/funnel"
 	"github.com/nurture/nurture/internal/handoff"
-	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/outbox"
-	"github.com/nurture/nurture/internal/report"
 	"github.com/nurture/nurture/internal/store"
-	"github.com/nurture/nurture/internal/token"
-	"github.com/nurture/nurture/internal/tracking"
-	"github.com/nurture/nurture/internal/web"
 	"github.com/nurture/nurture/internal/webhook"
 	"github.com/nurture/nurture/templates"
 )
@@ -108,127 +100,6 @@ type app struct {
 	closer   []func()
 }
 
-// wire builds the server. Each part is built from parts built before it,
-// held in local variables, so that a wrong order does not compile.
-func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time) (*app, error) {
-	a := &app{cfg: cfg, log: log}
-	if err := a.wire(ctx, now); err != nil {
-		a.close()
-		return nil, err
-	}
-	return a, nil
-}
-
-func (a *app) wire(ctx context.Context, now func() time.Time) error {
-	cfg, log := a.cfg, a.log
-	st, err := a.openStore(ctx)
-	if err != nil {
-		return err
-	}
-	composer, err := composerFor(cfg)
-	if err != nil {
-		return err
-	}
-	tpl := templateFS(cfg.Templates)
-	signer := token.NewSigner(cfg.Secret)
-	links := link.New(cfg.BaseURL, signer, cfg.UnsubscribeMailto)
-	seq, err := wireSequences(st, cfg, tpl, log, now)
-	if err != nil {
-		return err
-	}
-	smtpCfg := cfg.SMTP // parsed and checked by config.Load
-	smtpCfg.Conns, smtpCfg.Rate, smtpCfg.ReplyTimeout = cfg.SMTPConns, cfg.SMTPRate, cfg.SMTPReplyTimeout
-	pool := mailer.NewPool(smtpCfg, log)
-	// The relay sends every mail: what it claims from the outbox, and what
-	// the opt-in and the dispatcher hand it as they commit. Step mails are
-	// handed over without their bytes stored; after a crash they are
-	// composed again.
-	trackSigner := tracking.NewSigner(cfg.Secret)
-	steps := &dispatch.StepMail{From: cfg.From, Footer: cfg.PostalAddress, Privacy: cfg.PrivacyURL, Links: links, Composer: composer, Signer: trackSigner}
-	relay := outbox.New(st, pool, log, now, outbox.Config{
-		Workers:   cfg.SMTPConns,
-		Recompose: (&dispatch.Recomposer{Leads: st, Set: seq.set, StepMail: steps}).Recompose,
-	})
-	disp, err := dispatch.New(st, seq.set, composer, links, log, now, dispatch.Config{
-		From:        cfg.From,
-		Footer:      cfg.PostalAddress,
-		PrivacyURL:  cfg.PrivacyURL,
-		DefaultZone: cfg.DefaultTimezone,
-		Tick:        cfg.Tick,
-		Fast:        cfg.Fast,
-		Tracking:    cfg.Tracking,
-		Signer:      trackSigner,
-		Sender:      relay,
-		Wake:        seq.changes(),
-	})
-	if err != nil {
-		return err
-	}
-	// Without scoring.yaml, or a webhook in it, there is none to deliver to.
-	hooks, err := webhook.New(st, webhook.Config{Rules: seq.scoring, AllowPrivate: cfg.WebhookAllowPrivate, Now: now, Log: log})
-	if err != nil {
-		return err
-	}
-	sales, err := handoff.New(st, disp, composer, tpl, log, now, handoff.Options{
-		From: cfg.From, BaseURL: cfg.BaseURL, Signer: signer, Sender: relay,
-		Rules: seq.scoring, Webhooks: hooks,
-	})
-	if err != nil {
-		return err
-	}
-	fun := newFunnel(st, seq, disp, sales, cfg.Tick, log, now)
-	eng, err := wireEngage(st, cfg, disp, fun.Wake, log, now)
-	if err != nil {
-		return err
-	}
-	opt, err := optin.New(st, composer, links, tpl, log, now, optin.Options{
-		From:            cfg.From,
-		ConfirmTTL:      cfg.ConfirmTTL,
-		ConfirmInterval: cfg.ConfirmInterval,
-		Retention:       cfg.PendingRetention,
-		RatePerEmail:    cfg.RateEmail,
-		PrivacyURL:      cfg.PrivacyURL,
-		Tracking:        cfg.Tracking,
-		OnConfirmed:     confirmed(disp.OnConfirmed, fun.OnConfirmed),
-		Sender:          relay,
-	})
-	if err != nil {
-		return err
-	}
-	srv, err := web.New(opt, web.Config{
-		BaseURL:        cfg.BaseURL,
-		AdminToken:     cfg.AdminToken,
-		TrustedProxies: cfg.TrustedProxies,
-		RedirectHosts:  cfg.RedirectHosts,
-		Signer:         signer,
-		Version:        version,
-		RatePerIP:      cfg.RateIP,
-		Templates:      tpl,
-		Now:            now,
-		Log:            log,
-		Sequences:      disp,
-		Tracking:       opt,
-		Site:           siteEvents{eng},
-		SiteHosts:      cfg.SiteHosts,
-		SiteSigner:     tracking.NewSigner(cfg.Secret),
-		Webhooks:       hooks,
-		Sales:          sales,
-		SalesToken:     cfg.SalesToken,
-		Engage:         eng,
-		Reports:        report.New(st, func() []string { return stepKeys(seq.set()) }),
-		Forms:          func() campaign.Forms { return seq.set().Forms },
-		PrivacyURL:     cfg.PrivacyURL,
-		Ready:          ready(st.DB()),
-	})
-	if err != nil {
-		return err
-	}
-	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin = st, pool, relay, seq, disp, opt
-	a.engage, a.funnel, a.handoff, a.webhooks = eng, fun, sales, hooks
-	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
-	return nil
-}
-
 // newHTTPServer is the HTTP server Nurture serves with; the signup
 // benchmark's bare baseline serves with it too.
 func newHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
@@ -240,44 +111,6 @@ func newHTTPServer(addr string, h http.Handler, log *slog.Logger) *http.Server {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-}
-
-// openStore connects, migrates and prepares the queries.
-func (a *app) openStore(ctx context.Context) (*store.Store, error) {
-	db, err := store.Open(ctx, a.cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	a.closer = append(a.closer, func() { db.Close() })
-	if n, err := store.Migrate(ctx, db.DB); err != nil {
-		return nil, err
-	} else if n > 0 {
-		a.log.Info("migrated the database", "applied", n)
-	}
-	st, err := store.New(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	a.closer = append(a.closer, func() { st.Close() })
-	return st, nil
-}
-
-// ready is GET /readyz's check: the database answers and its schema is
-// current.
-func ready(db *sqlx.DB) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		if err := db.PingContext(ctx); err != nil {
-			return fmt.Errorf("database unreachable: %w", err)
-		}
-		ok, err := store.MigrationsCurrent(ctx, db.DB)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errors.New("database migrations are not current")
-		}
-		return nil
 	}
 }
 
@@ -310,37 +143,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		}
 	})
 
-	c := cron.New(cron.WithLocation(time.UTC))
-	c.AddFunc("@every 1h", func() {
-		_, err := a.store.Singleton(work, store.LockPurge, func(ctx context.Context) error {
-			_, err := a.optin.Purge(ctx)
-			return err
-		})
-		if err != nil {
-			a.log.Error("purge failed", "err", err)
-		}
-	})
-	// The digest of open handoffs: its schedule is scoring.yaml's, looked
-	// at every minute; one node sends each time it falls due.
-	c.AddFunc("@every 1m", func() {
-		if _, err := a.handoff.DigestDue(work); err != nil {
-			a.log.Error("handoff: digest failed", "err", err)
-		}
-	})
 	wg.Go(func() { a.dispatch.Run(work) })
 	wg.Go(func() { a.funnel.Run(work) })
-	// Decay: every hour one node stores again the scores older than 20h,
-	// so that none is more than a day stale even when a run is missed.
-	c.AddFunc("@hourly", func() {
-		if _, err := a.store.Singleton(work, store.LockScores, func(ctx context.Context) error {
-			_, err := a.funnel.Refresh(ctx)
-			return err
-		}); err != nil {
-			a.log.Error("funnel: refreshing decayed scores failed", "err", err)
-		}
-	})
-	// A tick wakes the dispatcher every minute besides its own poll.
-	c.AddFunc("@every 1m", a.dispatch.Wake)
+	c := a.jobs(work)
 	a.seq.start(work, &wg)
 	c.Start()
 	if err := a.webhooks.Start(work); err != nil {
@@ -361,6 +166,46 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
+	return a.shutdown(c, stopWork, &wg)
+}
+
+// jobs are the server's periodic jobs, on a cron not yet started: each
+// runs with work, the context the server's workers stop on.
+func (a *app) jobs(work context.Context) *cron.Cron {
+	c := cron.New(cron.WithLocation(time.UTC))
+	c.AddFunc("@every 1h", func() {
+		_, err := a.store.Singleton(work, store.LockPurge, func(ctx context.Context) error {
+			_, err := a.optin.Purge(ctx)
+			return err
+		})
+		if err != nil {
+			a.log.Error("purge failed", "err", err)
+		}
+	})
+	// The digest of open handoffs: its schedule is scoring.yaml's, looked
+	// at every minute; one node sends each time it falls due.
+	c.AddFunc("@every 1m", func() {
+		if _, err := a.handoff.DigestDue(work); err != nil {
+			a.log.Error("handoff: digest failed", "err", err)
+		}
+	})
+	// Decay: every hour one node stores again the scores older than 20h,
+	// so that none is more than a day stale even when a run is missed.
+	c.AddFunc("@hourly", func() {
+		if _, err := a.store.Singleton(work, store.LockScores, func(ctx context.Context) error {
+			_, err := a.funnel.Refresh(ctx)
+			return err
+		}); err != nil {
+			a.log.Error("funnel: refreshing decayed scores failed", "err", err)
+		}
+	})
+	// A tick wakes the dispatcher every minute besides its own poll.
+	c.AddFunc("@every 1m", a.dispatch.Wake)
+	return c
+}
+
+// shutdown stops the server in order once its context is done (see run).
+func (a *app) shutdown(c *cron.Cron, stopWork context.CancelFunc, wg *sync.WaitGroup) error {
 	a.log.Info("shutting down")
 	shutdown, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

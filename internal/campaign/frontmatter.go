@@ -27,8 +27,6 @@ type field struct {
 	node *yaml.Node
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // splitDocument reads the front matter between the --- lines at the top of
 // a file. It reports false when the front matter is missing or unreadable.
 func splitDocument(path string, data []byte, ps *problems) (*document, bool) {
@@ -119,16 +117,12 @@ var flowValueRE = regexp.MustCompile(`^\s*[\w-]+:\s*[{\[]`)
 // yamlError returns the front-matter line a YAML error is on and a message
 // with a hint at the usual cause.
 func yamlError(err error, lines []string) (int, string) {
-	line, msg := 0, strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	}
+	line, msg := problem.YAML(err)
 	switch {
 	case strings.Contains(msg, "mapping values are not allowed"):
-		msg += "; check the indentation, and put quotes around a value with a colon and a space in it"
+		msg += problem.HintColon
 	case strings.Contains(msg, "tab character"):
-		msg += "; indent with spaces, not tabs"
+		msg += problem.HintTabs
 	case line == 0 || strings.Contains(msg, "did not find expected"):
 		for i, l := range lines {
 			if flowValueRE.MatchString(l) {

@@ -64,18 +64,14 @@ func TestStep_FalseConditionIsSkippedAndTheLeadMovesOn(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
 	b.threeSteps("")
-	b.write("welcome/02-tips.md", step("Three tips", "2d", "if: opened(previous)\n", "Tips for readers."))
-	b.load()
+	b.tipsForReaders()
 	reader := b.lead("reader@example.com", "Rita", nil)
 	skipper := b.lead("skipper@example.com", "Sam", nil)
 	b.run()
 	b.opened(reader, "welcome/hello")
 
 	b.advance(2 * day)
-	got := map[string][]string{}
-	for _, m := range b.mail.Messages() {
-		got[m.To[0]] = append(got[m.To[0]], m.Subject)
-	}
+	got := b.subjectsTo()
 	if strings.Join(got["reader@example.com"], "|") != "Hello Rita|Three tips" || strings.Join(got["skipper@example.com"], "|") != "Hello Sam" {
 		t.Fatalf("after 2 days: %v", got)
 	}
@@ -108,19 +104,11 @@ func TestWindow_EuropeBerlinAcrossTheSpringDSTChange(t *testing.T) {
 	if e := b.enrolment(id); !e.DueAt.Equal(want) {
 		t.Fatalf("first step due %s, want %s (Monday 09:00 CEST)", e.DueAt.UTC(), want)
 	}
-	b.clock.Set(want.Add(-time.Minute))
-	b.run()
-	b.wantSubjects()
-	b.clock.Set(want)
-	b.run()
-	b.wantSubjects("Hello Bea")
+	b.runAt(want.Add(-time.Minute))
+	b.runAt(want, "Hello Bea")
 	// 2 days later is Wednesday 09:00 CEST, inside the window.
-	b.clock.Set(want.Add(2*day - time.Second))
-	b.run()
-	b.wantSubjects("Hello Bea")
-	b.clock.Set(want.Add(2 * day))
-	b.run()
-	b.wantSubjects("Hello Bea", "Three tips")
+	b.runAt(want.Add(2*day-time.Second), "Hello Bea")
+	b.runAt(want.Add(2*day), "Hello Bea", "Three tips")
 }
 
 func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
@@ -137,22 +125,12 @@ func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
 	b.run()
 	b.wantSubjects()
 	// 07:00 UTC would be 09:00 at the summer offset the lead confirmed in.
-	b.clock.Set(time.Date(2026, 10, 26, 7, 0, 0, 0, time.UTC))
-	b.run()
-	b.wantSubjects()
-	b.clock.Set(want.Add(-time.Second))
-	b.run()
-	b.wantSubjects()
-	b.clock.Set(want)
-	b.run()
-	b.wantSubjects("Hello Hans")
+	b.runAt(time.Date(2026, 10, 26, 7, 0, 0, 0, time.UTC))
+	b.runAt(want.Add(-time.Second))
+	b.runAt(want, "Hello Hans")
 	// Two calendar days later, Wednesday 09:00 CET, inside the window.
-	b.clock.Set(want.Add(2*day - time.Second))
-	b.run()
-	b.wantSubjects("Hello Hans")
-	b.clock.Set(want.Add(2 * day))
-	b.run()
-	b.wantSubjects("Hello Hans", "Three tips")
+	b.runAt(want.Add(2*day-time.Second), "Hello Hans")
+	b.runAt(want.Add(2*day), "Hello Hans", "Three tips")
 }
 
 func TestWindow_TheRepeatedAutumnHourCountsBothTimes(t *testing.T) {
@@ -184,9 +162,7 @@ func TestExit_OnEventEndsTheEnrolment(t *testing.T) {
 	b.threeSteps("exit:\n  event: demo_booked\n")
 	id := b.lead("demo@example.com", "Dora", nil)
 	b.run()
-	if _, err := b.disp.RecordEvent(b.ctx, id, "demo_booked"); err != nil {
-		t.Fatal(err)
-	}
+	b.event(id, "demo_booked")
 	b.advance(30 * day)
 	b.wantSubjects("Hello Dora")
 	if e := b.enrolment(id); e.State != lead.EnrolmentExited || !strings.Contains(e.EndedReason, "demo_booked") {
@@ -517,20 +493,14 @@ func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 	if e := b.enrolment(id); !e.DueAt.Equal(monday) {
 		t.Fatalf("the next step is due %s, want %s (Monday 09:00 in Berlin)", e.DueAt.UTC(), monday)
 	}
-	b.clock.Set(monday.Add(-time.Second))
-	b.run()
-	b.wantSubjects("Your copy")
-	b.clock.Set(monday)
-	b.run()
-	b.wantSubjects("Your copy", "Restore check")
+	b.runAt(monday.Add(-time.Second), "Your copy")
+	b.runAt(monday, "Your copy", "Restore check")
 	// The weekend step keeps to its own window: Saturday 10:00 in Berlin.
 	saturday := time.Date(2026, 11, 14, 9, 0, 0, 0, time.UTC)
 	if e := b.enrolment(id); !e.DueAt.Equal(saturday) {
 		t.Fatalf("the weekend step is due %s, want %s", e.DueAt.UTC(), saturday)
 	}
-	b.clock.Set(saturday)
-	b.run()
-	b.wantSubjects("Your copy", "Restore check", "Weekend read")
+	b.runAt(saturday, "Your copy", "Restore check", "Weekend read")
 }
 
 func TestConditions_ClickedAndClickedURLReadTheLeadFacts(t *testing.T) {
@@ -555,10 +525,7 @@ func TestConditions_ClickedAndClickedURLReadTheLeadFacts(t *testing.T) {
 	b.advance(day)
 	b.advance(day)
 
-	got := map[string][]string{}
-	for _, m := range b.mail.Messages() {
-		got[m.To[0]] = append(got[m.To[0]], m.Subject)
-	}
+	got := b.subjectsTo()
 	for to, want := range map[string]string{
 		"clicker@example.com": "Guide|More for clickers",
 		"pricer@example.com":  "Guide|About pricing|Guide reminder",
@@ -599,8 +566,7 @@ func TestConditions_FactsFromBeforeTheEnrolmentDoNotCount(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
 	b.threeSteps("exit:\n  event: demo_booked\n")
-	b.write("welcome/02-tips.md", step("Three tips", "2d", "if: opened(previous)\n", "Tips for readers."))
-	b.load()
+	b.tipsForReaders()
 	old := b.lead("old@example.com", "Olga", nil)
 	now := b.lead("now@example.com", "Nora", nil)
 	b.factAt(old, store.FactOpen, "welcome/hello", monday.Add(-day))
@@ -609,10 +575,7 @@ func TestConditions_FactsFromBeforeTheEnrolmentDoNotCount(t *testing.T) {
 	b.opened(now, "welcome/hello")
 	b.advance(2 * day)
 
-	got := map[string][]string{}
-	for _, m := range b.mail.Messages() {
-		got[m.To[0]] = append(got[m.To[0]], m.Subject)
-	}
+	got := b.subjectsTo()
 	if strings.Join(got["old@example.com"], "|") != "Hello Olga" || strings.Join(got["now@example.com"], "|") != "Hello Nora|Three tips" {
 		t.Fatalf("after 2 days: %v", got)
 	}

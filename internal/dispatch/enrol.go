@@ -122,26 +122,6 @@ func (d *Dispatcher) StageChanged(ctx context.Context, tx *store.Tx, leadID int6
 	return c, err
 }
 
-// RecordEvent records a custom event of a lead, such as demo_booked, and
-// enrols the lead in the sequences that event triggers. It returns in how
-// many. Exits on the event happen when the enrolment is next due.
-func (d *Dispatcher) RecordEvent(ctx context.Context, leadID int64, typ string) (int, error) {
-	now := d.now()
-	var n int
-	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Lead(ctx, leadID); err != nil {
-			return err
-		}
-		if _, err := tx.RecordEvent(ctx, lead.Event{LeadID: leadID, Type: typ, At: now}); err != nil {
-			return err
-		}
-		var err error
-		n, err = d.OnEvent(ctx, tx, leadID, typ, now)
-		return err
-	})
-	return n, err
-}
-
 // OnEvent enrols a lead in the sequences that an event of type typ, just
 // recorded in the caller's transaction, triggers, and returns in how many.
 // The engagement service calls it for every new event it records.

@@ -17,6 +17,7 @@ import (
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/devmail/devmailtest"
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
@@ -69,17 +70,8 @@ func setup(t *testing.T, start time.Time) *bundle {
 func setupWith(t *testing.T, start time.Time, cfg dispatch.Config) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
-	if err := mail.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mail.Close() })
+	st, db := pgtest.NewStore(t)
+	mail := devmailtest.Start(t)
 	b := &bundle{t: t, ctx: ctx, db: db, store: st, clock: clock.NewFake(start), mail: mail, dir: t.TempDir()}
 	log := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
@@ -200,6 +192,33 @@ func (b *bundle) subjects() []string {
 	return out
 }
 
+// subjectsTo is the subjects of the mails caught, by recipient, in the
+// order they were caught.
+func (b *bundle) subjectsTo() map[string][]string {
+	got := map[string][]string{}
+	for _, m := range b.mail.Messages() {
+		got[m.To[0]] = append(got[m.To[0]], m.Subject)
+	}
+	return got
+}
+
+// tipsForReaders makes the tips step of threeSteps one for those who
+// opened the welcome, and loads the campaigns again.
+func (b *bundle) tipsForReaders() {
+	b.t.Helper()
+	b.write("welcome/02-tips.md", step("Three tips", "2d", "if: opened(previous)\n", "Tips for readers."))
+	b.load()
+}
+
+// runAt sets the clock to at, runs the dispatcher and wants the subjects
+// of all the mails caught so far.
+func (b *bundle) runAt(at time.Time, want ...string) {
+	b.t.Helper()
+	b.clock.Set(at)
+	b.run()
+	b.wantSubjects(want...)
+}
+
 func (b *bundle) wantSubjects(want ...string) {
 	b.t.Helper()
 	got := b.subjects()
@@ -245,6 +264,25 @@ func (b *bundle) factAt(leadID int64, kind, key string, at time.Time) {
 		INSERT INTO lead_facts AS f (lead_id, kind, key, first_at, last_at) VALUES ($1, $2, $3, $4, $4)
 		ON CONFLICT (lead_id, kind, key) DO UPDATE SET last_at = EXCLUDED.last_at, count = f.count + 1`,
 		leadID, kind, key, at)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// event keeps the fact of a custom event of a lead, such as demo_booked,
+// and enrols the lead in the sequences it triggers, in one transaction, as
+// the engagement service does through OnEvent. Exits on the event happen
+// when the enrolment is next due.
+func (b *bundle) event(leadID int64, typ string) {
+	b.t.Helper()
+	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+		now := b.clock.Now()
+		if err := tx.UpsertFacts(b.ctx, []store.Fact{{LeadID: leadID, Kind: store.FactEvent, Key: typ, FirstAt: now, LastAt: now, Count: 1}}); err != nil {
+			return err
+		}
+		_, err := b.disp.OnEvent(b.ctx, tx, leadID, typ, now)
+		return err
+	})
 	if err != nil {
 		b.t.Fatal(err)
 	}

@@ -53,6 +53,38 @@ func (b *bundle) sentMail(leadID int64) sentMail {
 	return m
 }
 
+// trackedAnna is Anna, a lead who consented to tracking, on the guide
+// step; it returns her id.
+func (b *bundle) trackedAnna() int64 {
+	b.t.Helper()
+	b.guideStep("https://acme.example/guide")
+	id := b.lead("anna@example.com", "Anna", nil)
+	b.consent(id)
+	return id
+}
+
+// sentGuide has the dispatcher write Anna's tracked guide mail, and
+// returns her id and the mail as written.
+func (b *bundle) sentGuide() (int64, sentMail) {
+	b.t.Helper()
+	id := b.trackedAnna()
+	if _, err := b.disp.Drain(b.ctx); err != nil {
+		b.t.Fatal(err)
+	}
+	return id, b.sentMail(id)
+}
+
+// recomposeGuide composes lead id's guide mail m again, as the relay does
+// after a crash.
+func (b *bundle) recomposeGuide(id int64, m sentMail) ([]byte, error) {
+	b.t.Helper()
+	var mid string
+	if err := b.db.GetContext(b.ctx, &mid, `SELECT message_id FROM messages WHERE id = $1`, m.ID); err != nil {
+		b.t.Fatal(err)
+	}
+	return b.disp.Recompose(b.ctx, store.Claimed{ID: m.ID, Kind: "step", LeadID: &id, MessageID: mid, StepKey: "news/guide", CreatedAt: monday})
+}
+
 func (b *bundle) linkSet(id int64) []store.LinkTarget {
 	b.t.Helper()
 	var js string
@@ -80,9 +112,7 @@ func (b *bundle) caughtBy(to string) devmail.Message {
 func TestTracking_TrackedLeadsMailHasPixelClickLinksAndHoneypot(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.guideStep("https://acme.example/guide")
-	anna := b.lead("anna@example.com", "Anna", nil)
-	b.consent(anna)
+	anna := b.trackedAnna()
 	b.run()
 
 	sent := b.sentMail(anna)
@@ -195,21 +225,11 @@ func TestTracking_ModeAllTracksEveryLeadAndOffNone(t *testing.T) {
 func TestTracking_RecomposeGivesTheSameBytes(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.guideStep("https://acme.example/guide")
-	id := b.lead("anna@example.com", "Anna", nil)
-	b.consent(id)
-	if _, err := b.disp.Drain(b.ctx); err != nil {
-		t.Fatal(err)
-	}
-	first := b.sentMail(id)
+	id, first := b.sentGuide()
 	if !first.LinkSet.Valid || len(first.Raw) == 0 {
 		t.Fatalf("the mail is not tracked, or has no bytes: %+v", first)
 	}
-	var mid string
-	if err := b.db.GetContext(b.ctx, &mid, `SELECT message_id FROM messages WHERE id = $1`, first.ID); err != nil {
-		t.Fatal(err)
-	}
-	again, err := b.disp.Recompose(b.ctx, store.Claimed{ID: first.ID, Kind: "step", LeadID: &id, MessageID: mid, StepKey: "news/guide", CreatedAt: monday})
+	again, err := b.recomposeGuide(id, first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,19 +265,9 @@ func TestTracking_RecomposeGivesTheSameBytes(t *testing.T) {
 func TestTracking_RecomposedFromAnEditedStepNamesItsNewLinks(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.guideStep("https://acme.example/guide")
-	id := b.lead("anna@example.com", "Anna", nil)
-	b.consent(id)
-	if _, err := b.disp.Drain(b.ctx); err != nil {
-		t.Fatal(err)
-	}
-	first := b.sentMail(id)
-	var mid string
-	if err := b.db.GetContext(b.ctx, &mid, `SELECT message_id FROM messages WHERE id = $1`, first.ID); err != nil {
-		t.Fatal(err)
-	}
+	id, first := b.sentGuide()
 	b.guideStep("https://acme.example/guide-v2")
-	raw, err := b.disp.Recompose(b.ctx, store.Claimed{ID: first.ID, Kind: "step", LeadID: &id, MessageID: mid, StepKey: "news/guide", CreatedAt: monday})
+	raw, err := b.recomposeGuide(id, first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,9 +290,7 @@ func TestTracking_RecomposedFromAnEditedStepNamesItsNewLinks(t *testing.T) {
 func TestTracking_HandedOverMailNamesItsOwnID(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.guideStep("https://acme.example/guide")
-	id := b.lead("anna@example.com", "Anna", nil)
-	b.consent(id)
+	id := b.trackedAnna()
 	ctx, cancel := context.WithCancel(b.ctx)
 	done := make(chan struct{})
 	go func() { b.relay.Run(ctx); close(done) }()

@@ -38,12 +38,7 @@ func setup(t *testing.T, edit ...func(*Config)) *bundle {
 	t.Helper()
 	t.Parallel()
 	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, db := pgtest.NewStore(t)
 	b := &bundle{ctx: ctx, db: db, st: st, clock: clock.NewFake(start),
 		signer: tracking.NewSigner([]byte(strings.Repeat("s", 32)))}
 	cfg := Config{
@@ -61,6 +56,7 @@ func setup(t *testing.T, edit ...func(*Config)) *bundle {
 	for _, e := range edit {
 		e(&cfg)
 	}
+	var err error
 	if b.svc, err = New(st, cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -173,7 +173,7 @@ var transitions = map[Action]struct {
 }
 
 // apply makes the decision on the locked handoff h: the handoff's status,
-// the lead's stage through StageChanged (a stage_changes row naming the
+// the lead's stage through Stages.Move (a stage_changes row naming the
 // actor), and for a rejection the recycling with its trigger.
 func (s *Service) apply(ctx context.Context, tx *store.Tx, h *store.Handoff, d Decision, now time.Time) (Result, error) {
 	l, err := tx.Lead(ctx, h.LeadID)
@@ -191,7 +191,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, h *store.Handoff, d D
 	if d.Reason != "" {
 		why += ": " + d.Reason
 	}
-	c, err := s.stages.StageChanged(ctx, tx, h.LeadID, store.StageChange{To: t.to, Actor: d.Actor, Reason: why}, now)
+	c, err := s.stages.Move(ctx, tx, h.LeadID, store.StageChange{To: t.to, Actor: d.Actor, Reason: why}, now)
 	if err != nil {
 		return Result{}, err
 	}

@@ -6,6 +6,6 @@
 // It does not decide when a lead becomes an MQL or who owns it (the
 // funnel does, and inserts the handoffs row), nor deliver webhooks (it
 // only asks Webhooks to enqueue one in the same transaction). Stage moves
-// go through the dispatcher's StageChanged, so stage triggers and exits
-// keep working; it never imports other services' code beyond their types.
+// go through Stages, which cmd/nurture backs with the dispatcher, so stage
+// triggers and exits keep working; it imports no other service.
 package handoff

@@ -15,7 +15,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
-	"github.com/nurture/nurture/internal/dispatch"
+	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/scoring"
 	"github.com/nurture/nurture/internal/store"
@@ -32,10 +32,18 @@ type Store interface {
 }
 
 // Stages moves leads through the funnel in the caller's transaction, with
-// the stage triggers and exits; *dispatch.Dispatcher is one.
+// the stage triggers and exits; cmd/nurture adapts the dispatcher to it.
 type Stages interface {
-	StageChanged(ctx context.Context, tx *store.Tx, leadID int64, sc store.StageChange, now time.Time) (dispatch.StageChange, error)
+	Move(ctx context.Context, tx *store.Tx, leadID int64, sc store.StageChange, now time.Time) (Moved, error)
 	OnRecycled(ctx context.Context, tx *store.Tx, leadID int64, now time.Time) (int, error)
+}
+
+// Moved is what moving a lead to a stage did, as far as a decision reports
+// it: the stage the lead left and in how many sequences reaching the new
+// one enrolled it.
+type Moved struct {
+	From     lead.Stage
+	Enrolled int
 }
 
 // Webhooks enqueues the delivery of a handoff's webhook in the caller's

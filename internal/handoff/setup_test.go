@@ -13,7 +13,6 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/nurture/nurture/internal/clock"
-	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/pgtest"
@@ -43,9 +42,9 @@ type fakeStages struct {
 	recycled []int64
 }
 
-func (f *fakeStages) StageChanged(ctx context.Context, tx *store.Tx, id int64, sc store.StageChange, now time.Time) (dispatch.StageChange, error) {
+func (f *fakeStages) Move(ctx context.Context, tx *store.Tx, id int64, sc store.StageChange, now time.Time) (Moved, error) {
 	from, err := tx.SetStage(ctx, id, sc, now)
-	return dispatch.StageChange{Lead: id, Stage: sc.To, From: from}, err
+	return Moved{From: from}, err
 }
 
 func (f *fakeStages) OnRecycled(ctx context.Context, tx *store.Tx, id int64, now time.Time) (int, error) {
@@ -82,13 +81,7 @@ handoff:
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, db := pgtest.NewStore(t)
 	c, err := mailer.NewComposer(mailer.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/devmail/devmailtest"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
@@ -50,17 +51,8 @@ func setup(t *testing.T) *bundle {
 func setupWith(t *testing.T, opts Options) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
-	if err := mail.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mail.Close() })
+	st, db := pgtest.NewStore(t)
+	mail := devmailtest.Start(t)
 	smtpCfg, err := mailer.ParseURL("smtp://" + mail.SMTPAddr())
 	if err != nil {
 		t.Fatal(err)

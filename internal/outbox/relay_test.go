@@ -14,6 +14,7 @@ import (
 
 	"github.com/nurture/nurture/internal/clock"
 	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/devmail/devmailtest"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/outbox"
@@ -40,16 +41,8 @@ func setupWith(t *testing.T, rate float64, cfg outbox.Config) *bundle {
 	t.Helper()
 	t.Parallel()
 	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mail := devmail.New(devmail.Config{SMTPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0"})
-	if err := mail.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mail.Close() })
+	st, db := pgtest.NewStore(t)
+	mail := devmailtest.Start(t)
 	smtpCfg, _ := mailer.ParseURL("smtp://" + mail.SMTPAddr())
 	smtpCfg.Rate = rate
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -1,7 +1,6 @@
 package outbox
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -16,11 +15,7 @@ import (
 // the database itself for the test's own queries, and a fake clock.
 func storeAt(t *testing.T) (*sqlx.DB, *store.Store, *clock.Fake) {
 	t.Helper()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, db := pgtest.NewStore(t)
 	return db, st, clock.NewFake(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
 }
 

@@ -76,6 +76,19 @@ func NewDB(t testing.TB) (*sqlx.DB, string) {
 	return db, u
 }
 
+// NewStore returns the store on a fresh database (see NewDB), its queries
+// prepared, and the pool under it; both are closed when the test ends.
+func NewStore(t testing.TB) (*store.Store, *sqlx.DB) {
+	t.Helper()
+	db, _ := NewDB(t)
+	st, err := store.New(context.Background(), db)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, db
+}
+
 // URL returns the URL of a database like NewDB's.
 func URL(t testing.TB) string {
 	t.Helper()

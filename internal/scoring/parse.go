@@ -152,23 +152,17 @@ func kindName(n *yaml.Node) string {
 	return "this"
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // yamlError returns the line a YAML error is on and a message with a hint
 // at the usual cause.
 func yamlError(err error) (int, string) {
-	line, msg := 1, strings.TrimPrefix(err.Error(), "yaml: ")
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	}
+	line, msg := problem.YAML(err)
 	switch {
 	case strings.Contains(msg, "mapping values are not allowed"):
-		msg += "; check the indentation, and put quotes around a value with a colon and a space in it"
+		msg += problem.HintColon
 	case strings.Contains(msg, "tab character") || strings.Contains(msg, "found character that cannot start any token"):
-		msg += "; indent with spaces, not tabs"
+		msg += problem.HintTabs
 	}
-	return line, msg
+	return max(line, 1), msg
 }
 
 var conditionLine = regexp.MustCompile(`^(\s*(?:-\s+)?(?:if|mql):[ \t]+)((["']).*?)[ \t]*$`)

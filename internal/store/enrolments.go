@@ -206,16 +206,6 @@ func (t *Tx) FactsOf(ctx context.Context, leadIDs []int64) (map[int64][]Fact, er
 	return out, nil
 }
 
-// RecordEvent appends an event of a lead and keeps its facts (see
-// FactsOf): its type, and a page view's address.
-func (t *Tx) RecordEvent(ctx context.Context, e lead.Event) (int64, error) {
-	var id int64
-	if err := t.stmt(t.q.InsertEvent).GetContext(ctx, &id, e.LeadID, e.Type, e.StepKey, e.URL, e.At); err != nil {
-		return 0, fmt.Errorf("store: record event: %w", err)
-	}
-	return id, nil
-}
-
 // Lead returns one lead inside the transaction.
 func (t *Tx) Lead(ctx context.Context, id int64) (*LeadRow, error) {
 	var l LeadRow

@@ -106,20 +106,3 @@ func (s *Store) PurgePending(ctx context.Context, cutoff, now time.Time) (int64,
 		}
 	}
 }
-
-// PurgeCount is one anonymous count the purge left behind.
-type PurgeCount struct {
-	Day    time.Time `db:"day"`
-	Source string    `db:"source"`
-	Purged int64     `db:"purged"`
-}
-
-// PurgeCounts returns the anonymous counts of purged leads.
-func (s *Store) PurgeCounts(ctx context.Context) ([]PurgeCount, error) {
-	var out []PurgeCount
-	err := s.db.SelectContext(ctx, &out, `SELECT day, source, purged FROM purge_counts ORDER BY day, source`)
-	if err != nil {
-		return nil, fmt.Errorf("store: purge counts: %w", err)
-	}
-	return out, nil
-}

@@ -58,7 +58,6 @@ type queries struct {
 	SaveEnrolments     *sqlx.Stmt `query:"save_enrolments"`
 	InsertStepMessages *sqlx.Stmt `query:"insert_step_messages"`
 	FactsOfLeads       *sqlx.Stmt `query:"facts_of_leads"`
-	InsertEvent        *sqlx.Stmt `query:"insert_event"`
 	EnrolmentsOfLead   *sqlx.Stmt `query:"enrolments_of_lead"`
 	NextEnrolmentDue   *sqlx.Stmt `query:"next_enrolment_due"`
 

@@ -196,7 +196,7 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, 
 
 // messageIDs runs a query that returns (id, message_id) rows of the mails it
 // wrote, and maps Message-IDs to ids.
-func (t *Tx) messageIDs(ctx context.Context, q txQuery, args ...any) (map[string]int64, error) {
+func (t *Tx) messageIDs(ctx context.Context, q textQuery, args ...any) (map[string]int64, error) {
 	rows, err := q.QueryxContext(ctx, args...)
 	if err != nil {
 		return nil, err

@@ -110,27 +110,29 @@ func (t *Tx) Queued() bool { return t.queued }
 // connection happens to have run it outside a transaction. The text goes
 // through lib/pq's one-round-trip path instead; the boot-time prepare has
 // already checked it.
-func (t *Tx) stmt(s *sqlx.Stmt) txQuery { return txQuery{tx: t.tx, text: t.texts[s]} }
+func (t *Tx) stmt(s *sqlx.Stmt) textQuery { return textQuery{on: t.tx, text: t.texts[s]} }
 
-type txQuery struct {
-	tx   *sqlx.Tx
+// textQuery is a query's text run on a transaction or on the pool, with
+// the methods of the prepared statement it stands in for.
+type textQuery struct {
+	on   sqlx.ExtContext
 	text string
 }
 
-func (q txQuery) GetContext(ctx context.Context, dest any, args ...any) error {
-	return q.tx.GetContext(ctx, dest, q.text, args...)
+func (q textQuery) GetContext(ctx context.Context, dest any, args ...any) error {
+	return sqlx.GetContext(ctx, q.on, dest, q.text, args...)
 }
 
-func (q txQuery) SelectContext(ctx context.Context, dest any, args ...any) error {
-	return q.tx.SelectContext(ctx, dest, q.text, args...)
+func (q textQuery) SelectContext(ctx context.Context, dest any, args ...any) error {
+	return sqlx.SelectContext(ctx, q.on, dest, q.text, args...)
 }
 
-func (q txQuery) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
-	return q.tx.ExecContext(ctx, q.text, args...)
+func (q textQuery) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return q.on.ExecContext(ctx, q.text, args...)
 }
 
-func (q txQuery) QueryxContext(ctx context.Context, args ...any) (*sqlx.Rows, error) {
-	return q.tx.QueryxContext(ctx, q.text, args...)
+func (q textQuery) QueryxContext(ctx context.Context, args ...any) (*sqlx.Rows, error) {
+	return q.on.QueryxContext(ctx, q.text, args...)
 }
 
 // planned runs a prepared query's text unprepared, so that Postgres plans
@@ -139,20 +141,7 @@ func (q txQuery) QueryxContext(ctx context.Context, args ...any) (*sqlx.Rows, er
 // grows: for the relay's per-round writes to messages, a sequential scan
 // that got slower with every mail queued. With binary_parameters the text
 // still takes one round trip.
-func (s *Store) planned(st *sqlx.Stmt) dbQuery { return dbQuery{db: s.db, text: s.texts[st]} }
-
-type dbQuery struct {
-	db   *sqlx.DB
-	text string
-}
-
-func (q dbQuery) SelectContext(ctx context.Context, dest any, args ...any) error {
-	return q.db.SelectContext(ctx, dest, q.text, args...)
-}
-
-func (q dbQuery) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
-	return q.db.ExecContext(ctx, q.text, args...)
-}
+func (s *Store) planned(st *sqlx.Stmt) textQuery { return textQuery{on: s.db, text: s.texts[st]} }
 
 // withBinaryParameters adds binary_parameters=yes to a URL or key=value DSN
 // that does not set it.

@@ -30,10 +30,15 @@ func (s *Store) LeadTracking(ctx context.Context, id int64) (*LeadTracking, erro
 	return &l, nil
 }
 
-// LeadTrackingForUpdate locks lead id and returns its tracking consent.
+// LeadTrackingForUpdate locks lead id and returns its tracking consent,
+// read once the lock is held.
 func (t *Tx) LeadTrackingForUpdate(ctx context.Context, id int64) (*LeadTracking, error) {
+	var locked int64
+	if err := t.stmt(t.q.LockLead).GetContext(ctx, &locked, id); err != nil {
+		return nil, fmt.Errorf("store: lock lead: %w", notFound(err))
+	}
 	var l LeadTracking
-	if err := t.stmt(t.q.LeadTrackingForUpdate).GetContext(ctx, &l, id); err != nil {
+	if err := t.stmt(t.q.LeadTracking).GetContext(ctx, &l, id); err != nil {
 		return nil, fmt.Errorf("store: lead tracking: %w", notFound(err))
 	}
 	return &l, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/optin"
 )
 
 // Sequences is the sequence engine as the admin API uses it (events go
@@ -55,23 +56,42 @@ func readBody(r *http.Request, v any, example string) error {
 	return err
 }
 
+// readFull is readBody for a body that must hold what complete looks for:
+// without it the request is a bad request that says what to send.
+func readFull(r *http.Request, v any, example string, complete func() bool) error {
+	if err := readBody(r, v, example); err != nil {
+		return err
+	}
+	if !complete() {
+		return badRequest("send " + example)
+	}
+	return nil
+}
+
+// readForLead reads, as readFull does, the body of a request about the lead
+// that {ref} names, and looks the lead up. On an error it answers the
+// request and returns nil.
+func (s *Server) readForLead(w http.ResponseWriter, r *http.Request, v any, example string, complete func() bool) *optin.Detail {
+	err := readFull(r, v, example, complete)
+	var d *optin.Detail
+	if err == nil {
+		d, err = s.optin.Lookup(r.Context(), r.PathValue("ref"))
+	}
+	if err != nil {
+		s.apiError(w, r, err)
+		return nil
+	}
+	return d
+}
+
 // putStage moves a lead to a stage of the funnel, such as mql: it enrols
 // the lead in the sequences the stage triggers and ends those it exits.
 func (s *Server) putStage(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Stage *string `json:"stage"`
 	}
-	err := readBody(r, &in, `{"stage": "mql"}`)
-	if err == nil && in.Stage == nil {
-		err = badRequest(`send {"stage": "mql"}`)
-	}
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	d, err := s.optin.Lookup(r.Context(), r.PathValue("ref"))
-	if err != nil {
-		s.apiError(w, r, err)
+	d := s.readForLead(w, r, &in, `{"stage": "mql"}`, func() bool { return in.Stage != nil })
+	if d == nil {
 		return
 	}
 	c, err := s.cfg.Sequences.SetStage(r.Context(), d.ID, lead.Stage(*in.Stage))
@@ -88,11 +108,7 @@ func (s *Server) postEnrolment(w http.ResponseWriter, r *http.Request) {
 		Lead json.RawMessage `json:"lead"`
 	}
 	const example = `{"lead": 42} or {"lead": "anna@example.com"}`
-	err := readBody(r, &in, example)
-	if err == nil && len(in.Lead) == 0 {
-		err = badRequest("send " + example)
-	}
-	if err != nil {
+	if err := readFull(r, &in, example, func() bool { return len(in.Lead) > 0 }); err != nil {
 		s.apiError(w, r, err)
 		return
 	}

@@ -60,17 +60,8 @@ func (s *Server) putTracking(w http.ResponseWriter, r *http.Request) {
 		Version  string `json:"tracking_version"`
 	}
 	const example = `{"tracking": false}, or {"tracking": true} with the "tracking_text" and "tracking_version" the person agreed to`
-	err := readBody(r, &in, example)
-	if err == nil && in.Tracking == nil {
-		err = badRequest("send " + example)
-	}
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	d, err := s.optin.Lookup(r.Context(), r.PathValue("ref"))
-	if err != nil {
-		s.apiError(w, r, err)
+	d := s.readForLead(w, r, &in, example, func() bool { return in.Tracking != nil })
+	if d == nil {
 		return
 	}
 	wd := optin.Wording{Text: in.Text, Version: in.Version}

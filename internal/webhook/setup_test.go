@@ -68,13 +68,7 @@ func status(code int) func(http.ResponseWriter) {
 
 func setup(t *testing.T, answers ...func(http.ResponseWriter)) *bundle {
 	t.Helper()
-	ctx := context.Background()
-	db, _ := pgtest.NewDB(t)
-	st, err := store.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, db := pgtest.NewStore(t)
 	r := &receiver{answers: answers}
 	r.srv = httptest.NewServer(r)
 	t.Cleanup(r.srv.Close)
