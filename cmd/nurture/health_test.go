@@ -1,12 +1,10 @@
 package main
 
 import (
-	"database/sql"
-	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/lib/pq"
+	"github.com/nurture/nurture/internal/pgtest"
 )
 
 func TestHealth(t *testing.T) {
@@ -41,29 +39,7 @@ func TestReadyz_503WhileMigrationsArePending(t *testing.T) {
 func TestReadyz_503WhenTheDatabaseIsUnreachable(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
-	db := h.db()
-	var name string
-	if err := db.Get(&name, `SELECT current_database()`); err != nil {
-		t.Fatal(err)
-	}
-	// From the server's admin database: no new session may connect to the
-	// node's database, and every open one ends.
-	u, err := url.Parse(h.cfg.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/postgres"
-	admin, err := sql.Open("postgres", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec(`ALTER DATABASE ` + pq.QuoteIdentifier(name) + ` WITH ALLOW_CONNECTIONS false`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Block(t, h.db())
 	res := h.do("GET", "/readyz", "", nil)
 	if res.status != 503 || !strings.Contains(res.body, "database unreachable") {
 		t.Fatalf("readyz %d %s", res.status, res.body)

@@ -351,3 +351,27 @@ func isCode(err error, code string) bool {
 	var pqe *pq.Error
 	return errors.As(err, &pqe) && string(pqe.Code) == code
 }
+
+// Block makes db's database unreachable, as when its server is away: no
+// new session may connect, and every open one ends. unblock lets sessions
+// connect again.
+func Block(t testing.TB, db *sqlx.DB) (unblock func()) {
+	t.Helper()
+	var name string
+	if err := db.Get(&name, `SELECT current_database()`); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	q := pq.QuoteIdentifier(name)
+	if _, err := server.admin.Exec(`ALTER DATABASE ` + q + ` WITH ALLOW_CONNECTIONS false`); err != nil {
+		t.Fatalf("pgtest: block %s: %v", name, err)
+	}
+	if _, err := server.admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, name); err != nil {
+		t.Fatalf("pgtest: end the sessions of %s: %v", name, err)
+	}
+	return func() {
+		t.Helper()
+		if _, err := server.admin.Exec(`ALTER DATABASE ` + q + ` WITH ALLOW_CONNECTIONS true`); err != nil {
+			t.Fatalf("pgtest: unblock %s: %v", name, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 
 	"github.com/lib/pq"
@@ -32,6 +33,8 @@ func Unavailable(err error) bool {
 			"57P03", // cannot_connect_now: starting up or shutting down
 			"53300": // too_many_connections
 			return true
+		case "55000": // object_not_in_prerequisite_state: at connect, a database closed to new sessions
+			return strings.Contains(pqErr.Message, "not currently accepting connections")
 		}
 		return pqErr.Code.Class() == "08" // connection_exception
 	}

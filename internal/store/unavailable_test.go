@@ -30,6 +30,8 @@ func TestUnavailable_ClassifiesErrors(t *testing.T) {
 		{&pq.Error{Code: "57P01"}, true},
 		{&pq.Error{Code: "57P02"}, true},
 		{&pq.Error{Code: "53300"}, true},
+		{fmt.Errorf("error making initial connection to database: %w", &pq.Error{Code: "55000", Message: `database "nurture" is not currently accepting connections`}), true},
+		{&pq.Error{Code: "55000", Message: "cannot refresh materialized view concurrently"}, false},
 		{&pq.Error{Code: "08006"}, true},
 		{fmt.Errorf("store: commit: %w", driver.ErrBadConn), true},
 		{io.EOF, true},

@@ -10,6 +10,8 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/nurture/nurture/internal/pgtest"
+	"github.com/nurture/nurture/internal/scoring"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/webhook"
 )
@@ -237,4 +239,29 @@ func TestDelivery_FailureIsRetriedOnTheSchedule(t *testing.T) {
 	if b.state(t) != store.WebhookPending || as[0].Status != 500 {
 		t.Errorf("state %s, attempt %+v", b.state(t), as[0])
 	}
+}
+
+// A server that starts while its database is away still starts; the job
+// queue follows once the database is back, and delivers.
+func TestStart_WaitsForTheDatabaseThenDelivers(t *testing.T) {
+	t.Parallel()
+	b := setup(t, status(204))
+	unblock := pgtest.Block(t, b.db)
+	rules := &scoring.Rules{Handoff: &scoring.Handoff{Webhook: &scoring.Webhook{URL: b.recv.srv.URL + "/hooks", SecretEnv: "TEST_WEBHOOK_SECRET"}}}
+	svc, err := webhook.New(b.st, webhook.Config{
+		Rules: func() *scoring.Rules { return rules }, AllowPrivate: true, Retry: fast, Poll: 20 * time.Millisecond,
+		Getenv: func(string) string { return secret },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := svc.Start(ctx); err != nil {
+		t.Fatalf("Start with the database away: %v", err)
+	}
+	defer svc.Stop(context.Background())
+	unblock()
+	b.enqueue(t, svc)
+	b.waitState(t, store.WebhookDelivered)
 }

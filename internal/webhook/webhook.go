@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -48,6 +49,10 @@ type Service struct {
 	cfg    Config
 	http   httpDoer
 	client *river.Client[*sql.Tx]
+
+	mu      sync.Mutex
+	started bool // the job queue runs
+	stopped bool // Stop was called: a start still waiting for the database gives up
 }
 
 // New builds the service and its River client over the store's pool. It
@@ -96,14 +101,57 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 
 // Start delivers queued webhooks until Stop.
 func (s *Service) Start(ctx context.Context) error {
-	if err := s.client.Start(ctx); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.client.Start(ctx)
+	if err == nil {
+		s.started = true
+		return nil
+	}
+	if !store.Unavailable(err) {
 		return fmt.Errorf("webhook: start the job queue: %w", err)
 	}
+	// The database is away, as it may be while the rest of the server
+	// starts and answers 503s: the job queue starts once it is back.
+	s.cfg.Log.Warn("webhook: the job queue starts once the database is back", "err", err)
+	go s.retryStart(ctx)
 	return nil
+}
+
+// retryStart starts the job queue with backoff until it starts, Stop is
+// called or ctx ends.
+func (s *Service) retryStart(ctx context.Context) {
+	wait := time.Second
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		s.mu.Lock()
+		if s.stopped {
+			s.mu.Unlock()
+			return
+		}
+		err := s.client.Start(ctx)
+		s.started = err == nil
+		s.mu.Unlock()
+		if err == nil {
+			s.cfg.Log.Info("webhook: the job queue started")
+			return
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
 }
 
 // Stop lets deliveries under way finish, until ctx is done.
 func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	if !s.started {
+		return nil
+	}
 	return s.client.Stop(ctx)
 }
 
