@@ -93,7 +93,7 @@ func TestTracking_TrackedLeadsMailHasPixelClickLinksAndHoneypot(t *testing.T) {
 	for _, want := range []string{
 		`<img src="` + base + "/o/" + trackSigner.Open(sent.ID) + `"`,
 		`<a href="` + base + "/c/" + trackSigner.Honeypot(sent.ID) + `" style="display:none`,
-		`<a href="` + base + "/c/" + trackSigner.Click(sent.ID, 1) + `">the guide</a>`,
+		`<a href="` + base + "/c/" + trackSigner.Click(sent.ID, 0) + `">the guide</a>`,
 		`<a href="mailto:hello@acme.example">write to us</a>`,
 		`href="` + b.links.Unsubscribe(anna) + `"`,
 		`href="` + b.links.Tracking(anna) + `"`,
@@ -106,7 +106,7 @@ func TestTracking_TrackedLeadsMailHasPixelClickLinksAndHoneypot(t *testing.T) {
 	if strings.Contains(got.HTML, "acme.example/guide") || strings.Contains(got.Text, "acme.example/guide") {
 		t.Errorf("the guide's address is still in the mail:\n%s\n%s", got.HTML, got.Text)
 	}
-	for _, want := range []string{base + "/c/" + trackSigner.Click(sent.ID, 1), b.links.Unsubscribe(anna), b.links.Tracking(anna)} {
+	for _, want := range []string{base + "/c/" + trackSigner.Click(sent.ID, 0), b.links.Unsubscribe(anna), b.links.Tracking(anna)} {
 		if !strings.Contains(got.Text, want) {
 			t.Errorf("text lacks %s\n%s", want, got.Text)
 		}
@@ -308,7 +308,7 @@ func TestTracking_HandedOverMailNamesItsOwnID(t *testing.T) {
 	if s := b.relay.Stats(); s.Handed != 1 {
 		t.Fatalf("relay stats %+v: want the mail handed over", s)
 	}
-	for _, want := range []string{base + "/o/" + trackSigner.Open(sent.ID), base + "/c/" + trackSigner.Click(sent.ID, 1)} {
+	for _, want := range []string{base + "/o/" + trackSigner.Open(sent.ID), base + "/c/" + trackSigner.Click(sent.ID, 0)} {
 		if !strings.Contains(msgs[0].HTML, want) {
 			t.Errorf("HTML lacks %s\n%s", want, msgs[0].HTML)
 		}

@@ -15,7 +15,7 @@ import (
 // server stores these with the message, and a click's token names the
 // index; the redirect goes to URL from that record.
 type Link struct {
-	Index int    // from 1, in the order the addresses first appear
+	Index int    // from 0, in the order the addresses first appear: its place in the stored link set
 	URL   string // as written in the mail
 	Text  string // the link's text in the HTML part (an image's alt text), or the address itself
 }
@@ -112,7 +112,7 @@ func (rw *rewriter) track(u string) bool {
 func (rw *rewriter) click(u, text string) string {
 	i, ok := rw.index[u]
 	if !ok {
-		i = len(rw.links) + 1
+		i = len(rw.links)
 		rw.index[u] = i
 		if text == "" {
 			text = u

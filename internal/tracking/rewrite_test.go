@@ -38,8 +38,8 @@ func TestRewrite_HTMLLinksPixelAndHoneypot(t *testing.T) {
 		}
 	}
 	for _, s := range []string{
-		`<a href="` + click(1) + `" class="btn">the <b>guide</b></a>.`,
-		`<a href="` + click(1) + `">again</a> <a href="` + click(2) + `">B</a>`,
+		`<a href="` + click(0) + `" class="btn">the <b>guide</b></a>.`,
+		`<a href="` + click(0) + `">again</a> <a href="` + click(1) + `">B</a>`,
 		`<a href="mailto:jonas@example.com">write</a> <a href="tel:+4930123">call</a> <a href="#top">top</a> <a>no href</a>`,
 		`<a href="https://mail.example.com/unsubscribe/tok">unsubscribe</a> <a href="https://mail.example.com/confirm/tok">confirm</a>`,
 		`<!--[if mso]><a href="https://example.com/vml">vml</a><![endif]-->`,
@@ -73,7 +73,7 @@ func TestRewrite_FragmentWithoutBodyGetsPixelAtEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(res.HTML, `<p><a href="`+click(1)+`">x</a>`) || !strings.HasSuffix(res.HTML, `padding:0">`) {
+	if !strings.HasPrefix(res.HTML, `<p><a href="`+click(0)+`">x</a>`) || !strings.HasSuffix(res.HTML, `padding:0">`) {
 		t.Errorf("got %s", res.HTML)
 	}
 }
@@ -83,7 +83,7 @@ func TestRewrite_UnclosedAnchorKeepsItsContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `<body><a href="` + click(1) + `">x <a href="` + click(2) + `">y<a href=`
+	want := `<body><a href="` + click(0) + `">x <a href="` + click(1) + `">y<a href=`
 	if !strings.HasPrefix(res.HTML, want) || len(res.Links) != 2 || res.Links[0].Text != "x" {
 		t.Errorf("got %s, links %+v", res.HTML, res.Links)
 	}
@@ -94,7 +94,7 @@ func TestRewrite_SelfClosingAnchor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(res.HTML, `<p><a href="`+click(1)+`"/>x</p>`) || len(res.Links) != 1 {
+	if !strings.HasPrefix(res.HTML, `<p><a href="`+click(0)+`"/>x</p>`) || len(res.Links) != 1 {
 		t.Errorf("got %s, links %+v", res.HTML, res.Links)
 	}
 }
@@ -127,7 +127,7 @@ func FuzzRewrite(f *testing.F) {
 			t.Fatal("not deterministic")
 		}
 		for i, l := range a.Links {
-			if l.Index != i+1 || l.URL == "" {
+			if l.Index != i || l.URL == "" {
 				t.Fatalf("link %d = %+v", i, l)
 			}
 		}
@@ -149,7 +149,7 @@ func TestRewrite_KeepPrefixesAndFunc(t *testing.T) {
 	if len(res.Links) != 1 || res.Links[0].URL != "https://example.com/ok" {
 		t.Fatalf("links = %+v", res.Links)
 	}
-	if want := "https://prefs.example.com/me https://example.com/optout " + click(1); res.Text != want {
+	if want := "https://prefs.example.com/me https://example.com/optout " + click(0); res.Text != want {
 		t.Errorf("text = %q, want %q", res.Text, want)
 	}
 }
@@ -163,10 +163,10 @@ func TestRewrite_TextPartSharesIndexesWithHTML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "A: " + click(1) + "\nB: " + click(2) + "\n"; res.Text != want {
+	if want := "A: " + click(0) + "\nB: " + click(1) + "\n"; res.Text != want {
 		t.Errorf("text = %q, want %q", res.Text, want)
 	}
-	if len(res.Links) != 2 || res.Links[1] != (Link{2, "https://example.com/b", "https://example.com/b"}) {
+	if len(res.Links) != 2 || res.Links[1] != (Link{1, "https://example.com/b", "https://example.com/b"}) {
 		t.Errorf("links = %+v", res.Links)
 	}
 }
@@ -196,7 +196,7 @@ func TestRewrite_TextPunctuationAndBrackets(t *testing.T) {
 			t.Errorf("%q: links = %+v, want %q", tt.in, res.Links, tt.url)
 			continue
 		}
-		if !strings.HasSuffix(res.Text, click(1)+tt.rest) {
+		if !strings.HasSuffix(res.Text, click(0)+tt.rest) {
 			t.Errorf("%q: text = %q, want it to end in the click address and %q", tt.in, res.Text, tt.rest)
 		}
 	}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The shipped e-book story as a person lives it, through the form, the
+// real mails at the catcher and their tracked links.
+
+const chromeUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.0.0 Safari/537.36"
+
+var trackedLink = regexp.MustCompile(`http://[^\s"<>]+/c/[A-Za-z0-9_-]+`)
+
+// signupEbook posts the shipped e-book form as a Head of IT at a company
+// of 250 who ticks the tracking box, and confirms the link of the mail.
+func (h *harness) signupEbook(t *testing.T, email string) {
+	t.Helper()
+	form := url.Values{"email": {email}, "first_name": {"Hanna"}, "attributes.company": {"Elbwerk GmbH"},
+		"attributes.job_title": {"Head of IT"}, "attributes.company_size": {"250"},
+		"consent_version": {"ebook-datensicherheit-2026-11"}, "tracking": {"yes"}, "tracking_version": {"nordwind-tracking-2026-11"}}
+	if res := h.do("POST", "/subscribe/ebook-datensicherheit", "application/x-www-form-urlencoded", strings.NewReader(form.Encode())); res.status != http.StatusOK {
+		t.Fatalf("signup: %d %s", res.status, res.body)
+	}
+	if res := h.do("POST", strings.TrimPrefix(linkIn(t, h.waitMail(1)), h.base), "application/x-www-form-urlencoded", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+}
+
+func TestStory_TheLinkOfARealMailLeadsWhereTheMailSaid(t *testing.T) {
+	t.Parallel()
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns"})
+	h.signupEbook(t, "hanna@elbwerk.example")
+	copy := h.waitMail(2)
+	if !strings.Contains(copy.Subject, "Your copy") {
+		t.Fatalf("second mail is %q, want the e-book", copy.Subject)
+	}
+	links := trackedLink.FindAllString(copy.HTML, -1)
+	if len(links) == 0 {
+		t.Fatalf("no tracked link in the e-book mail:\n%s", copy.HTML)
+	}
+	h.clock.Advance(time.Hour) // well past the scan window
+	res := h.do("GET", strings.TrimPrefix(links[0], h.base), "", nil, "User-Agent", chromeUA, "Sec-Fetch-User", "?1")
+	if res.status != http.StatusFound || res.header.Get("Location") != "https://example.com/downloads/data-security-playbook.pdf" {
+		t.Fatalf("the download link: %d to %q; want 302 to the playbook", res.status, res.header.Get("Location"))
+	}
+	var text string
+	if err := h.db().Get(&text, `SELECT link_text FROM events e, LATERAL (SELECT ls.links -> e.link ->> 'text' AS link_text
+		FROM messages m JOIN link_sets ls ON ls.id = m.link_set_id WHERE m.id = e.message_id) l WHERE e.type = 'click'`); err != nil ||
+		text != "Download the playbook (PDF, 38 pages)" {
+		t.Errorf("the click names link text %q (%v); want the download link's", text, err)
+	}
+}
