@@ -26,8 +26,8 @@ func TestRewrite_HTMLLinksPixelAndHoneypot(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Link{
-		{1, "https://example.com/a?x=1&y=2", "the guide"},
-		{2, "HTTP://Example.com/B", "B"},
+		{0, "https://example.com/a?x=1&y=2", "the guide"},
+		{1, "HTTP://Example.com/B", "B"},
 	}
 	if len(res.Links) != len(want) {
 		t.Fatalf("links = %+v, want %+v", res.Links, want)
