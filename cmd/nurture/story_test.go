@@ -1,12 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nurture/nurture/internal/config"
 )
 
 // The shipped e-book story as a person lives it, through the form, the
@@ -53,5 +56,36 @@ func TestStory_TheLinkOfARealMailLeadsWhereTheMailSaid(t *testing.T) {
 		FROM messages m JOIN link_sets ls ON ls.id = m.link_set_id WHERE m.id = e.message_id) l WHERE e.type = 'click'`); err != nil ||
 		text != "Download the playbook (PDF, 38 pages)" {
 		t.Errorf("the click names link text %q (%v); want the download link's", text, err)
+	}
+}
+
+// In the demo mode a day takes ten seconds and the person clicks seconds
+// after the mail landed: a click 5 s after delivery from a browser that
+// does not send Sec-Fetch-User is a person's, one within the demo's 2 s is
+// still a scanner's, and a scan window the operator set stays.
+func TestStory_FastModeTakesAClickSecondsAfterDeliveryForAPersons(t *testing.T) {
+	t.Parallel()
+	get := func(settings map[string]string) config.Source { return func(n string) string { return settings[n] } }
+	h := startWith(t, nil, func(c *config.Config) { demoMode(c, get(nil)) })
+	if !h.cfg.Fast || h.cfg.ScanWindow != fastScanWindow {
+		t.Fatalf("--fast: Fast %v, scan window %v; want the demo's %v", h.cfg.Fast, h.cfg.ScanWindow, fastScanWindow)
+	}
+	id := h.trackedLead("anna@example.com")
+	for _, c := range []struct {
+		after   time.Duration
+		verdict string
+	}{{5 * time.Second, "human"}, {time.Second, "scanner"}} {
+		m := h.sentMail(id, fmt.Sprintf("welcome/after-%v", c.after), h.clock.Now().Add(-c.after), "https://acme.example/pricing")
+		if res := h.do("GET", "/c/"+h.signer().Click(m, 0), "", nil, "User-Agent", chromeUA); res.status != http.StatusFound {
+			t.Fatalf("click: %d", res.status)
+		}
+		if evs := h.eventsOfMail(m); len(evs) != 1 || evs[0].Verdict != c.verdict {
+			t.Errorf("a click %v after delivery: %+v; want %s", c.after, evs, c.verdict)
+		}
+	}
+	var cfg config.Config
+	demoMode(&cfg, get(map[string]string{"NURTURE_SCAN_WINDOW": "45s"}))
+	if !cfg.Fast || cfg.ScanWindow != 0 {
+		t.Errorf("--fast with NURTURE_SCAN_WINDOW set: Fast %v, scan window %v; want the setting's, untouched", cfg.Fast, cfg.ScanWindow)
 	}
 }
