@@ -89,3 +89,30 @@ func TestStory_FastModeTakesAClickSecondsAfterDeliveryForAPersons(t *testing.T) 
 		t.Errorf("--fast with NURTURE_SCAN_WINDOW set: Fast %v, scan window %v; want the setting's, untouched", cfg.Fast, cfg.ScanWindow)
 	}
 }
+
+// A reader who asked for a demo is done with the e-book nurture: its
+// next mails (the demo invitation among them) are never sent.
+func TestStory_ADemoRequestEndsTheEbookNurture(t *testing.T) {
+	t.Parallel()
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns"})
+	h.signupEbook(t, "hanna@elbwerk.example")
+	h.waitMail(2) // the e-book
+	res := h.do("POST", "/api/v1/events", "application/json", strings.NewReader(`{"lead": "hanna@elbwerk.example", "type": "demo_requested"}`),
+		"Authorization", "Bearer "+adminToken)
+	if res.status != http.StatusCreated {
+		t.Fatalf("demo event: %d %s", res.status, res.body)
+	}
+	h.clock.Advance(3 * 24 * time.Hour) // past the restore check's delay, in office hours
+	h.wake()
+	var state, reason string
+	waitFor(t, "the e-book nurture to end", func() bool {
+		h.db().QueryRow(`SELECT state, ended_reason FROM enrolments WHERE sequence = 'ebook-datensicherheit'`).Scan(&state, &reason)
+		return state != "active"
+	})
+	if state != "exited" || !strings.Contains(reason, "demo_requested") {
+		t.Errorf("enrolment %s (%q); want exited by the demo request", state, reason)
+	}
+	if n := countMessages(t, h, "hanna@elbwerk.example"); n != 2 {
+		t.Errorf("%d mails to the lead; want the confirmation and the e-book only", n)
+	}
+}
