@@ -71,7 +71,7 @@ func TestRun_TheStoryItPrintsHandsTheLeadToSales(t *testing.T) {
 	if res, err := http.Get(form); err != nil || res.StatusCode != 200 {
 		t.Fatalf("the guide's form %s: %v %v", form, res, err)
 	}
-	curl := regexp.MustCompile(`curl -H "Authorization: Bearer [0-9a-f]+" .*\\\n\s+-d '\{"lead": "ADDRESS", "type": "demo_requested"\}' http://` +
+	curl := regexp.MustCompile(`curl -H "Authorization: Bearer [0-9a-f]+" .*\\\n\s+-d '\{"lead": "ADDRESS", "type": "demo_booked"\}' http://` +
 		regexp.QuoteMeta(listen) + `/api/v1/events`).FindString(out)
 	if curl == "" {
 		t.Fatalf("the guide has no curl for the demo event:\n%s", out)
