@@ -137,7 +137,7 @@ func TestHandoff_OwnerMailTellsWhoWhyWhatAndConsent(t *testing.T) {
 			"number(attr.company_size) &gt;= 50", "+40 event demo_requested", "+15 click https://acme.example/pricing", // why
 			"opened the mail ebook/02-restore-check", "See pricing", "https://acme.example/pricing",
 			"downloaded https://acme.example/playbook.pdf", "viewed the page https://acme.example/pricing/teams",
-			"event demo_requested, reported by the API", // what, in time order below
+			"confirmed the address (double opt-in)", "event demo_requested, reported by the API", // what, in time order below
 			"Confirmed on", "through ebook-datensicherheit", "https://www.acme.example/ebook", "consent wording ebook-v3", // consent
 			"no_budget, bad_fit", "/sales/accept/", "/sales/reject/", "/sales/qualify/",
 		} {
@@ -153,6 +153,9 @@ func TestHandoff_OwnerMailTellsWhoWhyWhatAndConsent(t *testing.T) {
 		if strings.Contains(part.body, "Read the blog") {
 			t.Errorf("the %s part lists the scanner's click:\n%s", part.name, part.body)
 		}
+	}
+	if strings.Contains(m.Text, "event confirmed") {
+		t.Errorf("the confirmation reads as a bare event:\n%s", m.Text)
 	}
 	order := []string{"opened the mail", "See pricing", "downloaded", "viewed the page", "event demo_requested"}
 	_, did, _ := strings.Cut(m.Text, "WHAT THEY READ AND DID")

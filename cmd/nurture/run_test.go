@@ -86,10 +86,11 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startRun(t *testing.T, env []string) *devRun {
+// startRun starts scripts/run with args, which it passes to serve.
+func startRun(t *testing.T, env []string, args ...string) *devRun {
 	t.Helper()
 	r := &devRun{t: t, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	r.cmd = exec.Command("bash", filepath.Join("..", "..", "scripts", "run"))
+	r.cmd = exec.Command("bash", append([]string{filepath.Join("..", "..", "scripts", "run")}, args...)...)
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = r.stderr, r.stderr
 	// A process group of its own, as a terminal gives `make run`: Ctrl-C

@@ -47,7 +47,7 @@ func wireSequences(st *store.Store, cfg *config.Config, tpl fs.FS, log *slog.Log
 		log.Warn("NURTURE_POSTAL_ADDRESS is not set: sequence mails go out without the sender's postal address, which commercial mail must carry")
 	}
 	if cfg.Fast {
-		log.Warn("demo mode (--fast): a day of delay takes ten seconds, send windows are ignored")
+		log.Warn("demo mode (--fast): a day of delay takes ten seconds, send windows are ignored", "scan_window", cfg.ScanWindow)
 	}
 	return &sequences{campaigns: lib}, nil
 }

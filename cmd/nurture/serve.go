@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +61,7 @@ func templateFS(dir string) fs.FS {
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	flags := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fast := flags.Bool("fast", false, "demo mode: a day of delay takes ten seconds and send windows are ignored")
+	fast := flags.Bool("fast", false, "demo mode: a day of delay takes ten seconds, send windows are ignored and the scan window is 2s")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -73,13 +74,33 @@ func runServe(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg.Fast = *fast
+	if *fast {
+		demoMode(cfg, get)
+	}
 	app, err := wire(ctx, cfg, log, time.Now)
 	if err != nil {
 		return err
 	}
 	defer app.close()
 	return app.run(ctx)
+}
+
+// fastScanWindow is the scan window of the demo mode. A day of delay takes
+// ten seconds there, and a person trying the story clicks a few seconds
+// after the mail landed: the default 30 seconds would span three of the
+// demo's days and take every such click whose browser does not say a
+// person clicked (no Sec-Fetch-User: curl, older Safari, some mail apps)
+// for a scanner's.
+const fastScanWindow = 2 * time.Second
+
+// demoMode applies serve --fast to cfg: a day of delay takes ten seconds,
+// send windows are ignored, and the scan window is fastScanWindow unless
+// NURTURE_SCAN_WINDOW says otherwise.
+func demoMode(cfg *config.Config, get config.Source) {
+	cfg.Fast = true
+	if strings.TrimSpace(get("NURTURE_SCAN_WINDOW")) == "" {
+		cfg.ScanWindow = fastScanWindow
+	}
 }
 
 // app is a wired server.

@@ -91,6 +91,8 @@ func describe(a store.Activity) string {
 		return "downloaded " + cmpOr(a.URL, "a file")
 	case a.Type == "page_view":
 		return "viewed the page " + a.URL
+	case a.Type == "confirmed" && a.Source == "system":
+		return "confirmed the address (double opt-in)"
 	}
 	s := "event " + a.Type
 	if a.URL != "" {
