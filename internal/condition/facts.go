@@ -28,7 +28,7 @@ type Facts interface {
 	Clicked(step string) (bool, error)
 	// ClickedURLs are the addresses of every link the lead clicked in any
 	// mail, as written in the campaign file (before click tracking rewrote
-	// them).
+	// them), and of every page of the lead's own site it viewed (page_view).
 	ClickedURLs() ([]string, error)
 }
 

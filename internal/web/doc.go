@@ -4,7 +4,7 @@
 // signed links in the owner's mail, the admin and sales APIs with their own
 // response types, and health checks. Handlers decode, call a service
 // through the small interfaces this package declares (OptIn, Sequences,
-// TrackingConsent, Engagement, Site, Sales, Webhooks), and encode; one
+// TrackingConsent, Engagement, Site, Sales, Webhooks, Reports), and encode; one
 // table (errors.go) maps the services' errors to HTTP statuses. It holds no
 // business rules.
 package web
