@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
@@ -31,8 +32,13 @@ type ownerMail struct {
 
 func (s *Service) ownerMailData(l *lead.Lead, h store.Handoff, st *store.Story, now time.Time) ownerMail {
 	exp := now.Add(s.opts.LinkTTL)
+	var forms campaign.Forms
+	if s.opts.Forms != nil {
+		forms = s.opts.Forms()
+	}
+	f := formOf(forms, l.Source)
 	m := ownerMail{
-		Name: strings.TrimSpace(l.FirstName + " " + l.LastName), Email: l.Email, Profile: profile(l),
+		Name: strings.TrimSpace(l.FirstName + " " + l.LastName), Email: l.Email, Profile: profile(l, f),
 		Stage: string(l.Stage), Temperature: st.Figures.Temperature,
 		Score: h.Score, Fit: h.Fit, Engagement: h.Engagement, Owner: h.Owner,
 		Activity: activity(st.Activity),
@@ -40,7 +46,7 @@ func (s *Service) ownerMailData(l *lead.Lead, h store.Handoff, st *store.Story, 
 		Expires: date(exp), HandoffID: h.ID, Created: date(h.CreatedAt),
 	}
 	m.FitReasons, m.EngagementReasons = reasons(st.Reasons)
-	m.ConsentSummary, m.Consent = consent(l, st.Consent)
+	m.ConsentSummary, m.Consent = consent(l, forms, st.Consent)
 	if hr := s.handoffRules(); hr != nil {
 		m.RejectReasons = hr.RejectReasons
 	}

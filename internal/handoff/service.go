@@ -15,6 +15,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/scoring"
@@ -67,6 +68,7 @@ type Options struct {
 	Signer   *token.Signer
 	Rules    func() *scoring.Rules // the live scoring.yaml; nil or a nil result: no reject reasons, no digest
 	Webhooks Webhooks              // optional
+	Forms    func() campaign.Forms // the live signup forms, for their titles and labels; optional
 	Sender   Waker                 // woken after a commit that queued mail; optional
 	LinkTTL  time.Duration         // how long an action link works; default 14 days
 	Activity int                   // most activities a mail lists; default 40
