@@ -83,6 +83,14 @@ func storyOf(t *testing.T, h *harness, id int64) {
 			t.Fatal(err)
 		}
 	}
+	// A mail whose bytes were not kept (the sender had them) takes its
+	// step's subject.
+	if _, err := db.Exec(`WITH m AS (INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, sent_at, step_key)
+		VALUES ('step', $1, '<leased@acme.example>', 'news@acme.example', 'anna@example.com', 'sent', $2, $2, $2, 'winback/hello') RETURNING id)
+		INSERT INTO events (lead_id, type, at, source, message_id, verdict) SELECT $1, 'open', $3, 'pixel', m.id, 'human' FROM m`,
+		id, at, at.Add(95*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.Exec(`INSERT INTO score_entries (lead_id, at, kind, rule, signal, note, points) VALUES
 		($1, $2, 'fit', 'fit rule 1', '', 'number(attr.company_size) >= 50', 20),
 		($1, $2, 'engagement', 'points.events.demo_requested', 'event demo_requested', '', 40),
@@ -144,7 +152,7 @@ func TestHandoff_OwnerMailTellsWhoWhyWhatAndConsent(t *testing.T) {
 			"Anna Schmidt", "anna@example.com", "Acme GmbH", "Company name", "Timezone", "Free e-book: The Restore Checklist", // who
 			"number(attr.company_size) &gt;= 50", "+40 event demo_requested", "+15 click https://acme.example/pricing", // why
 			"opened the mail “Prüfen Sie die Wiederherstellung”", "See pricing", "https://acme.example/pricing",
-			"in the mail “Prüfen Sie die Wiederherstellung”",
+			"in the mail “Prüfen Sie die Wiederherstellung”", "opened the mail “Still thinking it over?”",
 			"downloaded https://acme.example/playbook.pdf", "viewed the page https://acme.example/pricing/teams",
 			"confirmed the address (double opt-in)", "event demo_requested, reported by the API", // what, in time order below
 			"Confirmed on", "through Free e-book: The Restore Checklist", "https://www.acme.example/ebook", "consent wording ebook-v3", // consent
@@ -159,7 +167,7 @@ func TestHandoff_OwnerMailTellsWhoWhyWhatAndConsent(t *testing.T) {
 				t.Errorf("the %s part lacks %q:\n%s", part.name, want, part.body)
 			}
 		}
-		for _, raw := range []string{"ebook/02-restore-check", "company:", "timezone", ">company<", "through ebook-datensicherheit"} {
+		for _, raw := range []string{"ebook/02-restore-check", "winback/hello", "company:", "timezone", ">company<", "through ebook-datensicherheit"} {
 			if strings.Contains(part.body, raw) {
 				t.Errorf("the %s part shows the internal name %q:\n%s", part.name, raw, part.body)
 			}

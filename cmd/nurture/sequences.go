@@ -23,14 +23,6 @@ type sequences struct {
 
 func (s *sequences) set() *campaign.Set { return s.campaigns.Set() }
 
-// forms are the live signup forms.
-func (s *sequences) forms() campaign.Forms {
-	if set := s.set(); set != nil {
-		return set.Forms
-	}
-	return nil
-}
-
 // changes fires when the campaigns changed, so the dispatcher built over
 // them looks at once.
 func (s *sequences) changes() <-chan struct{} { return s.campaigns.Changes() }

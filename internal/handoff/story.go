@@ -106,10 +106,17 @@ func reasons(rs []store.ScoreReason) (fit, engagement []string) {
 	return fit, engagement
 }
 
-// activity is what the lead read and did, in time order.
-func activity(as []store.Activity) []line {
+// activity is what the lead read and did, in time order. A mail whose
+// bytes were not kept takes the subject its step has now, when that has no
+// placeholders to fill in.
+func activity(as []store.Activity, set *campaign.Set) []line {
 	out := make([]line, 0, len(as))
 	for _, a := range as {
+		if a.Subject == "" && a.StepKey != "" && set != nil {
+			if st := set.Step(a.StepKey); st != nil && !strings.Contains(st.Subject, "{{") {
+				a.Subject = st.Subject
+			}
+		}
 		out = append(out, line{date(a.At), describe(a)})
 	}
 	return out

@@ -2,12 +2,15 @@ package handoff
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
+	"github.com/nurture/nurture/templates"
 )
 
 func TestStory_ProfileReadsLabelsAndTheFormTitle(t *testing.T) {
@@ -58,6 +61,37 @@ func TestStory_MailsAreNamedByTheirSubjectElseTheirStep(t *testing.T) {
 	} {
 		if got := describe(c.a); got != c.want {
 			t.Errorf("describe(%+v) = %q, want %q", c.a, got, c.want)
+		}
+	}
+	// the subject as sent wins over the step's, and the step's is taken
+	// only when it has no placeholders
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"news/sequence.md": "---\nname: News\ntrigger: confirmed\n---\n",
+		"news/01-hello.md": "---\nsubject: Hello from the step\ndelay: 0\n---\nHello.\n",
+		"news/02-named.md": "---\nsubject: \"{{ .Lead.FirstName }}, a word\"\ndelay: 1d\n---\nHello.\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, ps := campaign.Load(dir, templates.FS)
+	if set == nil {
+		t.Fatal(ps)
+	}
+	got := activity([]store.Activity{
+		{Source: "pixel", Type: "open", StepKey: "news/hello"},
+		{Source: "pixel", Type: "open", StepKey: "news/hello", Subject: "Hello, as sent"},
+		{Source: "pixel", Type: "open", StepKey: "news/named"},
+		{Source: "pixel", Type: "open", StepKey: "news/gone"},
+	}, set)
+	want := []string{"opened the mail “Hello from the step”", "opened the mail “Hello, as sent”", "opened the mail news/named", "opened the mail news/gone"}
+	for i, w := range want {
+		if got[i].What != w {
+			t.Errorf("activity %d: %q, want %q", i, got[i].What, w)
 		}
 	}
 }
