@@ -30,6 +30,9 @@ handoff:
 `,
 		"winback/sequence.md": "---\nname: Win back\ntrigger: recycled\nreenroll: true\n---\n",
 		"winback/01-hello.md": "---\nsubject: Still thinking it over?\ndelay: 0\n---\nHere is what changed since.\n",
+		"forms/ebook.md": "---\ntitle: Free e-book: The Restore Checklist\nsource: ebook-datensicherheit\n" +
+			"consent: Yes, send me the checklist and related mail.\nconsent_version: checklist-1\n" +
+			"fields:\n  - name: company\n    label: Company name\n---\nThe checklist.\n",
 	})
 }
 
@@ -53,6 +56,11 @@ func storyOf(t *testing.T, h *harness, id int64) {
 		VALUES ('step', $1, '<story@acme.example>', 'news@acme.example', 'anna@example.com', 'sent', $2, $2, $2, 'ebook/02-restore-check', $3) RETURNING id`, id, at, set); err != nil {
 		t.Fatal(err)
 	}
+	// The mail as it went out: its subject, not its step, names it.
+	if _, err := db.Exec(`INSERT INTO message_raw (message_id, raw) VALUES ($1, convert_to($2, 'UTF8'))`, msg,
+		"From: news@acme.example\r\nSubject: =?UTF-8?q?Pr=C3=BCfen_Sie_die_Wiederherstellung?=\r\n\r\nSubject: not this\r\n"); err != nil {
+		t.Fatal(err)
+	}
 	events := []struct {
 		typ, source, url, verdict string
 		link                      *int
@@ -74,6 +82,14 @@ func storyOf(t *testing.T, h *harness, id int64) {
 			VALUES ($1, $2, NULLIF($3, ''), $4, $5, $6, $7, $8)`, id, e.typ, e.url, at.Add(time.Duration(e.mins)*time.Minute), e.source, m, e.link, e.verdict); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A mail whose bytes were not kept (the sender had them) takes its
+	// step's subject.
+	if _, err := db.Exec(`WITH m AS (INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, sent_at, step_key)
+		VALUES ('step', $1, '<leased@acme.example>', 'news@acme.example', 'anna@example.com', 'sent', $2, $2, $2, 'winback/hello') RETURNING id)
+		INSERT INTO events (lead_id, type, at, source, message_id, verdict) SELECT $1, 'open', $3, 'pixel', m.id, 'human' FROM m`,
+		id, at, at.Add(95*time.Minute)); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := db.Exec(`INSERT INTO score_entries (lead_id, at, kind, rule, signal, note, points) VALUES
 		($1, $2, 'fit', 'fit rule 1', '', 'number(attr.company_size) >= 50', 20),
@@ -133,12 +149,13 @@ func TestHandoff_OwnerMailTellsWhoWhyWhatAndConsent(t *testing.T) {
 	}
 	for _, part := range []struct{ name, body string }{{"text", m.Text}, {"html", m.HTML}} {
 		for _, want := range []string{
-			"Anna Schmidt", "anna@example.com", "Acme GmbH", // who
+			"Anna Schmidt", "anna@example.com", "Acme GmbH", "Company name", "Timezone", "Free e-book: The Restore Checklist", // who
 			"number(attr.company_size) &gt;= 50", "+40 event demo_requested", "+15 click https://acme.example/pricing", // why
-			"opened the mail ebook/02-restore-check", "See pricing", "https://acme.example/pricing",
+			"opened the mail “Prüfen Sie die Wiederherstellung”", "See pricing", "https://acme.example/pricing",
+			"in the mail “Prüfen Sie die Wiederherstellung”", "opened the mail “Still thinking it over?”",
 			"downloaded https://acme.example/playbook.pdf", "viewed the page https://acme.example/pricing/teams",
 			"confirmed the address (double opt-in)", "event demo_requested, reported by the API", // what, in time order below
-			"Confirmed on", "through ebook-datensicherheit", "https://www.acme.example/ebook", "consent wording ebook-v3", // consent
+			"Confirmed on", "through Free e-book: The Restore Checklist", "https://www.acme.example/ebook", "consent wording ebook-v3", // consent
 			"no_budget, bad_fit", "/sales/accept/", "/sales/reject/", "/sales/qualify/",
 		} {
 			if part.name == "text" {
@@ -148,6 +165,11 @@ func TestHandoff_OwnerMailTellsWhoWhyWhatAndConsent(t *testing.T) {
 			}
 			if !strings.Contains(part.body, want) {
 				t.Errorf("the %s part lacks %q:\n%s", part.name, want, part.body)
+			}
+		}
+		for _, raw := range []string{"ebook/02-restore-check", "winback/hello", "company:", "timezone", ">company<", "through ebook-datensicherheit"} {
+			if strings.Contains(part.body, raw) {
+				t.Errorf("the %s part shows the internal name %q:\n%s", part.name, raw, part.body)
 			}
 		}
 		if strings.Contains(part.body, "Read the blog") {
@@ -192,14 +214,21 @@ func TestHandoff_LinksGETShowsPOSTActsAcceptThenQualify(t *testing.T) {
 	if st, n := stageOf(t, h, id); st != "mql" || n != 1 {
 		t.Fatalf("after GET: stage %s, %d changes; want mql, 1", st, n)
 	}
-	// qualify before accept is the wrong step
-	if res := form(h, links["qualify"], ""); res.status != http.StatusConflict || !strings.Contains(res.body, "qualify needs an accepted handoff") {
-		t.Fatalf("qualify first: %d %s", res.status, res.body)
+	// qualify before accept is the wrong step: the page says so and links
+	// to accepting, on GET and on POST
+	for _, m := range []string{"GET", "POST"} {
+		res := h.do(m, links["qualify"], "application/x-www-form-urlencoded", strings.NewReader(""))
+		if m == "POST" && res.status != http.StatusConflict || m == "GET" && res.status != 200 ||
+			!strings.Contains(res.body, "Accept this lead first: qualifying comes after accepting.") ||
+			!strings.Contains(res.body, `/sales/accept/`) || strings.Contains(res.body, "<form") || strings.Contains(res.body, "needs an accepted handoff") {
+			t.Fatalf("%s qualify first: %d %s", m, res.status, res.body)
+		}
 	}
 	if res := form(h, links["accept"], ""); res.status != 200 || !strings.Contains(res.body, "sal") {
 		t.Fatalf("POST accept: %d %s", res.status, res.body)
 	}
-	if res := form(h, links["accept"], ""); res.status != http.StatusConflict {
+	if res := form(h, links["accept"], ""); res.status != http.StatusConflict || !strings.Contains(res.body, "You have accepted this lead already") ||
+		!strings.Contains(res.body, "/sales/qualify/") {
 		t.Fatalf("accept twice: %d %s", res.status, res.body)
 	}
 	if res := form(h, links["qualify"], ""); res.status != 200 {

@@ -68,7 +68,7 @@ func TestScores_EbookReaderBecomesAnMQLAndExplainTellsWhy(t *testing.T) {
 		"+5 confirmed (points.confirmed, line 12), worth 5.0 now\n",
 		"+1 open ebook-datensicherheit/your-copy (points.open, line 13), worth 1.0 now\n",
 		"+1 open (by its click) ebook-datensicherheit/ransomware-costs (points.open, line 13), worth 1.0 now\n",
-		"+2 click https://example.com/pricing (points.click, line 14), worth 2.0 now\n",
+		"+2 click https://example.com/pricing ebook-datensicherheit/ransomware-costs (points.click, line 14), worth 2.0 now\n",
 		"+15 click https://example.com/pricing ebook-datensicherheit/ransomware-costs (points.urls, line 17), worth 15.0 now\n",
 		"+40 event demo_requested (points.events.demo_requested, line 25), worth 40.0 now\n",
 		"lead → mql by scoring: mql (line 9): score >= 80 and fit >= 15 holds with score 111 (fit 35, engagement 76)\n",

@@ -68,7 +68,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	}
 	sales, err := handoff.New(st, handoffStages{disp}, composer, tpl, log, now, handoff.Options{
 		From: cfg.From, BaseURL: cfg.BaseURL, Signer: signer, Sender: relay,
-		Rules: seq.scoring, Webhooks: hooks,
+		Rules: seq.scoring, Webhooks: hooks, Campaigns: seq.set,
 	})
 	if err != nil {
 		return err

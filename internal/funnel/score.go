@@ -3,6 +3,7 @@ package funnel
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/nurture/nurture/internal/scoring"
 	"github.com/nurture/nurture/internal/store"
@@ -128,12 +129,16 @@ func (lg *ledger) apply(rules *scoring.Rules, ev store.ScoreEvent) {
 	a := rules.SignalPoints(sig, lg.today(sig))
 	for _, r := range a.Reasons {
 		// A link's extra points and a click's open name the mail; the
-		// signal names the address already.
-		if r.Rule == "points.urls" || (r.Rule == "points.open" && sig.Kind == scoring.SignalClick) {
+		// signal names the address already. A click names its address and
+		// its mail, as a link's extra points do.
+		switch {
+		case r.Rule == "points.urls" || (r.Rule == "points.open" && sig.Kind == scoring.SignalClick):
 			r.Ref = ""
 			if ev.Source == "click" {
 				r.Ref = mailRef(ev)
 			}
+		case r.Rule == "points.click" && ev.Source == "click":
+			r.Ref = strings.TrimSpace(r.Ref + " " + mailRef(ev))
 		}
 		lg.add(store.ScoreEntry{
 			LeadID: lg.lead.ID, At: ev.At, Kind: store.EntryEngagement, EventID: ev.ID,

@@ -101,6 +101,11 @@ type LinkView struct {
 	Handoff store.HandoffLead
 	Reasons []string // a reject link's choices
 	Token   string
+	// When the action does not fit the handoff: Why says so for a person,
+	// and Next is the link of Then, the action that comes first or next;
+	// "" for none.
+	Why, Next string
+	Then      Action
 }
 
 // CheckLink looks an action link up for the page that GET shows. It
@@ -117,6 +122,13 @@ func (s *Service) CheckLink(ctx context.Context, a Action, tok string) (LinkView
 	v := LinkView{Action: a, Handoff: *h, Token: tok}
 	if hr := s.handoffRules(); hr != nil {
 		v.Reasons = hr.RejectReasons
+	}
+	if !Allows(a, h.Status, h.Stage) {
+		var then Action
+		v.Why, then = Advice(a, h.Status, h.Stage)
+		if then != "" && Allows(then, h.Status, h.Stage) {
+			v.Then, v.Next = then, s.linkURL(then, h.ID, s.now().Add(s.opts.LinkTTL))
+		}
 	}
 	return v, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
@@ -31,16 +32,25 @@ type ownerMail struct {
 
 func (s *Service) ownerMailData(l *lead.Lead, h store.Handoff, st *store.Story, now time.Time) ownerMail {
 	exp := now.Add(s.opts.LinkTTL)
+	var set *campaign.Set
+	if s.opts.Campaigns != nil {
+		set = s.opts.Campaigns()
+	}
+	var forms campaign.Forms
+	if set != nil {
+		forms = set.Forms
+	}
+	f := formOf(forms, l.Source)
 	m := ownerMail{
-		Name: strings.TrimSpace(l.FirstName + " " + l.LastName), Email: l.Email, Profile: profile(l),
+		Name: strings.TrimSpace(l.FirstName + " " + l.LastName), Email: l.Email, Profile: profile(l, f),
 		Stage: string(l.Stage), Temperature: st.Figures.Temperature,
 		Score: h.Score, Fit: h.Fit, Engagement: h.Engagement, Owner: h.Owner,
-		Activity: activity(st.Activity),
+		Activity: activity(st.Activity, set),
 		Accept:   s.linkURL(Accept, h.ID, exp), Reject: s.linkURL(Reject, h.ID, exp), Qualify: s.linkURL(Qualify, h.ID, exp),
 		Expires: date(exp), HandoffID: h.ID, Created: date(h.CreatedAt),
 	}
 	m.FitReasons, m.EngagementReasons = reasons(st.Reasons)
-	m.ConsentSummary, m.Consent = consent(l, st.Consent)
+	m.ConsentSummary, m.Consent = consent(l, forms, st.Consent)
 	if hr := s.handoffRules(); hr != nil {
 		m.RejectReasons = hr.RejectReasons
 	}

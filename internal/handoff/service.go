@@ -15,6 +15,7 @@ import (
 	texttemplate "text/template"
 	"time"
 
+	"github.com/nurture/nurture/internal/campaign"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/scoring"
@@ -62,14 +63,15 @@ type Waker interface{ Wake() }
 
 // Options wire the service; zero values take the defaults.
 type Options struct {
-	From     string   // From header of the owners' mails
-	BaseURL  *url.URL // where the action links point; required
-	Signer   *token.Signer
-	Rules    func() *scoring.Rules // the live scoring.yaml; nil or a nil result: no reject reasons, no digest
-	Webhooks Webhooks              // optional
-	Sender   Waker                 // woken after a commit that queued mail; optional
-	LinkTTL  time.Duration         // how long an action link works; default 14 days
-	Activity int                   // most activities a mail lists; default 40
+	From      string   // From header of the owners' mails
+	BaseURL   *url.URL // where the action links point; required
+	Signer    *token.Signer
+	Rules     func() *scoring.Rules // the live scoring.yaml; nil or a nil result: no reject reasons, no digest
+	Webhooks  Webhooks              // optional
+	Campaigns func() *campaign.Set  // the live campaigns: form titles and labels, step subjects; optional
+	Sender    Waker                 // woken after a commit that queued mail; optional
+	LinkTTL   time.Duration         // how long an action link works; default 14 days
+	Activity  int                   // most activities a mail lists; default 40
 }
 
 // Service runs the handoff to sales.

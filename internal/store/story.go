@@ -1,9 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"mime"
+	"net/mail"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -45,6 +49,10 @@ type Activity struct {
 	StepKey  string    `db:"step_key"`
 	URL      string    `db:"url"`
 	LinkText string    `db:"link_text"`
+	// Head is the header block of the mail an open or click came from, as
+	// it was sent; Subject is its subject, "" when there is none.
+	Head    []byte `db:"mail_head"`
+	Subject string `db:"-"`
 }
 
 // ConsentEntry is one entry of the consent ledger, without its mail.
@@ -72,8 +80,29 @@ func (t *Tx) Story(ctx context.Context, leadID int64, limit int) (*Story, error)
 		return nil, fmt.Errorf("store: activity of lead %d: %w", leadID, err)
 	}
 	slices.Reverse(s.Activity)
+	for i := range s.Activity {
+		s.Activity[i].Subject = subjectOf(s.Activity[i].Head)
+	}
 	if err := t.stmt(t.q.LeadConsentSummary).SelectContext(ctx, &s.Consent, leadID); err != nil {
 		return nil, fmt.Errorf("store: consent of lead %d: %w", leadID, err)
 	}
 	return &s, nil
+}
+
+// subjectOf is the decoded Subject of a mail's header block, or "": the
+// subject the lead saw, whatever the step file says today.
+func subjectOf(head []byte) string {
+	if len(head) == 0 {
+		return ""
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(append(bytes.Clone(head), "\r\n\r\n"...)))
+	if err != nil {
+		return ""
+	}
+	raw := m.Header.Get("Subject")
+	s, err := new(mime.WordDecoder).DecodeHeader(raw)
+	if err != nil {
+		s = raw
+	}
+	return strings.TrimSpace(s)
 }

@@ -166,9 +166,22 @@ func TestSalesLinks_GETShowsThePagePOSTActs(t *testing.T) {
 	}
 	// a page whose action the handoff no longer allows has no button
 	f.view.Handoff.Status = "rejected"
-	if _, body := b.do(t, "GET", "/sales/accept/1.2.mac", "", ""); strings.Contains(body, "<form") || !strings.Contains(body, "accept needs an open handoff") {
+	if _, body := b.do(t, "GET", "/sales/accept/1.2.mac", "", ""); strings.Contains(body, "<form") || !strings.Contains(body, "This lead was rejected and went back to nurturing") {
 		t.Fatalf("GET of a decided handoff: %s", body)
 	}
+	// a step out of order says what comes first, with its link
+	f.view.Handoff.Status, f.view.Handoff.Stage = "open", lead.StageMQL
+	f.view.Why, f.view.Then, f.view.Next = "Accept this lead first: qualifying comes after accepting.", handoff.Accept, "http://nurture.test/sales/accept/1.3.mac"
+	if _, body := b.do(t, "GET", "/sales/qualify/1.2.mac", "", ""); strings.Contains(body, "<form") ||
+		!strings.Contains(body, "Accept this lead first") || !strings.Contains(body, `<a href="http://nurture.test/sales/accept/1.3.mac">Accept this lead</a>`) {
+		t.Fatalf("GET of qualify before accept: %s", body)
+	}
+	f.err = &handoff.ConflictError{Lead: 7, Action: handoff.Qualify, Stage: lead.StageMQL, Status: "open"}
+	if res, body := b.do(t, "POST", "/sales/qualify/1.2.mac", "application/x-www-form-urlencoded", ""); res.StatusCode != 409 ||
+		!strings.Contains(body, "Accept this lead first") || strings.Contains(body, "needs an accepted handoff") {
+		t.Fatalf("POST of qualify before accept: %d %s", res.StatusCode, body)
+	}
+	f.err = nil
 	for err, want := range map[error]int{handoff.ErrInvalidLink: 404, handoff.ErrLinkExpired: 410, &handoff.ConflictError{Action: handoff.Accept}: 409} {
 		f.err = err
 		for _, m := range []string{"GET", "POST"} {

@@ -26,15 +26,29 @@ func (s *Server) salesPage(w http.ResponseWriter, r *http.Request) {
 		s.salesFail(w, r, err)
 		return
 	}
+	s.linkPage(w, http.StatusOK, a, v)
+}
+
+// linkPage shows the lead of an action link with the action's button, or,
+// when the action does not fit the handoff, why, and the link of the
+// action that comes first.
+func (s *Server) linkPage(w http.ResponseWriter, status int, a handoff.Action, v handoff.LinkView) {
 	h := v.Handoff
-	data := map[string]any{
+	allowed := handoff.Allows(a, h.Status, h.Stage)
+	why := v.Why
+	if !allowed && why == "" {
+		why, _ = handoff.Advice(a, h.Status, h.Stage)
+	}
+	next, nextTitle := "", ""
+	if !allowed && v.Next != "" {
+		next, nextTitle = v.Next, actionWords[v.Then].title
+	}
+	s.page(w, status, "handoff.html", map[string]any{
 		"Title": actionWords[a].title, "Button": actionWords[a].button, "Action": string(a), "Token": v.Token,
 		"Name": strings.TrimSpace(h.FirstName + " " + h.LastName), "Email": h.Email,
 		"Score": h.Score, "Fit": h.Fit, "Engagement": h.Engagement, "Stage": h.Stage, "Status": h.Status, "Owner": h.Owner,
-		"Reasons": v.Reasons, "Allowed": handoff.Allows(a, h.Status, h.Stage),
-		"Why": (&handoff.ConflictError{Lead: h.LeadID, Action: a, Stage: h.Stage, Status: h.Status}).Error(),
-	}
-	s.page(w, http.StatusOK, "handoff.html", data)
+		"Reasons": v.Reasons, "Allowed": allowed, "Why": why, "Next": next, "NextTitle": nextTitle,
+	})
 }
 
 // salesAct is the page's button: it acts as the handoff's owner.
@@ -64,7 +78,14 @@ func (s *Server) salesFail(w http.ResponseWriter, r *http.Request, err error) {
 		s.page(w, http.StatusGone, "error.html", map[string]any{"Status": http.StatusGone,
 			"Message": "This link has expired. The next digest mail brings fresh links, or use the sales API."})
 	case errors.As(err, &ce):
-		s.page(w, http.StatusConflict, "error.html", map[string]any{"Status": http.StatusConflict, "Message": ce.Error()})
+		// The page of the link again, now saying why it did not act.
+		if a, aerr := handoff.ParseAction(r.PathValue("action")); aerr == nil {
+			if v, verr := s.cfg.Sales.CheckLink(r.Context(), a, r.PathValue("token")); verr == nil {
+				s.linkPage(w, http.StatusConflict, a, v)
+				return
+			}
+		}
+		s.page(w, http.StatusConflict, "error.html", map[string]any{"Status": http.StatusConflict, "Message": ce.ForPerson()})
 	case errors.As(err, &re):
 		s.page(w, http.StatusBadRequest, "error.html", map[string]any{"Status": http.StatusBadRequest, "Message": re.Error()})
 	default:
