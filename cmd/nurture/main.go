@@ -45,26 +45,27 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nSettings come from NURTURE_* environment variables; see README.md.")
 }
 
-func main() {
-	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
-		usage(os.Stdout)
-		return
+func main() { os.Exit(runCommand(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// runCommand runs the command args names with the rest of args and returns
+// the process's exit status: 2 for an unknown command.
+func runCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return 0
 	}
 	for _, c := range commands() {
-		if c.name != os.Args[1] {
+		if c.name != args[0] {
 			continue
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		err := c.run(ctx, os.Args[2:], os.Stdout)
+		err := c.run(ctx, args[1:], stdout)
 		stop()
-		if code := exitStatus(c.name, err, os.Stderr); code != 0 {
-			os.Exit(code)
-		}
-		return
+		return exitStatus(c.name, err, stderr)
 	}
-	fmt.Fprintf(os.Stderr, "nurture: unknown command %q\n\n", os.Args[1])
-	usage(os.Stderr)
-	os.Exit(2)
+	fmt.Fprintf(stderr, "nurture: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
 }
 
 // exitStatus is the process's exit status after a command returned err,
