@@ -67,23 +67,60 @@ func (s *Service) Wake() {
 
 // Run scores events on every wake-up and tick until ctx ends. A wake-up
 // scores what is due at once (an API event, say) and looks again once the
-// opens and clicks it may have come for have settled.
+// opens and clicks it may have come for have settled: each wake-up's own
+// look, so a stream of events never pushes an earlier one's look back.
 func (s *Service) Run(ctx context.Context) {
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var looks lookups
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.wake:
-			t.Reset(s.cfg.Settle + 100*time.Millisecond)
+			looks.add(time.Now().Add(s.cfg.Settle + 10*time.Millisecond))
 		case <-t.C:
-			t.Reset(s.cfg.Tick)
+			looks.pass(time.Now())
 		}
+		t.Reset(looks.wait(time.Now(), s.cfg.Tick))
 		if _, err := s.ScoreDue(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("funnel: scoring events", "err", err)
 		}
 	}
+}
+
+// lookups are the times the scorer must look again, in order: one per
+// wake-up, rounded up to the next twentieth of a second so that a stream
+// of wake-ups makes at most twenty looks a second, none of them early.
+type lookups []time.Time
+
+const lookGrain = 50 * time.Millisecond
+
+func (l *lookups) add(at time.Time) {
+	if r := at.Truncate(lookGrain); !r.Equal(at) {
+		at = r.Add(lookGrain)
+	}
+	if n := len(*l); n > 0 && !at.After((*l)[n-1]) {
+		return
+	}
+	*l = append(*l, at)
+}
+
+// pass drops the looks due by now.
+func (l *lookups) pass(now time.Time) {
+	i := 0
+	for i < len(*l) && !(*l)[i].After(now) {
+		i++
+	}
+	*l = (*l)[i:]
+}
+
+// wait is how long until the next look, or tick when none is pending.
+func (l lookups) wait(now time.Time, tick time.Duration) time.Duration {
+	if len(l) == 0 {
+		return tick
+	}
+	return max(l[0].Sub(now), 0)
 }
 
 // OnConfirmed records the confirmation of a lead as an event of source
