@@ -307,19 +307,7 @@ func migrationsHash() (string, error) {
 
 // dropOrphans drops the test databases whose test binary is gone.
 func dropOrphans(ctx context.Context, admin *sql.DB) {
-	rows, err := admin.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'nurture\_test\_%'`)
-	if err != nil {
-		return
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if rows.Scan(&n) == nil {
-			names = append(names, n)
-		}
-	}
-	rows.Close()
-	for _, n := range names {
+	for _, n := range databaseNames(ctx, admin, `SELECT datname FROM pg_database WHERE datname LIKE 'nurture\_test\_%'`) {
 		pid, _, _ := strings.Cut(strings.TrimPrefix(n, testPrefix), "_")
 		if p, err := strconv.Atoi(pid); err == nil && processGone(p) {
 			drop(ctx, admin, n)
@@ -374,4 +362,22 @@ func Block(t testing.TB, db *sqlx.DB) (unblock func()) {
 			t.Fatalf("pgtest: unblock %s: %v", name, err)
 		}
 	}
+}
+
+// databaseNames returns the names query finds; none when it fails, since
+// its callers only tidy up.
+func databaseNames(ctx context.Context, admin *sql.DB, query string, args ...any) []string {
+	rows, err := admin.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil {
+			names = append(names, n)
+		}
+	}
+	return names
 }

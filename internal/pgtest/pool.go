@@ -231,19 +231,7 @@ func claim() string {
 // migrations that have changed since.
 func dropStaleShared(ctx context.Context, admin *sql.DB, template string) {
 	own := shared + strings.TrimPrefix(template, "nurture_tpl_") + "_"
-	rows, err := admin.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'nurture\_pool\_%' AND left(datname, length($1)) <> $1`, own)
-	if err != nil {
-		return
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if rows.Scan(&n) == nil {
-			names = append(names, n)
-		}
-	}
-	rows.Close()
-	for _, n := range names {
+	for _, n := range databaseNames(ctx, admin, `SELECT datname FROM pg_database WHERE datname LIKE 'nurture\_pool\_%' AND left(datname, length($1)) <> $1`, own) {
 		drop(ctx, admin, n)
 	}
 }
