@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,19 +72,7 @@ func TestCommand_HelpListsEveryCommandAndAnUnknownOneExits2(t *testing.T) {
 
 func TestCommand_ScoresExplainAndRecomputeThroughTheCommandLine(t *testing.T) {
 	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns"})
-	if res := h.subscribeJSON(signup("anna@example.com")); res.status != http.StatusAccepted {
-		t.Fatalf("subscribe: %d %s", res.status, res.body)
-	}
-	link := confirmLink.FindString(h.waitMail(1).Text)
-	if res := h.do("POST", strings.TrimPrefix(link, h.base), "application/x-www-form-urlencoded", nil); res.status != 200 {
-		t.Fatalf("confirm: %d %s", res.status, res.body)
-	}
-	id := h.lead("anna@example.com").ID
-	waitFor(t, "the confirmation to be scored", func() bool {
-		var n int
-		h.db().Get(&n, `SELECT count(*) FROM score_entries WHERE lead_id = $1 AND rule = 'points.confirmed'`, id)
-		return n == 1
-	})
+	h.confirmScored(t, signup("anna@example.com"))
 	setEnv(t, h.serveSettings())
 
 	code, out, errs := nurture("scores", "explain", "ANNA@example.com")

@@ -18,19 +18,7 @@ func TestScores_EbookReaderBecomesAnMQLAndExplainTellsWhy(t *testing.T) {
 	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns"})
 	s := signup("anna@example.com")
 	s["attributes"] = map[string]any{"company": "Acme GmbH", "company_size": "250", "job_title": "Head of IT", "country": "DE"}
-	if res := h.subscribeJSON(s); res.status != http.StatusAccepted {
-		t.Fatalf("subscribe: %d %s", res.status, res.body)
-	}
-	link := confirmLink.FindString(h.waitMail(1).Text)
-	if res := h.do("POST", strings.TrimPrefix(link, h.base), "application/x-www-form-urlencoded", nil); res.status != 200 {
-		t.Fatalf("confirm: %d %s", res.status, res.body)
-	}
-	id := h.lead("anna@example.com").ID
-	waitFor(t, "the confirmation to be scored", func() bool {
-		var n int
-		h.db().Get(&n, `SELECT count(*) FROM score_entries WHERE lead_id = $1 AND rule = 'points.confirmed'`, id)
-		return n == 1
-	})
+	id := h.confirmScored(t, s)
 	// What the recorder writes for the mail's open and clicks, and the
 	// CRM's demo request.
 	at := h.clock.Now().Add(-time.Minute)
@@ -87,4 +75,24 @@ func TestScores_EbookReaderBecomesAnMQLAndExplainTellsWhy(t *testing.T) {
 	if err := scoresCommand(context.Background(), []string{"explain", "nobody@example.com"}, env(settings), h.clock.Now, &out); err == nil || err.Error() != "there is no lead with the address nobody@example.com" {
 		t.Errorf("explain of an unknown address: %v", err)
 	}
+}
+
+// confirmScored signs the first lead up with s, confirms it and waits
+// until the confirmation's points are in its ledger; it returns the lead.
+func (h *harness) confirmScored(t *testing.T, s map[string]any) int64 {
+	t.Helper()
+	if res := h.subscribeJSON(s); res.status != http.StatusAccepted {
+		t.Fatalf("subscribe: %d %s", res.status, res.body)
+	}
+	link := confirmLink.FindString(h.waitMail(1).Text)
+	if res := h.do("POST", strings.TrimPrefix(link, h.base), "application/x-www-form-urlencoded", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	id := h.lead(s["email"].(string)).ID
+	waitFor(t, "the confirmation to be scored", func() bool {
+		var n int
+		h.db().Get(&n, `SELECT count(*) FROM score_entries WHERE lead_id = $1 AND rule = 'points.confirmed'`, id)
+		return n == 1
+	})
+	return id
 }
