@@ -4,6 +4,7 @@ package faults
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,8 +74,31 @@ func TestSMTPStall_NoUncountedDuplicate(t *testing.T) {
 		t.Fatalf("node-a sent %d mails in 30 s", w.mail.Stats().Received)
 	}
 
-	open := p.stall()
-	stalled, before := time.Now(), w.mail.Stats().Received
+	// The stall begins inside the catcher's handling of a mail's final
+	// dot, before its reply, so at least that mail is accepted unanswered
+	// however busy the machine is: a stall that lands while every
+	// connection waits for MAIL or RCPT would prove nothing.
+	type stall struct {
+		open   []*proxyConn
+		before int64
+	}
+	var armed atomic.Bool
+	began := make(chan stall, 1)
+	armed.Store(true)
+	w.mail.SetRule(func(stage devmail.Stage, from, to string) *devmail.Reply {
+		if stage == devmail.AtData && armed.CompareAndSwap(true, false) {
+			before := w.mail.Stats().Received // this mail is not counted yet
+			began <- stall{p.stall(), before}
+		}
+		return delay(20*time.Millisecond)(stage, from, to)
+	})
+	var st stall
+	select {
+	case st = <-began:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no mail reached its final dot in 30 s")
+	}
+	open, stalled, before := st.open, time.Now(), st.before
 	giveUp := time.After(45 * time.Second)
 	for _, c := range open {
 		select {
