@@ -19,13 +19,18 @@ import (
 //
 // Up to maxWriters batches are written at once, so that Postgres works on
 // one while the other travels or commits: a single writer keeps a single
-// backend busy, one core of the database's. The clicks of one mail are
+// backend busy, one core of the database's. A further writer starts only
+// when more than spill requests wait, though: until then the one writer's
+// next batch takes them all, and a batch of many costs Postgres and this
+// process less per event than two batches of few (on two cores, about a
+// quarter less of Postgres's time per open). The clicks of one mail are
 // never in two batches at once, so that each click's verdict sees the
 // clicks of its mail before it.
 
 const (
 	maxWriters   = 2
 	maxBatch     = 256
+	spill        = 64 // waiting requests that start a further writer
 	batchTimeout = 15 * time.Second
 	batchRetries = 3 // attempts of a batch that hit a deadlock
 )
@@ -81,7 +86,7 @@ func (w *writer) write(ctx context.Context, p *pending) error {
 	p.done = make(chan error, 1)
 	w.mu.Lock()
 	w.queue = append(w.queue, p)
-	if w.running < maxWriters {
+	if w.running == 0 || (w.running < maxWriters && len(w.queue) > spill) {
 		w.running++
 		go w.run()
 	}

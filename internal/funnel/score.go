@@ -60,6 +60,11 @@ func (s *Service) scoreBatch(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		if len(leads) < len(leadIDs) { // an event written while its lead was erased
+			if err := tx.DeleteGoneEvents(ctx, leadIDs); err != nil {
+				return err
+			}
+		}
 		for i := range leads {
 			lg, err := openLedger(ctx, tx, &leads[i], byLead[leads[i].ID])
 			if err != nil {

@@ -164,3 +164,34 @@ func TestDecay_HalvesEveryHalfLifeAndTheRefreshKeepsScoresUnderADayOld(t *testin
 		t.Errorf("ledger sum %d, want 40", n)
 	}
 }
+
+// An event written while its lead was being erased outlives the lead (the
+// erasing trigger could not see it yet); scoring deletes it and its lead's
+// facts, and scores the others.
+func TestScore_DeletesTheEventsAndFactsOfAnErasedLead(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	id := b.addLead("anna@example.com", nil)
+	gone := b.addLead("ben@example.com", nil)
+	if _, err := b.db.ExecContext(b.ctx, `DELETE FROM leads WHERE id = $1`, gone); err != nil {
+		t.Fatal(err)
+	}
+	b.record(id, event("download"))
+	b.record(gone, event("download"))
+	if _, err := b.db.ExecContext(b.ctx, `INSERT INTO lead_facts (lead_id, kind, key, first_at, last_at) VALUES ($1, 'event', 'download', $2, $2)`,
+		gone, b.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := b.score(); n != 2 {
+		t.Fatalf("scored %d events, want 2", n)
+	}
+	if n := b.intOf(`SELECT count(*) FROM events WHERE lead_id = $1`, gone); n != 0 {
+		t.Errorf("%d events of the erased lead left", n)
+	}
+	if n := b.intOf(`SELECT count(*) FROM lead_facts WHERE lead_id = $1`, gone); n != 0 {
+		t.Errorf("%d facts of the erased lead left", n)
+	}
+	if n := b.intOf(`SELECT count(*) FROM events WHERE lead_id = $1 AND scored_at IS NOT NULL`, id); n != 1 {
+		t.Errorf("%d events of the live lead scored, want 1", n)
+	}
+}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +45,39 @@ func TestPurgePending_ReachesItsVictimsThroughTheIndex(t *testing.T) {
 	n, err := s.PurgePending(ctx, cutoff, now)
 	if err != nil || n != 5 {
 		t.Fatalf("purged %d, %v; want 5", n, err)
+	}
+}
+
+// Erasing leads erases their events and facts (the trigger on leads, since
+// events and lead_facts have no foreign keys), one statement of many leads
+// as well as one lead, and leaves the other leads' alone.
+func TestEraseLeads_TakesTheirEventsAndFacts(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	db := s.DB()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	var ids []int64
+	if err := db.Select(&ids, `INSERT INTO leads (email, status, created_at, updated_at)
+		SELECT 'erase-' || i || '@example.com', 'confirmed', $1, $1 FROM generate_series(1, 4) i RETURNING id`, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		db.MustExec(`INSERT INTO events (lead_id, type, at) VALUES ($1, 'download', $2), ($1, 'page_view', $2)`, id, now)
+		db.MustExec(`INSERT INTO lead_facts (lead_id, kind, key, first_at, last_at) VALUES ($1, 'event', 'download', $2, $2)`, id, now)
+	}
+	db.MustExec(`DELETE FROM leads WHERE id = $1`, ids[0])
+	db.MustExec(`DELETE FROM leads WHERE id = ANY($1::bigint[])`, "{"+strconv.FormatInt(ids[1], 10)+","+strconv.FormatInt(ids[2], 10)+"}")
+	for i, id := range ids {
+		var events, facts int
+		if err := db.QueryRow(`SELECT (SELECT count(*) FROM events WHERE lead_id = $1), (SELECT count(*) FROM lead_facts WHERE lead_id = $1)`, id).Scan(&events, &facts); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if i == 3 {
+			want = 1
+		}
+		if events != 2*want || facts != want {
+			t.Errorf("lead %d: %d events and %d facts left, want %d and %d", i, events, facts, 2*want, want)
+		}
 	}
 }

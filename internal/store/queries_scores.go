@@ -6,6 +6,7 @@ import "github.com/jmoiron/sqlx"
 type scoreQueries struct {
 	ClaimUnscoredEvents *sqlx.Stmt `query:"claim_unscored_events"`
 	MarkEventsScored    *sqlx.Stmt `query:"mark_events_scored"`
+	DeleteGoneEvents    *sqlx.Stmt `query:"delete_gone_lead_events"`
 	InsertSystemEvent   *sqlx.Stmt `query:"insert_system_event"`
 	LeadsForScoring     *sqlx.Stmt `query:"leads_for_scoring"`
 	ScoreLeadByEmail    *sqlx.Stmt `query:"score_lead_by_email"`

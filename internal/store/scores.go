@@ -91,6 +91,15 @@ func (t *Tx) MarkScored(ctx context.Context, ids []int64, now time.Time) error {
 	return nil
 }
 
+// DeleteGoneEvents deletes the events and facts of those of these leads
+// that are gone: events written while their lead was being erased.
+func (t *Tx) DeleteGoneEvents(ctx context.Context, leadIDs []int64) error {
+	if _, err := t.stmt(t.q.DeleteGoneEvents).ExecContext(ctx, pq.Array(leadIDs)); err != nil {
+		return fmt.Errorf("store: delete events of gone leads: %w", err)
+	}
+	return nil
+}
+
 // RecordSystemEvent records an event Nurture itself saw, such as a lead's
 // confirmation, with source system and verdict human.
 func (t *Tx) RecordSystemEvent(ctx context.Context, leadID int64, typ string, at time.Time) (int64, error) {

@@ -1,12 +1,15 @@
 package tracking
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 )
 
 // ErrInvalidToken means a token is malformed, was signed with another
@@ -47,11 +50,16 @@ type Ref struct {
 
 // Signer makes and checks tracking tokens with the server secret.
 type Signer struct {
-	key []byte
+	key  []byte
+	macs sync.Pool // of keyed HMAC-SHA256 hashes, reset before each use
 }
 
 // NewSigner returns a Signer with the server secret.
-func NewSigner(secret []byte) *Signer { return &Signer{key: append([]byte(nil), secret...)} }
+func NewSigner(secret []byte) *Signer {
+	s := &Signer{key: append([]byte(nil), secret...)}
+	s.macs.New = func() any { return hmac.New(sha256.New, s.key) }
+	return s
+}
 
 // macLen is the truncated HMAC-SHA256: 96 bits is far beyond what an
 // attacker can guess online against an endpoint, and keeps links short.
@@ -86,12 +94,15 @@ func (s *Signer) Site(lead int64) string {
 // sign lays out kind, message and link as bytes, then the MAC over them,
 // all in base64url. The same Ref always gives the same token.
 func (s *Signer) sign(r Ref) string {
-	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+macLen)
+	b := appendRef(make([]byte, 0, 1+2*binary.MaxVarintLen64+macLen), r)
+	return enc.EncodeToString(s.mac(b, b))
+}
+
+// appendRef appends r's kind, message and link to b.
+func appendRef(b []byte, r Ref) []byte {
 	b = append(b, byte(r.Kind))
 	b = binary.AppendUvarint(b, uint64(r.Message))
-	b = binary.AppendUvarint(b, uint64(r.Link))
-	b = append(b, s.mac(b)...)
-	return enc.EncodeToString(b)
+	return binary.AppendUvarint(b, uint64(r.Link))
 }
 
 // Parse verifies a token and returns what it carries. Any change to a token
@@ -105,7 +116,8 @@ func (s *Signer) Parse(tok string) (Ref, error) {
 		return Ref{}, ErrInvalidToken
 	}
 	payload, mac := b[:len(b)-macLen], b[len(b)-macLen:]
-	if !hmac.Equal(mac, s.mac(payload)) {
+	var sum [macLen]byte
+	if !hmac.Equal(mac, s.mac(sum[:0], payload)) {
 		return Ref{}, ErrInvalidToken
 	}
 	r := Ref{Kind: Kind(payload[0])}
@@ -126,16 +138,24 @@ func (s *Signer) Parse(tok string) (Ref, error) {
 	case r.Kind != KindClick && r.Link != 0:
 		return Ref{}, ErrInvalidToken
 	}
-	// Only the canonical encoding is accepted, so a token has one spelling.
-	if s.sign(r) != tok {
+	// Only the canonical encoding is accepted, so a token has one spelling:
+	// the strict decoding took no stray bits, nothing but newlines (which
+	// it skips) could make the token longer than its bytes' encoding, and
+	// the varints must be the shortest.
+	var canon [1 + 2*binary.MaxVarintLen64]byte
+	if len(tok) != enc.EncodedLen(len(b)) || !bytes.Equal(payload, appendRef(canon[:0], r)) {
 		return Ref{}, ErrInvalidToken
 	}
 	return r, nil
 }
 
-func (s *Signer) mac(payload []byte) []byte {
-	h := hmac.New(sha256.New, s.key)
+// mac appends to b the truncated MAC of payload.
+func (s *Signer) mac(b, payload []byte) []byte {
+	h := s.macs.Get().(hash.Hash)
+	defer s.macs.Put(h)
+	h.Reset()
 	h.Write([]byte(domain))
 	h.Write(payload)
-	return h.Sum(nil)[:macLen]
+	var sum [sha256.Size]byte
+	return append(b, h.Sum(sum[:0])[:macLen]...)
 }

@@ -107,3 +107,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A token whose MAC is right but whose spelling is not the signer's own (a
+// newline, which base64 decoding skips; a varint longer than it need be;
+// stray bits in the last character) has another spelling, and is invalid.
+func TestToken_OnlyTheCanonicalSpellingIsValid(t *testing.T) {
+	s := testSigner()
+	tok := s.Click(42, 3)
+	long := []byte{byte(KindClick), 42 | 0x80, 0x00, 3} // 42 in two bytes
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	stray := []byte(s.Open(300)) // 16 bytes: the last character carries 2 unused bits
+	stray[len(stray)-1] = alphabet[strings.IndexByte(alphabet, stray[len(stray)-1])|1]
+	tests := map[string]string{
+		"newline inside": tok[:5] + "\n" + tok[5:],
+		"newline at end": tok + "\r\n",
+		"long varint":    enc.EncodeToString(s.mac(long, long)),
+		"stray bits":     string(stray),
+	}
+	for name, bad := range tests {
+		if _, err := s.Parse(bad); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("%s: Parse(%q) err = %v, want ErrInvalidToken", name, bad, err)
+		}
+	}
+	if r, err := s.Parse(tok); err != nil || r != (Ref{Kind: KindClick, Message: 42, Link: 3}) {
+		t.Fatalf("Parse(%q) = %+v, %v", tok, r, err)
+	}
+}

@@ -26,12 +26,24 @@ func (s *Server) engageRoutes() []route {
 	if s.cfg.Engage == nil {
 		return nil
 	}
+	return append(s.hitRoutes(),
+		route{"POST", "/api/v1/events", s.postEvents, true},
+		route{"POST", "/api/v1/leads/{ref}/events", s.postLeadEvent, true},
+		route{"GET", "/api/v1/events/stats", s.eventStats, true},
+	)
+}
+
+// hitRoutes are the pixel and the tracked links. Each bounds its own wait
+// (trackWait) and answers a few bytes, so they are served without
+// http.TimeoutHandler, whose goroutine, buffered answer and copied headers
+// per request cost more than the rest of the pixel's handling.
+func (s *Server) hitRoutes() []route {
+	if s.cfg.Engage == nil {
+		return nil
+	}
 	return []route{
 		{"GET", "/o/{token}", s.pixel, false}, // HEAD too
 		{"GET", "/c/{token}", s.click, false},
-		{"POST", "/api/v1/events", s.postEvents, true},
-		{"POST", "/api/v1/leads/{ref}/events", s.postLeadEvent, true},
-		{"GET", "/api/v1/events/stats", s.eventStats, true},
 	}
 }
 

@@ -153,7 +153,8 @@ func (s *Server) salesRoutes() []route {
 	return rs
 }
 
-// Handler returns the routes, each with a body limit and a timeout.
+// Handler returns the routes, each with a body limit and a timeout (the
+// pixel and the tracked links: their own, see hitRoutes).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -172,7 +173,18 @@ func (s *Server) Handler() http.Handler {
 	}
 	// limitBody hands MaxBytesReader the server's own writer, which it asks to
 	// close the connection of an oversized body.
-	return s.limitBody(retryAfter(http.TimeoutHandler(methodOrRoute(mux), s.cfg.Timeout, "request timed out")))
+	timed := s.limitBody(retryAfter(http.TimeoutHandler(methodOrRoute(mux), s.cfg.Timeout, "request timed out")))
+	hits := s.hitRoutes()
+	if len(hits) == 0 {
+		return timed
+	}
+	// The pixel and the links bound their own wait: see hitRoutes.
+	outer := http.NewServeMux()
+	outer.Handle("/", timed)
+	for _, rt := range hits {
+		outer.Handle(rt.method+" "+rt.path, s.limitBody(retryAfter(rt.handler)))
+	}
+	return outer
 }
 
 // apiIndex is GET /api/v1: what this server is and every endpoint it serves.
