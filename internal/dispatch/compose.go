@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/store"
@@ -67,24 +65,19 @@ func (d *Dispatcher) compose(ctx context.Context, tx *store.Tx, drafts []*draft,
 	}
 	sets := make([]*store.LinkSet, len(drafts))
 	failed := make([]error, len(drafts))
-	var g errgroup.Group
-	g.SetLimit(d.cfg.Workers)
-	for i, dr := range drafts {
-		g.Go(func() error {
-			if dr.tracked {
-				links, err := d.stepMail.Track(&dr.msg, dr.step.ID)
-				if err != nil {
-					failed[i] = err
-					return nil
-				}
-				s := store.NewLinkSet(links)
-				sets[i] = &s
+	each(len(drafts), d.cfg.Workers, func(i int) {
+		dr := drafts[i]
+		if dr.tracked {
+			links, err := d.stepMail.Track(&dr.msg, dr.step.ID)
+			if err != nil {
+				failed[i] = err
+				return
 			}
-			dr.step.Raw, failed[i] = d.stepMail.Composer.Compose(dr.msg)
-			return nil
-		})
-	}
-	g.Wait() // the workers return no error
+			s := store.NewLinkSet(links)
+			sets[i] = &s
+		}
+		dr.step.Raw, failed[i] = d.stepMail.Composer.Compose(dr.msg)
+	})
 	if err := d.linkSets(ctx, tx, drafts, sets); err != nil {
 		return nil, err
 	}

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"golang.org/x/sync/errgroup"
 	"log/slog"
 	"net/mail"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nurture/nurture/internal/campaign"
@@ -261,15 +261,9 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 func (d *Dispatcher) decideAll(due []store.Due, set *campaign.Set, facts map[int64][]store.Fact, now time.Time) ([]store.Outcome, []*draft) {
 	outcomes := make([]store.Outcome, len(due))
 	mails := make([]*draft, len(due))
-	var g errgroup.Group
-	g.SetLimit(d.cfg.Workers)
-	for i := range due {
-		g.Go(func() error {
-			outcomes[i], mails[i] = d.decide(&due[i], set, facts[due[i].ID], now)
-			return nil
-		})
-	}
-	g.Wait() // decide returns no error
+	each(len(due), d.cfg.Workers, func(i int) {
+		outcomes[i], mails[i] = d.decide(&due[i], set, facts[due[i].ID], now)
+	})
 	drafts := make([]*draft, 0, len(due))
 	for i, m := range mails {
 		if m != nil {
@@ -278,4 +272,21 @@ func (d *Dispatcher) decideAll(due []store.Due, set *campaign.Set, facts map[int
 		}
 	}
 	return outcomes, drafts
+}
+
+// each calls fn for every index below n on at most workers goroutines.
+// The goroutines take the indexes in turn, so a batch starts as many as
+// it has workers, not one per mail: each grows its stack for rendering
+// and composing once.
+func each(n, workers int, fn func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, workers) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -343,3 +343,32 @@ func TestNewMessageID_UnguessableAndWellFormed(t *testing.T) {
 		t.Errorf("no domain: %q", id)
 	}
 }
+
+func TestCompose_FoldsLongHeadersAndKeepsTheirValues(t *testing.T) {
+	c, _ := NewComposer(Config{})
+	for _, subject := range []string{
+		"A plain subject that is rather long and goes well past the seventy-eight characters of a line",
+		"Willkommen, Anna – ein Betreff, der länger ist als eine Zeile und deshalb gefaltet werden muss",
+	} {
+		m := sample()
+		m.Subject = subject
+		raw := mustCompose(t, c, m)
+		head, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+		for line := range strings.SplitSeq(string(head), "\r\n") {
+			if len(line) > 78 {
+				t.Errorf("header line of %d characters: %q", len(line), line)
+			}
+			if strings.TrimSpace(line) == "" {
+				t.Errorf("blank folded line in %q", head)
+			}
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		if err != nil || got != subject {
+			t.Errorf("subject %q (%v), want %q", got, err, subject)
+		}
+	}
+}

@@ -1,7 +1,8 @@
 // Package mailer composes mail and hands it to SMTP with go-mail.
 //
 // It owns the exact bytes of a message (Compose: multipart text and HTML,
-// List-Unsubscribe one-click headers, Message-ID, Date, DKIM), the parsing
+// List-Unsubscribe one-click headers, Message-ID, Date, DKIM; the MIME is
+// written with the standard library, the signature by go-mail), the parsing
 // of NURTURE_SMTP_URL, and a Pool of reused SMTP connections with a global
 // rate limit that sends those bytes unchanged, so what Nurture records is
 // what went out. It sorts SMTP failures into temporary and permanent ones

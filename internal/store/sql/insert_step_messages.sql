@@ -8,7 +8,8 @@
 -- crash is composed again from its step and lead. Without a lease they are
 -- queued. A mail's id is $13's where one was reserved (not 0), and $14 is
 -- its set of links, for a tracked mail (0 for none). It returns each mail's
--- id by its Message-ID.
+-- id by its Message-ID. The sequence is looked up once, in a subquery: as
+-- nextval's argument it would be looked up again for every row.
 WITH u AS (
     SELECT u.lead_id, u.message_id, u.sender, u.recipient, substring($6::bytea FROM u.off FOR u.len) AS raw,
         u.enrolment_id, u.step_key, u.id, u.link_set_id
@@ -17,7 +18,7 @@ WITH u AS (
         AS u(lead_id, message_id, sender, recipient, enrolment_id, step_key, off, len, id, link_set_id)
 ), m AS (
     INSERT INTO messages (id, link_set_id, kind, lead_id, message_id, sender, recipient, status, attempts, locked_until, claimed_by, run_at, created_at, enrolment_id, step_key)
-    SELECT COALESCE(NULLIF(u.id, 0), nextval(pg_get_serial_sequence('messages', 'id'))), NULLIF(u.link_set_id, 0),
+    SELECT COALESCE(NULLIF(u.id, 0), nextval((SELECT pg_get_serial_sequence('messages', 'id')::regclass))), NULLIF(u.link_set_id, 0),
         'step', u.lead_id, u.message_id, u.sender, u.recipient,
         CASE WHEN $11::timestamptz IS NULL THEN 'queued' ELSE 'sending' END,
         CASE WHEN $11::timestamptz IS NULL THEN 0 ELSE 1 END,
