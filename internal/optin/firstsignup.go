@@ -2,21 +2,19 @@ package optin
 
 import (
 	"context"
-	"runtime"
 	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
 )
 
 // Most signups are the first of their address. Such a signup needs no
-// decision under a lock (a new lead's mail is always due), so the writer
-// does its work before the transaction and writes it in one statement: it
-// takes the leads' ids from a stock reserved ahead, composes each mail for
-// its id, and has Postgres insert each lead with its ledger entry, mail and
-// token, all or nothing, skipping every address that has a lead by then.
+// decision under a lock (a new lead's mail is always due), so its work is
+// done before the transaction and written in one statement: its caller
+// takes the lead's id from a stock reserved ahead and composes its mail for
+// that id, and the writer has Postgres insert each lead of the batch with
+// its ledger entry, mail and token, all or nothing, skipping every address
+// that has a lead by then.
 // Those signups are repeats; they are written after, as before, with their
 // mails composed again for their real leads.
 
@@ -45,28 +43,32 @@ func (l *leadIDs) take(ctx context.Context, st Store, n int) ([]int64, error) {
 	return ids, nil
 }
 
+// composeFirst makes the signup as its address's first, in the caller's
+// goroutine before it is queued: its lead's id is taken from the stock, and
+// its mail composed for that id. The writer is one goroutine, and a batch
+// it has to compose waits for that before Postgres sees it; composed by
+// the callers, the next batch is ready while the previous one commits.
+func (w *signupWriter) composeFirst(ctx context.Context, signup lead.Signup, ev lead.Evidence) (*store.FirstSignup, error) {
+	ids, err := w.ids.take(ctx, w.s.store, 1)
+	if err != nil {
+		return nil, err
+	}
+	l := &store.LeadRow{Lead: lead.Lead{ID: ids[0], Email: signup.Email, Status: lead.StatusPending}}
+	rec, err := w.s.signupRecord(l, signup.Data(), lead.EventSignup, ev, true)
+	if err != nil {
+		return nil, err
+	}
+	return &store.FirstSignup{ID: ids[0], Lead: store.NewLead{Signup: signup, At: ev.At, Mailed: true}, Record: rec}, nil
+}
+
 // writeFirst writes, in one statement, the signups of the batch whose
 // address has no lead, and returns them (done) and the others (rest). Up to
 // the sender's room, their mails are written leased to it and handed over
 // as the statement commits. An error means nothing was written.
 func (w *signupWriter) writeFirst(ctx context.Context, batch []*pendingSignup) (done, rest []*pendingSignup, err error) {
-	ids, err := w.ids.take(ctx, w.s.store, len(batch))
-	if err != nil {
-		return nil, nil, err
-	}
 	fs := make([]store.FirstSignup, len(batch))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, p := range batch {
-		g.Go(func() (err error) {
-			l := &store.LeadRow{Lead: lead.Lead{ID: ids[i], Email: p.signup.Email, Status: lead.StatusPending}}
-			fs[i].ID, fs[i].Lead = ids[i], store.NewLead{Signup: p.signup, At: p.ev.At, Mailed: true}
-			fs[i].Record, err = w.s.signupRecord(l, p.signup.Data(), lead.EventSignup, p.ev, true)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, nil, err
+		fs[i] = *p.first
 	}
 	room := w.s.reserve(ctx, len(batch))
 	for i := range min(room.N(), len(fs)) {

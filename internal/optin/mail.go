@@ -4,9 +4,7 @@ import (
 	"github.com/nurture/nurture/internal/store"
 
 	"bytes"
-	"cmp"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -40,17 +38,20 @@ type confirmData struct {
 	RetentionDays                                 int
 }
 
-func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, now time.Time) ([]byte, string, error) {
-	from, _ := mail.ParseAddress(s.opts.From)
-	data := confirmData{
-		Name:          lead.GreetingName(firstName),
-		Sender:        cmp.Or(from.Name, from.Address),
-		ConfirmURL:    s.links.Confirm(tok),
-		Expires:       now.Add(s.opts.ConfirmTTL).UTC().Format("2 January 2006, 15:04 UTC"),
+func (s *Service) confirmData(name, confirmURL string, expires time.Time) confirmData {
+	return confirmData{
+		Name: name, Sender: s.sender, ConfirmURL: confirmURL,
+		Expires:       expires.UTC().Format("2 January 2006, 15:04 UTC"),
 		RetentionDays: int(s.opts.Retention.Hours() / 24),
 		PrivacyURL:    s.opts.PrivacyURL,
 	}
+}
+
+func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, now time.Time) ([]byte, string, error) {
+	data := s.confirmData(lead.GreetingName(firstName), s.links.Confirm(tok), now.Add(s.opts.ConfirmTTL))
 	var subject, text, html bytes.Buffer
+	text.Grow(s.textSize)
+	html.Grow(s.htmlSize)
 	if err := s.text.ExecuteTemplate(&subject, "subject", data); err != nil {
 		return nil, "", fmt.Errorf("optin: confirmation subject: %w", err)
 	}
@@ -71,4 +72,21 @@ func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, n
 		return nil, "", fmt.Errorf("optin: compose confirmation: %w", err)
 	}
 	return raw, mid, nil
+}
+
+// sizeBodies renders both bodies once for a made-up person, so that a
+// template that does not run is an error at start, and keeps their sizes,
+// with room for a longer name and link, for the buffers of every mail.
+func (s *Service) sizeBodies() error {
+	data := s.confirmData("Anna", s.links.Confirm("x"), time.Date(2006, time.September, 30, 23, 59, 0, 0, time.UTC))
+	var text, html bytes.Buffer
+	if err := s.text.Execute(&text, data); err != nil {
+		return fmt.Errorf("optin: confirmation text: %w", err)
+	}
+	if err := s.html.Execute(&html, data); err != nil {
+		return fmt.Errorf("optin: confirmation html: %w", err)
+	}
+	const slack = 512
+	s.textSize, s.htmlSize = text.Len()+slack, html.Len()+slack
+	return nil
 }

@@ -86,11 +86,15 @@ type Service struct {
 	opts     Options
 	envFrom  string
 	domain   string
+	sender   string // who the confirmation mail says it is from: From's name, else its address
 	html     *htmltemplate.Template
 	text     *texttemplate.Template
-	perEmail *ratelimit.Keyed
-	signups  signupWriter
-	consents sync.Map // consent version → the wording it is kept with (see KeepConsent)
+	// what the two bodies of a confirmation mail take, about: their buffers
+	// are made at that size, not grown to it
+	htmlSize, textSize int
+	perEmail           *ratelimit.Keyed
+	signups            signupWriter
+	consents           sync.Map // consent version → the wording it is kept with (see KeepConsent)
 }
 
 // New returns the service. templates holds email/confirm.html and
@@ -116,8 +120,12 @@ func New(st Store, c Composer, links *link.Builder, templates fs.FS, log *slog.L
 	s := &Service{
 		store: st, composer: c, links: links, log: log, now: now, opts: opts,
 		envFrom: from.Address, domain: from.Address[strings.LastIndexByte(from.Address, '@')+1:],
-		html: html, text: text,
+		sender: cmp.Or(from.Name, from.Address),
+		html:   html, text: text,
 		perEmail: ratelimit.New(opts.RatePerEmail, time.Hour),
+	}
+	if err := s.sizeBodies(); err != nil {
+		return nil, err
 	}
 	s.signups.init(s)
 	return s, nil

@@ -3,14 +3,11 @@ package optin
 import (
 	"context"
 	"errors"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/lead"
@@ -46,6 +43,9 @@ const (
 	// CPU per signup, their batches being half as large; so did a second
 	// writer started only once 8 signups wait (ratios to the bare handler
 	// 0.23–0.26 against 0.19–0.27, with 10–20 % more CPU in Postgres).
+	// With first signups composed by their callers, the writer is busy
+	// waiting on Postgres nearly all the time; two writers still measured
+	// no better on a loaded machine (ratios 0.09–0.29 against 0.22–0.35).
 	maxWriters   = 1
 	batchTimeout = 30 * time.Second
 	batchRetries = 3 // attempts of a batch that hit a deadlock or serialization failure
@@ -56,7 +56,8 @@ const (
 type pendingSignup struct {
 	ctx    context.Context
 	signup lead.Signup
-	ev     lead.Evidence // ev.At is the signup's time
+	ev     lead.Evidence      // ev.At is the signup's time
+	first  *store.FirstSignup // the signup as its address's first, composed by its caller
 	state  atomic.Int32
 	done   chan error
 }
@@ -95,7 +96,11 @@ func (w *signupWriter) write(ctx context.Context, signup lead.Signup, ev lead.Ev
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p := &pendingSignup{ctx: ctx, signup: signup, ev: ev, done: make(chan error, 1)}
+	first, err := w.composeFirst(ctx, signup, ev)
+	if err != nil {
+		return err
+	}
+	p := &pendingSignup{ctx: ctx, signup: signup, ev: ev, first: first, done: make(chan error, 1)}
 	w.mu.Lock()
 	w.queue = append(w.queue, p)
 	if w.running < maxWriters {
@@ -248,15 +253,12 @@ func (s *Service) writeSignups(ctx context.Context, tx *store.Tx, batch []*pendi
 	// Composing the mails is most of the batch's own work, and the writer
 	// is one goroutine: spread it over the cores.
 	recs := make([]store.Signup, len(batch))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, p := range batch {
-		g.Go(func() (err error) {
-			recs[i], err = s.signupRecord(leads[p.signup.Email], p.signup.Data(), lead.EventSignup, p.ev, mail[i])
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	err = spread(len(batch), func(i int) (err error) {
+		p := batch[i]
+		recs[i], err = s.signupRecord(leads[p.signup.Email], p.signup.Data(), lead.EventSignup, p.ev, mail[i])
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	return recordLeased(ctx, tx, recs, room)

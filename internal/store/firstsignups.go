@@ -96,7 +96,7 @@ func firstColumns(fs []FirstSignup) ([]any, error) {
 		mid, from, to, lease, expires, data = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		off, size                           = make([]int64, n), make([]int64, n)
 		track, trackText, trackVersion      = make([]string, n), make([]string, n), make([]string, n)
-		raw                                 []byte
+		raw                                 = make([]byte, 0, rawSize(fs))
 	)
 	for i, f := range fs {
 		e, m := f.Record.Event, f.Record.Mail
@@ -129,4 +129,16 @@ func firstColumns(fs []FirstSignup) ([]any, error) {
 		pq.Array(tokens), pq.Array(expires), pq.Array(data),
 		pq.Array(track), pq.Array(trackText), pq.Array(trackVersion),
 	}, nil
+}
+
+// rawSize is the length of the signups' mails together: the statement's one
+// bytea is made at its size at once, not grown to it mail by mail.
+func rawSize(fs []FirstSignup) int {
+	n := 0
+	for _, f := range fs {
+		if m := f.Record.Mail; m != nil {
+			n += len(m.Raw)
+		}
+	}
+	return n
 }

@@ -146,9 +146,15 @@ func (t *Tx) RecordSignups(ctx context.Context, ss []Signup) (map[string]int64, 
 		queued                           bool
 		mLeads                           []int64
 		mHash                            [][]byte
-		mRaw                             []byte
 		mOff, mLen                       []int64
 	)
+	size := 0
+	for _, s := range ss {
+		if s.Mail != nil {
+			size += len(s.Mail.Raw)
+		}
+	}
+	mRaw := make([]byte, 0, size)
 	for i, s := range ss {
 		e := s.Event
 		if e.LeadID == nil {
