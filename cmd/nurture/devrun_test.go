@@ -24,6 +24,8 @@ import (
 // start: the binary is main() either way, and this spares a build.
 const asNurture = "NURTURE_TEST_AS_BINARY"
 
+// The tests of scripts/run are the slowest here: their files' names sort
+// early, so that go test starts them among the first of the parallel ones.
 func TestMain(m *testing.M) {
 	if os.Getenv(asNurture) == "1" {
 		main()
