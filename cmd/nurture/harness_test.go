@@ -54,7 +54,7 @@ func startWith(t testing.TB, env map[string]string, configure func(*config.Confi
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	mail := devmailtest.Start(t)
-	_, dbURL := pgtest.NewDB(t)
+	dbURL := pgtest.URL(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -20,8 +20,13 @@
 // columns, indexes, constraints, triggers, functions, types, sequences)
 // and the goose rows: a database whose schema or migration version a test
 // changed is dropped instead, as is one that refuses connections or lost
-// rows that the migrations inserted. When the tests end, RunParallel
-// renames the pool's databases to nurture_pool_<template hash>_..., and a
+// rows that the migrations inserted. A database reset before skips the
+// fingerprint when Postgres's statistics counters, cleared at its last
+// reset, show no write to those catalogs, to the goose table or to the
+// seeded tables since, and its settings are unchanged; then only the
+// tables the counters show rows inserted into are emptied. When the tests
+// end, RunParallel renames the pool's databases to
+// nurture_pool_<template hash>_..., and a
 // binary that needs a database takes one of those (by renaming it: of two
 // binaries that try at once, one wins) before it clones the template. So
 // the server keeps about as many of them as the test binaries used at once

@@ -89,43 +89,100 @@ func TestRelease_KeepsTheDatabaseEmptiedOrDropsItWhenTheTestChangedIt(t *testing
 			run(t, db, `DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`)
 		}, false},
 		{"the goose table dropped", func(t *testing.T, db *sql.DB, _ string) { run(t, db, `DROP TABLE goose_db_version`) }, false},
+		{"a setting of the database's own", func(t *testing.T, _ *sql.DB, name string) {
+			run(t, server.admin, `ALTER DATABASE `+pq.QuoteIdentifier(name)+` SET work_mem = '8MB'`)
+		}, false},
 		{"connections refused", func(t *testing.T, _ *sql.DB, name string) {
 			run(t, server.admin, `ALTER DATABASE `+pq.QuoteIdentifier(name)+` WITH ALLOW_CONNECTIONS false`)
 		}, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			name := create(t, server.template)
-			t.Cleanup(func() { dropLogged(t, name) }) // should release fail
-			if err := ensureSnapshot(name); err != nil {
-				t.Fatal(err)
+		for _, again := range []bool{false, true} {
+			name := tt.name
+			if again {
+				name += ", in a database reset before"
 			}
-			db := open(t, name)
-			tt.use(t, db, name)
-			kept, err := release(context.Background(), name, pool.snap)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if exists(t, name) {
-				t.Errorf("the database is still called %s after its test", name)
-			}
-			if tt.kept != (kept != "") {
-				t.Fatalf("kept as %q, want kept %v", kept, tt.kept)
-			}
-			if kept == "" {
-				return
-			}
-			if !remove(kept) {
-				t.Fatalf("%s is not in the pool", kept)
-			}
-			t.Cleanup(func() { dropLogged(t, kept) })
-			if err := db.Ping(); err == nil {
-				t.Error("the test's session still works after release")
-			}
-			fresh(t, open(t, kept))
-		})
+			t.Run(name, func(t *testing.T) { releaseAfter(t, tt.use, tt.kept, again) })
+		}
 	}
+}
+
+// releaseAfter releases a database that use changed, a fresh clone or
+// (again) one reset before, and checks that it was kept, emptied, or
+// dropped.
+func releaseAfter(t *testing.T, use func(t *testing.T, db *sql.DB, name string), want, again bool) {
+	t.Parallel()
+	var name string
+	if again {
+		name = take() // reset before, by the tests beside this one
+	}
+	if name == "" {
+		name = create(t, server.template)
+		t.Cleanup(func() { dropLogged(t, name) }) // should release fail
+		if err := ensureSnapshot(name); err != nil {
+			t.Fatal(err)
+		}
+		if again {
+			name = resetOnce(t, name)
+		}
+	} else {
+		t.Cleanup(func() { dropLogged(t, name) })
+		untouched(t, name)
+	}
+	db := open(t, name)
+	use(t, db, name)
+	kept, err := release(context.Background(), name, pool.snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists(t, name) {
+		t.Errorf("the database is still called %s after its test", name)
+	}
+	if want != (kept != "") {
+		t.Fatalf("kept as %q, want kept %v", kept, want)
+	}
+	if kept == "" {
+		return
+	}
+	if !remove(kept) {
+		t.Fatalf("%s is not in the pool", kept)
+	}
+	t.Cleanup(func() { dropLogged(t, kept) })
+	if err := db.Ping(); err == nil {
+		t.Error("the test's session still works after release")
+	}
+	fresh(t, open(t, kept))
+}
+
+// resetOnce releases the unused database name and takes it back out of
+// the pool; its next release may then skip the fingerprint, and does
+// unless its test changes it.
+func resetOnce(t *testing.T, name string) string {
+	t.Helper()
+	kept, err := release(context.Background(), name, pool.snap)
+	if err != nil || kept == "" || !remove(kept) {
+		t.Fatalf("an unused database: kept as %q, %v", kept, err)
+	}
+	t.Cleanup(func() { dropLogged(t, kept) })
+	untouched(t, kept)
+	return kept
+}
+
+// untouched fails t unless the counters of the database name, reset
+// before, say that it needs no fingerprint and no table emptied.
+func untouched(t *testing.T, name string) {
+	t.Helper()
+	db := open(t, name)
+	var ok bool
+	var used pq.StringArray
+	if err := db.QueryRow(pool.snap.untouched).Scan(&ok, &used); err != nil || !ok || len(used) != 0 {
+		var may bool
+		if db.QueryRow(`SELECT has_function_privilege('pg_stat_reset()', 'EXECUTE')`).Scan(&may); !may {
+			t.Skip("the role may not clear the statistics counters: every reset is a full one")
+		}
+		t.Fatalf("after a reset: untouched %v, tables to empty %q, %v; want untouched and none", ok, used, err)
+	}
+	db.Close()
 }
 
 // fresh fails t unless db holds no leads, and its next lead is number 1.

@@ -98,6 +98,11 @@ type snapshot struct {
 	// there are none); a database whose seeded rows changed is dropped.
 	seeded    string
 	seededSQL string
+	// untouched reads the statistics counters of the database (see
+	// untouchedSQL); seqs are the setval calls of reset, for the reset of
+	// just the tables untouched names.
+	untouched string
+	seqs      []string
 }
 
 // takeSnapshot reads the snapshot off db, a fresh clone of the template
@@ -125,6 +130,11 @@ func takeSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 			empty = append(empty, t)
 		}
 	}
+	var settings string
+	if err := db.QueryRowContext(ctx, roleSettingsSQL).Scan(&settings); err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	s.untouched = untouchedSQL(empty, append(seeded, gooseTable), settings)
 	if len(seeded) > 0 {
 		var parts []string
 		for _, t := range seeded {
@@ -143,7 +153,53 @@ func takeSnapshot(ctx context.Context, db *sql.DB) (*snapshot, error) {
 		return nil, fmt.Errorf("sequences: %w", err)
 	}
 	s.reset = resetSQL(empty, seqs)
+	s.seqs = seqs
 	return s, nil
+}
+
+// watchedCatalogs are the catalogs of the database's own that fingerprintSQL
+// reads: a write to one of them may have changed the schema.
+var watchedCatalogs = []string{"pg_namespace", "pg_class", "pg_attribute", "pg_attrdef", "pg_index",
+	"pg_constraint", "pg_trigger", "pg_proc", "pg_rewrite", "pg_type", "pg_enum", "pg_sequence",
+	"pg_extension", "pg_policy"}
+
+// roleSettingsSQL reads the settings of the database (ALTER DATABASE ...
+// SET): they live in a catalog shared by every database, whose counters no
+// reset of one database's statistics clears, so they are read instead.
+const roleSettingsSQL = `SELECT coalesce(md5(string_agg(ROW(setrole, setconfig)::text, E'\n' ORDER BY setrole)), '')
+	FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())`
+
+// untouchedSQL is a query of the statistics counters that spares a used
+// database the fingerprint and most of the reset: when its counters were
+// cleared at its last reset (pg_stat_reset, which a crash also undoes),
+// no row of the watched catalogs, nor of the tables in fixed (the seeded
+// ones and the goose table), has been inserted, updated or deleted since,
+// and its settings are those of the template, then it holds the
+// template's schema and seeded rows, and only the tables of empty that
+// had rows inserted need emptying. It returns whether that holds, and
+// those tables. The counters of every session that ended are counted:
+// a session adds its own when it ends, before it stops holding the
+// database, and rename waits for every session to be gone.
+func untouchedSQL(empty, fixed []string, settings string) string {
+	watched := make([]string, 0, len(watchedCatalogs)+len(fixed))
+	for _, c := range watchedCatalogs {
+		watched = append(watched, pq.QuoteLiteral("pg_catalog."+c))
+	}
+	for _, t := range fixed {
+		watched = append(watched, pq.QuoteLiteral(t))
+	}
+	lits := make([]string, len(empty))
+	for i, t := range empty {
+		lits[i] = pq.QuoteLiteral(t)
+	}
+	return `SELECT current_setting('track_counts')::bool
+		AND pg_stat_get_db_stat_reset_time(d.oid) IS NOT NULL
+		AND (SELECT sum(pg_stat_get_tuples_inserted(c) + pg_stat_get_tuples_updated(c) + pg_stat_get_tuples_deleted(c))
+			FROM unnest(ARRAY[` + strings.Join(watched, ", ") + `]::regclass[]::oid[]) AS c) = 0
+		AND (` + roleSettingsSQL + `) = ` + pq.QuoteLiteral(settings) + `,
+	ARRAY(SELECT t FROM unnest(ARRAY[` + strings.Join(lits, ", ") + `]::text[]) AS t
+		WHERE pg_stat_get_tuples_inserted(t::regclass) > 0)
+	FROM pg_database d WHERE d.datname = current_database()`
 }
 
 // resetSQL is one statement that empties those of tables that hold rows

@@ -24,12 +24,17 @@ import (
 // start: the binary is main() either way, and this spares a build.
 const asNurture = "NURTURE_TEST_AS_BINARY"
 
+// The tests of scripts/run are the slowest here: their files' names sort
+// early, so that go test starts them among the first of the parallel ones.
 func TestMain(m *testing.M) {
 	if os.Getenv(asNurture) == "1" {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(pgtest.RunParallel(m, 8))
+	prepareRunClusterEarly()
+	code := pgtest.RunParallel(m, 8)
+	removeRunCluster()
+	os.Exit(code)
 }
 
 // devRun is scripts/run started as `make run` starts it, on ports and in a
@@ -60,8 +65,10 @@ func (b *lockedBuffer) String() string {
 }
 
 // runEnv is the environment of a run in dir: this test binary as nurture,
-// free ports, and none of the caller's NURTURE_ settings.
+// free ports, and none of the caller's NURTURE_ settings; dir gets a copy
+// of an initialised cluster (seedRunCluster).
 func runEnv(t *testing.T, dir string) (env []string, listen, smtp, web string) {
+	seedRunCluster(t, dir)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
