@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/nurture/nurture/internal/campaign"
@@ -116,11 +119,28 @@ func (s *Server) subscribeJSON(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(acceptedBody)))
+	w.WriteHeader(http.StatusAccepted)
+	w.Write(acceptedBody)
+}
+
+// acceptedBody is every accepted signup's answer, as writeJSON writes it,
+// encoded once.
+var acceptedBody = func() []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(map[string]string{
 		"status":  "accepted",
 		"message": "If the address can receive mail, a confirmation link is on its way.",
-	})
-}
+	}); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}()
 
 // apiSignup is the signup a JSON request makes. With "form" (or with no
 // consent at all, the default form), the source and consent are the
