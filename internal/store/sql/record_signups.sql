@@ -7,8 +7,8 @@
 -- which confirming the link applies to the lead; the entry and the token
 -- find their mail by its Message-ID, which is unique, and the token takes
 -- its entry's id and lead (no foreign key checks them: see migration 0022).
--- $25–$27 are each entry's tracking answer ('true', 'false', or '' where the signup did not
--- ask) and the words it answered. The mails' bytes come
+-- $25–$27 are each entry's tracking answer ('true', 'false', or '' where
+-- the signup did not ask) and the words it answered. The mails' bytes come
 -- as one bytea ($16), each mail at its offset ($20, from 1) with its length
 -- ($21): a bytea[] would go as text, hex-encoded, and take longer to parse
 -- than the rest of the statement to run. A mail with a lease ($22, '' for
