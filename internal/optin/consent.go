@@ -18,6 +18,11 @@ func (s *Service) KeepConsent(ctx context.Context, in lead.Signup) error {
 	if err != nil {
 		return err
 	}
+	return s.keepConsent(ctx, su)
+}
+
+// keepConsent is KeepConsent of a normalised signup.
+func (s *Service) keepConsent(ctx context.Context, su lead.Signup) error {
 	if err := s.keepWording(ctx, "consent_version", su.ConsentVersion, su.ConsentText, su.Source); err != nil {
 		return err
 	}

@@ -141,6 +141,26 @@ func (s *Service) Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidenc
 	if err != nil {
 		return err
 	}
+	return s.subscribe(ctx, signup, ev)
+}
+
+// SubscribeKeepingConsent is KeepConsent then Subscribe, for a signup that
+// names its own consent, with its input checked and normalised once: the
+// signup is refused, and nothing written, when its consent version names
+// other words.
+func (s *Service) SubscribeKeepingConsent(ctx context.Context, in lead.Signup, ev lead.Evidence) error {
+	signup, err := in.Normalize()
+	if err != nil {
+		return err
+	}
+	if err := s.keepConsent(ctx, signup); err != nil {
+		return err
+	}
+	return s.subscribe(ctx, signup, ev)
+}
+
+// subscribe is Subscribe of a normalised signup.
+func (s *Service) subscribe(ctx context.Context, signup lead.Signup, ev lead.Evidence) error {
 	now := s.now()
 	if err := s.allowEmail(signup.Email, now); err != nil {
 		return err

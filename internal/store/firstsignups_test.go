@@ -179,3 +179,37 @@ func TestInsertFirstSignups_RefusesAnIncompleteSignup(t *testing.T) {
 		t.Fatalf("err = %v, want the kind refused", err)
 	}
 }
+
+// The ledger entries and tokens of a lead have no foreign key to it (see
+// migration 0022); they still go with it, and with nothing else.
+func TestDeleteLead_ErasesItsLedgerAndTokensOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	now := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	ids, err := s.ReserveLeadIDs(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := []store.FirstSignup{firstSignup(ids[0], "gone@example.com", now), firstSignup(ids[1], "kept@example.com", now)}
+	if _, err := s.InsertFirstSignups(ctx, fs); err != nil {
+		t.Fatal(err)
+	}
+	db := s.DB()
+	db.MustExec(`DELETE FROM leads WHERE id = $1`, ids[0])
+	for _, q := range []string{
+		`SELECT count(*) FROM consent_events WHERE lead_id = $1`,
+		`SELECT count(*) FROM confirm_tokens WHERE lead_id = $1`,
+		`SELECT count(*) FROM messages WHERE lead_id = $1`,
+	} {
+		for i, want := range []int{0, 1} {
+			var n int
+			if err := db.Get(&n, q, ids[i]); err != nil {
+				t.Fatal(err)
+			}
+			if n != want {
+				t.Errorf("%s [lead %d]: %d, want %d", q, i, n, want)
+			}
+		}
+	}
+}

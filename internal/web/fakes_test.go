@@ -40,20 +40,29 @@ type fakeOptIn struct {
 	already                                                                bool
 	email                                                                  string // CheckUnsubscribe's answer
 	leads                                                                  map[string]*optin.Detail
+	hang                                                                   bool // Subscribe waits until its context ends, as with a database that hangs
 }
 
 func (f *fakeOptIn) Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidence) error {
+	if f.hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.signups, f.evidence = append(f.signups, in), append(f.evidence, ev)
 	return f.subscribeErr
 }
 
-func (f *fakeOptIn) KeepConsent(ctx context.Context, in lead.Signup) error {
+func (f *fakeOptIn) SubscribeKeepingConsent(ctx context.Context, in lead.Signup, ev lead.Evidence) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.kept = append(f.kept, in)
-	return f.keepErr
+	err := f.keepErr
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return f.Subscribe(ctx, in, ev)
 }
 
 func (f *fakeOptIn) CheckConfirm(ctx context.Context, tok string) (optin.ConfirmState, error) {

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/nurture/nurture/internal/campaign"
@@ -69,7 +72,9 @@ func (s *Server) subscribeForm(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error = fe
 	if fe == nil {
-		err = s.optin.Subscribe(r.Context(), su, s.evidence(r, f.Get("source_url")))
+		ctx, cancel := s.signupContext(r)
+		defer cancel()
+		err = s.optin.Subscribe(ctx, su, s.evidence(r, f.Get("source_url")))
 	}
 	switch {
 	case errors.As(err, &fe):
@@ -91,6 +96,8 @@ type signupRequest struct {
 
 func (s *Server) subscribeJSON(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
+	ctx, cancel := s.signupContext(r)
+	defer cancel()
 	var req signupRequest
 	if err := decodeJSON(r, &req, true); err != nil {
 		s.apiError(w, r, err)
@@ -100,29 +107,51 @@ func (s *Server) subscribeJSON(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	su, err := s.apiSignup(r, req)
-	if err == nil {
-		err = s.optin.Subscribe(r.Context(), su, s.evidence(r, req.SourceURL))
+	su, own, err := s.apiSignup(req)
+	switch {
+	case err != nil:
+	case own:
+		err = s.optin.SubscribeKeepingConsent(ctx, su, s.evidence(r, req.SourceURL))
+	default:
+		err = s.optin.Subscribe(ctx, su, s.evidence(r, req.SourceURL))
 	}
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(acceptedBody)))
+	w.WriteHeader(http.StatusAccepted)
+	w.Write(acceptedBody)
+}
+
+// acceptedBody is every accepted signup's answer, as writeJSON writes it,
+// encoded once.
+var acceptedBody = func() []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(map[string]string{
 		"status":  "accepted",
 		"message": "If the address can receive mail, a confirmation link is on its way.",
-	})
-}
+	}); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}()
 
 // apiSignup is the signup a JSON request makes. With "form" (or with no
 // consent at all, the default form), the source and consent are the
 // form's, and a source, consent_text or consent_version sent as well must
 // be the form's. Without, the consent the client showed is recorded as it
-// sent it, once its version is known with no other wording.
-func (s *Server) apiSignup(r *http.Request, req signupRequest) (lead.Signup, error) {
+// sent it, once its version is known with no other wording: own says so,
+// and the caller has the opt-in keep that consent as it subscribes.
+func (s *Server) apiSignup(req signupRequest) (su lead.Signup, own bool, err error) {
 	explicit := req.ConsentText != "" || req.ConsentVersion != ""
 	if req.Form == "" && explicit {
-		return req.Signup, s.optin.KeepConsent(r.Context(), req.Signup)
+		return req.Signup, true, nil
 	}
 	var forms campaign.Forms
 	if s.cfg.Forms != nil {
@@ -134,13 +163,13 @@ func (s *Server) apiSignup(r *http.Request, req signupRequest) (lead.Signup, err
 	}
 	if f == nil {
 		if req.Form == "" {
-			return req.Signup, lead.FieldErrors{"consent_text": "is required: name a form, or send the consent_text and consent_version the person agreed to"}
+			return req.Signup, false, lead.FieldErrors{"consent_text": "is required: name a form, or send the consent_text and consent_version the person agreed to"}
 		}
 		names := make([]string, len(forms))
 		for i, f := range forms {
 			names[i] = f.Slug
 		}
-		return req.Signup, lead.FieldErrors{"form": fmt.Sprintf("there is no form %q (there are: %s)", req.Form, strings.Join(names, ", "))}
+		return req.Signup, false, lead.FieldErrors{"form": fmt.Sprintf("there is no form %q (there are: %s)", req.Form, strings.Join(names, ", "))}
 	}
 	get := func(k string) string {
 		switch k {
@@ -161,9 +190,9 @@ func (s *Server) apiSignup(r *http.Request, req signupRequest) (lead.Signup, err
 	}
 	su, fe := formSignup(f, get, req.Attributes, trackingAnswer{choice: req.Tracking, text: req.TrackingText, version: req.TrackingVersion})
 	if fe != nil {
-		return su, fe
+		return su, false, fe
 	}
-	return su, nil
+	return su, false, nil
 }
 
 func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {

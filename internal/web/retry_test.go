@@ -51,3 +51,21 @@ func TestHandler_TimedOutRequestIs503WithRetryAfter(t *testing.T) {
 		t.Fatalf("healthz: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
 	}
 }
+
+// The signup routes bound their own wait, without http.TimeoutHandler: a
+// signup that runs out of time is still a 503 with Retry-After.
+func TestSignup_OutOfTimeIs503WithRetryAfter(t *testing.T) {
+	t.Parallel()
+	b := setupHandlers(t, func(c *Config) { c.Timeout = 50 * time.Millisecond })
+	b.optin.hang = true
+	for _, tt := range []struct{ path, contentType, body string }{
+		{"/api/v1/subscribe", "application/json", `{"email": "anna@example.com", "form": "news"}`},
+		{"/api/v1/subscribe", "application/json", `{"email": "anna@example.com", "consent_text": "Mail me.", "consent_version": "app-1"}`},
+		{"/subscribe/news", "application/x-www-form-urlencoded", "email=anna%40example.com&consent=on&consent_version=n1"},
+	} {
+		res, body := b.do(t, "POST", tt.path, tt.contentType, tt.body)
+		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") != "5" {
+			t.Errorf("%s %s: %d, Retry-After %q: %s", tt.path, tt.body, res.StatusCode, res.Header.Get("Retry-After"), body)
+		}
+	}
+}

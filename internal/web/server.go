@@ -28,7 +28,10 @@ import (
 // *optin.Service is one.
 type OptIn interface {
 	Subscribe(ctx context.Context, in lead.Signup, ev lead.Evidence) error
-	KeepConsent(ctx context.Context, in lead.Signup) error
+	// SubscribeKeepingConsent is Subscribe of a signup that names its own
+	// consent, whose version is first kept with its wording (or the signup
+	// refused when the version names other words).
+	SubscribeKeepingConsent(ctx context.Context, in lead.Signup, ev lead.Evidence) error
 	CheckConfirm(ctx context.Context, tok string) (optin.ConfirmState, error)
 	Confirm(ctx context.Context, tok string, ev lead.Evidence) (already bool, err error)
 	Resend(ctx context.Context, tok string, ev lead.Evidence) error
@@ -174,17 +177,35 @@ func (s *Server) Handler() http.Handler {
 	// limitBody hands MaxBytesReader the server's own writer, which it asks to
 	// close the connection of an oversized body.
 	timed := s.limitBody(retryAfter(http.TimeoutHandler(methodOrRoute(mux), s.cfg.Timeout, "request timed out")))
-	hits := s.hitRoutes()
-	if len(hits) == 0 {
-		return timed
-	}
-	// The pixel and the links bound their own wait: see hitRoutes.
+	// The signups, the pixel and the links bound their own wait: see
+	// signupRoutes and hitRoutes.
 	outer := http.NewServeMux()
 	outer.Handle("/", timed)
-	for _, rt := range hits {
+	for _, rt := range append(s.signupRoutes(), s.hitRoutes()...) {
 		outer.Handle(rt.method+" "+rt.path, s.limitBody(retryAfter(rt.handler)))
 	}
 	return outer
+}
+
+// signupRoutes are the posts of a signup, which routes() lists as well.
+// Each waits for its signup under a deadline of the request timeout
+// (signupContext), and an answer that has run out of time is a 503 with
+// Retry-After as from http.TimeoutHandler, which they are served without:
+// its goroutine, buffered answer and copied headers per request cost more
+// than the rest of the handler outside the signup itself.
+func (s *Server) signupRoutes() []route {
+	return []route{
+		{"POST", "/subscribe", s.subscribeForm, false},
+		{"POST", "/subscribe/{form}", s.subscribeForm, false},
+		{"POST", "/api/v1/subscribe", s.subscribeJSON, false},
+	}
+}
+
+// signupContext bounds a signup's wait by the request timeout. A signup the
+// writer has taken before then has its answer once its batch commits or
+// fails, which the batch's own deadline bounds.
+func (s *Server) signupContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), s.cfg.Timeout)
 }
 
 // apiIndex is GET /api/v1: what this server is and every endpoint it serves.

@@ -13,9 +13,11 @@
 --
 -- An address that has a lead already, or that a concurrent transaction
 -- inserts, is skipped by ON CONFLICT DO NOTHING, and with it everything of
--- its signup: the caller writes that signup as a repeat. It returns the id of
--- each mail written by its Message-ID; the signups whose mail is missing
--- wrote nothing.
+-- its signup: the caller writes that signup as a repeat. The ledger entry
+-- and the token take their lead, and the token its entry, from this
+-- statement's own rows, which is why no foreign key checks them (0022).
+-- It returns the id of each mail written by its Message-ID; the signups
+-- whose mail is missing wrote nothing.
 WITH s AS (
     SELECT *, NULLIF(s.lease, '')::timestamptz AS lease_until
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[],
@@ -54,7 +56,7 @@ WITH s AS (
     RETURNING id, lead_id
 ), t AS (
     INSERT INTO confirm_tokens (hash, lead_id, signup_event_id, created_at, expires_at, lead_data)
-    SELECT x.token_hash, x.id, e.id, x.at, x.expires, x.lead_data
+    SELECT x.token_hash, e.lead_id, e.id, x.at, x.expires, x.lead_data
     FROM x JOIN e ON e.lead_id = x.id
 )
 SELECT id, message_id FROM m

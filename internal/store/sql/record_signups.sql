@@ -5,9 +5,10 @@
 -- $12–$21 and $23 hold one confirmation mail per element, with its token
 -- hash ($18), expiry ($19) and what its signup said about the person ($23),
 -- which confirming the link applies to the lead; the entry and the token
--- find their mail by its Message-ID, which is unique. $25–$27 are each
--- entry's tracking answer ('true', 'false', or '' where the signup did not
--- ask) and the words it answered. The mails' bytes come
+-- find their mail by its Message-ID, which is unique, and the token takes
+-- its entry's id and lead (no foreign key checks them: see migration 0022).
+-- $25–$27 are each entry's tracking answer ('true', 'false', or '' where
+-- the signup did not ask) and the words it answered. The mails' bytes come
 -- as one bytea ($16), each mail at its offset ($20, from 1) with its length
 -- ($21): a bytea[] would go as text, hex-encoded, and take longer to parse
 -- than the rest of the statement to run. A mail with a lease ($22, '' for
@@ -39,10 +40,10 @@ WITH x AS (
         AS x (lead_id, email_hash, kind, at, ip, user_agent, consent_text, consent_version, source, source_url, mid,
               tracking, tracking_text, tracking_version)
     LEFT JOIN m ON m.message_id = x.mid
-    RETURNING id, message_id
+    RETURNING id, lead_id, message_id
 ), t AS (
     INSERT INTO confirm_tokens (hash, lead_id, signup_event_id, created_at, expires_at, lead_data)
-    SELECT x.hash, x.lead_id, e.id, x.at, x.expires, x.lead_data
+    SELECT x.hash, e.lead_id, e.id, x.at, x.expires, x.lead_data
     FROM unnest($12::text[], $13::bigint[], $17::timestamptz[], $18::bytea[], $19::timestamptz[], $23::jsonb[])
         AS x (mid, lead_id, at, hash, expires, lead_data)
     JOIN m ON m.message_id = x.mid
