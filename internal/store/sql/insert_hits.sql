@@ -11,6 +11,11 @@
 -- otherwise it is deferred: not written, to be judged again with its mail.
 -- (The lateral probes events_message_idx per quick click: as an EXISTS,
 -- the planner hashed a scan of every recent click of every mail.)
+-- The arrays reach unnest through a subquery (OFFSET 0 keeps it one), so
+-- that a plan made for the values of one call sees their lengths no more
+-- than the generic plan does: seeing a batch of one, it looked the
+-- cheaper, and Postgres planned every later batch afresh, which cost it
+-- about three times the statement's own work.
 -- Returns each hit's number, its id if written, whether it was known, and
 -- for quick clicks whether deferred and the mail's lead, step, delivery
 -- and links.
@@ -24,8 +29,11 @@ WITH u AS (
            u.quick AND u.quiet AND (
                r.clicked IS NOT NULL
                OR COALESCE(m.sent_at > u.at - make_interval(secs => $16), false)) AS deferred
-    FROM unnest($1::int[], $2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[],
-                $8::text[], $9::text[], $10::text[], $11::text[], $13::bool[], $14::bool[])
+    FROM (SELECT $1::int[], $2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[],
+                 $8::text[], $9::text[], $10::text[], $11::text[], $13::bool[], $14::bool[] OFFSET 0)
+           AS a(n, message_id, type, link, at, source, verdict, reason, ip_prefix, user_agent, url, quick, quiet),
+         unnest(a.n, a.message_id, a.type, a.link, a.at, a.source, a.verdict, a.reason, a.ip_prefix, a.user_agent,
+                a.url, a.quick, a.quiet)
            AS u(n, message_id, type, link, at, source, verdict, reason, ip_prefix, user_agent, url, quick, quiet)
     LEFT JOIN messages m ON m.id = u.message_id
     LEFT JOIN leads l ON l.id = m.lead_id
