@@ -84,9 +84,9 @@ func (s *Service) trackAll() bool { return s.cfg.Tracking == "all" }
 func finish(ps []*pending, err error) {
 	for _, p := range ps {
 		if err == nil {
-			p.done <- p.err
+			p.Finish(p.err)
 		} else {
-			p.done <- err
+			p.Finish(err)
 		}
 	}
 }
@@ -146,9 +146,9 @@ func (s *Service) resolve(ctx context.Context, batch []*pending) ([]*pending, er
 		}
 		switch {
 		case !ok:
-			p.done <- ErrUnknown
+			p.Finish(ErrUnknown)
 		case p.skip:
-			p.done <- nil
+			p.Finish(nil)
 		default:
 			live = append(live, p)
 		}

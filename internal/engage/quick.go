@@ -75,20 +75,20 @@ func (s *Service) writeQuick(ctx context.Context, batch []*pending) (int, []*pen
 			rest = append(rest, p)
 			continue
 		case !r.Known:
-			p.done <- ErrUnknown
+			p.Finish(ErrUnknown)
 			continue
 		case r.Mail != nil:
 			s.cache.put(r.Mail)
 			var ok bool
 			if p.target, ok = s.target(r.Mail, p.ref.Link); !ok {
-				p.done <- ErrUnknown // the statement knew the link; a URL it could not parse is never a redirect
+				p.Finish(ErrUnknown) // the statement knew the link; a URL it could not parse is never a redirect
 				continue
 			}
 		}
 		if r.ID != 0 {
 			n++
 		}
-		p.done <- nil
+		p.Finish(nil)
 	}
 	return n, rest
 }

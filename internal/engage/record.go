@@ -67,8 +67,8 @@ func (s *Service) Record(ctx context.Context, evs []Event) ([]Recorded, error) {
 	if err := s.leads(ctx, out); err != nil {
 		return nil, err
 	}
-	p := &pending{ctx: ctx, events: out}
-	if err := s.w.write(ctx, p); err != nil {
+	p := &pending{events: out}
+	if err := s.w.Do(ctx, p); err != nil {
 		return nil, err
 	}
 	return p.recorded, nil

@@ -69,7 +69,7 @@ type Stats struct {
 type Service struct {
 	st    *store.Store
 	cfg   Config
-	w     writer
+	w     *writer
 	cache messageCache
 
 	recorded, lost, batches atomic.Int64
@@ -90,7 +90,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 		cfg.Tracking = "consent"
 	}
 	s := &Service{st: st, cfg: cfg}
-	s.w.init(s)
+	s.w = newWriter(s)
 	return s, nil
 }
 
@@ -112,8 +112,8 @@ func (s *Service) Open(ctx context.Context, tok string, r Request) error {
 	if s.cfg.Tracking == "off" {
 		return nil
 	}
-	p := &pending{ctx: ctx, ref: ref, req: s.request(r)}
-	if err := s.w.write(ctx, p); err != nil {
+	p := &pending{ref: ref, req: s.request(r)}
+	if err := s.w.Do(ctx, p); err != nil {
 		if !errors.Is(err, ErrUnknown) {
 			s.lost.Add(1)
 		}
@@ -133,8 +133,8 @@ func (s *Service) Click(ctx context.Context, tok string, r Request) (target stri
 	if err != nil || (ref.Kind != tracking.KindClick && ref.Kind != tracking.KindHoneypot) {
 		return "", ErrUnknown
 	}
-	p := &pending{ctx: ctx, ref: ref, req: s.request(r), skip: s.cfg.Tracking == "off"}
-	err = s.w.write(ctx, p)
+	p := &pending{ref: ref, req: s.request(r), skip: s.cfg.Tracking == "off"}
+	err = s.w.Do(ctx, p)
 	switch {
 	case err == nil:
 		return p.target, nil

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/nurture/nurture/internal/groupcommit"
 	"github.com/nurture/nurture/internal/handover"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/store"
@@ -54,28 +54,19 @@ const (
 // A pendingSignup is queued, then taken by the writer, or abandoned by its
 // caller before that.
 type pendingSignup struct {
-	ctx    context.Context
+	groupcommit.Entry
 	signup lead.Signup
 	ev     lead.Evidence      // ev.At is the signup's time
 	first  *store.FirstSignup // the signup as its address's first, composed by its caller
-	state  atomic.Int32
-	done   chan error
 }
 
-const (
-	queued int32 = iota
-	taken
-	abandoned
-)
-
+// signupWriter queues signups for their batch. Batches written at once
+// never share an address, nor does one batch hold an address twice: they
+// cannot deadlock, and a second signup of an address is decided after the
+// first has committed.
 type signupWriter struct {
 	s *Service
-
-	mu       sync.Mutex
-	queue    []*pendingSignup
-	running  int             // writer goroutines draining the queue
-	inFlight map[string]bool // addresses in batches being written
-	idle     *sync.Cond
+	q *groupcommit.Queue[*pendingSignup, string]
 
 	ids leadIDs
 
@@ -86,12 +77,20 @@ type signupWriter struct {
 
 func (w *signupWriter) init(s *Service) {
 	w.s = s
-	w.idle = sync.NewCond(&w.mu)
-	w.inFlight = map[string]bool{}
+	w.q = groupcommit.New(groupcommit.Config[*pendingSignup, string]{
+		MaxBatch: maxBatch, MaxWriters: maxWriters, Timeout: batchTimeout,
+		Key:         func(p *pendingSignup) (string, bool) { return p.signup.Email, true },
+		OnePerBatch: true,
+		Write: func(ctx context.Context, batch []*pendingSignup) {
+			w.writeBatch(ctx, batch)
+			w.batches.Add(1)
+		},
+	})
 }
 
 // write queues a signup and waits until its batch is committed or failed.
-// A caller that gives up before its signup was taken leaves nothing written.
+// A caller that gives up before its signup was taken leaves nothing
+// written; one whose signup was taken gets the batch's outcome.
 func (w *signupWriter) write(ctx context.Context, signup lead.Signup, ev lead.Evidence) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -100,48 +99,12 @@ func (w *signupWriter) write(ctx context.Context, signup lead.Signup, ev lead.Ev
 	if err != nil {
 		return err
 	}
-	p := &pendingSignup{ctx: ctx, signup: signup, ev: ev, first: first, done: make(chan error, 1)}
-	w.mu.Lock()
-	w.queue = append(w.queue, p)
-	if w.running < maxWriters {
-		w.running++
-		go w.run()
-	}
-	w.mu.Unlock()
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		if p.state.CompareAndSwap(queued, abandoned) {
-			return ctx.Err()
-		}
-		// Taken already: the outcome is the batch's.
-		return <-p.done
-	}
+	return w.q.Do(ctx, &pendingSignup{signup: signup, ev: ev, first: first})
 }
 
 // Wait returns once no batch is being written: after the HTTP server has
 // shut down, every accepted signup is then committed or failed.
-func (s *Service) Wait() {
-	w := &s.signups
-	w.mu.Lock()
-	for w.running > 0 {
-		w.idle.Wait()
-	}
-	w.mu.Unlock()
-}
-
-func (w *signupWriter) run() {
-	var batch []*pendingSignup
-	for {
-		batch = w.take(batch)
-		if batch == nil {
-			return
-		}
-		w.writeBatch(batch)
-		w.batches.Add(1)
-	}
-}
+func (s *Service) Wait() { s.signups.q.Wait() }
 
 // finish gives the signups their outcome.
 func (w *signupWriter) finish(ps []*pendingSignup, err error) {
@@ -149,53 +112,15 @@ func (w *signupWriter) finish(ps []*pendingSignup, err error) {
 		w.written.Add(int64(len(ps)))
 	}
 	for _, p := range ps {
-		p.done <- err
+		p.Finish(err)
 	}
-}
-
-// take ends the writer's previous batch, done, and removes up to maxBatch
-// signups from the queue, oldest first, whose addresses are distinct and in
-// no other batch being written. It returns nil and stops the writer when
-// there are none.
-//
-// Batches written at once thus never share a lead: they cannot deadlock, and
-// a second signup of an address is decided after the first has committed.
-func (w *signupWriter) take(done []*pendingSignup) []*pendingSignup {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, p := range done {
-		delete(w.inFlight, p.signup.Email)
-	}
-	var batch []*pendingSignup
-	rest := w.queue[:0]
-	for _, p := range w.queue {
-		switch {
-		case p.state.Load() == abandoned:
-		case len(batch) == maxBatch || w.inFlight[p.signup.Email]:
-			rest = append(rest, p)
-		case p.state.CompareAndSwap(queued, taken):
-			w.inFlight[p.signup.Email] = true
-			batch = append(batch, p)
-		}
-	}
-	clear(w.queue[len(rest):])
-	w.queue = rest
-	if len(batch) == 0 {
-		w.running--
-		w.idle.Broadcast()
-		return nil
-	}
-	return batch
 }
 
 // writeBatch writes the batch: first, in one statement, every signup whose
 // address has no lead (see writeFirst), then the others, repeats, in one
 // transaction as before (writeRepeats). Each signup's outcome is that of
-// the transaction that wrote it. Its context is the first caller's values
-// without its cancellation: the batch belongs to all its callers.
-func (w *signupWriter) writeBatch(batch []*pendingSignup) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(batch[0].ctx), batchTimeout)
-	defer cancel()
+// the transaction that wrote it.
+func (w *signupWriter) writeBatch(ctx context.Context, batch []*pendingSignup) {
 	done, rest, err := w.writeFirst(ctx, batch)
 	if err != nil {
 		w.finish(batch, err)
