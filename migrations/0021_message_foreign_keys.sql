@@ -10,16 +10,18 @@
 --     lead deletes its enrolments, so it waits until the dispatcher's
 --     transaction has ended, and deleting the enrolment waits as well;
 --   - a first signup's mail is written in the statement that writes its
---     lead (insert_first_signups); a repeated signup's, or a resend's, in
---     a transaction that has locked its lead (lead_for_update,
---     mark_confirm_mailed).
+--     lead (insert_first_signups); any other confirmation mail in a
+--     transaction that has locked its lead (leads_for_update_batch,
+--     lead_for_update).
 -- So what the keys still did is clean up: these triggers erase a lead's
 -- messages with it, as ON DELETE CASCADE did, and forget a deleted
 -- enrolment in its messages, as ON DELETE SET NULL did. They run once per
 -- statement, after the deletes the statement's own keys cascade to (a
 -- lead's enrolments among them), each query with a snapshot of its own:
 -- a mail committed by the dispatcher that the delete waited for is seen,
--- and erased.
+-- and erased. The lead's ledger entries are gone by then (their key
+-- cascades), so none is left to point at its erased mail: the append-only
+-- ledger is never updated by an erasure.
 --
 -- No query reads a message by its enrolment: messages_enrolment_idx served
 -- only the key's ON DELETE SET NULL, and cost every step mail an entry as
