@@ -147,7 +147,9 @@ func (s *Store) Record(ctx context.Context, now time.Time, r Round) (Written, er
 		ID  int64 `db:"id"`
 		Act int   `db:"act"`
 	}
-	err := s.planned(s.q.StartSMTP).SelectContext(ctx, &rows, pq.Array(ids), pq.Array(attempts), now, pq.Array(acts), pq.Array(replies))
+	// Prepared: the statement calls a function that plans the round's
+	// UPDATE once per connection (see start_smtp.sql).
+	err := s.q.StartSMTP.SelectContext(ctx, &rows, pq.Array(ids), pq.Array(attempts), now, pq.Array(acts), pq.Array(replies))
 	if err != nil {
 		return Written{}, fmt.Errorf("store: record sends: %w", err)
 	}

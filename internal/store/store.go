@@ -138,8 +138,8 @@ func (q textQuery) QueryxContext(ctx context.Context, args ...any) (*sqlx.Rows, 
 // planned runs a prepared query's text unprepared, so that Postgres plans
 // it for its arguments every time. A prepared statement may settle on a
 // generic plan made while a table was small, and keep it as the table
-// grows: for the relay's per-round writes to messages, a sequential scan
-// that got slower with every mail queued. With binary_parameters the text
+// grows: for a write to messages by a list of ids, a sequential scan that
+// got slower with every mail queued. With binary_parameters the text
 // still takes one round trip.
 func (s *Store) planned(st *sqlx.Stmt) textQuery { return textQuery{on: s.db, text: s.texts[st]} }
 
