@@ -181,7 +181,7 @@ func TestInsertFirstSignups_RefusesAnIncompleteSignup(t *testing.T) {
 }
 
 // The ledger entries and tokens of a lead have no foreign key to it (see
-// migration 0022); they still go with it, and with nothing else.
+// migration 0019); they still go with it, and with nothing else.
 func TestDeleteLead_ErasesItsLedgerAndTokensOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

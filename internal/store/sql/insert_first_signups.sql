@@ -15,7 +15,7 @@
 -- inserts, is skipped by ON CONFLICT DO NOTHING, and with it everything of
 -- its signup: the caller writes that signup as a repeat. The ledger entry
 -- and the token take their lead, and the token its entry, from this
--- statement's own rows, which is why no foreign key checks them (0022).
+-- statement's own rows, which is why no foreign key checks them (0019).
 -- It returns the id of each mail written by its Message-ID; the signups
 -- whose mail is missing wrote nothing.
 WITH s AS (

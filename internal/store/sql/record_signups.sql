@@ -6,7 +6,7 @@
 -- hash ($18), expiry ($19) and what its signup said about the person ($23),
 -- which confirming the link applies to the lead; the entry and the token
 -- find their mail by its Message-ID, which is unique, and the token takes
--- its entry's id and lead (no foreign key checks them: see migration 0022).
+-- its entry's id and lead (no foreign key checks them: see migration 0019).
 -- $25–$27 are each entry's tracking answer ('true', 'false', or '' where
 -- the signup did not ask) and the words it answered. The mails' bytes come
 -- as one bytea ($16), each mail at its offset ($20, from 1) with its length

@@ -9,7 +9,7 @@
 -- one claimed again by another sender meanwhile has another attempt
 -- number. It returns the messages written, with what was done; a start
 -- not among them must not be sent.
--- The UPDATE is in the function record_round (migrations/0021), where it is
+-- The UPDATE is in the function record_round (migrations/0018), where it is
 -- planned once per connection for the primary key; change it there, in a
 -- migration of its own.
 SELECT message AS id, done AS act FROM record_round($1::bigint[], $2::int[], $3::timestamptz, $4::int[], $5::text[])

@@ -18,6 +18,11 @@
 -- ledger entries with it, as ON DELETE CASCADE did (ledger entries go only
 -- with their lead, so a token's entry goes with its lead too). The entries'
 -- message_id keeps its key: it is set NULL if a mail is ever deleted alone.
+-- Triggers of one event fire in the order of their names: this one,
+-- leads_erase_consent, comes before leads_erase_messages (0018), so the
+-- entries are gone before their mails are and the append-only ledger is
+-- never asked to set a message_id NULL. A test erases a lead with mail and
+-- ledger entries (TestDeleteLead_ErasesItsLedgerAndTokensOnly).
 ALTER TABLE confirm_tokens DROP CONSTRAINT confirm_tokens_lead_id_fkey;
 ALTER TABLE confirm_tokens DROP CONSTRAINT confirm_tokens_signup_event_id_fkey;
 ALTER TABLE consent_events DROP CONSTRAINT consent_events_lead_id_fkey;
