@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,6 +108,10 @@ func TestRelease_KeepsTheDatabaseEmptiedOrDropsItWhenTheTestChangedIt(t *testing
 	}
 }
 
+// handOff keeps the tests beside one from taking the database it has just
+// released before it finds it in the pool.
+var handOff sync.Mutex
+
 // releaseAfter releases a database that use changed, a fresh clone or
 // (again) one reset before, and checks that it was kept, emptied, or
 // dropped.
@@ -114,7 +119,9 @@ func releaseAfter(t *testing.T, use func(t *testing.T, db *sql.DB, name string),
 	t.Parallel()
 	var name string
 	if again {
+		handOff.Lock()
 		name = take() // reset before, by the tests beside this one
+		handOff.Unlock()
 	}
 	if name == "" {
 		name = create(t, server.template)
@@ -131,7 +138,10 @@ func releaseAfter(t *testing.T, use func(t *testing.T, db *sql.DB, name string),
 	}
 	db := open(t, name)
 	use(t, db, name)
+	handOff.Lock()
 	kept, err := release(context.Background(), name, pool.snap)
+	pooled := kept != "" && remove(kept)
+	handOff.Unlock()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +154,7 @@ func releaseAfter(t *testing.T, use func(t *testing.T, db *sql.DB, name string),
 	if kept == "" {
 		return
 	}
-	if !remove(kept) {
+	if !pooled {
 		t.Fatalf("%s is not in the pool", kept)
 	}
 	t.Cleanup(func() { dropLogged(t, kept) })
@@ -159,8 +169,11 @@ func releaseAfter(t *testing.T, use func(t *testing.T, db *sql.DB, name string),
 // unless its test changes it.
 func resetOnce(t *testing.T, name string) string {
 	t.Helper()
+	handOff.Lock()
 	kept, err := release(context.Background(), name, pool.snap)
-	if err != nil || kept == "" || !remove(kept) {
+	pooled := kept != "" && remove(kept)
+	handOff.Unlock()
+	if err != nil || !pooled {
 		t.Fatalf("an unused database: kept as %q, %v", kept, err)
 	}
 	t.Cleanup(func() { dropLogged(t, kept) })
