@@ -44,7 +44,7 @@ func wrapLine(b *strings.Builder, line string, width int) {
 	b.WriteString(indent)
 	col := utf8.RuneCountInString(indent)
 	first := true
-	for _, word := range strings.Fields(body) {
+	for word := range strings.FieldsSeq(body) {
 		n := utf8.RuneCountInString(word)
 		switch {
 		case first:
