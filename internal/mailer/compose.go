@@ -13,6 +13,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -52,6 +53,28 @@ var reserved = map[string]bool{
 type Composer struct {
 	dkimDomain, dkimSelector string
 	dkimKey                  crypto.Signer
+
+	// from is the last From parsed: nearly every mail has the same one,
+	// and parsing it again cost more than any other header.
+	from atomic.Pointer[parsedAddress]
+}
+
+type parsedAddress struct {
+	raw  string
+	addr *mail.Address // never changed once stored
+}
+
+// parseFrom is mail.ParseAddress(raw), remembering the last one.
+func (c *Composer) parseFrom(raw string) (*mail.Address, error) {
+	if p := c.from.Load(); p != nil && p.raw == raw {
+		return p.addr, nil
+	}
+	addr, err := mail.ParseAddress(raw)
+	if err != nil {
+		return nil, err
+	}
+	c.from.Store(&parsedAddress{raw: raw, addr: addr})
+	return addr, nil
 }
 
 // NewComposer returns a Composer that signs with the DKIM settings of cfg,
@@ -87,7 +110,8 @@ func NewComposer(cfg Config) (*Composer, error) {
 // Compose returns the message as it goes over SMTP. The same Message
 // always gives the same bytes: the MIME boundary comes from the
 // Message-ID and the DKIM timestamp from Date. The MIME is written with
-// the standard library (mime, mime/multipart, mime/quotedprintable) rather
+// the standard library (mime, mime/quotedprintable; the multipart framing
+// as mime/multipart writes it) rather
 // than through a go-mail message, which cost several times as much per
 // mail; go-mail's signer signs it.
 func (c *Composer) Compose(m Message) ([]byte, error) {
@@ -105,7 +129,7 @@ func (c *Composer) Compose(m Message) ([]byte, error) {
 		return nil, fmt.Errorf("mailer: compose: no body")
 	}
 
-	from, err := mail.ParseAddress(m.From)
+	from, err := c.parseFrom(m.From)
 	if err != nil {
 		return nil, fmt.Errorf("mailer: compose: From %q: %w", m.From, ErrInvalidAddress)
 	}

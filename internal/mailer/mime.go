@@ -3,7 +3,6 @@ package mailer
 import (
 	"bytes"
 	"mime"
-	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
@@ -79,28 +78,22 @@ func writeBody(b *bytes.Buffer, m Message, boundary string) error {
 		b.WriteString("Content-Transfer-Encoding: quoted-printable\r\nContent-Type: " + kind + "; charset=UTF-8\r\n\r\n")
 		return writeQP(b, body)
 	}
+	// The multipart framing as mime/multipart writes it, written here
+	// directly: the boundary is ours (hex, valid by construction) and each
+	// part has the same two headers, so a multipart.Writer only added a map,
+	// a sort and formatted prints per part.
 	b.WriteString("Content-Type: multipart/alternative;\r\n boundary=" + boundary + "\r\n\r\n")
-	w := multipart.NewWriter(b)
-	if err := w.SetBoundary(boundary); err != nil {
-		return err
-	}
-	for _, part := range []struct{ kind, body string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
-		pw, err := w.CreatePart(textproto.MIMEHeader{
-			"Content-Type":              {part.kind + "; charset=UTF-8"},
-			"Content-Transfer-Encoding": {"quoted-printable"},
-		})
-		if err != nil {
-			return err
+	for i, part := range []struct{ kind, body string }{{"text/plain", m.Text}, {"text/html", m.HTML}} {
+		if i > 0 {
+			b.WriteString("\r\n")
 		}
-		qp := quotedprintable.NewWriter(pw)
-		if _, err := qp.Write([]byte(part.body)); err != nil {
-			return err
-		}
-		if err := qp.Close(); err != nil {
+		b.WriteString("--" + boundary + "\r\nContent-Transfer-Encoding: quoted-printable\r\nContent-Type: " + part.kind + "; charset=UTF-8\r\n\r\n")
+		if err := writeQP(b, part.body); err != nil {
 			return err
 		}
 	}
-	return w.Close()
+	b.WriteString("\r\n--" + boundary + "--\r\n")
+	return nil
 }
 
 func writeQP(b *bytes.Buffer, body string) error {

@@ -17,12 +17,14 @@ const textWidth = 72
 // never broken. A broken line's continuation keeps its indent, and a list
 // item's ("- ") lines up under its text.
 func wrap(text string, width int) string {
-	lines := strings.Split(text, "\n")
 	var b strings.Builder
-	for i, line := range lines {
-		if i > 0 {
+	b.Grow(len(text) + len(text)/16) // a line break and an indent now and then
+	first := true
+	for line := range strings.SplitSeq(text, "\n") {
+		if !first {
 			b.WriteByte('\n')
 		}
+		first = false
 		wrapLine(&b, strings.TrimRight(line, " \t"), width)
 	}
 	return b.String()
@@ -42,13 +44,14 @@ func wrapLine(b *strings.Builder, line string, width int) {
 	b.WriteString(indent)
 	col := utf8.RuneCountInString(indent)
 	first := true
-	for _, word := range strings.Fields(body) {
+	for word := range strings.FieldsSeq(body) {
 		n := utf8.RuneCountInString(word)
 		switch {
 		case first:
 			first = false
 		case col+1+n > width:
-			b.WriteString("\n" + hang)
+			b.WriteByte('\n')
+			b.WriteString(hang)
 			col = utf8.RuneCountInString(hang)
 		default:
 			b.WriteByte(' ')
