@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -164,21 +166,29 @@ func insertHits(ctx context.Context, q rowsQuery, hits []Hit, o HitOptions) ([]H
 	defer rows.Close()
 	out := make([]HitResult, n)
 	// Scanned into once for all rows: only a row with a mail keeps one.
+	// The mails of a batch mostly share their step's link set, which is
+	// parsed once and shared (a mail's links are only read).
 	var i int
 	var r HitResult
 	var m TrackedMessage
+	var raw, lastRaw sql.RawBytes
+	var lastLinks []Link
 	for rows.Next() {
 		r, m = HitResult{}, TrackedMessage{}
-		if err := rows.Scan(&i, &r.ID, &r.Known, &r.Deferred, &m.LeadID, &m.StepKey, &m.SentAt, &m.RawLinks); err != nil {
+		if err := rows.Scan(&i, &r.ID, &r.Known, &r.Deferred, &m.LeadID, &m.StepKey, &m.SentAt, &raw); err != nil {
 			return nil, fmt.Errorf("store: insert hits: %w", err)
 		}
 		if m.LeadID != 0 {
 			mail := m
 			mail.ID = hits[i].MessageID
-			if err := json.Unmarshal(mail.RawLinks, &mail.Links); err != nil {
-				return nil, fmt.Errorf("store: insert hits: links of message %d: %w", mail.ID, err)
+			if lastRaw != nil && bytes.Equal(raw, lastRaw) {
+				mail.Links = lastLinks
+			} else {
+				if err := json.Unmarshal(raw, &mail.Links); err != nil {
+					return nil, fmt.Errorf("store: insert hits: links of message %d: %w", mail.ID, err)
+				}
+				lastRaw, lastLinks = bytes.Clone(raw), mail.Links
 			}
-			mail.RawLinks = nil
 			r.Mail = &mail
 		}
 		out[i] = r
