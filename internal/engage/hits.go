@@ -3,6 +3,7 @@ package engage
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"slices"
 
 	"github.com/nurture/nurture/internal/store"
@@ -25,8 +26,9 @@ func (s *Service) judge(ps []*pending) judged {
 	j := judged{rows: make([]store.Hit, len(ps)), remarks: map[int64]string{}, before: map[int64]store.RecentClick{}}
 	recent := map[int64][]tracking.Click{} // by mail
 	inBatch := map[int64][]int{}           // a mail's clicks earlier in the batch, by index
+	var ips prefixText
 	for i, p := range ps {
-		h := tracking.Hit{Kind: p.ref.Kind, Link: p.ref.Link, Method: p.req.Method, Header: header(p.req), IP: p.req.IP, At: p.req.At}
+		h := tracking.Hit{Kind: p.ref.Kind, Link: p.ref.Link, Method: p.req.Method, Header: p.header(), IP: p.req.IP, At: p.req.At}
 		m := p.ref.Message
 		if p.ref.Kind != tracking.KindOpen {
 			if p.msg.SentAt != nil {
@@ -59,7 +61,7 @@ func (s *Service) judge(ps []*pending) judged {
 				}
 			}
 		}
-		j.rows[i] = s.hitRow(p, jd)
+		j.rows[i] = s.hitRow(p, jd, &ips)
 		if p.ref.Kind != tracking.KindOpen {
 			inBatch[m] = append(inBatch[m], i)
 		}
@@ -68,12 +70,10 @@ func (s *Service) judge(ps []*pending) judged {
 }
 
 // hitRow is the events row of an open or click and its verdict.
-func (s *Service) hitRow(p *pending, jd tracking.Judgement) store.Hit {
+func (s *Service) hitRow(p *pending, jd tracking.Judgement, ips *prefixText) store.Hit {
 	r := store.Hit{MessageID: p.ref.Message, Link: -1, At: p.req.At,
-		Verdict: string(jd.Verdict), Reason: jd.Reason, UserAgent: p.req.UserAgent}
-	if pre := tracking.Anonymise(p.req.IP); pre.IsValid() {
-		r.IPPrefix = pre.String()
-	}
+		Verdict: string(jd.Verdict), Reason: jd.Reason, UserAgent: p.req.UserAgent,
+		IPPrefix: ips.of(p.req.IP)}
 	switch p.ref.Kind {
 	case tracking.KindOpen:
 		r.Type, r.Source = "open", "pixel"
@@ -89,21 +89,53 @@ func (s *Service) hitRow(p *pending, jd tracking.Judgement) store.Hit {
 	return r
 }
 
+// prefixText writes the anonymised prefixes of a batch's addresses,
+// keeping the last: the hits of a batch often come from one network (a
+// proxy's, a scanner's), and each text is otherwise a string per hit.
+type prefixText struct {
+	last netip.Prefix
+	text string
+}
+
+// of is ip's anonymised prefix as the events row holds it, "" for none.
+func (t *prefixText) of(ip netip.Addr) string {
+	pre := tracking.Anonymise(ip)
+	if !pre.IsValid() {
+		return ""
+	}
+	if pre != t.last || t.text == "" {
+		t.last, t.text = pre, pre.String()
+	}
+	return t.text
+}
+
 // header is what the verdict reads of a request: the user agent, the
 // purpose and the few other headers that tell a prefetch or a person's
 // click.
 func header(r Request) http.Header {
-	h := make(http.Header, 4)
+	h := make(http.Header, 6)
 	for _, k := range verdictHeaders {
 		if vs := r.Header.Values(k); len(vs) > 0 {
 			h[k] = vs
 		}
 	}
-	h.Set("User-Agent", r.UserAgent)
+	// One array holds both values: a slice each, capped so that an append
+	// copies, costs an allocation per hit fewer.
+	vs := [2]string{r.UserAgent, r.Purpose}
+	all := vs[:]
+	h["User-Agent"] = all[0:1:1]
 	if r.Purpose != "" {
-		h.Set("Sec-Purpose", r.Purpose)
+		h["Sec-Purpose"] = all[1:2:2]
 	}
 	return h
+}
+
+// header is what the verdict reads of the request, made once.
+func (p *pending) header() http.Header {
+	if p.hdr == nil {
+		p.hdr = header(p.req)
+	}
+	return p.hdr
 }
 
 var verdictHeaders = []string{"Purpose", "X-Purpose", "X-Moz", "Sec-Fetch-User"}

@@ -31,16 +31,17 @@ func (s *Service) writeQuick(ctx context.Context, batch []*pending) (int, []*pen
 			clicks[m]++
 		}
 	}
-	var quick, rest []*pending
-	var rows []store.Hit
+	quick, rest := make([]*pending, 0, len(batch)), []*pending(nil)
+	rows := make([]store.Hit, 0, len(batch))
 	var since time.Time
+	var ips prefixText
 	for _, p := range batch {
 		switch {
 		case p.events == nil && p.ref.Kind == tracking.KindOpen:
-			rows = append(rows, s.hitRow(p, s.cfg.Judge.Decide(s.hit(p))))
+			rows = append(rows, s.hitRow(p, s.cfg.Judge.Decide(s.hit(p)), &ips))
 		case p.ref.Kind == tracking.KindClick && p.events == nil && !p.skip && clicks[p.ref.Message] == 1:
 			jd := s.cfg.Judge.Decide(s.hit(p))
-			r := s.hitRow(p, jd)
+			r := s.hitRow(p, jd, &ips)
 			r.Quick, r.Quiet = true, jd.Verdict == tracking.Human
 			rows = append(rows, r)
 			if since.IsZero() || p.req.At.Before(since) {
@@ -95,7 +96,7 @@ func (s *Service) writeQuick(ctx context.Context, batch []*pending) (int, []*pen
 
 // hit is what the verdict reads of an open or click, without its mail.
 func (s *Service) hit(p *pending) tracking.Hit {
-	return tracking.Hit{Kind: p.ref.Kind, Link: p.ref.Link, Method: p.req.Method, Header: header(p.req), IP: p.req.IP, At: p.req.At}
+	return tracking.Hit{Kind: p.ref.Kind, Link: p.ref.Link, Method: p.req.Method, Header: p.header(), IP: p.req.IP, At: p.req.At}
 }
 
 // hitOptions are InsertHits's settings for a batch whose earliest quick

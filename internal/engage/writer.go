@@ -1,6 +1,7 @@
 package engage
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/nurture/nurture/internal/groupcommit"
@@ -39,7 +40,8 @@ type pending struct {
 	groupcommit.Entry
 	ref  tracking.Ref
 	req  Request
-	skip bool // resolve the click's target only; record nothing
+	skip bool        // resolve the click's target only; record nothing
+	hdr  http.Header // what the verdict reads of req, once made (header)
 
 	events []event // a Record call's, leads resolved
 

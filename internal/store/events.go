@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -134,16 +136,26 @@ type rowsQuery interface {
 
 func insertHits(ctx context.Context, q rowsQuery, hits []Hit, o HitOptions) ([]HitResult, error) {
 	n := len(hits)
-	num, msg, link := make([]int64, n), make([]int64, n), make([]int64, n)
-	typ, at, src, url := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	verdict, reason, ip, ua := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-	quick, quiet := make([]bool, n), make([]bool, n)
+	// The columns share three arrays, one of each type, and the times one
+	// string: a handful of allocations per batch instead of some per hit.
+	ints, strs, bools := make([]int64, 3*n), make([]string, 8*n), make([]bool, 2*n)
+	num, msg, link := ints[:n:n], ints[n:2*n:2*n], ints[2*n:]
+	typ, at, src, url := strs[:n:n], strs[n:2*n:2*n], strs[2*n:3*n:3*n], strs[3*n:4*n:4*n]
+	verdict, reason, ip, ua := strs[4*n:5*n:5*n], strs[5*n:6*n:6*n], strs[6*n:7*n:7*n], strs[7*n:]
+	quick, quiet := bools[:n:n], bools[n:]
+	times := make([]byte, 0, n*len(time.RFC3339Nano))
+	ends := make([]int, n)
 	for i, h := range hits {
 		num[i], msg[i], link[i] = int64(i), h.MessageID, int64(h.Link)
 		typ[i], src[i], url[i] = h.Type, h.Source, h.URL
-		at[i] = h.At.UTC().Format(time.RFC3339Nano)
+		times = h.At.UTC().AppendFormat(times, time.RFC3339Nano)
+		ends[i] = len(times)
 		verdict[i], reason[i], ip[i], ua[i] = h.Verdict, h.Reason, h.IPPrefix, h.UserAgent
 		quick[i], quiet[i] = h.Quick, h.Quiet
+	}
+	all, start := string(times), 0
+	for i, end := range ends {
+		at[i], start = all[start:end], end
 	}
 	rows, err := q.QueryxContext(ctx, pq.Array(num), pq.Array(msg), pq.Array(typ), pq.Array(link), pq.Array(at),
 		pq.Array(src), pq.Array(verdict), pq.Array(reason), pq.Array(ip), pq.Array(ua), pq.Array(url), o.TrackAll,
@@ -153,20 +165,31 @@ func insertHits(ctx context.Context, q rowsQuery, hits []Hit, o HitOptions) ([]H
 	}
 	defer rows.Close()
 	out := make([]HitResult, n)
+	// Scanned into once for all rows: only a row with a mail keeps one.
+	// The mails of a batch mostly share their step's link set, which is
+	// parsed once and shared (a mail's links are only read).
+	var i int
+	var r HitResult
+	var m TrackedMessage
+	var raw, lastRaw sql.RawBytes
+	var lastLinks []Link
 	for rows.Next() {
-		var i int
-		var r HitResult
-		var m TrackedMessage
-		if err := rows.Scan(&i, &r.ID, &r.Known, &r.Deferred, &m.LeadID, &m.StepKey, &m.SentAt, &m.RawLinks); err != nil {
+		r, m = HitResult{}, TrackedMessage{}
+		if err := rows.Scan(&i, &r.ID, &r.Known, &r.Deferred, &m.LeadID, &m.StepKey, &m.SentAt, &raw); err != nil {
 			return nil, fmt.Errorf("store: insert hits: %w", err)
 		}
 		if m.LeadID != 0 {
-			m.ID = hits[i].MessageID
-			if err := json.Unmarshal(m.RawLinks, &m.Links); err != nil {
-				return nil, fmt.Errorf("store: insert hits: links of message %d: %w", m.ID, err)
+			mail := m
+			mail.ID = hits[i].MessageID
+			if lastRaw != nil && bytes.Equal(raw, lastRaw) {
+				mail.Links = lastLinks
+			} else {
+				if err := json.Unmarshal(raw, &mail.Links); err != nil {
+					return nil, fmt.Errorf("store: insert hits: links of message %d: %w", mail.ID, err)
+				}
+				lastRaw, lastLinks = bytes.Clone(raw), mail.Links
 			}
-			m.RawLinks = nil
-			r.Mail = &m
+			r.Mail = &mail
 		}
 		out[i] = r
 	}

@@ -51,13 +51,13 @@ type Ref struct {
 // Signer makes and checks tracking tokens with the server secret.
 type Signer struct {
 	key  []byte
-	macs sync.Pool // of keyed HMAC-SHA256 hashes, reset before each use
+	macs sync.Pool // of *macState: keyed HMAC-SHA256 hashes, reset before each use
 }
 
 // NewSigner returns a Signer with the server secret.
 func NewSigner(secret []byte) *Signer {
 	s := &Signer{key: append([]byte(nil), secret...)}
-	s.macs.New = func() any { return hmac.New(sha256.New, s.key) }
+	s.macs.New = func() any { return &macState{h: hmac.New(sha256.New, s.key)} }
 	return s
 }
 
@@ -69,6 +69,13 @@ const macLen = 12
 const domain = "nurture/tracking/v1\x00"
 
 var enc = base64.RawURLEncoding
+
+// strict is enc refusing non-zero padding bits, made once: Strict returns
+// a copy on the heap.
+var strict = enc.Strict()
+
+// domainBytes is domain as the hash writes it, converted once.
+var domainBytes = []byte(domain)
 
 // Open returns the token of the open pixel of a message.
 func (s *Signer) Open(message int64) string {
@@ -111,10 +118,12 @@ func (s *Signer) Parse(tok string) (Ref, error) {
 	if len(tok) > enc.EncodedLen(1+2*binary.MaxVarintLen64+macLen) {
 		return Ref{}, ErrInvalidToken
 	}
-	b, err := enc.Strict().DecodeString(tok)
-	if err != nil || len(b) < 1+2+macLen {
+	var buf [1 + 2*binary.MaxVarintLen64 + macLen]byte
+	n, err := strict.Decode(buf[:], []byte(tok))
+	if err != nil || n < 1+2+macLen {
 		return Ref{}, ErrInvalidToken
 	}
+	b := buf[:n]
 	payload, mac := b[:len(b)-macLen], b[len(b)-macLen:]
 	var sum [macLen]byte
 	if !hmac.Equal(mac, s.mac(sum[:0], payload)) {
@@ -151,11 +160,20 @@ func (s *Signer) Parse(tok string) (Ref, error) {
 
 // mac appends to b the truncated MAC of payload.
 func (s *Signer) mac(b, payload []byte) []byte {
-	h := s.macs.Get().(hash.Hash)
-	defer s.macs.Put(h)
-	h.Reset()
-	h.Write([]byte(domain))
-	h.Write(payload)
-	var sum [sha256.Size]byte
-	return append(b, h.Sum(sum[:0])[:macLen]...)
+	m := s.macs.Get().(*macState)
+	defer s.macs.Put(m)
+	m.h.Reset()
+	m.h.Write(domainBytes)
+	m.in = append(m.in[:0], payload...)
+	m.h.Write(m.in)
+	return append(b, m.h.Sum(m.sum[:0])[:macLen]...)
+}
+
+// macState is a pooled hash with room for its input and its sum, which
+// the hash interface would otherwise make escape to the heap on every MAC
+// (a token's decoded bytes among them).
+type macState struct {
+	h   hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
 }

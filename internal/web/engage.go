@@ -70,14 +70,22 @@ func (s *Server) pixel(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	_ = s.cfg.Engage.Open(ctx, r.PathValue("token"), s.trackRequest(r))
 	h := w.Header()
-	h.Set("Content-Type", tracking.PixelType)
-	h.Set("Content-Length", strconv.Itoa(len(tracking.Pixel)))
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"], h["Content-Length"], h["Cache-Control"] = pixelType, pixelLength, noStore
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		io.WriteString(w, tracking.Pixel)
 	}
 }
+
+// The pixel's and the links' header values, shared by every answer rather
+// than a slice per header per request: the server copies a handler's
+// header when it writes it, and nothing here changes them.
+var (
+	pixelType   = []string{tracking.PixelType}
+	pixelLength = []string{strconv.Itoa(len(tracking.Pixel))}
+	noStore     = []string{"no-store"}
+	noReferrer  = []string{"no-referrer"}
+)
 
 // click is GET and HEAD /c/{token}: the click is recorded, then redirected
 // to the link as the server's record of the mail has it. A bad or unknown
@@ -87,12 +95,12 @@ func (s *Server) click(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.trackWait())
 	defer cancel()
 	target, err := s.cfg.Engage.Click(ctx, r.PathValue("token"), s.trackRequest(r))
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = noStore
 	switch {
 	case errors.Is(err, engage.ErrUnknown):
 		s.fail(w, r, errNoLink)
 	case target != "":
-		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header()["Referrer-Policy"] = noReferrer
 		http.Redirect(w, r, target, http.StatusFound)
 	case err != nil:
 		s.fail(w, r, err)

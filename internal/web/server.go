@@ -240,7 +240,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			}
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		if r.Body != http.NoBody { // a GET's, the pixel's and the links' included, has nothing to limit
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		}
 		next.ServeHTTP(w, r)
 	})
 }
