@@ -313,9 +313,7 @@ func TestSMTP5xx_BouncesTheLeadAndStopsItsEnrolments(t *testing.T) {
 	if err != nil || l.Status != lead.StatusBounced {
 		t.Fatalf("lead: %+v %v", l, err)
 	}
-	if e := b.enrolment(gone); e.State != lead.EnrolmentStopped || e.EndedReason != "bounced" {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantStopped(gone, "bounced")
 }
 
 func TestSMTPDownThenUp_NothingIsLost(t *testing.T) {
@@ -378,18 +376,13 @@ func TestUnsubscribedLead_GetsNothingMore(t *testing.T) {
 	b.threeSteps("")
 	id := b.lead("bye@example.com", "Bye", nil)
 	b.run()
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		_, err := tx.UnsubscribeLead(b.ctx, id, b.clock.Now())
 		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b.advance(30 * day)
 	b.wantSubjects("Hello Bye")
-	if e := b.enrolment(id); e.State != lead.EnrolmentStopped || e.EndedReason != "unsubscribed" {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantStopped(id, "unsubscribed")
 }
 
 func TestReload_InvalidEditIsRejectedAndTheLastGoodVersionKeepsSending(t *testing.T) {
@@ -449,12 +442,9 @@ func TestStageTrigger_EnrolsWhenTheStageIsReached(t *testing.T) {
 	id := b.lead("warm@example.com", "Wanda", nil)
 	b.run()
 	b.wantSubjects()
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		return b.disp.OnStage(b.ctx, tx, id, lead.StageMQL, b.clock.Now())
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b.run()
 	b.wantSubjects("Shall we talk?")
 }
@@ -547,17 +537,12 @@ func TestSuppressedAddress_GetsNothingWhileItsLeadIsConfirmed(t *testing.T) {
 	// The address goes on the suppression list the way an unsubscribe or
 	// an erasure puts it there; the lead itself stays confirmed, so only
 	// the dispatcher's own check stands between it and the next step.
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		return tx.Suppress(b.ctx, lead.EmailHash("listed@example.com"), "unsubscribe", b.clock.Now())
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b.advance(30 * day)
 	b.wantSubjects("Hello Lia")
-	if e := b.enrolment(id); e.State != lead.EnrolmentStopped || e.EndedReason != "address suppressed" {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantStopped(id, "address suppressed")
 }
 
 // Opens, clicks and events count for this enrolment only when they last

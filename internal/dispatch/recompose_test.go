@@ -16,16 +16,13 @@ import (
 func (b *bundle) leaseDead(id int64, key string) string {
 	b.t.Helper()
 	mid := mailer.NewMessageID("acme.example")
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		_, err := tx.QueueSteps(b.ctx, b.clock.Now(), []store.StepMessage{{
 			LeadID: id, EnrolmentID: b.enrolment(id).ID, StepKey: key, MessageID: mid,
 			From: "news@acme.example", To: "anna@example.com", Raw: []byte("bytes that are not stored"),
 		}}, b.clock.Now().Add(5*time.Minute))
 		return err
 	})
-	if err != nil {
-		b.t.Fatal(err)
-	}
 	return mid
 }
 
