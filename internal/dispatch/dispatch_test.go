@@ -90,6 +90,24 @@ func TestStep_FalseConditionIsSkippedAndTheLeadMovesOn(t *testing.T) {
 	}
 }
 
+// wantDue wants the lead's enrolment due at want; what names the step.
+func (b *bundle) wantDue(id int64, want time.Time, what string) {
+	b.t.Helper()
+	if e := b.enrolment(id); !e.DueAt.Equal(want) {
+		b.t.Fatalf("%s is due %s, want %s", what, e.DueAt.UTC(), want)
+	}
+}
+
+// wantHelloThenTipsTwoDaysLater runs at first and wants the welcome of
+// threeSteps, then wants the tips two days later and not a second
+// before.
+func (b *bundle) wantHelloThenTipsTwoDaysLater(first time.Time, hello string) {
+	b.t.Helper()
+	b.runAt(first, hello)
+	b.runAt(first.Add(2*day-time.Second), hello)
+	b.runAt(first.Add(2*day), hello, "Three tips")
+}
+
 func TestWindow_EuropeBerlinAcrossTheSpringDSTChange(t *testing.T) {
 	t.Parallel()
 	// Friday 27 March 2026, 17:30 in Berlin (CET, UTC+1): after the window.
@@ -101,14 +119,10 @@ func TestWindow_EuropeBerlinAcrossTheSpringDSTChange(t *testing.T) {
 	b.run()
 	b.wantSubjects()
 	want := time.Date(2026, 3, 30, 7, 0, 0, 0, time.UTC)
-	if e := b.enrolment(id); !e.DueAt.Equal(want) {
-		t.Fatalf("first step due %s, want %s (Monday 09:00 CEST)", e.DueAt.UTC(), want)
-	}
+	b.wantDue(id, want, "first step (Monday 09:00 CEST)")
 	b.runAt(want.Add(-time.Minute))
-	b.runAt(want, "Hello Bea")
 	// 2 days later is Wednesday 09:00 CEST, inside the window.
-	b.runAt(want.Add(2*day-time.Second), "Hello Bea")
-	b.runAt(want.Add(2*day), "Hello Bea", "Three tips")
+	b.wantHelloThenTipsTwoDaysLater(want, "Hello Bea")
 }
 
 func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
@@ -119,18 +133,14 @@ func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
 	b.threeSteps("send_window: Mon-Fri 09:00-17:00\ntimezone: Europe/Berlin\n")
 	id := b.lead("herbst@example.com", "Hans", nil)
 	want := time.Date(2026, 10, 26, 8, 0, 0, 0, time.UTC)
-	if e := b.enrolment(id); !e.DueAt.Equal(want) {
-		t.Fatalf("first step due %s, want %s (Monday 09:00 CET)", e.DueAt.UTC(), want)
-	}
+	b.wantDue(id, want, "first step (Monday 09:00 CET)")
 	b.run()
 	b.wantSubjects()
 	// 07:00 UTC would be 09:00 at the summer offset the lead confirmed in.
 	b.runAt(time.Date(2026, 10, 26, 7, 0, 0, 0, time.UTC))
 	b.runAt(want.Add(-time.Second))
-	b.runAt(want, "Hello Hans")
 	// Two calendar days later, Wednesday 09:00 CET, inside the window.
-	b.runAt(want.Add(2*day-time.Second), "Hello Hans")
-	b.runAt(want.Add(2*day), "Hello Hans", "Three tips")
+	b.wantHelloThenTipsTwoDaysLater(want, "Hello Hans")
 }
 
 func TestWindow_TheRepeatedAutumnHourCountsBothTimes(t *testing.T) {
@@ -480,16 +490,12 @@ func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 	b.run()
 	b.wantSubjects("Your copy")
 	monday := time.Date(2026, 11, 9, 8, 0, 0, 0, time.UTC) // 09:00 CET
-	if e := b.enrolment(id); !e.DueAt.Equal(monday) {
-		t.Fatalf("the next step is due %s, want %s (Monday 09:00 in Berlin)", e.DueAt.UTC(), monday)
-	}
+	b.wantDue(id, monday, "the next step (Monday 09:00 in Berlin)")
 	b.runAt(monday.Add(-time.Second), "Your copy")
 	b.runAt(monday, "Your copy", "Restore check")
 	// The weekend step keeps to its own window: Saturday 10:00 in Berlin.
 	saturday := time.Date(2026, 11, 14, 9, 0, 0, 0, time.UTC)
-	if e := b.enrolment(id); !e.DueAt.Equal(saturday) {
-		t.Fatalf("the weekend step is due %s, want %s", e.DueAt.UTC(), saturday)
-	}
+	b.wantDue(id, saturday, "the weekend step")
 	b.runAt(saturday, "Your copy", "Restore check", "Weekend read")
 }
 
