@@ -35,6 +35,17 @@ func (b *bundle) threeSteps(seqExtra string) {
 	b.load()
 }
 
+// dripABC writes the sequence "drip": steps A, B and C numbered 10, 20
+// and 30, a day apart.
+func (b *bundle) dripABC() {
+	b.t.Helper()
+	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("drip/10-a.md", step("A", "0", "", "a"))
+	b.write("drip/20-b.md", step("B", "1d", "", "b"))
+	b.write("drip/30-c.md", step("C", "1d", "", "c"))
+	b.load()
+}
+
 func TestSequence_ThreeStepsGoOutAfterTheirDelays(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
@@ -197,11 +208,7 @@ func TestExit_OnClickedURL(t *testing.T) {
 func TestEdits_WhileEnrolled_EditAppliesInsertIsNeverSentDeleteIsSkipped(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
-	b.write("drip/10-a.md", step("A", "0", "", "a"))
-	b.write("drip/20-b.md", step("B", "1d", "", "b"))
-	b.write("drip/30-c.md", step("C", "1d", "", "c"))
-	b.load()
+	b.dripABC()
 	old := b.lead("old@example.com", "Olga", nil)
 	b.run()
 	b.advance(day)
@@ -251,11 +258,7 @@ func TestEdits_LastPassedStepDeleted_LeadGoesOnAfterItsNumber(t *testing.T) {
 func TestEdits_LastPassedStepDeleted_StepsInsertedBeforeItAreNotSent(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
-	b.write("drip/10-a.md", step("A", "0", "", "a"))
-	b.write("drip/20-b.md", step("B", "1d", "", "b"))
-	b.write("drip/30-c.md", step("C", "1d", "", "c"))
-	b.load()
+	b.dripABC()
 	b.lead("x@example.com", "X", nil)
 	b.run()
 	b.advance(day)
