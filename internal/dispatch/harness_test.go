@@ -49,6 +49,21 @@ type bundle struct {
 	newDispatcher func(dispatch.Config) *dispatch.Dispatcher
 }
 
+// runRelay runs b.relay in the background until the test ends, and waits
+// until it has started.
+func (b *bundle) runRelay() {
+	b.t.Helper()
+	ctx, cancel := context.WithCancel(b.ctx)
+	done := make(chan struct{})
+	go func() { b.relay.Run(ctx); close(done) }()
+	b.t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-b.relay.Started():
+	case <-time.After(10 * time.Second):
+		b.t.Fatal("the relay did not start")
+	}
+}
+
 // withSender returns a dispatcher like b.disp that hands its mail to
 // b.relay, which must be running.
 func (b *bundle) withSender() *dispatch.Dispatcher {

@@ -81,15 +81,7 @@ func TestHanded_StepMailRetriedAfter4xxKeepsItsBytes(t *testing.T) {
 	b := setup(t, monday)
 	b.threeSteps("")
 	b.lead("anna@example.com", "Anna", nil)
-	ctx, cancel := context.WithCancel(b.ctx)
-	done := make(chan struct{})
-	go func() { b.relay.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	select {
-	case <-b.relay.Started():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the relay did not start")
-	}
+	b.runRelay()
 	disp := b.withSender()
 
 	b.mail.SetRule(devmail.Fail(devmail.AtRcpt, devmail.Reply{Code: 451, Enhanced: "4.3.0", Text: "try later"}))
