@@ -449,14 +449,7 @@ func TestRelay_SuppressionSparesOnlyConfirmationMails(t *testing.T) {
 func TestRelay_AFailedWriteOfOutcomesIsTriedAgain(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	b.db.MustExec(`CREATE SEQUENCE fail_once`)
-	b.db.MustExec(`CREATE FUNCTION fail_once() RETURNS trigger AS $$
-		BEGIN
-			IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
-			RETURN NEW;
-		END $$ LANGUAGE plpgsql`)
-	b.db.MustExec(`CREATE TRIGGER fail_once BEFORE UPDATE ON messages FOR EACH ROW
-		WHEN (OLD.status = 'sending' AND NEW.status = 'sent') EXECUTE FUNCTION fail_once()`)
+	outbox.FailOnce(b.db, "messages", "WHEN (OLD.status = 'sending' AND NEW.status = 'sent')")
 	b.queue(t, 1)
 	if n, err := b.relay.Drain(ctx); n != 1 || err == nil {
 		t.Fatalf("drained %d, %v; want 1 and the injected failure reported", n, err)
