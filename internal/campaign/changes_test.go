@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestDiff_NamesWhatAReloadAddedChangedOrRemoved(t *testing.T) {
@@ -127,17 +126,8 @@ func attrsOf(r slog.Record) string {
 // waitRecord returns the first record whose message contains want.
 func (h *logRecorder) waitRecord(t *testing.T, want string) slog.Record {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case r := <-h.records:
-			if strings.Contains(r.Message, want) {
-				return r
-			}
-		case <-timeout:
-			t.Fatalf("no log line with %q", want)
-		}
-	}
+	seen := h.waitRecords(t, want)
+	return seen[len(seen)-1]
 }
 
 // A copy of a sequence kept in _drafts/ is left alone; moved out, it goes

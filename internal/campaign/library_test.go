@@ -103,17 +103,32 @@ func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
 // containing want.
 func (h *logRecorder) waitFor(t *testing.T, want string) []string {
 	t.Helper()
-	var seen []string
+	return messages(h.waitRecords(t, want))
+}
+
+func messages(rs []slog.Record) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Message)
+	}
+	return out
+}
+
+// waitRecords returns the records logged up to and including the first
+// one whose message contains want.
+func (h *logRecorder) waitRecords(t *testing.T, want string) []slog.Record {
+	t.Helper()
+	var seen []slog.Record
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
 		case r := <-h.records:
-			seen = append(seen, r.Message)
+			seen = append(seen, r)
 			if strings.Contains(r.Message, want) {
 				return seen
 			}
 		case <-timeout:
-			t.Fatalf("no log line with %q; saw %q", want, seen)
+			t.Fatalf("no log line with %q; saw %q", want, messages(seen))
 		}
 	}
 }
