@@ -23,6 +23,7 @@ import (
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/outbox"
+	"github.com/nurture/nurture/internal/outbox/outboxtest"
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
@@ -53,15 +54,7 @@ type bundle struct {
 // until it has started.
 func (b *bundle) runRelay() {
 	b.t.Helper()
-	ctx, cancel := context.WithCancel(b.ctx)
-	done := make(chan struct{})
-	go func() { b.relay.Run(ctx); close(done) }()
-	b.t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-b.relay.Started():
-	case <-time.After(10 * time.Second):
-		b.t.Fatal("the relay did not start")
-	}
+	outboxtest.Run(b.t, b.relay)
 }
 
 // withSender returns a dispatcher like b.disp that hands its mail to

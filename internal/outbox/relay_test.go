@@ -18,6 +18,7 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/outbox"
+	"github.com/nurture/nurture/internal/outbox/outboxtest"
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
 )
@@ -306,15 +307,7 @@ func (b *bundle) writeLeased(t *testing.T, until time.Time, to string) store.Cla
 // running starts Run and returns once it takes reservations.
 func (b *bundle) running(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { b.relay.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-b.relay.Started():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the relay did not start")
-	}
+	outboxtest.Run(t, b.relay)
 }
 
 func waitSent(t *testing.T, r *outbox.Relay, n int64) {
