@@ -200,9 +200,7 @@ func TestExit_OnClickedURL(t *testing.T) {
 	b.clicked(id, "welcome/hello", "https://acme.example/pricing?plan=team")
 	b.advance(30 * day)
 	b.wantSubjects("Hello Cleo")
-	if e := b.enrolment(id); e.State != lead.EnrolmentExited {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantState(id, lead.EnrolmentExited)
 }
 
 func TestEdits_WhileEnrolled_EditAppliesInsertIsNeverSentDeleteIsSkipped(t *testing.T) {
@@ -286,9 +284,7 @@ func TestSequenceRemoved_EnrolmentsStop(t *testing.T) {
 	b.load()
 	b.advance(30 * day)
 	b.wantSubjects("Hello Gus")
-	if e := b.enrolment(id); e.State != lead.EnrolmentStopped {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantState(id, lead.EnrolmentStopped)
 }
 
 func TestSMTP4xx_IsRetriedAndSentOnce(t *testing.T) {

@@ -254,6 +254,14 @@ func (b *bundle) wantSubjectsAnyOrder(want ...string) {
 	}
 }
 
+// wantState wants the lead's last enrolment in state (lead.EnrolmentActive, …).
+func (b *bundle) wantState(leadID int64, state string) {
+	b.t.Helper()
+	if e := b.enrolment(leadID); e.State != state {
+		b.t.Fatalf("enrolment: %+v", e)
+	}
+}
+
 // wantStopped wants the lead's last enrolment stopped for reason.
 func (b *bundle) wantStopped(leadID int64, reason string) {
 	b.t.Helper()
