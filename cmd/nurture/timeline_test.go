@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,17 +14,7 @@ import (
 // error.
 func timelineSet(t *testing.T, files map[string]string) *campaign.Set {
 	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	set, ps := campaign.Load(dir, templates.FS)
+	set, ps := campaign.Load(writeCampaigns(t, files), templates.FS)
 	if set == nil {
 		t.Fatalf("Load failed: %v", ps)
 	}

@@ -1,13 +1,11 @@
 package campaign
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestDiff_NamesWhatAReloadAddedChangedOrRemoved(t *testing.T) {
@@ -128,17 +126,8 @@ func attrsOf(r slog.Record) string {
 // waitRecord returns the first record whose message contains want.
 func (h *logRecorder) waitRecord(t *testing.T, want string) slog.Record {
 	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case r := <-h.records:
-			if strings.Contains(r.Message, want) {
-				return r
-			}
-		case <-timeout:
-			t.Fatalf("no log line with %q", want)
-		}
-	}
+	seen := h.waitRecords(t, want)
+	return seen[len(seen)-1]
 }
 
 // A copy of a sequence kept in _drafts/ is left alone; moved out, it goes
@@ -151,11 +140,7 @@ func TestLibrary_WatchLogsWhatEachReloadChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &logRecorder{records: make(chan slog.Record, 100)}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error)
-	go func() { done <- lib.Watch(ctx, slog.New(logs)) }()
-	logs.waitFor(t, "campaigns: watching for edits")
+	logs, stop := watch(t, lib)
 
 	edit(t, dir, "welcome/01-hello.md", "---\nsubject: Hello\n---\nVersion two.")
 	if r := logs.waitRecord(t, "campaigns: reloaded"); !strings.Contains(attrsOf(r), "changed=step welcome/01-hello") {
@@ -182,8 +167,5 @@ func TestLibrary_WatchLogsWhatEachReloadChanged(t *testing.T) {
 	if w.Level != slog.LevelWarn || !strings.HasSuffix(w.Message, "welcome/sequence.md:3: warning: trigger confirmed: webinar enrols the same leads, so each of them gets both sequences at once; give one its own trigger or sources (a copy belongs in _drafts/ until it has them)") {
 		t.Errorf("after the reload line: %v %s", w.Level, w.Message)
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Watch = %v", err)
-	}
+	stop()
 }

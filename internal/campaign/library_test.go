@@ -103,17 +103,51 @@ func (h *logRecorder) WithGroup(string) slog.Handler      { return h }
 // containing want.
 func (h *logRecorder) waitFor(t *testing.T, want string) []string {
 	t.Helper()
-	var seen []string
+	return messages(h.waitRecords(t, want))
+}
+
+func messages(rs []slog.Record) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Message)
+	}
+	return out
+}
+
+// waitRecords returns the records logged up to and including the first
+// one whose message contains want.
+func (h *logRecorder) waitRecords(t *testing.T, want string) []slog.Record {
+	t.Helper()
+	var seen []slog.Record
 	timeout := time.After(10 * time.Second)
 	for {
 		select {
 		case r := <-h.records:
-			seen = append(seen, r.Message)
+			seen = append(seen, r)
 			if strings.Contains(r.Message, want) {
 				return seen
 			}
 		case <-timeout:
-			t.Fatalf("no log line with %q; saw %q", want, seen)
+			t.Fatalf("no log line with %q; saw %q", want, messages(seen))
+		}
+	}
+}
+
+// watch runs lib.Watch, also on the folders named, with a logger that
+// records, and waits until it watches. stop ends Watch and wants it to
+// return nil.
+func watch(t *testing.T, lib *Library, also ...string) (logs *logRecorder, stop func()) {
+	t.Helper()
+	logs = &logRecorder{records: make(chan slog.Record, 100)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() { done <- lib.Watch(ctx, slog.New(logs), also...) }()
+	logs.waitFor(t, "campaigns: watching for edits")
+	return logs, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Watch = %v", err)
 		}
 	}
 }
@@ -127,11 +161,7 @@ func TestLibrary_WatchReloadsOnSaveAndLogsARejectedEdit(t *testing.T) {
 	}
 	changed := make(chan *Set, 10)
 	lib.OnChange(func(s *Set) { changed <- s })
-	logs := &logRecorder{records: make(chan slog.Record, 100)}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error)
-	go func() { done <- lib.Watch(ctx, slog.New(logs)) }()
-	logs.waitFor(t, "campaigns: watching for edits")
+	logs, stop := watch(t, lib)
 	waitChange := func(name, content string) *Set {
 		t.Helper()
 		edit(t, dir, name, content)
@@ -175,10 +205,7 @@ func TestLibrary_WatchReloadsOnSaveAndLogsARejectedEdit(t *testing.T) {
 	default:
 	}
 
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Watch = %v", err)
-	}
+	stop()
 }
 
 func TestLibrary_WatchReloadsWhenALayoutInTheTemplatesFolderChanges(t *testing.T) {
@@ -194,11 +221,7 @@ func TestLibrary_WatchReloadsWhenALayoutInTheTemplatesFolderChanges(t *testing.T
 	}
 	changed := make(chan *Set, 10)
 	lib.OnChange(func(s *Set) { changed <- s })
-	logs := &logRecorder{records: make(chan slog.Record, 100)}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error)
-	go func() { done <- lib.Watch(ctx, slog.New(logs), tpl) }()
-	logs.waitFor(t, "campaigns: watching for edits")
+	logs, stop := watch(t, lib, tpl)
 	logs.waitFor(t, "campaigns: watching for edits")
 
 	edit(t, tpl, "email/layouts/default.txt", "{{ .Content }}\n-- Acme\nUnsubscribe: {{ .UnsubscribeURL }}\n")
@@ -218,8 +241,5 @@ func TestLibrary_WatchReloadsWhenALayoutInTheTemplatesFolderChanges(t *testing.T
 	if lib.Set() != good {
 		t.Error("the broken layout replaced the set")
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Watch = %v", err)
-	}
+	stop()
 }

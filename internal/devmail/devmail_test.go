@@ -68,6 +68,15 @@ func newMsg(t *testing.T, from, to, subject string) *mail.Msg {
 	return m
 }
 
+// sendOne sends a mail from a@x.test to b@y.test with the subject through
+// a client of its own, failing the test on an error.
+func (b bundle) sendOne(t *testing.T, subject string) {
+	t.Helper()
+	if err := b.client(t).DialAndSendWithContext(b.ctx, newMsg(t, "a@x.test", "b@y.test", subject)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // rawConn speaks SMTP by hand, for what go-mail will not send.
 type rawConn struct {
 	t *testing.T
@@ -382,9 +391,7 @@ func TestStopSMTP_RefusesThenStartSMTPServesSameAddress(t *testing.T) {
 	if b.srv.SMTPAddr() != addr {
 		t.Fatalf("address moved from %s to %s", addr, b.srv.SMTPAddr())
 	}
-	if err := b.client(t).DialAndSendWithContext(b.ctx, newMsg(t, "a@x.test", "b@y.test", "up again")); err != nil {
-		t.Fatal(err)
-	}
+	b.sendOne(t, "up again")
 	got, err := b.srv.WaitFor(b.ctx, 1)
 	if err != nil || got[0].Subject != "up again" {
 		t.Fatalf("got %v, %v", got, err)
@@ -418,9 +425,7 @@ func TestWaitFor_ReturnsWhenMessagesArrive(t *testing.T) {
 func TestWaitFor_ContextEndsWithWhatThereIs(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if err := b.client(t).DialAndSendWithContext(b.ctx, newMsg(t, "a@x.test", "b@y.test", "only")); err != nil {
-		t.Fatal(err)
-	}
+	b.sendOne(t, "only")
 	if _, err := b.srv.WaitFor(b.ctx, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -438,9 +443,7 @@ func TestWaitFor_ContextEndsWithWhatThereIs(t *testing.T) {
 func TestReset_DeletesEverything(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	if err := b.client(t).DialAndSendWithContext(b.ctx, newMsg(t, "a@x.test", "b@y.test", "x")); err != nil {
-		t.Fatal(err)
-	}
+	b.sendOne(t, "x")
 	if _, err := b.srv.WaitFor(b.ctx, 1); err != nil {
 		t.Fatal(err)
 	}

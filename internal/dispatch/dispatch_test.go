@@ -35,6 +35,17 @@ func (b *bundle) threeSteps(seqExtra string) {
 	b.load()
 }
 
+// dripABC writes the sequence "drip": steps A, B and C numbered 10, 20
+// and 30, a day apart.
+func (b *bundle) dripABC() {
+	b.t.Helper()
+	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
+	b.write("drip/10-a.md", step("A", "0", "", "a"))
+	b.write("drip/20-b.md", step("B", "1d", "", "b"))
+	b.write("drip/30-c.md", step("C", "1d", "", "c"))
+	b.load()
+}
+
 func TestSequence_ThreeStepsGoOutAfterTheirDelays(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
@@ -90,6 +101,24 @@ func TestStep_FalseConditionIsSkippedAndTheLeadMovesOn(t *testing.T) {
 	}
 }
 
+// wantDue wants the lead's enrolment due at want; what names the step.
+func (b *bundle) wantDue(id int64, want time.Time, what string) {
+	b.t.Helper()
+	if e := b.enrolment(id); !e.DueAt.Equal(want) {
+		b.t.Fatalf("%s is due %s, want %s", what, e.DueAt.UTC(), want)
+	}
+}
+
+// wantHelloThenTipsTwoDaysLater runs at first and wants the welcome of
+// threeSteps, then wants the tips two days later and not a second
+// before.
+func (b *bundle) wantHelloThenTipsTwoDaysLater(first time.Time, hello string) {
+	b.t.Helper()
+	b.runAt(first, hello)
+	b.runAt(first.Add(2*day-time.Second), hello)
+	b.runAt(first.Add(2*day), hello, "Three tips")
+}
+
 func TestWindow_EuropeBerlinAcrossTheSpringDSTChange(t *testing.T) {
 	t.Parallel()
 	// Friday 27 March 2026, 17:30 in Berlin (CET, UTC+1): after the window.
@@ -101,14 +130,10 @@ func TestWindow_EuropeBerlinAcrossTheSpringDSTChange(t *testing.T) {
 	b.run()
 	b.wantSubjects()
 	want := time.Date(2026, 3, 30, 7, 0, 0, 0, time.UTC)
-	if e := b.enrolment(id); !e.DueAt.Equal(want) {
-		t.Fatalf("first step due %s, want %s (Monday 09:00 CEST)", e.DueAt.UTC(), want)
-	}
+	b.wantDue(id, want, "first step (Monday 09:00 CEST)")
 	b.runAt(want.Add(-time.Minute))
-	b.runAt(want, "Hello Bea")
 	// 2 days later is Wednesday 09:00 CEST, inside the window.
-	b.runAt(want.Add(2*day-time.Second), "Hello Bea")
-	b.runAt(want.Add(2*day), "Hello Bea", "Three tips")
+	b.wantHelloThenTipsTwoDaysLater(want, "Hello Bea")
 }
 
 func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
@@ -119,18 +144,14 @@ func TestWindow_AutumnDSTChangeInBerlin(t *testing.T) {
 	b.threeSteps("send_window: Mon-Fri 09:00-17:00\ntimezone: Europe/Berlin\n")
 	id := b.lead("herbst@example.com", "Hans", nil)
 	want := time.Date(2026, 10, 26, 8, 0, 0, 0, time.UTC)
-	if e := b.enrolment(id); !e.DueAt.Equal(want) {
-		t.Fatalf("first step due %s, want %s (Monday 09:00 CET)", e.DueAt.UTC(), want)
-	}
+	b.wantDue(id, want, "first step (Monday 09:00 CET)")
 	b.run()
 	b.wantSubjects()
 	// 07:00 UTC would be 09:00 at the summer offset the lead confirmed in.
 	b.runAt(time.Date(2026, 10, 26, 7, 0, 0, 0, time.UTC))
 	b.runAt(want.Add(-time.Second))
-	b.runAt(want, "Hello Hans")
 	// Two calendar days later, Wednesday 09:00 CET, inside the window.
-	b.runAt(want.Add(2*day-time.Second), "Hello Hans")
-	b.runAt(want.Add(2*day), "Hello Hans", "Three tips")
+	b.wantHelloThenTipsTwoDaysLater(want, "Hello Hans")
 }
 
 func TestWindow_TheRepeatedAutumnHourCountsBothTimes(t *testing.T) {
@@ -179,19 +200,13 @@ func TestExit_OnClickedURL(t *testing.T) {
 	b.clicked(id, "welcome/hello", "https://acme.example/pricing?plan=team")
 	b.advance(30 * day)
 	b.wantSubjects("Hello Cleo")
-	if e := b.enrolment(id); e.State != lead.EnrolmentExited {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantState(id, lead.EnrolmentExited)
 }
 
 func TestEdits_WhileEnrolled_EditAppliesInsertIsNeverSentDeleteIsSkipped(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
-	b.write("drip/10-a.md", step("A", "0", "", "a"))
-	b.write("drip/20-b.md", step("B", "1d", "", "b"))
-	b.write("drip/30-c.md", step("C", "1d", "", "c"))
-	b.load()
+	b.dripABC()
 	old := b.lead("old@example.com", "Olga", nil)
 	b.run()
 	b.advance(day)
@@ -241,11 +256,7 @@ func TestEdits_LastPassedStepDeleted_LeadGoesOnAfterItsNumber(t *testing.T) {
 func TestEdits_LastPassedStepDeleted_StepsInsertedBeforeItAreNotSent(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
-	b.write("drip/10-a.md", step("A", "0", "", "a"))
-	b.write("drip/20-b.md", step("B", "1d", "", "b"))
-	b.write("drip/30-c.md", step("C", "1d", "", "c"))
-	b.load()
+	b.dripABC()
 	b.lead("x@example.com", "X", nil)
 	b.run()
 	b.advance(day)
@@ -273,9 +284,7 @@ func TestSequenceRemoved_EnrolmentsStop(t *testing.T) {
 	b.load()
 	b.advance(30 * day)
 	b.wantSubjects("Hello Gus")
-	if e := b.enrolment(id); e.State != lead.EnrolmentStopped {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantState(id, lead.EnrolmentStopped)
 }
 
 func TestSMTP4xx_IsRetriedAndSentOnce(t *testing.T) {
@@ -313,9 +322,7 @@ func TestSMTP5xx_BouncesTheLeadAndStopsItsEnrolments(t *testing.T) {
 	if err != nil || l.Status != lead.StatusBounced {
 		t.Fatalf("lead: %+v %v", l, err)
 	}
-	if e := b.enrolment(gone); e.State != lead.EnrolmentStopped || e.EndedReason != "bounced" {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantStopped(gone, "bounced")
 }
 
 func TestSMTPDownThenUp_NothingIsLost(t *testing.T) {
@@ -378,18 +385,13 @@ func TestUnsubscribedLead_GetsNothingMore(t *testing.T) {
 	b.threeSteps("")
 	id := b.lead("bye@example.com", "Bye", nil)
 	b.run()
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		_, err := tx.UnsubscribeLead(b.ctx, id, b.clock.Now())
 		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b.advance(30 * day)
 	b.wantSubjects("Hello Bye")
-	if e := b.enrolment(id); e.State != lead.EnrolmentStopped || e.EndedReason != "unsubscribed" {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantStopped(id, "unsubscribed")
 }
 
 func TestReload_InvalidEditIsRejectedAndTheLastGoodVersionKeepsSending(t *testing.T) {
@@ -449,12 +451,9 @@ func TestStageTrigger_EnrolsWhenTheStageIsReached(t *testing.T) {
 	id := b.lead("warm@example.com", "Wanda", nil)
 	b.run()
 	b.wantSubjects()
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		return b.disp.OnStage(b.ctx, tx, id, lead.StageMQL, b.clock.Now())
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b.run()
 	b.wantSubjects("Shall we talk?")
 }
@@ -490,16 +489,12 @@ func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 	b.run()
 	b.wantSubjects("Your copy")
 	monday := time.Date(2026, 11, 9, 8, 0, 0, 0, time.UTC) // 09:00 CET
-	if e := b.enrolment(id); !e.DueAt.Equal(monday) {
-		t.Fatalf("the next step is due %s, want %s (Monday 09:00 in Berlin)", e.DueAt.UTC(), monday)
-	}
+	b.wantDue(id, monday, "the next step (Monday 09:00 in Berlin)")
 	b.runAt(monday.Add(-time.Second), "Your copy")
 	b.runAt(monday, "Your copy", "Restore check")
 	// The weekend step keeps to its own window: Saturday 10:00 in Berlin.
 	saturday := time.Date(2026, 11, 14, 9, 0, 0, 0, time.UTC)
-	if e := b.enrolment(id); !e.DueAt.Equal(saturday) {
-		t.Fatalf("the weekend step is due %s, want %s", e.DueAt.UTC(), saturday)
-	}
+	b.wantDue(id, saturday, "the weekend step")
 	b.runAt(saturday, "Your copy", "Restore check", "Weekend read")
 }
 
@@ -547,17 +542,12 @@ func TestSuppressedAddress_GetsNothingWhileItsLeadIsConfirmed(t *testing.T) {
 	// The address goes on the suppression list the way an unsubscribe or
 	// an erasure puts it there; the lead itself stays confirmed, so only
 	// the dispatcher's own check stands between it and the next step.
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		return tx.Suppress(b.ctx, lead.EmailHash("listed@example.com"), "unsubscribe", b.clock.Now())
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b.advance(30 * day)
 	b.wantSubjects("Hello Lia")
-	if e := b.enrolment(id); e.State != lead.EnrolmentStopped || e.EndedReason != "address suppressed" {
-		t.Fatalf("enrolment: %+v", e)
-	}
+	b.wantStopped(id, "address suppressed")
 }
 
 // Opens, clicks and events count for this enrolment only when they last

@@ -23,6 +23,7 @@ import (
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/outbox"
+	"github.com/nurture/nurture/internal/outbox/outboxtest"
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/token"
@@ -47,6 +48,13 @@ type bundle struct {
 	links         *link.Builder
 	cfg           dispatch.Config
 	newDispatcher func(dispatch.Config) *dispatch.Dispatcher
+}
+
+// runRelay runs b.relay in the background until the test ends, and waits
+// until it has started.
+func (b *bundle) runRelay() {
+	b.t.Helper()
+	outboxtest.Run(b.t, b.relay)
 }
 
 // withSender returns a dispatcher like b.disp that hands its mail to
@@ -147,7 +155,7 @@ func (b *bundle) lead(email, first string, attrs lead.Attributes) int64 {
 	b.t.Helper()
 	var id int64
 	now := b.clock.Now()
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		var err error
 		s := lead.Signup{Email: email, FirstName: first, Source: "web", Attributes: attrs}
 		id, err = tx.InsertLead(b.ctx, s, now, nil)
@@ -159,10 +167,16 @@ func (b *bundle) lead(email, first string, attrs lead.Attributes) int64 {
 		}
 		return b.disp.OnConfirmed(b.ctx, tx, id, now)
 	})
-	if err != nil {
+	return id
+}
+
+// inTx runs fn in a transaction of the store and fails the test if it
+// does not commit.
+func (b *bundle) inTx(fn func(tx *store.Tx) error) {
+	b.t.Helper()
+	if err := b.store.WithTx(b.ctx, fn); err != nil {
 		b.t.Fatal(err)
 	}
-	return id
 }
 
 // run lets the dispatcher and the relay do everything due now.
@@ -240,6 +254,22 @@ func (b *bundle) wantSubjectsAnyOrder(want ...string) {
 	}
 }
 
+// wantState wants the lead's last enrolment in state (lead.EnrolmentActive, …).
+func (b *bundle) wantState(leadID int64, state string) {
+	b.t.Helper()
+	if e := b.enrolment(leadID); e.State != state {
+		b.t.Fatalf("enrolment: %+v", e)
+	}
+}
+
+// wantStopped wants the lead's last enrolment stopped for reason.
+func (b *bundle) wantStopped(leadID int64, reason string) {
+	b.t.Helper()
+	if e := b.enrolment(leadID); e.State != lead.EnrolmentStopped || e.EndedReason != reason {
+		b.t.Fatalf("enrolment: %+v", e)
+	}
+}
+
 func (b *bundle) enrolment(leadID int64) lead.Enrolment {
 	b.t.Helper()
 	es, err := b.store.EnrolmentsOf(b.ctx, leadID)
@@ -275,7 +305,7 @@ func (b *bundle) factAt(leadID int64, kind, key string, at time.Time) {
 // when the enrolment is next due.
 func (b *bundle) event(leadID int64, typ string) {
 	b.t.Helper()
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		now := b.clock.Now()
 		if err := tx.UpsertFacts(b.ctx, []store.Fact{{LeadID: leadID, Kind: store.FactEvent, Key: typ, FirstAt: now, LastAt: now, Count: 1}}); err != nil {
 			return err
@@ -283,9 +313,6 @@ func (b *bundle) event(leadID int64, typ string) {
 		_, err := b.disp.OnEvent(b.ctx, tx, leadID, typ, now)
 		return err
 	})
-	if err != nil {
-		b.t.Fatal(err)
-	}
 }
 
 // opened keeps the facts of an open of step's mail.

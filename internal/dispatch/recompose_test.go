@@ -16,16 +16,13 @@ import (
 func (b *bundle) leaseDead(id int64, key string) string {
 	b.t.Helper()
 	mid := mailer.NewMessageID("acme.example")
-	err := b.store.WithTx(b.ctx, func(tx *store.Tx) error {
+	b.inTx(func(tx *store.Tx) error {
 		_, err := tx.QueueSteps(b.ctx, b.clock.Now(), []store.StepMessage{{
 			LeadID: id, EnrolmentID: b.enrolment(id).ID, StepKey: key, MessageID: mid,
 			From: "news@acme.example", To: "anna@example.com", Raw: []byte("bytes that are not stored"),
 		}}, b.clock.Now().Add(5*time.Minute))
 		return err
 	})
-	if err != nil {
-		b.t.Fatal(err)
-	}
 	return mid
 }
 
@@ -84,15 +81,7 @@ func TestHanded_StepMailRetriedAfter4xxKeepsItsBytes(t *testing.T) {
 	b := setup(t, monday)
 	b.threeSteps("")
 	b.lead("anna@example.com", "Anna", nil)
-	ctx, cancel := context.WithCancel(b.ctx)
-	done := make(chan struct{})
-	go func() { b.relay.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	select {
-	case <-b.relay.Started():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the relay did not start")
-	}
+	b.runRelay()
 	disp := b.withSender()
 
 	b.mail.SetRule(devmail.Fail(devmail.AtRcpt, devmail.Reply{Code: 451, Enhanced: "4.3.0", Text: "try later"}))

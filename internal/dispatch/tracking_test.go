@@ -291,15 +291,7 @@ func TestTracking_HandedOverMailNamesItsOwnID(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
 	id := b.trackedAnna()
-	ctx, cancel := context.WithCancel(b.ctx)
-	done := make(chan struct{})
-	go func() { b.relay.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	select {
-	case <-b.relay.Started():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the relay did not start")
-	}
+	b.runRelay()
 	if _, err := b.withSender().Drain(b.ctx); err != nil {
 		t.Fatal(err)
 	}

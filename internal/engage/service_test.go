@@ -24,9 +24,7 @@ func TestOpen_RecordsAHumanOpenWithItsPrefixAndFact(t *testing.T) {
 		evs[0].IP != "203.0.113.0/24" || evs[0].UA != browser || evs[0].Reason == "" {
 		t.Fatalf("events = %+v", evs)
 	}
-	if got := b.facts(t, id); !slices.Equal(got, []string{"open welcome/01-hello 1"}) {
-		t.Errorf("facts = %q", got)
-	}
+	b.wantFacts(t, id, "open welcome/01-hello 1")
 	if b.recorded.Load() != 1 {
 		t.Errorf("Recorded called %d times, want 1", b.recorded.Load())
 	}
@@ -48,9 +46,7 @@ func TestClick_RedirectsToTheStoredLinkAndImpliesOneOpen(t *testing.T) {
 	}
 	want := []string{"click welcome/01-hello 3", "open welcome/01-hello 1",
 		"url https://acme.example/pricing?plan=pro 2", "url https://www.acme.example/blog 1"}
-	if got := b.facts(t, id); !slices.Equal(got, want) {
-		t.Errorf("facts = %q, want %q", got, want)
-	}
+	b.wantFacts(t, id, want...)
 	if evs := b.events(t, id); len(evs) != 3 || evs[2].URL != "https://www.acme.example/blog" {
 		t.Errorf("events = %+v; the stored url is the link's, without nt", evs)
 	}
@@ -123,9 +119,7 @@ func TestVerdicts_EachKindWithItsReason(t *testing.T) {
 		}
 	}
 	// Only the image proxy's open counts.
-	if got := b.facts(t, id); !slices.Equal(got, []string{"open welcome/gmail 1"}) {
-		t.Errorf("facts = %q", got)
-	}
+	b.wantFacts(t, id, "open welcome/gmail 1")
 }
 
 func TestBurst_ClicksOnTwoLinksWithin2sAreAScannersBothOfThem(t *testing.T) {
@@ -133,15 +127,11 @@ func TestBurst_ClicksOnTwoLinksWithin2sAreAScannersBothOfThem(t *testing.T) {
 	id := b.lead(t, "anna@example.com", true)
 	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b")
 	t0 := start.Add(time.Hour)
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(t0)); err != nil {
-		t.Fatal(err)
-	}
+	b.click(t, m, 1, t0)
 	if got := b.facts(t, id); len(got) != 3 {
 		t.Fatalf("after the first click facts = %q, want click, open and url", got)
 	}
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 2), req(t0.Add(1500*time.Millisecond))); err != nil {
-		t.Fatal(err)
-	}
+	b.click(t, m, 2, t0.Add(1500*time.Millisecond))
 	evs := b.events(t, id)
 	for _, e := range evs {
 		if e.Verdict != "scanner" || !strings.Contains(e.Reason, "links of the mail") {
@@ -149,9 +139,7 @@ func TestBurst_ClicksOnTwoLinksWithin2sAreAScannersBothOfThem(t *testing.T) {
 		}
 	}
 	// The first click's click and url facts are taken back; the open it implied stays.
-	if got := b.facts(t, id); !slices.Equal(got, []string{"open welcome/01-hello 1"}) {
-		t.Errorf("facts = %q", got)
-	}
+	b.wantFacts(t, id, "open welcome/01-hello 1")
 }
 
 func TestHoneypot_MarksItsBurstAScanners(t *testing.T) {
@@ -159,9 +147,7 @@ func TestHoneypot_MarksItsBurstAScanners(t *testing.T) {
 	id := b.lead(t, "anna@example.com", true)
 	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a")
 	t0 := start.Add(time.Hour)
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(t0)); err != nil {
-		t.Fatal(err)
-	}
+	b.click(t, m, 1, t0)
 	target, err := b.svc.Click(b.ctx, b.signer.Honeypot(m), req(t0.Add(time.Second)))
 	if err != nil || target != "" {
 		t.Fatalf("honeypot = %q, %v", target, err)
@@ -172,9 +158,7 @@ func TestHoneypot_MarksItsBurstAScanners(t *testing.T) {
 		t.Errorf("events = %+v", evs)
 	}
 	// A person's click a minute later is a person's again.
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(t0.Add(time.Minute))); err != nil {
-		t.Fatal(err)
-	}
+	b.click(t, m, 1, t0.Add(time.Minute))
 	if evs := b.events(t, id); evs[2].Verdict != "human" {
 		t.Errorf("a later click: %+v", evs[2])
 	}
@@ -236,9 +220,7 @@ func TestRecord_IdempotencyKeyCountsOnce(t *testing.T) {
 		t.Errorf("Record again = %+v", again)
 	}
 	want := []string{"event demo_requested 1", "event page_view 1", "url https://acme.example/p 1"}
-	if got := b.facts(t, id); !slices.Equal(got, want) {
-		t.Errorf("facts = %q, want %q", got, want)
-	}
+	b.wantFacts(t, id, want...)
 	if evs := b.events(t, id); len(evs) != 2 {
 		t.Errorf("events = %+v, want 2", evs)
 	}
@@ -291,18 +273,14 @@ func TestGroupCommit_ConcurrentOpensShareTransactions(t *testing.T) {
 	if st.Recorded != 200 || st.Batches >= 200 || st.Lost != 0 {
 		t.Errorf("stats = %+v, want 200 recorded in fewer batches", st)
 	}
-	if got := b.facts(t, id); !slices.Equal(got, []string{"open welcome/01-hello 200"}) {
-		t.Errorf("facts = %q", got)
-	}
+	b.wantFacts(t, id, "open welcome/01-hello 200")
 }
 
 func TestDatabaseDown_AKnownLinkStillRedirectsAndTheLossIsCounted(t *testing.T) {
 	b := setup(t)
 	id := b.lead(t, "anna@example.com", true)
 	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b")
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(start.Add(time.Hour))); err != nil {
-		t.Fatal(err)
-	}
+	b.click(t, m, 1, start.Add(time.Hour))
 	b.db.Close()
 	target, err := b.svc.Click(b.ctx, b.signer.Click(m, 2), req(start.Add(2*time.Hour)))
 	if err == nil || target != "https://acme.example/b" {
@@ -362,14 +340,10 @@ func TestClick_ASecondClickOfTheMailIsJudgedWithTheFirst(t *testing.T) {
 	if len(evs) != 2 || evs[0].Verdict != "human" || evs[1].Verdict != "human" {
 		t.Fatalf("events %+v, want two human clicks", evs)
 	}
-	if got := b.facts(t, id); !slices.Equal(got, []string{"click welcome/01-hello 2", "open welcome/01-hello 1", "url https://acme.example/a 2"}) {
-		t.Errorf("facts = %q", got)
-	}
+	b.wantFacts(t, id, "click welcome/01-hello 2", "open welcome/01-hello 1", "url https://acme.example/a 2")
 	// A click too soon after delivery is deferred and judged with it.
 	soon := b.mail(t, id, "welcome/02-next", t0, "https://acme.example/c")
-	if _, err := b.svc.Click(b.ctx, b.signer.Click(soon, 1), req(t0.Add(5*time.Second))); err != nil {
-		t.Fatal(err)
-	}
+	b.click(t, soon, 1, t0.Add(5*time.Second))
 	if evs := b.events(t, id); len(evs) != 3 || evs[2].Verdict != "scanner" || !strings.Contains(evs[2].Reason, "after delivery") {
 		t.Errorf("a click 5s after delivery: %+v", evs[len(evs)-1])
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -141,6 +142,23 @@ func (b *bundle) facts(t *testing.T, leadID int64) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// wantFacts wants the lead's facts, as facts returns them.
+func (b *bundle) wantFacts(t *testing.T, leadID int64, want ...string) {
+	t.Helper()
+	if got := b.facts(t, leadID); !slices.Equal(got, want) {
+		t.Errorf("facts = %q, want %q", got, want)
+	}
+}
+
+// click follows link n of mail m as a person at the given time, and fails the
+// test on an error.
+func (b *bundle) click(t *testing.T, m int64, n int, at time.Time) {
+	t.Helper()
+	if _, err := b.svc.Click(b.ctx, b.signer.Click(m, n), req(at)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 const browser = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"

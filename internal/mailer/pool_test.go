@@ -35,6 +35,30 @@ func (b bundle) send(t *testing.T, p *Pool, to string) error {
 	return p.Send(b.ctx, "news@acme.example", to, raw(t, to))
 }
 
+// mustSend is send that fails the test on an error.
+func (b bundle) mustSend(t *testing.T, p *Pool, to string) {
+	t.Helper()
+	if err := b.send(t, p, to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stopSMTP stops the catcher's SMTP server, as a server going down does.
+func (b bundle) stopSMTP(t *testing.T) {
+	t.Helper()
+	if err := b.catcher.StopSMTP(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startSMTP starts the catcher's SMTP server again on its address.
+func (b bundle) startSMTP(t *testing.T) {
+	t.Helper()
+	if err := b.catcher.StartSMTP(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func setup(t *testing.T) bundle {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -227,9 +251,7 @@ func TestPool_RefusalsAreSMTPErrorsAndKeepTheConnection(t *testing.T) {
 				t.Fatal("a refusal reported as unavailable")
 			}
 			// The same connection carries the next message.
-			if err := b.send(t, p, "fine@example.com"); err != nil {
-				t.Fatal(err)
-			}
+			b.mustSend(t, p, "fine@example.com")
 			if got := b.wait(t, 1); len(got) != 1 || got[0].To[0] != "fine@example.com" {
 				t.Fatalf("caught %d", len(got))
 			}
@@ -278,12 +300,8 @@ func TestPool_ServerDownIsUnavailableAndSendingResumesAfter(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	p := b.pool(t)
-	if err := b.send(t, p, "before@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.catcher.StopSMTP(); err != nil {
-		t.Fatal(err)
-	}
+	b.mustSend(t, p, "before@example.com")
+	b.stopSMTP(t)
 	// The pooled connection is dead and no new one can be made.
 	err := b.send(t, p, "during@example.com")
 	if !errors.Is(err, ErrUnavailable) || Permanent(err) || !callerSeesTemporary(err) {
@@ -296,12 +314,8 @@ func TestPool_ServerDownIsUnavailableAndSendingResumesAfter(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) || callerSeesTemporary(err) != true {
 		t.Fatalf("still down: %v", err)
 	}
-	if err := b.catcher.StartSMTP(); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.send(t, p, "after@example.com"); err != nil {
-		t.Fatal(err)
-	}
+	b.startSMTP(t)
+	b.mustSend(t, p, "after@example.com")
 	got := b.wait(t, 2)
 	if got[1].To[0] != "after@example.com" {
 		t.Fatalf("got %q", got[1].To)
@@ -315,17 +329,11 @@ func TestPool_StaleIdleConnectionIsRedialled(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	p := b.pool(t)
-	if err := b.send(t, p, "one@example.com"); err != nil {
-		t.Fatal(err)
-	}
+	b.mustSend(t, p, "one@example.com")
 	// A restart cuts the idle pooled connection, as a server's idle
 	// timeout would.
-	if err := b.catcher.StopSMTP(); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.catcher.StartSMTP(); err != nil {
-		t.Fatal(err)
-	}
+	b.stopSMTP(t)
+	b.startSMTP(t)
 	if err := b.send(t, p, "two@example.com"); err != nil {
 		t.Fatalf("send on a stale pooled connection: %v", err)
 	}
@@ -359,9 +367,7 @@ func TestPool_AuthenticatesWithCredentialsFromTheURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := b.pool(t, func(c *Config) { c.Username, c.Password = cfg.Username, cfg.Password })
-	if err := b.send(t, p, "a@example.com"); err != nil {
-		t.Fatal(err)
-	}
+	b.mustSend(t, p, "a@example.com")
 	b.wait(t, 1)
 }
 
@@ -377,9 +383,7 @@ func TestPool_ImplicitTLS(t *testing.T) {
 		c.TLS, c.Port = cfg.TLS, cfg.Port
 		c.TLSConfig = &tls.Config{RootCAs: roots}
 	})
-	if err := b.send(t, p, "a@example.com"); err != nil {
-		t.Fatal(err)
-	}
+	b.mustSend(t, p, "a@example.com")
 	b.wait(t, 1)
 
 	untrusting := b.pool(t, func(c *Config) { c.TLS, c.Port = cfg.TLS, cfg.Port })

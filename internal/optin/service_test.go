@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/outbox/outboxtest"
 )
 
 // A signup mails a link; GET's check changes nothing, the confirmation
@@ -313,15 +314,7 @@ func TestService_ConfirmationMailIsHandedToARunningSender(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.svc.opts.Sender = b.relay // before any signup reads it
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { b.relay.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-b.relay.Started():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the relay did not start")
-	}
+	outboxtest.Run(t, b.relay)
 	b.subscribe(t, "ada@example.com")
 	wait, stop := context.WithTimeout(context.Background(), 10*time.Second)
 	defer stop()

@@ -300,14 +300,7 @@ func TestRelay_AMailWhoseReplyNeverCameCountsAsARepeat(t *testing.T) {
 // again and sends it, instead of leaving it under its own claim.
 func TestRelay_AFailedMarkKeepsTheMailAndSendsItWhenTheDatabaseIsBack(t *testing.T) {
 	b := setup(t)
-	b.db.MustExec(`CREATE SEQUENCE fail_once`)
-	b.db.MustExec(`CREATE FUNCTION fail_once() RETURNS trigger AS $$
-		BEGIN
-			IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
-			RETURN NEW;
-		END $$ LANGUAGE plpgsql`)
-	b.db.MustExec(`CREATE TRIGGER fail_once BEFORE UPDATE ON messages FOR EACH ROW
-		WHEN (OLD.smtp_started_at IS NULL AND NEW.smtp_started_at IS NOT NULL) EXECUTE FUNCTION fail_once()`)
+	outbox.FailOnce(b.db, "messages", "WHEN (OLD.smtp_started_at IS NULL AND NEW.smtp_started_at IS NOT NULL)")
 	b.queue(t, 3)
 	b.running(t)
 	b.relay.Wake()

@@ -18,6 +18,7 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/outbox"
+	"github.com/nurture/nurture/internal/outbox/outboxtest"
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
 )
@@ -306,15 +307,7 @@ func (b *bundle) writeLeased(t *testing.T, until time.Time, to string) store.Cla
 // running starts Run and returns once it takes reservations.
 func (b *bundle) running(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { b.relay.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-b.relay.Started():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the relay did not start")
-	}
+	outboxtest.Run(t, b.relay)
 }
 
 func waitSent(t *testing.T, r *outbox.Relay, n int64) {
@@ -449,14 +442,7 @@ func TestRelay_SuppressionSparesOnlyConfirmationMails(t *testing.T) {
 func TestRelay_AFailedWriteOfOutcomesIsTriedAgain(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	b.db.MustExec(`CREATE SEQUENCE fail_once`)
-	b.db.MustExec(`CREATE FUNCTION fail_once() RETURNS trigger AS $$
-		BEGIN
-			IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
-			RETURN NEW;
-		END $$ LANGUAGE plpgsql`)
-	b.db.MustExec(`CREATE TRIGGER fail_once BEFORE UPDATE ON messages FOR EACH ROW
-		WHEN (OLD.status = 'sending' AND NEW.status = 'sent') EXECUTE FUNCTION fail_once()`)
+	outbox.FailOnce(b.db, "messages", "WHEN (OLD.status = 'sending' AND NEW.status = 'sent')")
 	b.queue(t, 1)
 	if n, err := b.relay.Drain(ctx); n != 1 || err == nil {
 		t.Fatalf("drained %d, %v; want 1 and the injected failure reported", n, err)

@@ -20,13 +20,7 @@ func TestRenewer_KeepsTheNodeAndItsLeasesAliveAndRecoversFromAFailedWrite(t *tes
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.MustExec(`CREATE SEQUENCE fail_once`)
-	db.MustExec(`CREATE FUNCTION fail_once() RETURNS trigger AS $$
-		BEGIN
-			IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
-			RETURN NEW;
-		END $$ LANGUAGE plpgsql`)
-	db.MustExec(`CREATE TRIGGER fail_once BEFORE UPDATE ON relay_nodes FOR EACH ROW EXECUTE FUNCTION fail_once()`)
+	failOnce(db, "relay_nodes", "")
 	var msg int64
 	err = st.WithTx(ctx, func(tx *store.Tx) (err error) {
 		msg, err = tx.QueueMessage(ctx, store.NewMessage{Kind: "test", MessageID: "<r@example.com>", From: "a@example.com",

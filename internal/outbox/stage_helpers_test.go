@@ -19,6 +19,21 @@ func storeAt(t *testing.T) (*sqlx.DB, *store.Store, *clock.Fake) {
 	return db, st, clock.NewFake(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC))
 }
 
+// failOnce makes the first update of table that matches when (a WHEN
+// clause, or "" for every row) fail, as a database away for a moment does.
+func failOnce(db *sqlx.DB, table, when string) {
+	db.MustExec(`CREATE SEQUENCE fail_once`)
+	db.MustExec(`CREATE FUNCTION fail_once() RETURNS trigger AS $$
+		BEGIN
+			IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; END IF;
+			RETURN NEW;
+		END $$ LANGUAGE plpgsql`)
+	db.MustExec(`CREATE TRIGGER fail_once BEFORE UPDATE ON ` + table + ` FOR EACH ROW ` + when + ` EXECUTE FUNCTION fail_once()`)
+}
+
+// FailOnce is failOnce for the tests outside the package.
+var FailOnce = failOnce
+
 // get runs a query of the test's own into dest, failing the test on error.
 func get(t *testing.T, db *sqlx.DB, dest any, query string, args ...any) {
 	t.Helper()

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -27,6 +29,25 @@ func stepMailOf(t *testing.T, s *store.Store, lead int64, now time.Time) (int64,
 	return enrol, msg
 }
 
+// fourLeads inserts four confirmed leads, prefix1@example.com to
+// prefix4@example.com, and returns their ids.
+func fourLeads(t *testing.T, db *sqlx.DB, prefix string, now time.Time) []int64 {
+	t.Helper()
+	var ids []int64
+	if err := db.Select(&ids, `INSERT INTO leads (email, status, created_at, updated_at)
+		SELECT $2::text || i || '@example.com', 'confirmed', $1, $1 FROM generate_series(1, 4) i RETURNING id`, now, prefix); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// eraseThreeOfFour deletes the first of four leads by itself and the next
+// two in one statement, and leaves the fourth.
+func eraseThreeOfFour(db *sqlx.DB, ids []int64) {
+	db.MustExec(`DELETE FROM leads WHERE id = $1`, ids[0])
+	db.MustExec(`DELETE FROM leads WHERE id = ANY($1::bigint[])`, "{"+strconv.FormatInt(ids[1], 10)+","+strconv.FormatInt(ids[2], 10)+"}")
+}
+
 // Erasing leads erases their mail and its bytes (the trigger on leads,
 // since messages have no foreign key to leads), one statement of many
 // leads as well as one lead, and leaves the other leads' alone; deleting
@@ -36,18 +57,13 @@ func TestEraseLeads_TakesTheirMessages(t *testing.T) {
 	s := newStore(t)
 	db := s.DB()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	var ids []int64
-	if err := db.Select(&ids, `INSERT INTO leads (email, status, created_at, updated_at)
-		SELECT 'erase-mail-' || i || '@example.com', 'confirmed', $1, $1 FROM generate_series(1, 4) i RETURNING id`, now); err != nil {
-		t.Fatal(err)
-	}
+	ids := fourLeads(t, db, "erase-mail-", now)
 	msgs := make([]int64, len(ids))
 	var keptEnrol int64
 	for i, id := range ids {
 		keptEnrol, msgs[i] = stepMailOf(t, s, id, now)
 	}
-	db.MustExec(`DELETE FROM leads WHERE id = $1`, ids[0])
-	db.MustExec(`DELETE FROM leads WHERE id = ANY($1::bigint[])`, "{"+strconv.FormatInt(ids[1], 10)+","+strconv.FormatInt(ids[2], 10)+"}")
+	eraseThreeOfFour(db, ids)
 	for i, m := range msgs {
 		var n, raws int
 		if err := db.QueryRow(`SELECT (SELECT count(*) FROM messages WHERE id = $1), (SELECT count(*) FROM message_raw WHERE message_id = $1)`, m).Scan(&n, &raws); err != nil {

@@ -12,6 +12,19 @@ import (
 	"github.com/nurture/nurture/internal/store"
 )
 
+// signupAt is when the signups of these tests happen.
+var signupAt = time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+
+// reserve reserves n lead ids, failing the test on an error.
+func reserve(t *testing.T, s *store.Store, n int) []int64 {
+	t.Helper()
+	ids, err := s.ReserveLeadIDs(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
 // firstSignup is a first signup of email with the reserved id, its mail's
 // bytes naming it.
 func firstSignup(id int64, email string, at time.Time) store.FirstSignup {
@@ -33,13 +46,10 @@ func TestInsertFirstSignups_WritesNewAddressesWholeAndSkipsKnownOnes(t *testing.
 	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
-	now := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	now := signupAt
 	known := confirmedLead(t, s, "known@example.com", now.Add(-time.Hour))
 
-	ids, err := s.ReserveLeadIDs(ctx, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ids := reserve(t, s, 3)
 	if len(ids) != 3 || ids[0] == ids[1] || ids[1] == ids[2] || ids[0] <= known {
 		t.Fatalf("reserved %v after lead %d", ids, known)
 	}
@@ -99,11 +109,8 @@ func TestInsertFirstSignups_ConcurrentInsertOfTheAddressWins(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
-	now := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
-	ids, err := s.ReserveLeadIDs(ctx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	now := signupAt
+	ids := reserve(t, s, 2)
 	// Another node's transaction has inserted the address, not committed.
 	inserted, commit := make(chan struct{}), make(chan struct{})
 	other := make(chan error, 1)
@@ -167,7 +174,7 @@ func TestInsertFirstSignups_ConcurrentInsertOfTheAddressWins(t *testing.T) {
 func TestInsertFirstSignups_RefusesAnIncompleteSignup(t *testing.T) {
 	t.Parallel()
 	s := newStore(t)
-	now := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
+	now := signupAt
 	f := firstSignup(1, "x@example.com", now)
 	f.Record.Mail = nil
 	if _, err := s.InsertFirstSignups(context.Background(), []store.FirstSignup{f}); err == nil {
@@ -186,11 +193,8 @@ func TestDeleteLead_ErasesItsLedgerAndTokensOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
-	now := time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC)
-	ids, err := s.ReserveLeadIDs(ctx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	now := signupAt
+	ids := reserve(t, s, 2)
 	fs := []store.FirstSignup{firstSignup(ids[0], "gone@example.com", now), firstSignup(ids[1], "kept@example.com", now)}
 	if _, err := s.InsertFirstSignups(ctx, fs); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,17 +55,12 @@ func TestEraseLeads_TakesTheirEventsAndFacts(t *testing.T) {
 	s := newStore(t)
 	db := s.DB()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	var ids []int64
-	if err := db.Select(&ids, `INSERT INTO leads (email, status, created_at, updated_at)
-		SELECT 'erase-' || i || '@example.com', 'confirmed', $1, $1 FROM generate_series(1, 4) i RETURNING id`, now); err != nil {
-		t.Fatal(err)
-	}
+	ids := fourLeads(t, db, "erase-", now)
 	for _, id := range ids {
 		db.MustExec(`INSERT INTO events (lead_id, type, at) VALUES ($1, 'download', $2), ($1, 'page_view', $2)`, id, now)
 		db.MustExec(`INSERT INTO lead_facts (lead_id, kind, key, first_at, last_at) VALUES ($1, 'event', 'download', $2, $2)`, id, now)
 	}
-	db.MustExec(`DELETE FROM leads WHERE id = $1`, ids[0])
-	db.MustExec(`DELETE FROM leads WHERE id = ANY($1::bigint[])`, "{"+strconv.FormatInt(ids[1], 10)+","+strconv.FormatInt(ids[2], 10)+"}")
+	eraseThreeOfFour(db, ids)
 	for i, id := range ids {
 		var events, facts int
 		if err := db.QueryRow(`SELECT (SELECT count(*) FROM events WHERE lead_id = $1), (SELECT count(*) FROM lead_facts WHERE lead_id = $1)`, id).Scan(&events, &facts); err != nil {
