@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -167,3 +168,6 @@ const browser = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.
 func req(at time.Time) Request {
 	return Request{Method: "GET", UserAgent: browser, IP: netip.MustParseAddr("203.0.113.77"), At: at}
 }
+
+// Each test takes a migrated database from the binary's pool; see pgtest.
+func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -136,3 +137,6 @@ func (b *bundle) mql(t *testing.T, email, owner string) store.Handoff {
 }
 
 var errHook = errors.New("webhook queue unavailable")
+
+// Each test takes a migrated database from the binary's pool; see pgtest.
+func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -236,3 +237,6 @@ func (b *bundle) waitJob(t *testing.T, want string) time.Time {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Each test takes a migrated database from the binary's pool; see pgtest.
+func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }
