@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/nurture/nurture/internal/pgtest"
+	"github.com/nurture/nurture/internal/porttest"
 )
 
 // asNurture makes this test binary act as bin/nurture, for scripts/run to
@@ -78,19 +78,10 @@ func runEnv(t *testing.T, dir string) (env []string, listen, smtp, web string) {
 			env = append(env, kv)
 		}
 	}
-	listen, smtp, web = freeAddr(t), freeAddr(t), freeAddr(t)
+	listen, smtp, web = porttest.FreeAddr(t), porttest.FreeAddr(t), porttest.FreeAddr(t)
 	env = append(env, asNurture+"=1", "NURTURE_RUN_BIN="+self, "NURTURE_RUN_DIR="+dir,
 		"NURTURE_LISTEN="+listen, "NURTURE_DEVMAIL_SMTP="+smtp, "NURTURE_DEVMAIL_HTTP="+web)
 	return env, listen, smtp, web
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // startRun starts scripts/run with args, which it passes to serve.

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nurture/nurture/internal/pgtest"
+	"github.com/nurture/nurture/internal/porttest"
 )
 
 // suite is what TestMain sets up once: the binary under test and the
@@ -115,7 +115,7 @@ const adminToken = "faults-admin-token-0123456789"
 // answers 200. The process is killed when the test ends, if it still runs.
 func startNode(t *testing.T, name string, env map[string]string) *node {
 	t.Helper()
-	addr := freeAddr(t)
+	addr := porttest.FreeAddr(t)
 	n := &node{t: t, name: name, base: "http://" + addr, log: &lineLog{}, done: make(chan struct{})}
 	n.cmd = exec.Command(suite.bin, "serve")
 	n.cmd.Env = append(baseEnv(), "NURTURE_LISTEN="+addr, "NURTURE_BASE_URL="+n.base)
@@ -163,16 +163,6 @@ func baseEnv() []string {
 		}
 	}
 	return env
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // kill ends the process with SIGKILL and waits for it.

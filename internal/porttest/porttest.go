@@ -1,0 +1,63 @@
+// Package porttest owns the loopback addresses that tests hand to the
+// processes they start: addresses free now that no outgoing connection
+// will take before the process listens on them.
+//
+// An address from net.Listen("tcp", "127.0.0.1:0") is in the kernel's
+// ephemeral range, which every outgoing connection draws from too: between
+// the test closing its listener and the child binding the port, a
+// connection to Postgres from a test binary running beside it can take the
+// port, and the child fails with "address already in use". A port below
+// that range is only ever taken by a listener that asks for it.
+//
+// porttest is for tests only: nothing outside _test.go files may import it.
+package porttest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// lowest is the first port FreeAddr considers: above the well-known and
+// the common service ports.
+const lowest = 20000
+
+// FreeAddr returns host:port on 127.0.0.1 that nothing listens on, with
+// the port below the kernel's ephemeral range.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	top := ephemeralLow() - 1
+	if top <= lowest {
+		top = lowest + 5000
+	}
+	for range 200 {
+		port := lowest + rand.IntN(top-lowest+1)
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue // taken: try another
+		}
+		ln.Close()
+		return addr
+	}
+	t.Fatalf("porttest: no free port between %d and %d", lowest, top)
+	return ""
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or
+// Linux's default where the range cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	var lo, hi int
+	if _, err := fmt.Sscan(strings.TrimSpace(string(b)), &lo, &hi); err != nil || lo <= 0 {
+		return 32768
+	}
+	return lo
+}
