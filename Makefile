@@ -2,7 +2,8 @@
 # private cluster in a folder of the work tree, never the system's.
 #
 #   make build   bin/nurture
-#   make test    every test against one throwaway cluster (.tmp/pgtest), then
+#   make test    every test against one throwaway cluster (.tmp/pgtest, in
+#                /dev/shm where there is room), then
 #                the check of the shipped campaigns, then make test-faults
 #   make test-faults
 #                the fault suite (internal/faults, build tag faults): the built
@@ -44,7 +45,7 @@ bench:
 	@bash scripts/with-testdb $(GO) test -count=1 -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 30m ./...
 
 clean:
-	-@bash scripts/pg stop .tmp/pgtest 2>/dev/null
+	-@bash scripts/with-testdb --remove 2>/dev/null
 	rm -rf bin .tmp
 
 clean-data:
