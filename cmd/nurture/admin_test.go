@@ -240,7 +240,7 @@ func TestStageAPI_EnrolsOnStageTriggersAndEndsStageExits(t *testing.T) {
 			t.Fatalf("the e-book enrolment after sql: %+v", e)
 		}
 	}
-	h.clock.Advance(3 * 24 * time.Hour)
+	h.advance(3 * 24 * time.Hour)
 	h.settle() // whatever was due has arrived
 	if msgs := h.mail.Messages(); len(msgs) > 3 {
 		t.Fatalf("a step went out after the exit: %q", msgs[3].Subject)

@@ -12,7 +12,7 @@ func TestConfirm_ExpiredLinkOffersNewMail(t *testing.T) {
 	h := start(t, nil)
 	h.subscribeJSON(signup("frank@example.com"))
 	path := strings.TrimPrefix(linkIn(t, h.waitMail(1)), h.base)
-	h.clock.Advance(72*time.Hour + time.Second)
+	h.advance(72*time.Hour + time.Second)
 
 	page := h.do("GET", path, "", nil)
 	if page.status != 410 || !strings.Contains(page.body, path+"/resend") {
@@ -63,7 +63,7 @@ func TestConfirm_AppliesTheDataOfTheSignupWhoseLinkWasConfirmed(t *testing.T) {
 	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": campaignsBySource(t)})
 	h.subscribeJSON(signup("anna@example.com"))
 	h.waitMail(1)
-	h.clock.Advance(25 * time.Hour)
+	h.advance(25 * time.Hour)
 	h.subscribeJSON(intruder("anna@example.com"))
 	theirs := strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base)
 
@@ -88,10 +88,10 @@ func TestResend_NewLinkCarriesTheDataOfTheExpiredOne(t *testing.T) {
 	h := start(t, nil)
 	h.subscribeJSON(intruder("anna@example.com")) // someone else was first
 	h.waitMail(1)
-	h.clock.Advance(25 * time.Hour)
+	h.advance(25 * time.Hour)
 	h.subscribeJSON(signup("anna@example.com"))
 	annas := strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base)
-	h.clock.Advance(72 * time.Hour)
+	h.advance(72 * time.Hour)
 
 	if res := h.do("POST", annas+"/resend", "", nil); res.status != 200 {
 		t.Fatalf("resend: %d %s", res.status, res.body)
@@ -114,7 +114,7 @@ func (h *harness) expiredLink(t *testing.T, email string) string {
 		t.Fatalf("signup: %d %s", res.status, res.body)
 	}
 	path := strings.TrimPrefix(linkIn(t, h.waitMail(1)), h.base)
-	h.clock.Advance(72*time.Hour + time.Second)
+	h.advance(72*time.Hour + time.Second)
 	return path
 }
 
@@ -149,13 +149,13 @@ func TestConfirm_LinkFromBeforeAnUnsubscribeNeverResubscribes(t *testing.T) {
 	if res := h.do("POST", old, "", nil); res.status != 200 {
 		t.Fatalf("confirm: %d %s", res.status, res.body)
 	}
-	h.clock.Advance(time.Hour)
+	h.advance(time.Hour)
 	h.unsubscribeVia(first)
-	h.clock.Advance(time.Hour) // the link is still within its 72 hours
+	h.advance(time.Hour) // the link is still within its 72 hours
 	wantNoLongerValid(t, h, old, "anna@example.com", "unsubscribed")
 
 	// Anna comes back by signing up again; only the new link confirms.
-	h.clock.Advance(24 * time.Hour)
+	h.advance(24 * time.Hour)
 	h.subscribeJSON(signup("anna@example.com"))
 	fresh := strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base)
 	wantNoLongerValid(t, h, old, "anna@example.com", "unsubscribed")
@@ -172,7 +172,7 @@ func TestConfirm_PendingLeadThatUnsubscribedIsNotConfirmedByItsLink(t *testing.T
 	h := start(t, nil)
 	h.subscribeJSON(signup("anna@example.com"))
 	m := h.waitMail(1)
-	h.clock.Advance(time.Minute)
+	h.advance(time.Minute)
 	h.unsubscribeVia(m) // "I never signed up"
 	wantNoLongerValid(t, h, strings.TrimPrefix(linkIn(t, m), h.base), "anna@example.com", "unsubscribed")
 }
@@ -187,7 +187,7 @@ func TestConfirm_LinkFromBeforeABounceNeverResubscribes(t *testing.T) {
 	if res := h.do("POST", old, "", nil); res.status != 200 {
 		t.Fatalf("confirm: %d %s", res.status, res.body)
 	}
-	h.clock.Advance(time.Hour)
+	h.advance(time.Hour)
 	l := h.lead("anna@example.com")
 	var msg int64
 	if err := h.db().Get(&msg, `SELECT id FROM messages WHERE lead_id = $1`, l.ID); err != nil {
@@ -196,10 +196,10 @@ func TestConfirm_LinkFromBeforeABounceNeverResubscribes(t *testing.T) {
 	if err := h.store().Bounce(ctx, msg, &l.ID, "550 5.1.1 no such user", h.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.Advance(time.Hour)
+	h.advance(time.Hour)
 	wantNoLongerValid(t, h, old, "anna@example.com", "bounced")
 
-	h.clock.Advance(24 * time.Hour)
+	h.advance(24 * time.Hour)
 	h.subscribeJSON(signup("anna@example.com"))
 	if res := h.do("POST", strings.TrimPrefix(linkIn(t, h.waitMail(2)), h.base), "", nil); res.status != 200 {
 		t.Fatalf("new link: %d %s", res.status, res.body)

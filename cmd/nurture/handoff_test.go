@@ -274,7 +274,7 @@ func TestHandoff_TamperedAndExpiredLinksAreRefused(t *testing.T) {
 			t.Errorf("POST %s: %d", p, res.status)
 		}
 	}
-	h.clock.Advance(15 * 24 * time.Hour)
+	h.advance(15 * 24 * time.Hour)
 	if res := h.do("GET", acc, "", nil); res.status != http.StatusGone {
 		t.Errorf("GET expired: %d %s", res.status, res.body)
 	}

@@ -197,6 +197,22 @@ func (h *harness) operatorEnv() func() (config.Source, error) {
 	})
 }
 
+// advance moves the fake clock on by d once no mail is being sent. The
+// catcher has a mail before the relay marks it sent, and a jump past the
+// node's lease (5 s) in between would let the relay claim the mail again
+// and send it twice.
+func (h *harness) advance(d time.Duration) {
+	h.t.Helper()
+	waitFor(h.t, "the relay to mark what it sent", func() bool {
+		var sending int
+		if err := h.db().Get(&sending, `SELECT count(*) FROM messages WHERE status = 'sending'`); err != nil {
+			h.t.Fatal(err)
+		}
+		return sending == 0
+	})
+	h.clock.Advance(d)
+}
+
 // settle waits until the server has done everything due at the fake
 // clock: no active enrolment is due, no mail is queued or being sent, and
 // the catcher holds every mail sent. It is the barrier before a check that

@@ -37,7 +37,7 @@ func TestJourney_SignupConfirmUnsubscribe(t *testing.T) {
 	}
 
 	// 3. A POST confirms the lead, and the ledger holds both entries with every field.
-	h.clock.Advance(3 * time.Minute)
+	h.advance(3 * time.Minute)
 	res = h.do("POST", path, "application/x-www-form-urlencoded", nil, "User-Agent", "Mozilla/5.0 confirm")
 	if res.status != 200 || !strings.Contains(res.body, "You&#39;re in!") && !strings.Contains(res.body, "You're in!") {
 		t.Fatalf("confirm: %d %s", res.status, res.body)

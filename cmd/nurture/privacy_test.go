@@ -50,9 +50,9 @@ func TestPurge_DeletesNeverConfirmedLeadsAfterRetention(t *testing.T) {
 	h.unsubscribeVia(m) // confirmed once: its proof stays
 	join("again@example.com", "ebook-datensicherheit")
 	// Day 10 and day 29: a fresh signup, and a repeat that sends a fresh link.
-	h.clock.Advance(10 * 24 * time.Hour)
+	h.advance(10 * 24 * time.Hour)
 	join("recent@example.com", "webinar")
-	h.clock.Advance(19 * 24 * time.Hour)
+	h.advance(19 * 24 * time.Hour)
 	join("again@example.com", "ebook-datensicherheit")
 
 	purge := func(want int64) {
@@ -79,7 +79,7 @@ func TestPurge_DeletesNeverConfirmedLeadsAfterRetention(t *testing.T) {
 	// Day 30 and a minute: the first signups of old, unsub and bounced are
 	// 30 days old, and so are confirmed and left, which confirmed; again's
 	// last mail is a day old, recent's 20 days.
-	h.clock.Advance(24*time.Hour + time.Minute)
+	h.advance(24*time.Hour + time.Minute)
 	purge(3)
 	for _, email := range []string{"old@example.com", "unsub@example.com", "bounced@example.com"} {
 		gone(email)
@@ -94,7 +94,7 @@ func TestPurge_DeletesNeverConfirmedLeadsAfterRetention(t *testing.T) {
 	}
 
 	// Day 59 and two minutes: again's last mail and recent's signup are past the retention too.
-	h.clock.Advance(29*24*time.Hour + time.Minute)
+	h.advance(29*24*time.Hour + time.Minute)
 	purge(2)
 	gone("again@example.com")
 	gone("recent@example.com")

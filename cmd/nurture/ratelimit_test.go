@@ -21,7 +21,7 @@ func TestSubscribe_RateLimitPerIP(t *testing.T) {
 	if res := h.subscribeJSON(signup("one-more@example.com")); res.status != 429 {
 		t.Fatalf("31st signup in a minute: %d", res.status)
 	}
-	h.clock.Advance(time.Minute)
+	h.advance(time.Minute)
 	if res := h.subscribeJSON(signup("next-minute@example.com")); res.status != 202 {
 		t.Fatalf("after a minute: %d", res.status)
 	}
@@ -94,7 +94,7 @@ func TestResend_RateLimitedAndLedgerOnlyWhenAMailGoesOut(t *testing.T) {
 		t.Fatalf("ledger %v; want the signup and the one resend that mailed", kinds)
 	}
 	// A day later the link may mail again, once the limit has refilled.
-	h.clock.Advance(24 * time.Hour)
+	h.advance(24 * time.Hour)
 	if res := h.do("POST", path+"/resend", "", nil); res.status != 200 {
 		t.Fatalf("resend a day later: %d", res.status)
 	}

@@ -135,16 +135,18 @@ func TestSIGHUP_LoadsACampaignsFolderThatWasMissingAtStart(t *testing.T) {
 	if res := h.do("GET", "/healthz", "", nil); res.status != 200 {
 		t.Fatalf("healthz: %d", res.status)
 	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
 	writeFile(t, dir, "welcome/sequence.md", "---\ntrigger: confirmed\n---\n")
 	writeFile(t, dir, "welcome/01-hello.md", "---\nsubject: Hello, {{ .Lead.FirstName }}\ndelay: 0\n---\nHi.\n")
+	// Nothing watches the folder yet: only a SIGHUP loads it. Wait for
+	// the step, not the sequence, since a SIGHUP that a test running
+	// beside this one sent may load the folder between the two writes.
 	waitFor(t, "the folder loaded on SIGHUP", func() bool {
-		if h.campaigns().Sequence("welcome") != nil {
+		if h.campaigns().Step("welcome/hello") != nil {
 			return true
 		}
-		syscall.Kill(os.Getpid(), syscall.SIGHUP)
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
 		return false
 	})
 	h.confirmAnna(1)

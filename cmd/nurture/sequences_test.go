@@ -43,7 +43,7 @@ func TestSequences_ConfirmEnrolsAndStepsGoOutThroughTheServer(t *testing.T) {
 	if m := h.waitMail(2); m.Subject != "Your e-book, Anna" || m.Header.Get("List-Unsubscribe") == "" {
 		t.Fatalf("first step: %q %v", m.Subject, m.Header)
 	}
-	h.clock.Advance(2 * 24 * time.Hour)
+	h.advance(2 * 24 * time.Hour)
 	h.wake()
 	if m := h.waitMail(3); m.Subject != "Chapter two" {
 		t.Fatalf("second step: %q", m.Subject)

@@ -20,7 +20,7 @@ func TestSubscribe_ResubmittingSendsOneMail(t *testing.T) {
 		if res := h.subscribeJSON(signup("bob@example.com")); res.status != 202 {
 			t.Fatalf("%d %s", res.status, res.body)
 		}
-		h.clock.Advance(time.Hour)
+		h.advance(time.Hour)
 	}
 	h.waitMail(1)
 	if n := countMessages(t, h, "bob@example.com"); n != 1 {
@@ -30,7 +30,7 @@ func TestSubscribe_ResubmittingSendsOneMail(t *testing.T) {
 		t.Fatalf("every signup belongs in the ledger, got %d entries", len(l.Ledger))
 	}
 	// After the interval a new signup may mail again.
-	h.clock.Advance(20 * time.Hour)
+	h.advance(20 * time.Hour)
 	h.subscribeJSON(signup("bob@example.com"))
 	h.waitMail(2)
 }
@@ -44,7 +44,7 @@ func TestSubscribe_SameAnswerForNewAndConfirmedAddress(t *testing.T) {
 	if h.lead("carol@example.com").Status != "confirmed" {
 		t.Fatal("not confirmed")
 	}
-	h.clock.Advance(48 * time.Hour)
+	h.advance(48 * time.Hour)
 	confirmed := h.subscribeJSON(signup("carol@example.com"))
 	fresh := h.subscribeJSON(signup("dave@example.com"))
 	if confirmed.status != fresh.status || confirmed.body != fresh.body {
@@ -221,7 +221,7 @@ func TestSubscribe_RepeatSignupNeverChangesTheLead(t *testing.T) {
 	wantAnnasData(t, h.lead("anna@example.com"))
 
 	// After it: a second link goes to Anna's mailbox, and still nothing changes.
-	h.clock.Advance(25 * time.Hour)
+	h.advance(25 * time.Hour)
 	h.subscribeJSON(intruder("anna@example.com"))
 	theirs := h.waitMail(2)
 	if !strings.Contains(theirs.Text, "Mallory") {

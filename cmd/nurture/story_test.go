@@ -46,7 +46,7 @@ func TestStory_TheLinkOfARealMailLeadsWhereTheMailSaid(t *testing.T) {
 	if len(links) == 0 {
 		t.Fatalf("no tracked link in the e-book mail:\n%s", copy.HTML)
 	}
-	h.clock.Advance(time.Hour) // well past the scan window
+	h.advance(time.Hour) // well past the scan window
 	res := h.do("GET", strings.TrimPrefix(links[0], h.base), "", nil, "User-Agent", chromeUA, "Sec-Fetch-User", "?1")
 	if res.status != http.StatusFound || res.header.Get("Location") != "https://example.com/downloads/data-security-playbook.pdf" {
 		t.Fatalf("the download link: %d to %q; want 302 to the playbook", res.status, res.header.Get("Location"))
@@ -102,7 +102,7 @@ func TestStory_ADemoRequestEndsTheEbookNurture(t *testing.T) {
 	if res.status != http.StatusCreated {
 		t.Fatalf("demo event: %d %s", res.status, res.body)
 	}
-	h.clock.Advance(3 * 24 * time.Hour) // past the restore check's delay, in office hours
+	h.advance(3 * 24 * time.Hour) // past the restore check's delay, in office hours
 	h.wake()
 	var state, reason string
 	waitFor(t, "the e-book nurture to end", func() bool {

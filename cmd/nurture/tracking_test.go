@@ -87,7 +87,7 @@ func TestTracking_PixelAndClickRedirectToTheOriginalURL(t *testing.T) {
 	}
 	// A link to the marketer's own site carries the signed lead reference;
 	// a minute later, so that the two clicks are no burst.
-	h.clock.Advance(time.Minute)
+	h.advance(time.Minute)
 	r = h.do("GET", "/c/"+s.Click(m, 2), "", nil)
 	loc, err := url.Parse(r.header.Get("Location"))
 	if err != nil || r.status != 302 || loc.Host != "www.acme.example" || loc.Path != "/blog" {

@@ -12,14 +12,14 @@ func TestUnsubscribe_WithdrawsTheLinkOfASignupAfterAnUnsubscribe(t *testing.T) {
 	h.subscribeJSON(signup("anna@example.com"))
 	first := h.waitMail(1)
 	h.do("POST", strings.TrimPrefix(linkIn(t, first), h.base), "", nil)
-	h.clock.Advance(time.Hour)
+	h.advance(time.Hour)
 	h.unsubscribeVia(first)
-	h.clock.Advance(25 * time.Hour)
+	h.advance(25 * time.Hour)
 	again := signup("anna@example.com") // someone signs her up again, on another form
 	again["consent_version"], again["source"] = "webinar-v1", "webinar"
 	h.subscribeJSON(again)
 	second := h.waitMail(2)
-	h.clock.Advance(time.Minute)
+	h.advance(time.Minute)
 	h.unsubscribeVia(second) // and she says no to that, too
 	h.unsubscribeVia(second) // a second click withdraws nothing more
 
@@ -46,7 +46,7 @@ func TestUnsubscribe_NamesTheConfirmedConsentNotALaterSignup(t *testing.T) {
 	later := intruder("anna@example.com") // not mailed: the address is confirmed
 	later["consent_version"] = "webinar-v1"
 	h.subscribeJSON(later)
-	h.clock.Advance(time.Minute)
+	h.advance(time.Minute)
 	h.unsubscribeVia(m)
 
 	l := h.lead("anna@example.com")
