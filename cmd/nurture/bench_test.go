@@ -29,12 +29,17 @@ const benchClients = 32
 // load posts n signups from benchClients keep-alive clients and returns the
 // elapsed time until post returned for all of them.
 func load(b testing.TB, n int, post func(c *http.Client, i int) error) time.Duration {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients, MaxConnsPerHost: benchClients}}
+	return loadFrom(b, benchClients, n, post)
+}
+
+// loadFrom is load with that many clients.
+func loadFrom(b testing.TB, clients, n int, post func(c *http.Client, i int) error) time.Duration {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
 	defer client.CloseIdleConnections()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range benchClients {
+	for range clients {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
