@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/robfig/cron/v3"
@@ -74,14 +73,10 @@ func parseRoutes(n *yaml.Node, ps *problems) []Route {
 		return nil
 	}
 	var out []Route
-	for i, item := range n.Content {
-		where := "handoff route " + strconv.Itoa(i+1)
-		if !isMap(field{line: item.Line, val: item}, where, "to: [sales@example.com]", ps) {
-			continue
-		}
+	mapItems(n, "handoff route", "to: [sales@example.com]", ps, func(i int, item *yaml.Node, where string, fields []field) {
 		rt := Route{Line: item.Line}
 		var hasIf, hasTo bool
-		for _, f := range mapping(item, where+": ", ps) {
+		for _, f := range fields {
 			switch f.key {
 			case "if":
 				hasIf = true
@@ -104,7 +99,7 @@ func parseRoutes(n *yaml.Node, ps *problems) []Route {
 			ps.errorf(item.Line, "%s is the last and has an if:; end with a route without if: (the default team) so that every lead has an owner", where)
 		}
 		out = append(out, rt)
-	}
+	})
 	return out
 }
 
