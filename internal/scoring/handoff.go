@@ -49,8 +49,7 @@ func parseHandoff(hf field, ps *problems) *Handoff {
 }
 
 func parseReasons(n *yaml.Node, ps *problems) []string {
-	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		ps.errorf(n.Line, "handoff.reject_reasons must be a list, such as [no_budget, not_decision_maker, bad_fit]")
+	if !isList(n, "handoff.reject_reasons must be a list, such as [no_budget, not_decision_maker, bad_fit]", ps) {
 		return nil
 	}
 	var out []string
@@ -68,8 +67,7 @@ func parseReasons(n *yaml.Node, ps *problems) []string {
 }
 
 func parseRoutes(n *yaml.Node, ps *problems) []Route {
-	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		ps.errorf(n.Line, "handoff.routes must be a list of routes, each with to: and all but the last with if:")
+	if !isList(n, "handoff.routes must be a list of routes, each with to: and all but the last with if:", ps) {
 		return nil
 	}
 	var out []Route

@@ -125,6 +125,16 @@ func isMap(f field, key, example string, ps *problems) bool {
 	return false
 }
 
+// isList reports whether n is a list with at least one item, and reports
+// msg at its line when not.
+func isList(n *yaml.Node, msg string, ps *problems) bool {
+	if n.Kind == yaml.SequenceNode && len(n.Content) > 0 {
+		return true
+	}
+	ps.errorf(n.Line, "%s", msg)
+	return false
+}
+
 // mapItems calls fn for each item of list that is a mapping, with its
 // index, its name in messages (name and its number from 1, such as "fit
 // rule 2") and its fields. An item that is not a mapping is reported with
