@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nurture/nurture/internal/devmail"
 )
 
 func TestConfirm_ExpiredLinkOffersNewMail(t *testing.T) {
@@ -118,6 +120,19 @@ func (h *harness) expiredLink(t *testing.T, email string) string {
 	return path
 }
 
+// confirmAnna signs anna@example.com up and confirms her through the link
+// in her mail, and returns the mail and the link's path.
+func confirmAnna(t *testing.T, h *harness) (devmail.Message, string) {
+	t.Helper()
+	h.subscribeJSON(signup("anna@example.com"))
+	m := h.waitMail(1)
+	link := strings.TrimPrefix(linkIn(t, m), h.base)
+	if res := h.do("POST", link, "", nil); res.status != 200 {
+		t.Fatalf("confirm: %d %s", res.status, res.body)
+	}
+	return m, link
+}
+
 // wantNoLongerValid checks that an old link gets the page that says so on
 // GET, POST and resend, and that none of them changes the lead or mails.
 func wantNoLongerValid(t *testing.T, h *harness, path, email, status string) {
@@ -143,12 +158,7 @@ func wantNoLongerValid(t *testing.T, h *harness, path, email, status string) {
 func TestConfirm_LinkFromBeforeAnUnsubscribeNeverResubscribes(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
-	h.subscribeJSON(signup("anna@example.com"))
-	first := h.waitMail(1)
-	old := strings.TrimPrefix(linkIn(t, first), h.base)
-	if res := h.do("POST", old, "", nil); res.status != 200 {
-		t.Fatalf("confirm: %d %s", res.status, res.body)
-	}
+	first, old := confirmAnna(t, h)
 	h.advance(time.Hour)
 	h.unsubscribeVia(first)
 	h.advance(time.Hour) // the link is still within its 72 hours
@@ -181,12 +191,7 @@ func TestConfirm_LinkFromBeforeABounceNeverResubscribes(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
 	ctx := context.Background()
-	h.subscribeJSON(signup("anna@example.com"))
-	m := h.waitMail(1)
-	old := strings.TrimPrefix(linkIn(t, m), h.base)
-	if res := h.do("POST", old, "", nil); res.status != 200 {
-		t.Fatalf("confirm: %d %s", res.status, res.body)
-	}
+	_, old := confirmAnna(t, h)
 	h.advance(time.Hour)
 	l := h.lead("anna@example.com")
 	var msg int64

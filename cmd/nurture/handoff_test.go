@@ -350,17 +350,20 @@ func TestHandoff_DigestGoesOutOnItsScheduleOncePerOwner(t *testing.T) {
 		}
 		return n
 	}
+	// dueAt sets the clock to at and wants want digests sent; why says
+	// what went wrong, with the number sent.
+	dueAt := func(at time.Time, want int, why string) {
+		t.Helper()
+		h.clock.Set(at)
+		if n := due(); n != want {
+			t.Fatalf(why, n)
+		}
+	}
 	if n := due(); n != 0 {
 		t.Fatalf("digest sent %d at 09:30 Monday, before its 08:00 slot", n)
 	}
-	h.clock.Set(time.Date(2026, 11, 3, 7, 59, 0, 0, time.UTC))
-	if n := due(); n != 0 {
-		t.Fatalf("digest sent %d at 07:59", n)
-	}
-	h.clock.Set(time.Date(2026, 11, 3, 8, 0, 30, 0, time.UTC))
-	if n := due(); n != 1 {
-		t.Fatalf("digest sent to %d owners at 08:00:30, want 1", n)
-	}
+	dueAt(time.Date(2026, 11, 3, 7, 59, 0, 0, time.UTC), 0, "digest sent %d at 07:59")
+	dueAt(time.Date(2026, 11, 3, 8, 0, 30, 0, time.UTC), 1, "digest sent to %d owners at 08:00:30, want 1")
 	if n := due(); n != 0 {
 		t.Fatalf("digest sent again (%d) in the same slot", n)
 	}
@@ -370,14 +373,8 @@ func TestHandoff_DigestGoesOutOnItsScheduleOncePerOwner(t *testing.T) {
 	}
 	// Wednesday's and Thursday's slots passed with no node looking: only
 	// the latest goes out.
-	h.clock.Set(time.Date(2026, 11, 6, 8, 0, 30, 0, time.UTC))
-	if n := due(); n != 1 {
-		t.Fatalf("Friday's digest went to %d owners", n)
-	}
-	h.clock.Set(time.Date(2026, 11, 8, 9, 0, 0, 0, time.UTC))
-	if n := due(); n != 0 {
-		t.Fatalf("a digest went out on Sunday (%d)", n)
-	}
+	dueAt(time.Date(2026, 11, 6, 8, 0, 30, 0, time.UTC), 1, "Friday's digest went to %d owners")
+	dueAt(time.Date(2026, 11, 8, 9, 0, 0, 0, time.UTC), 0, "a digest went out on Sunday (%d)")
 	var slots int
 	if err := h.db().Get(&slots, `SELECT count(*) FROM handoff_digests`); err != nil || slots != 2 {
 		t.Fatalf("%d digest slots, %v", slots, err)

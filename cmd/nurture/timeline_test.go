@@ -21,6 +21,17 @@ func timelineSet(t *testing.T, files map[string]string) *campaign.Set {
 	return set
 }
 
+// berlinTimeline is the timeline of q from start, as the command prints
+// it for a lead in berlin.
+func berlinTimeline(t *testing.T, q *campaign.Sequence, start time.Time, berlin *time.Location) string {
+	t.Helper()
+	var b strings.Builder
+	if err := formatTimeline(&b, q, start, zone{berlin, "the lead's"}, campaign.Timeline(q, start, berlin)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 func mustZone(t testing.TB, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
@@ -41,17 +52,14 @@ func TestTimeline_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 	})
 	q := set.Sequence("n")
 	start := time.Date(2026, 3, 6, 21, 30, 0, 0, berlin) // a Friday evening
-	var b strings.Builder
-	if err := formatTimeline(&b, q, start, zone{berlin, "the lead's"}, campaign.Timeline(q, start, berlin)); err != nil {
-		t.Fatal(err)
-	}
+	out := berlinTimeline(t, q, start, berlin)
 	for _, want := range []string{
 		"01-download  0      Fri 2026-03-06 21:30 CET  0m           own window: any time\n",
 		"02-weekend   0      Sat 2026-03-07 10:00 CET  12h 30m      own window: Sat,Sun 10:00-14:00; window moved it from Fri 21:30\n",
 		"03-office    1h     Mon 2026-03-09 09:00 CET  2d 11h 30m   window moved it from Sat 11:00\n",
 	} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("timeline lacks %q:\n%s", want, b.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, out)
 		}
 	}
 }
@@ -66,10 +74,7 @@ func TestFormatTimeline_NotesWindowMovesAndConditions(t *testing.T) {
 	})
 	q := set.Sequence("n")
 	start := time.Date(2026, 3, 5, 10, 0, 0, 0, berlin)
-	var b strings.Builder
-	if err := formatTimeline(&b, q, start, zone{berlin, "the lead's"}, campaign.Timeline(q, start, berlin)); err != nil {
-		t.Fatal(err)
-	}
+	out := berlinTimeline(t, q, start, berlin)
 	want := `n: E-book nurture
   trigger  confirmed, from ebook
   window   Mon-Fri 09:00-17:00, time zone Europe/Berlin (the lead's)
@@ -80,8 +85,8 @@ func TestFormatTimeline_NotesWindowMovesAndConditions(t *testing.T) {
   01-welcome  0      Thu 2026-03-05 10:00 CET  0m
   02-nudge    3d     Mon 2026-03-09 09:00 CET  3d 23h       window moved it from Sun 10:00; only if not clicked(previous) (else skipped)
 `
-	if b.String() != want {
-		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
+	if out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
 	}
 }
 

@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -50,15 +49,7 @@ func TestLoad_FormsReportEveryProblemAtItsLine(t *testing.T) {
 		p("d.md") + `:6: redirect and thank_you exclude each other: after a signup the person either goes to your page or sees the thank-you text`,
 		p("embed.md") + `:1: a form cannot be named embed: /subscribe/embed is the embed page of the default form; rename the file`,
 	}
-	var got []string
-	for _, pr := range ps {
-		got = append(got, pr.String())
-	}
-	for _, w := range want {
-		if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, w) }) {
-			t.Errorf("missing problem\n  %s\nin\n  %s", w, strings.Join(got, "\n  "))
-		}
-	}
+	got := wantProblems(t, ps, want)
 	if len(got) != len(want) {
 		t.Errorf("%d problems, want %d:\n  %s", len(got), len(want), strings.Join(got, "\n  "))
 	}

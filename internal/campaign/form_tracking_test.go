@@ -2,8 +2,6 @@ package campaign
 
 import (
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 )
 
@@ -48,13 +46,5 @@ func TestLoad_FormTrackingProblemsAtTheirLine(t *testing.T) {
 		p("e.md") + `:7: tracking.version "t1" names another wording in ` + p("d.md"),
 		p("f.md") + ":6: tracking.text must not contain line breaks or control characters",
 	}
-	var got []string
-	for _, pr := range ps {
-		got = append(got, pr.String())
-	}
-	for _, w := range want {
-		if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, w) }) {
-			t.Errorf("missing problem\n  %s\nin\n  %s", w, strings.Join(got, "\n  "))
-		}
-	}
+	wantProblems(t, ps, want)
 }

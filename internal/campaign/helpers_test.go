@@ -3,6 +3,7 @@ package campaign
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -60,6 +61,22 @@ func loadFiles(t testing.TB, files map[string]string) *Set {
 		t.Fatalf("Load failed:\n%s", strings.Join(lines, "\n"))
 	}
 	return set
+}
+
+// wantProblems wants each of want to begin one of the problems ps, read as
+// they are printed, and returns them so read.
+func wantProblems(t *testing.T, ps []Problem, want []string) []string {
+	t.Helper()
+	var got []string
+	for _, pr := range ps {
+		got = append(got, pr.String())
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, w) }) {
+			t.Errorf("missing problem\n  %s\nin\n  %s", w, strings.Join(got, "\n  "))
+		}
+	}
+	return got
 }
 
 func mustRender(t testing.TB, st *Step, d Data) Rendered {

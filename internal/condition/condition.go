@@ -17,22 +17,28 @@ import (
 	"github.com/nurture/nurture/internal/problem"
 )
 
+// Vars are the names about a lead that a step's condition and
+// scoring.yaml's expressions both see, with the same meaning.
+type Vars struct {
+	Score           int                 `expr:"score"`
+	Fit             int                 `expr:"fit"`
+	Engagement      int                 `expr:"engagement"`
+	Temperature     string              `expr:"temperature"`
+	Stage           string              `expr:"stage"`
+	Source          string              `expr:"source"`
+	Attr            map[string]any      `expr:"attr"`
+	Events          []string            `expr:"events"`
+	DaysSinceSignup int                 `expr:"days_since_signup"`
+	Number          func(v any) float64 `expr:"number"`
+}
+
 // env is what a condition sees. Its fields are filled per evaluation,
 // only those the condition uses.
 type env struct {
-	Score           int                             `expr:"score"`
-	Fit             int                             `expr:"fit"`
-	Engagement      int                             `expr:"engagement"`
-	Temperature     string                          `expr:"temperature"`
-	Stage           string                          `expr:"stage"`
-	Source          string                          `expr:"source"`
-	Attr            map[string]any                  `expr:"attr"`
-	Events          []string                        `expr:"events"`
-	DaysSinceSignup int                             `expr:"days_since_signup"`
-	Opened          func(step string) (bool, error) `expr:"opened"`
-	Clicked         func(step string) (bool, error) `expr:"clicked"`
-	ClickedURL      func(glob string) (bool, error) `expr:"clicked_url"`
-	Number          func(v any) float64             `expr:"number"`
+	Vars       `expr:"-"`
+	Opened     func(step string) (bool, error) `expr:"opened"`
+	Clicked    func(step string) (bool, error) `expr:"clicked"`
+	ClickedURL func(glob string) (bool, error) `expr:"clicked_url"`
 }
 
 // names are every name a condition may use, for suggestions.
@@ -192,16 +198,18 @@ func (c *Condition) Eval(f Facts) (bool, error) {
 		return false, errors.New("no lead")
 	}
 	e := env{
-		Score:       l.Score,
-		Fit:         l.Fit,
-		Engagement:  l.Engagement,
-		Temperature: cmp.Or(l.Temperature, "cold"),
-		Stage:       string(l.Stage),
-		Source:      l.Source,
-		Attr:        l.Attributes,
-		Opened:      f.Opened,
-		Clicked:     f.Clicked,
-		Number:      lead.Number,
+		Vars: Vars{
+			Score:       l.Score,
+			Fit:         l.Fit,
+			Engagement:  l.Engagement,
+			Temperature: cmp.Or(l.Temperature, "cold"),
+			Stage:       string(l.Stage),
+			Source:      l.Source,
+			Attr:        l.Attributes,
+			Number:      lead.Number,
+		},
+		Opened:  f.Opened,
+		Clicked: f.Clicked,
 	}
 	if c.uses["events"] {
 		ev, err := f.Events()

@@ -98,6 +98,14 @@ func (b bundle) raw(t *testing.T) rawConn {
 	return rawConn{t, tc}
 }
 
+// ehlo is raw after EHLO host.
+func (b bundle) ehlo(t *testing.T, host string) rawConn {
+	t.Helper()
+	c := b.raw(t)
+	c.expect(250, "EHLO %s", host)
+	return c
+}
+
 // cmd sends a command and returns the reply code and text.
 func (c rawConn) cmd(format string, args ...any) (int, string) {
 	c.t.Helper()
@@ -220,8 +228,7 @@ func TestSMTP_RawBytesKeptExactlyWithDotsUnstuffed(t *testing.T) {
 func TestSMTP_PipelinedCommandsAnsweredInOrder(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	c := b.raw(t)
-	c.expect(250, "EHLO pipe.test")
+	c := b.ehlo(t, "pipe.test")
 	// Everything up to DATA in one write, as a pipelining client would.
 	if _, err := c.W.WriteString("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nRCPT TO:<c@y.test>\r\nDATA\r\n"); err != nil {
 		t.Fatal(err)
@@ -274,8 +281,7 @@ func TestSMTP_DataWithoutRecipientsRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.srv.SetRule(Fail(AtRcpt, Reply{550, "5.1.1", "No such user"}))
-	c := b.raw(t)
-	c.expect(250, "EHLO x.test")
+	c := b.ehlo(t, "x.test")
 	c.expect(250, "MAIL FROM:<a@x.test>")
 	c.expect(550, "RCPT TO:<nobody@y.test>")
 	c.expect(554, "DATA")
@@ -288,8 +294,7 @@ func TestSMTP_DataWithoutRecipientsRefused(t *testing.T) {
 func TestSMTP_OversizedMessageRefusedAndConnectionKept(t *testing.T) {
 	t.Parallel()
 	b := setup(t, Config{MaxMessageSize: 100})
-	c := b.raw(t)
-	c.expect(250, "EHLO x.test")
+	c := b.ehlo(t, "x.test")
 	c.send("b@y.test", 552, "Subject: big\r\n\r\n%s\r\n.", strings.Repeat("x", 200))
 	c.send("b@y.test", 250, "Subject: small\r\n\r\nok\r\n.")
 	got, err := b.srv.WaitFor(b.ctx, 1)
@@ -347,8 +352,7 @@ func TestRule_ClearedRuleAcceptsAgain(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.srv.SetRule(Fail(AtRcpt, Reply{Code: 451, Text: "later"}))
-	c := b.raw(t)
-	c.expect(250, "EHLO x.test")
+	c := b.ehlo(t, "x.test")
 	c.expect(250, "MAIL FROM:<a@x.test>")
 	if msg := c.expect(451, "RCPT TO:<b@y.test>"); msg != "later" {
 		t.Fatalf("reply text %q", msg)
@@ -361,8 +365,7 @@ func TestStopSMTP_RefusesThenStartSMTPServesSameAddress(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	addr := b.srv.SMTPAddr()
-	idle := b.raw(t)
-	idle.expect(250, "EHLO idle.test")
+	idle := b.ehlo(t, "idle.test")
 
 	if err := b.srv.StopSMTP(); err != nil {
 		t.Fatal(err)
@@ -456,8 +459,7 @@ func TestReset_DeletesEverything(t *testing.T) {
 func TestStore_FullStoreDropsOldest(t *testing.T) {
 	t.Parallel()
 	b := setup(t, Config{MaxMessages: 10})
-	c := b.raw(t)
-	c.expect(250, "EHLO x.test")
+	c := b.ehlo(t, "x.test")
 	for i := range 25 {
 		c.send("b@y.test", 250, "Subject: n%d\r\n\r\nbody\r\n.", i)
 	}
@@ -478,8 +480,7 @@ func TestStore_FullStoreDropsOldest(t *testing.T) {
 func TestShutdown_EndsIdleConnectionsWith421(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	c := b.raw(t)
-	c.expect(250, "EHLO idle.test")
+	c := b.ehlo(t, "idle.test")
 	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -497,8 +498,7 @@ func TestShutdown_EndsIdleConnectionsWith421(t *testing.T) {
 func TestShutdown_LetsTransactionFinish(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	c := b.raw(t)
-	c.expect(250, "EHLO busy.test")
+	c := b.ehlo(t, "busy.test")
 	c.expect(250, "MAIL FROM:<a@x.test>")
 	c.expect(250, "RCPT TO:<b@y.test>")
 

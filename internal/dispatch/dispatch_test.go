@@ -25,34 +25,60 @@ func step(subject, delay, extra, body string) string {
 	return "---\nsubject: " + subject + "\ndelay: " + delay + "\n" + extra + "---\n" + body + "\n"
 }
 
+// sequence writes the sequence in dir, its sequence.md and its steps
+// (file name to text), and loads the campaigns.
+func (b *bundle) sequence(dir, sequenceMD string, steps map[string]string) {
+	b.t.Helper()
+	b.write(dir+"/sequence.md", sequenceMD)
+	for name, text := range steps {
+		b.write(dir+"/"+name, text)
+	}
+	b.load()
+}
+
+// wantNoMore advances a month and wants the mails sent so far, subjects
+// in order, and no more.
+func (b *bundle) wantNoMore(subjects ...string) {
+	b.t.Helper()
+	b.advance(30 * day)
+	b.wantSubjects(subjects...)
+}
+
+// started is a bundle at monday with threeSteps(seqExtra) and one lead,
+// first at email, whose first step has run.
+func started(t *testing.T, seqExtra, email, first string) (*bundle, int64) {
+	t.Helper()
+	b := setup(t, monday)
+	b.threeSteps(seqExtra)
+	id := b.lead(email, first, nil)
+	b.run()
+	return b, id
+}
+
 // threeSteps writes the sequence "welcome": at once, after 2 days, after a
 // week.
 func (b *bundle) threeSteps(seqExtra string) {
-	b.write("welcome/sequence.md", "---\nname: Welcome\ntrigger: confirmed\n"+seqExtra+"---\nThe welcome series.\n")
-	b.write("welcome/01-hello.md", step("Hello {{ .Lead.FirstName }}", "0", "", "Welcome aboard, {{ or .Lead.FirstName \"there\" }}!"))
-	b.write("welcome/02-tips.md", step("Three tips", "2d", "", "Here are [three tips](https://acme.example/tips)."))
-	b.write("welcome/03-offer.md", step("An offer", "1w", "", "A good offer."))
-	b.load()
+	b.sequence("welcome", "---\nname: Welcome\ntrigger: confirmed\n"+seqExtra+"---\nThe welcome series.\n", map[string]string{
+		"01-hello.md": step("Hello {{ .Lead.FirstName }}", "0", "", "Welcome aboard, {{ or .Lead.FirstName \"there\" }}!"),
+		"02-tips.md":  step("Three tips", "2d", "", "Here are [three tips](https://acme.example/tips)."),
+		"03-offer.md": step("An offer", "1w", "", "A good offer."),
+	})
 }
 
 // dripABC writes the sequence "drip": steps A, B and C numbered 10, 20
 // and 30, a day apart.
 func (b *bundle) dripABC() {
 	b.t.Helper()
-	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
-	b.write("drip/10-a.md", step("A", "0", "", "a"))
-	b.write("drip/20-b.md", step("B", "1d", "", "b"))
-	b.write("drip/30-c.md", step("C", "1d", "", "c"))
-	b.load()
+	b.sequence("drip", "---\ntrigger: confirmed\n---\n", map[string]string{
+		"10-a.md": step("A", "0", "", "a"),
+		"20-b.md": step("B", "1d", "", "b"),
+		"30-c.md": step("C", "1d", "", "c"),
+	})
 }
 
 func TestSequence_ThreeStepsGoOutAfterTheirDelays(t *testing.T) {
 	t.Parallel()
-	b := setup(t, monday)
-	b.threeSteps("")
-	id := b.lead("anna@example.com", "Anna", nil)
-
-	b.run()
+	b, id := started(t, "", "anna@example.com", "Anna")
 	b.wantSubjects("Hello Anna")
 	b.advance(2*day - time.Minute)
 	b.wantSubjects("Hello Anna")
@@ -67,8 +93,7 @@ func TestSequence_ThreeStepsGoOutAfterTheirDelays(t *testing.T) {
 	if e.State != lead.EnrolmentCompleted || strings.Join(e.StepsDone, ",") != "hello,tips,offer" {
 		t.Fatalf("enrolment at the end: %+v", e)
 	}
-	b.advance(30 * day)
-	b.wantSubjects("Hello Anna", "Three tips", "An offer")
+	b.wantNoMore("Hello Anna", "Three tips", "An offer")
 }
 
 func TestStep_FalseConditionIsSkippedAndTheLeadMovesOn(t *testing.T) {
@@ -159,11 +184,11 @@ func TestWindow_TheRepeatedAutumnHourCountsBothTimes(t *testing.T) {
 	// Sunday 25 October 2026 in Berlin: 02:00-03:00 happens first in CEST
 	// (00:00-01:00 UTC), then again in CET (01:00-02:00 UTC).
 	b := setup(t, time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC))
-	b.write("night/sequence.md", "---\ntrigger: confirmed\nsend_window: daily 02:00-03:00\ntimezone: Europe/Berlin\n---\n")
-	b.write("night/01-first.md", step("First pass", "0", "", "a"))
-	b.write("night/02-second.md", step("Second pass", "45m", "", "b"))
-	b.write("night/03-after.md", step("After", "30m", "", "c"))
-	b.load()
+	b.sequence("night", "---\ntrigger: confirmed\nsend_window: daily 02:00-03:00\ntimezone: Europe/Berlin\n---\n", map[string]string{
+		"01-first.md":  step("First pass", "0", "", "a"),
+		"02-second.md": step("Second pass", "45m", "", "b"),
+		"03-after.md":  step("After", "30m", "", "c"),
+	})
 	b.lead("night@example.com", "Nina", nil)
 	b.run()
 	b.wantSubjects("First pass")
@@ -179,13 +204,9 @@ func TestWindow_TheRepeatedAutumnHourCountsBothTimes(t *testing.T) {
 
 func TestExit_OnEventEndsTheEnrolment(t *testing.T) {
 	t.Parallel()
-	b := setup(t, monday)
-	b.threeSteps("exit:\n  event: demo_booked\n")
-	id := b.lead("demo@example.com", "Dora", nil)
-	b.run()
+	b, id := started(t, "exit:\n  event: demo_booked\n", "demo@example.com", "Dora")
 	b.event(id, "demo_booked")
-	b.advance(30 * day)
-	b.wantSubjects("Hello Dora")
+	b.wantNoMore("Hello Dora")
 	if e := b.enrolment(id); e.State != lead.EnrolmentExited || !strings.Contains(e.EndedReason, "demo_booked") {
 		t.Fatalf("enrolment: %+v", e)
 	}
@@ -193,13 +214,9 @@ func TestExit_OnEventEndsTheEnrolment(t *testing.T) {
 
 func TestExit_OnClickedURL(t *testing.T) {
 	t.Parallel()
-	b := setup(t, monday)
-	b.threeSteps("exit:\n  clicked_url: https://acme.example/pricing*\n")
-	id := b.lead("click@example.com", "Cleo", nil)
-	b.run()
+	b, id := started(t, "exit:\n  clicked_url: https://acme.example/pricing*\n", "click@example.com", "Cleo")
 	b.clicked(id, "welcome/hello", "https://acme.example/pricing?plan=team")
-	b.advance(30 * day)
-	b.wantSubjects("Hello Cleo")
+	b.wantNoMore("Hello Cleo")
 	b.wantState(id, lead.EnrolmentExited)
 }
 
@@ -240,10 +257,10 @@ func TestEdits_WhileEnrolled_EditAppliesInsertIsNeverSentDeleteIsSkipped(t *test
 func TestEdits_LastPassedStepDeleted_LeadGoesOnAfterItsNumber(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
-	b.write("drip/01-a.md", step("A", "0", "", "a"))
-	b.write("drip/02-b.md", step("B", "1d", "", "b"))
-	b.load()
+	b.sequence("drip", "---\ntrigger: confirmed\n---\n", map[string]string{
+		"01-a.md": step("A", "0", "", "a"),
+		"02-b.md": step("B", "1d", "", "b"),
+	})
 	b.lead("x@example.com", "X", nil)
 	b.run()
 	b.write("drip/01-a.md", "")
@@ -272,18 +289,14 @@ func TestEdits_LastPassedStepDeleted_StepsInsertedBeforeItAreNotSent(t *testing.
 
 func TestSequenceRemoved_EnrolmentsStop(t *testing.T) {
 	t.Parallel()
-	b := setup(t, monday)
-	b.threeSteps("")
-	id := b.lead("gone@example.com", "Gus", nil)
-	b.run()
+	b, id := started(t, "", "gone@example.com", "Gus")
 	b.write("other/sequence.md", "---\ntrigger: manual\n---\n")
 	b.write("other/01-x.md", step("X", "0", "", "x"))
 	if err := os.RemoveAll(filepath.Join(b.dir, "welcome")); err != nil {
 		t.Fatal(err)
 	}
 	b.load()
-	b.advance(30 * day)
-	b.wantSubjects("Hello Gus")
+	b.wantNoMore("Hello Gus")
 	b.wantState(id, lead.EnrolmentStopped)
 }
 
@@ -381,16 +394,12 @@ func TestMarkupInName_ShowsLiterallyInHTMLAndText(t *testing.T) {
 
 func TestUnsubscribedLead_GetsNothingMore(t *testing.T) {
 	t.Parallel()
-	b := setup(t, monday)
-	b.threeSteps("")
-	id := b.lead("bye@example.com", "Bye", nil)
-	b.run()
+	b, id := started(t, "", "bye@example.com", "Bye")
 	b.inTx(func(tx *store.Tx) error {
 		_, err := tx.UnsubscribeLead(b.ctx, id, b.clock.Now())
 		return err
 	})
-	b.advance(30 * day)
-	b.wantSubjects("Hello Bye")
+	b.wantNoMore("Hello Bye")
 	b.wantStopped(id, "unsubscribed")
 }
 
@@ -445,9 +454,9 @@ func TestFastMode_ShortensDelaysAndIgnoresWindows(t *testing.T) {
 func TestStageTrigger_EnrolsWhenTheStageIsReached(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.write("mql/sequence.md", "---\ntrigger:\n  stage: mql\n---\n")
-	b.write("mql/01-call.md", step("Shall we talk?", "0", "", "Book a call."))
-	b.load()
+	b.sequence("mql", "---\ntrigger:\n  stage: mql\n---\n", map[string]string{
+		"01-call.md": step("Shall we talk?", "0", "", "Book a call."),
+	})
 	id := b.lead("warm@example.com", "Wanda", nil)
 	b.run()
 	b.wantSubjects()
@@ -461,9 +470,9 @@ func TestStageTrigger_EnrolsWhenTheStageIsReached(t *testing.T) {
 func TestStepMail_CarriesThePreheaderOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.write("welcome/sequence.md", "---\ntrigger: confirmed\n---\n")
-	b.write("welcome/01-hello.md", step("Hello", "0", "preheader: Three chapters to read first\n", "Welcome aboard."))
-	b.load()
+	b.sequence("welcome", "---\ntrigger: confirmed\n---\n", map[string]string{
+		"01-hello.md": step("Hello", "0", "preheader: Three chapters to read first\n", "Welcome aboard."),
+	})
 	b.lead("pre@example.com", "Pia", nil)
 	b.run()
 	msgs := b.mail.Messages()
@@ -480,11 +489,11 @@ func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 	// Friday 6 November 2026, 21:30 in Berlin (CET): after office hours.
 	friday := time.Date(2026, 11, 6, 20, 30, 0, 0, time.UTC)
 	b := setup(t, friday)
-	b.write("ebook/sequence.md", "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\ntimezone: Europe/Berlin\n---\n")
-	b.write("ebook/01-your-copy.md", step("Your copy", "0", "send_window: any\n", "Here it is."))
-	b.write("ebook/02-restore-check.md", step("Restore check", "0", "", "A check."))
-	b.write("ebook/03-weekend.md", step("Weekend read", "0", "send_window: Sat-Sun 10:00-14:00\n", "For Sunday."))
-	b.load()
+	b.sequence("ebook", "---\ntrigger: confirmed\nsend_window: Mon-Fri 09:00-17:00\ntimezone: Europe/Berlin\n---\n", map[string]string{
+		"01-your-copy.md":     step("Your copy", "0", "send_window: any\n", "Here it is."),
+		"02-restore-check.md": step("Restore check", "0", "", "A check."),
+		"03-weekend.md":       step("Weekend read", "0", "send_window: Sat-Sun 10:00-14:00\n", "For Sunday."),
+	})
 	id := b.lead("download@example.com", "Dana", nil)
 	b.run()
 	b.wantSubjects("Your copy")
@@ -501,12 +510,12 @@ func TestWindow_AStepsOwnWindowOverridesTheSequences(t *testing.T) {
 func TestConditions_ClickedAndClickedURLReadTheLeadFacts(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
-	b.write("drip/sequence.md", "---\ntrigger: confirmed\n---\n")
-	b.write("drip/01-guide.md", step("Guide", "0", "", "Read [the guide](https://acme.example/guide)."))
-	b.write("drip/02-more.md", step("More for clickers", "1d", "if: clicked(previous)\n", "More."))
-	b.write("drip/03-pricing.md", step("About pricing", "1d", `if: clicked_url("https://acme.example/pricing*")`+"\n", "Pricing."))
-	b.write("drip/04-reminder.md", step("Guide reminder", "1d", `if: not clicked("guide")`+"\n", "The guide, again."))
-	b.load()
+	b.sequence("drip", "---\ntrigger: confirmed\n---\n", map[string]string{
+		"01-guide.md":    step("Guide", "0", "", "Read [the guide](https://acme.example/guide)."),
+		"02-more.md":     step("More for clickers", "1d", "if: clicked(previous)\n", "More."),
+		"03-pricing.md":  step("About pricing", "1d", `if: clicked_url("https://acme.example/pricing*")`+"\n", "Pricing."),
+		"04-reminder.md": step("Guide reminder", "1d", `if: not clicked("guide")`+"\n", "The guide, again."),
+	})
 	clicker := b.lead("clicker@example.com", "Cleo", nil)
 	pricer := b.lead("pricer@example.com", "Pia", nil)
 	opener := b.lead("opener@example.com", "Otto", nil)
@@ -535,18 +544,14 @@ func TestConditions_ClickedAndClickedURLReadTheLeadFacts(t *testing.T) {
 
 func TestSuppressedAddress_GetsNothingWhileItsLeadIsConfirmed(t *testing.T) {
 	t.Parallel()
-	b := setup(t, monday)
-	b.threeSteps("")
-	id := b.lead("listed@example.com", "Lia", nil)
-	b.run()
+	b, id := started(t, "", "listed@example.com", "Lia")
 	// The address goes on the suppression list the way an unsubscribe or
 	// an erasure puts it there; the lead itself stays confirmed, so only
 	// the dispatcher's own check stands between it and the next step.
 	b.inTx(func(tx *store.Tx) error {
 		return tx.Suppress(b.ctx, lead.EmailHash("listed@example.com"), "unsubscribe", b.clock.Now())
 	})
-	b.advance(30 * day)
-	b.wantSubjects("Hello Lia")
+	b.wantNoMore("Hello Lia")
 	b.wantStopped(id, "address suppressed")
 }
 

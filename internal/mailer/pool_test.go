@@ -35,6 +35,15 @@ func (b bundle) send(t *testing.T, p *Pool, to string) error {
 	return p.Send(b.ctx, "news@acme.example", to, raw(t, to))
 }
 
+// sendAsync is send in a goroutine of its own; its error comes on the
+// channel.
+func (b bundle) sendAsync(t *testing.T, p *Pool, to string) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- b.send(t, p, to) }()
+	return done
+}
+
 // mustSend is send that fails the test on an error.
 func (b bundle) mustSend(t *testing.T, p *Pool, to string) {
 	t.Helper()
@@ -150,8 +159,7 @@ func TestPool_SendsTheExactBytes(t *testing.T) {
 
 func TestPool_ReusesOneConnectionForSequentialSends(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	p := b.pool(t, func(c *Config) { c.Conns = 4 })
+	b, p := setupPool(t, func(c *Config) { c.Conns = 4 })
 	for i := range 30 {
 		if err := p.Send(b.ctx, "news@acme.example", fmt.Sprintf("lead%d@example.com", i), raw(t, "x@example.com")); err != nil {
 			t.Fatal(err)
@@ -298,8 +306,7 @@ func TestClassify_RepliesAndBrokenConnections(t *testing.T) {
 
 func TestPool_ServerDownIsUnavailableAndSendingResumesAfter(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	p := b.pool(t)
+	b, p := setupPool(t)
 	b.mustSend(t, p, "before@example.com")
 	b.stopSMTP(t)
 	// The pooled connection is dead and no new one can be made.
@@ -327,8 +334,7 @@ func TestPool_ServerDownIsUnavailableAndSendingResumesAfter(t *testing.T) {
 
 func TestPool_StaleIdleConnectionIsRedialled(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	p := b.pool(t)
+	b, p := setupPool(t)
 	b.mustSend(t, p, "one@example.com")
 	// A restart cuts the idle pooled connection, as a server's idle
 	// timeout would.
@@ -347,8 +353,7 @@ func TestPool_StaleIdleConnectionIsRedialled(t *testing.T) {
 
 func TestPool_StartTLSRequiredRefusesAPlainServer(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	p := b.pool(t, func(c *Config) { c.TLS = StartTLSRequired })
+	b, p := setupPool(t, func(c *Config) { c.TLS = StartTLSRequired })
 	err := b.send(t, p, "a@example.com")
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "STARTTLS") || Permanent(err) {
 		t.Fatalf("got %v", err)
@@ -424,13 +429,7 @@ func TestPool_RateLimitSpacesMessages(t *testing.T) {
 
 func TestPool_WaitingSendGivesUpWithItsContext(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	entered, release := blockAtData(t, b.catcher)
-	p := b.pool(t, func(c *Config) { c.Conns = 1 })
-	first := make(chan error, 1)
-	go func() { first <- b.send(t, p, "slow@example.com") }()
-	<-entered
-
+	b, p, first, release := setupHeldSend(t, "slow@example.com", func(c *Config) { c.Conns = 1 })
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Millisecond)
 	defer cancel()
 	err := p.Send(ctx, "news@acme.example", "queued@example.com", raw(t, "queued@example.com"))
@@ -445,18 +444,8 @@ func TestPool_WaitingSendGivesUpWithItsContext(t *testing.T) {
 
 func TestPool_CloseLetsTransactionsFinishThenRefuses(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	entered, release := blockAtData(t, b.catcher)
-	p := b.pool(t, func(c *Config) { c.Conns = 1 })
-	inFlight := make(chan error, 1)
-	go func() {
-		inFlight <- b.send(t, p, "inflight@example.com")
-	}()
-	<-entered
-	waiting := make(chan error, 1)
-	go func() {
-		waiting <- b.send(t, p, "waiting@example.com")
-	}()
+	b, p, inFlight, release := setupHeldSend(t, "inflight@example.com", func(c *Config) { c.Conns = 1 })
+	waiting := b.sendAsync(t, p, "waiting@example.com")
 
 	closed := make(chan error, 1)
 	go func() { closed <- p.Close(b.ctx) }()
@@ -492,14 +481,7 @@ func TestPool_CloseLetsTransactionsFinishThenRefuses(t *testing.T) {
 
 func TestPool_CloseGivesUpWithItsContext(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	entered, release := blockAtData(t, b.catcher)
-	p := b.pool(t)
-	inFlight := make(chan error, 1)
-	go func() {
-		inFlight <- b.send(t, p, "inflight@example.com")
-	}()
-	<-entered
+	b, p, inFlight, release := setupHeldSend(t, "inflight@example.com")
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Millisecond)
 	defer cancel()
 	if err := p.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -516,8 +498,7 @@ func TestPool_CloseGivesUpWithItsContext(t *testing.T) {
 
 func TestPool_BadAddresses(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	p := b.pool(t)
+	b, p := setupPool(t)
 	err := p.Send(b.ctx, "news@acme.example", "not an address", raw(t, "x@example.com"))
 	if !errors.Is(err, ErrInvalidAddress) || !Permanent(err) || callerSeesTemporary(err) {
 		t.Fatalf("bad recipient: %v", err)
@@ -529,6 +510,19 @@ func TestPool_BadAddresses(t *testing.T) {
 	if st := b.catcher.Stats(); st.ConnsAccepted != 0 {
 		t.Fatal("dialled for an invalid address")
 	}
+}
+
+// setupHeldSend is setupPool with a send to to under way, which the
+// catcher holds after its data until release is called; the send's error
+// comes on the channel.
+func setupHeldSend(t *testing.T, to string, edit ...func(*Config)) (bundle, *Pool, <-chan error, func()) {
+	t.Helper()
+	b := setup(t)
+	entered, release := blockAtData(t, b.catcher)
+	p := b.pool(t, edit...)
+	sent := b.sendAsync(t, p, to)
+	<-entered
+	return b, p, sent, release
 }
 
 // blockAtData makes the catcher hold every transaction after its data
@@ -612,4 +606,11 @@ func tlsFront(t *testing.T, addr string) (string, *x509.CertPool) {
 		}
 	}()
 	return ln.Addr().String(), roots
+}
+
+// setupPool is setup with a pool on its catcher, edited by edit.
+func setupPool(t *testing.T, edit ...func(*Config)) (bundle, *Pool) {
+	t.Helper()
+	b := setup(t)
+	return b, b.pool(t, edit...)
 }

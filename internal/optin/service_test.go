@@ -117,8 +117,7 @@ func TestService_ExpiredLinkIsRenewedByAResend(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.subscribe(t, "ada@example.com")
-	old, _ := tokens(t, b.onlyMail(t, 0))
+	old, _ := b.signedUp(t, "ada@example.com")
 	b.clock.Advance(72 * time.Hour)
 
 	if _, err := b.svc.CheckConfirm(ctx, old); !errors.Is(err, ErrExpired) {
@@ -159,8 +158,7 @@ func TestService_UnsubscribeRevokesTheLinksSentBeforeIt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.subscribe(t, "ada@example.com")
-	tok, unsub := tokens(t, b.onlyMail(t, 0))
+	tok, unsub := b.signedUp(t, "ada@example.com")
 	if email, err := b.svc.CheckUnsubscribe(ctx, unsub); err != nil || email != "ada@example.com" {
 		t.Fatalf("check unsubscribe: %q, %v", email, err)
 	}
@@ -211,8 +209,7 @@ func TestService_EraseLeavesOnlyTheSuppressionAndItsProof(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := context.Background()
-	b.subscribe(t, "ada@example.com")
-	tok, _ := tokens(t, b.onlyMail(t, 0))
+	tok, _ := b.signedUp(t, "ada@example.com")
 	if _, err := b.svc.Confirm(ctx, tok, lead.Evidence{}); err != nil {
 		t.Fatal(err)
 	}
@@ -289,8 +286,7 @@ func TestService_RateLimitPerAddressFollowsTheClock(t *testing.T) {
 	t.Parallel()
 	b := setupWith(t, Options{RatePerEmail: 2})
 	ctx := context.Background()
-	b.subscribe(t, "ada@example.com")
-	tok, _ := tokens(t, b.onlyMail(t, 0))
+	tok, _ := b.signedUp(t, "ada@example.com")
 	b.clock.Advance(72 * time.Hour) // the link expires, and the signup's hour is long over
 	if err := b.svc.Resend(ctx, tok, lead.Evidence{}); err != nil {
 		t.Fatalf("resend: %v", err)

@@ -130,6 +130,14 @@ func (b *bundle) subscribe(t *testing.T, email string) {
 	}
 }
 
+// signedUp subscribes email, wants the one confirmation mail and returns
+// its tokens.
+func (b *bundle) signedUp(t *testing.T, email string) (confirm, unsubscribe string) {
+	t.Helper()
+	b.subscribe(t, email)
+	return tokens(t, b.onlyMail(t, 0))
+}
+
 // lookup is the lead with its ledger, and the kinds of its ledger entries.
 func (b *bundle) lookup(t *testing.T, email string) (*Detail, string) {
 	t.Helper()

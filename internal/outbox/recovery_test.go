@@ -122,10 +122,7 @@ func TestRelay_MailOfADeadNodeIsClaimedOnceItsNodeLeaseRunsOut(t *testing.T) {
 	if _, err := other.Join(ctx, now, now.Add(5*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := other.ClaimMessages(ctx, now, now.Add(5*time.Minute), 10, nil)
-	if err != nil || len(claimed) != 3 {
-		t.Fatalf("claimed %d, %v", len(claimed), err)
-	}
+	claimed := claim(t, other, now, 5*time.Minute, 10, 3)
 	if may, err := other.StartSMTP(ctx, now, []store.Held{{ID: claimed[0].ID, Attempts: claimed[0].Attempts}}, nil); err != nil || len(may) != 1 {
 		t.Fatalf("marked %v, %v", may, err)
 	}

@@ -53,6 +53,17 @@ func setupWith(t *testing.T, rate float64, cfg outbox.Config) *bundle {
 	return &bundle{db: db, store: st, mail: mail, clock: clk, relay: outbox.New(st, pool, log, clk.Now, cfg)}
 }
 
+// claim claims up to limit messages at now, leased for lease, and wants
+// n of them.
+func claim(t *testing.T, st *store.Store, now time.Time, lease time.Duration, limit, n int) []store.Claimed {
+	t.Helper()
+	claimed, err := st.ClaimMessages(context.Background(), now, now.Add(lease), limit, nil)
+	if err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	return claimed
+}
+
 func (b *bundle) queue(t *testing.T, n int) {
 	t.Helper()
 	err := b.store.WithTx(context.Background(), func(tx *store.Tx) error {
@@ -96,10 +107,7 @@ func TestRelay_ClaimLostInACrashIsSentAfterTheLeaseAndOnlyMailInSMTPCounts(t *te
 	b.queue(t, 3)
 	ctx := context.Background()
 	now := b.clock.Now()
-	claimed, err := b.store.ClaimMessages(ctx, now, now.Add(5*time.Minute), 10, nil)
-	if err != nil || len(claimed) != 3 {
-		t.Fatalf("claimed %d, %v", len(claimed), err)
-	}
+	claimed := claim(t, b.store, now, 5*time.Minute, 10, 3)
 	start := []store.Held{{ID: claimed[0].ID, Attempts: claimed[0].Attempts}, {ID: claimed[1].ID, Attempts: claimed[1].Attempts}}
 	if may, err := b.store.StartSMTP(ctx, now, start, nil); err != nil || len(may) != 2 {
 		t.Fatalf("marked %v, %v", may, err)
@@ -127,10 +135,7 @@ func TestRelay_AStaleHolderCannotStartAMessageClaimedByAnother(t *testing.T) {
 	b.queue(t, 1)
 	ctx := context.Background()
 	now := b.clock.Now()
-	first, err := b.store.ClaimMessages(ctx, now, now.Add(time.Minute), 1, nil)
-	if err != nil || len(first) != 1 {
-		t.Fatalf("claimed %d, %v", len(first), err)
-	}
+	first := claim(t, b.store, now, time.Minute, 1, 1)
 	later := now.Add(2 * time.Minute)
 	second, err := b.store.ClaimMessages(ctx, later, later.Add(time.Minute), 1, nil)
 	if err != nil || len(second) != 1 || second[0].Attempts != first[0].Attempts+1 {

@@ -15,6 +15,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 
+	"github.com/nurture/nurture/internal/condition"
 	"github.com/nurture/nurture/internal/lead"
 	"github.com/nurture/nurture/internal/problem"
 )
@@ -35,22 +36,9 @@ type Score struct {
 // Total is fit plus engagement.
 func (s Score) Total() int { return s.Fit + s.Engagement }
 
-// env is what an expression sees. Stage, source, attr, events,
-// days_since_signup and number() are those of campaign's sequence
-// conditions (see the package comment).
-type env struct {
-	Score           int                 `expr:"score"`
-	Fit             int                 `expr:"fit"`
-	Engagement      int                 `expr:"engagement"`
-	Temperature     string              `expr:"temperature"`
-	Stage           string              `expr:"stage"`
-	Source          string              `expr:"source"`
-	Attr            map[string]any      `expr:"attr"`
-	Events          []string            `expr:"events"`
-	DaysSinceSignup int                 `expr:"days_since_signup"`
-	Number          func(v any) float64 `expr:"number"`
-}
-
+// exprNames are the names of condition.Vars, which is what an expression
+// sees: those of a sequence condition about the lead (see the package
+// comment).
 var exprNames = []string{"score", "fit", "engagement", "temperature", "stage", "source", "attr", "events", "days_since_signup", "number"}
 
 // scoreNames are the variables a fit rule may not use: they depend on fit.
@@ -96,7 +84,7 @@ func compileExpr(n *yaml.Node, key string, forbidden []string, ps *problems) (*E
 	warnNumbers(tree.Node, func(attr string) {
 		ps.warnf(first, "%s: compare through number(%s): an attribute from a form is often text, and then the comparison fails and the rule gives nothing", key, attr)
 	})
-	prog, err := expr.Compile(src, append([]expr.Option{expr.Env(env{}), expr.AsBool()}, textFuncs...)...)
+	prog, err := expr.Compile(src, append([]expr.Option{expr.Env(condition.Vars{}), expr.AsBool()}, textFuncs...)...)
 	if err != nil {
 		l, msg := exprError(err)
 		return fail(l, "%s", msg)
@@ -164,7 +152,7 @@ func (e *Expr) eval(f Facts, s Score, bands Bands) (bool, error) {
 	if l == nil {
 		return false, errors.New("scoring: no lead")
 	}
-	v := env{
+	v := condition.Vars{
 		Score:       s.Total(),
 		Fit:         s.Fit,
 		Engagement:  s.Engagement,

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/robfig/cron/v3"
@@ -50,8 +49,7 @@ func parseHandoff(hf field, ps *problems) *Handoff {
 }
 
 func parseReasons(n *yaml.Node, ps *problems) []string {
-	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		ps.errorf(n.Line, "handoff.reject_reasons must be a list, such as [no_budget, not_decision_maker, bad_fit]")
+	if !isList(n, "handoff.reject_reasons must be a list, such as [no_budget, not_decision_maker, bad_fit]", ps) {
 		return nil
 	}
 	var out []string
@@ -69,19 +67,14 @@ func parseReasons(n *yaml.Node, ps *problems) []string {
 }
 
 func parseRoutes(n *yaml.Node, ps *problems) []Route {
-	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		ps.errorf(n.Line, "handoff.routes must be a list of routes, each with to: and all but the last with if:")
+	if !isList(n, "handoff.routes must be a list of routes, each with to: and all but the last with if:", ps) {
 		return nil
 	}
 	var out []Route
-	for i, item := range n.Content {
-		where := "handoff route " + strconv.Itoa(i+1)
-		if !isMap(field{line: item.Line, val: item}, where, "to: [sales@example.com]", ps) {
-			continue
-		}
+	mapItems(n, "handoff route", "to: [sales@example.com]", ps, func(i int, item *yaml.Node, where string, fields []field) {
 		rt := Route{Line: item.Line}
 		var hasIf, hasTo bool
-		for _, f := range mapping(item, where+": ", ps) {
+		for _, f := range fields {
 			switch f.key {
 			case "if":
 				hasIf = true
@@ -104,7 +97,7 @@ func parseRoutes(n *yaml.Node, ps *problems) []Route {
 			ps.errorf(item.Line, "%s is the last and has an if:; end with a route without if: (the default team) so that every lead has an owner", where)
 		}
 		out = append(out, rt)
-	}
+	})
 	return out
 }
 

@@ -125,6 +125,30 @@ func isMap(f field, key, example string, ps *problems) bool {
 	return false
 }
 
+// isList reports whether n is a list with at least one item, and reports
+// msg at its line when not.
+func isList(n *yaml.Node, msg string, ps *problems) bool {
+	if n.Kind == yaml.SequenceNode && len(n.Content) > 0 {
+		return true
+	}
+	ps.errorf(n.Line, "%s", msg)
+	return false
+}
+
+// mapItems calls fn for each item of list that is a mapping, with its
+// index, its name in messages (name and its number from 1, such as "fit
+// rule 2") and its fields. An item that is not a mapping is reported with
+// example.
+func mapItems(list *yaml.Node, name, example string, ps *problems, fn func(i int, item *yaml.Node, where string, fields []field)) {
+	for i, item := range list.Content {
+		where := name + " " + strconv.Itoa(i+1)
+		if !isMap(field{line: item.Line, val: item}, where, example, ps) {
+			continue
+		}
+		fn(i, item, where, mapping(item, where+": ", ps))
+	}
+}
+
 // whole reads a whole number, such as the points of a signal.
 func whole(n *yaml.Node, key string, ps *problems) (int, bool) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!int" {

@@ -3,7 +3,6 @@ package scoring
 import (
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -117,15 +116,11 @@ func parseFit(ff field, ps *problems) []FitRule {
 		return nil
 	}
 	var out []FitRule
-	for i, item := range ff.val.Content {
-		where := "fit rule " + strconv.Itoa(i+1)
-		if !isMap(field{line: item.Line, val: item}, where, "if: number(attr.company_size) >= 50 and points: 20", ps) {
-			continue
-		}
+	mapItems(ff.val, "fit rule", "if: number(attr.company_size) >= 50 and points: 20", ps, func(_ int, item *yaml.Node, where string, fields []field) {
 		rule := FitRule{Line: item.Line}
 		ok := true
 		var hasIf, hasPoints bool
-		for _, f := range mapping(item, where+": ", ps) {
+		for _, f := range fields {
 			switch f.key {
 			case "if":
 				hasIf = true
@@ -142,12 +137,12 @@ func parseFit(ff field, ps *problems) []FitRule {
 		}
 		if !hasIf || !hasPoints {
 			ps.errorf(item.Line, "%s needs both if: (the condition) and points:", where)
-			continue
+			return
 		}
 		if ok && rule.If != nil {
 			out = append(out, rule)
 		}
-	}
+	})
 	return out
 }
 

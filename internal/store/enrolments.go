@@ -13,19 +13,25 @@ import (
 	"github.com/nurture/nurture/internal/lead"
 )
 
+// Progress is where an enrolment stands in its sequence, as the database
+// holds it.
+type Progress struct {
+	Sequence   string         `db:"sequence"`
+	StepsDone  pq.StringArray `db:"steps_done"`
+	LastOrder  int            `db:"last_order"`
+	DueAt      time.Time      `db:"due_at"`
+	EnrolledAt time.Time      `db:"enrolled_at"`
+	LastSentAt *time.Time     `db:"last_sent_at"`
+}
+
 // enrolmentRow is an enrolment as the database holds it.
 type enrolmentRow struct {
-	ID          int64          `db:"id"`
-	LeadID      int64          `db:"lead_id"`
-	Sequence    string         `db:"sequence"`
-	State       string         `db:"state"`
-	StepsDone   pq.StringArray `db:"steps_done"`
-	LastOrder   int            `db:"last_order"`
-	DueAt       time.Time      `db:"due_at"`
-	EnrolledAt  time.Time      `db:"enrolled_at"`
-	LastSentAt  *time.Time     `db:"last_sent_at"`
-	EndedAt     *time.Time     `db:"ended_at"`
-	EndedReason string         `db:"ended_reason"`
+	ID     int64  `db:"id"`
+	LeadID int64  `db:"lead_id"`
+	State  string `db:"state"`
+	Progress
+	EndedAt     *time.Time `db:"ended_at"`
+	EndedReason string     `db:"ended_reason"`
 }
 
 // Enrol enrols a confirmed lead in a sequence, due at due. It reports false
@@ -45,13 +51,8 @@ func (t *Tx) Enrol(ctx context.Context, leadID int64, sequence string, reenroll 
 
 // Due is a claimed enrolment with its lead.
 type Due struct {
-	EnrolmentID int64          `db:"enrolment_id"`
-	Sequence    string         `db:"sequence"`
-	StepsDone   pq.StringArray `db:"steps_done"`
-	LastOrder   int            `db:"last_order"`
-	DueAt       time.Time      `db:"due_at"`
-	EnrolledAt  time.Time      `db:"enrolled_at"`
-	LastSentAt  *time.Time     `db:"last_sent_at"`
+	EnrolmentID int64 `db:"enrolment_id"`
+	Progress
 	// LastPassedAt is when the last step was sent or skipped.
 	LastPassedAt *time.Time `db:"last_passed_at"`
 	Suppressed   bool       `db:"suppressed"`

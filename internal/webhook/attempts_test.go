@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/nurture/nurture/internal/store"
-	"github.com/nurture/nurture/internal/webhook"
 )
 
 // A 500 then a 200: the service lists both attempts of the handoff, oldest
@@ -14,7 +13,7 @@ import (
 func TestAttempts_ListsAHandoffsAttemptsOldestFirst(t *testing.T) {
 	t.Parallel()
 	b := setup(t, status(500), status(200))
-	svc := b.service(t, b.recv.srv.URL, webhook.Config{AllowPrivate: true, Retry: fast})
+	svc := b.fastService(t)
 	b.enqueue(t, svc)
 	b.waitState(t, store.WebhookDelivered)
 	as, err := svc.Attempts(context.Background(), b.handoff)

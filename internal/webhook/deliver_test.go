@@ -67,7 +67,7 @@ func TestDelivery_FailsTwiceThenSucceeds(t *testing.T) {
 func TestDelivery_PayloadTellsTheWholeStory(t *testing.T) {
 	t.Parallel()
 	b := setup(t, status(200))
-	svc := b.service(t, b.recv.srv.URL, webhook.Config{AllowPrivate: true, Retry: fast})
+	svc := b.fastService(t)
 	b.exec(t, `UPDATE leads SET score = 80, engagement = 60 WHERE email = 'anna@example.com'`)
 	b.enqueue(t, svc)
 	b.waitState(t, store.WebhookDelivered)
@@ -105,7 +105,7 @@ func TestDelivery_RetryAfterIsHonoured(t *testing.T) {
 		w.Header().Set("Retry-After", "120")
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
-	svc := b.service(t, b.recv.srv.URL, webhook.Config{AllowPrivate: true, Retry: fast})
+	svc := b.fastService(t)
 	b.enqueue(t, svc)
 	as := b.waitAttempts(t, 1)
 	at := b.waitJob(t, "scheduled")
@@ -122,7 +122,7 @@ func TestDelivery_RetryAfterIsHonoured(t *testing.T) {
 func TestDelivery_GoneStopsAndRedeliverTriesAgain(t *testing.T) {
 	t.Parallel()
 	b := setup(t, status(410), status(200))
-	svc := b.service(t, b.recv.srv.URL, webhook.Config{AllowPrivate: true, Retry: fast})
+	svc := b.fastService(t)
 	b.enqueue(t, svc)
 	b.waitState(t, store.WebhookGone)
 	b.waitJob(t, "cancelled")
@@ -205,7 +205,7 @@ func TestEnqueue_WithoutWebhookDoesNothing(t *testing.T) {
 func TestEnqueue_RollsBackWithItsTransaction(t *testing.T) {
 	t.Parallel()
 	b := setup(t, status(200))
-	svc := b.service(t, b.recv.srv.URL, webhook.Config{AllowPrivate: true, Retry: fast})
+	svc := b.fastService(t)
 	errRollback := errors.New("roll back")
 	err := b.st.WithTx(context.Background(), func(tx *store.Tx) error {
 		if err := svc.Enqueue(context.Background(), tx, b.handoff); err != nil {

@@ -118,6 +118,13 @@ func (b *bundle) exec(t *testing.T, q string, args ...any) {
 // without waiting out the real one.
 var fast = webhook.Retry{Base: time.Millisecond, Max: 2 * time.Millisecond, For: time.Hour}
 
+// fastService is a service that posts to the test's receiver, with
+// private addresses allowed and the fast retries.
+func (b *bundle) fastService(t *testing.T) *webhook.Service {
+	t.Helper()
+	return b.service(t, b.recv.srv.URL, webhook.Config{AllowPrivate: true, Retry: fast})
+}
+
 // service starts a delivery service posting to url (or by cfg.Rules when
 // set), stopped when the test ends.
 func (b *bundle) service(t *testing.T, url string, cfg webhook.Config) *webhook.Service {
