@@ -37,3 +37,75 @@ func TestInsertHits_BatchesOfOneRunTheGenericPlan(t *testing.T) {
 		t.Errorf("insert_hits ran %d generic and %d custom plans in 12 calls; want every call after the fifth generic", generic, custom)
 	}
 }
+
+// In one batch, a counted click implies its step's open at the step's
+// first click, unless the batch holds an open of that step too or the
+// lead has one already; a scanner's click implies nothing.
+func TestInsertHits_AClickImpliesItsOpenOncePerStep(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	db := s.DB()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	mail := func(email string) (lead, msg int64) {
+		t.Helper()
+		if err := db.GetContext(ctx, &lead, `INSERT INTO leads (email, status, created_at, updated_at, tracking)
+			VALUES ($1, 'confirmed', $2, $2, true) RETURNING id`, email, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.GetContext(ctx, &msg, `INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, sent_at, step_key)
+			VALUES ('step', $1, '<m' || $2 || '@test>', 'news@acme.example', $2, 'sent', $3, $3, $3, 'welcome/01') RETURNING id`, lead, email, now); err != nil {
+			t.Fatal(err)
+		}
+		return lead, msg
+	}
+	both, bothMsg := mail("both@example.com")       // an open and a click in the batch
+	twice, twiceMsg := mail("twice@example.com")    // two clicks in the batch
+	opened, openedMsg := mail("opened@example.com") // an open recorded before
+	scanned, scannedMsg := mail("scan@example.com") // only a scanner's click
+	if _, err := db.ExecContext(ctx, `INSERT INTO lead_facts (lead_id, kind, key, first_at, last_at, count)
+		VALUES ($1, 'open', 'welcome/01', $2, $2, 1)`, opened, now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	hit := func(msg int64, typ string, at time.Duration, verdict string) store.Hit {
+		h := store.Hit{MessageID: msg, Type: typ, Link: -1, At: now.Add(at), Source: "pixel", Verdict: verdict, Reason: "test"}
+		if typ == "click" {
+			h.Link, h.URL, h.Source = 1, "https://acme.example/a", "click"
+		}
+		return h
+	}
+	hits := []store.Hit{
+		hit(bothMsg, "click", 2*time.Minute, "human"),
+		hit(bothMsg, "open", 3*time.Minute, "human"),
+		hit(twiceMsg, "click", 5*time.Minute, "human"),
+		hit(twiceMsg, "click", 4*time.Minute, "human"),
+		hit(openedMsg, "click", 6*time.Minute, "human"),
+		hit(scannedMsg, "click", 7*time.Minute, "scanner"),
+	}
+	if _, err := s.InsertHits(ctx, hits, store.HitOptions{TrackAll: true, Since: now, ScanWindow: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	type open struct {
+		Lead  int64     `db:"lead_id"`
+		First time.Time `db:"first_at"`
+		Count int       `db:"count"`
+	}
+	var got []open
+	if err := db.SelectContext(ctx, &got, `SELECT lead_id, first_at, count FROM lead_facts
+		WHERE kind = 'open' AND key = 'welcome/01' ORDER BY lead_id`); err != nil {
+		t.Fatal(err)
+	}
+	want := []open{
+		{both, now.Add(3 * time.Minute), 1},  // the batch's own open, not the click's
+		{twice, now.Add(4 * time.Minute), 1}, // once, at the first click
+		{opened, now.Add(-time.Hour), 1},     // the open recorded before stays as it was
+	}
+	if len(got) != len(want) {
+		t.Fatalf("open facts = %+v, want %+v (none for the scanner's lead %d)", got, want, scanned)
+	}
+	for i := range want {
+		if got[i].Lead != want[i].Lead || !got[i].First.Equal(want[i].First) || got[i].Count != want[i].Count {
+			t.Errorf("open fact %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -63,13 +63,17 @@ WITH u AS (
         count    = f.count + EXCLUDED.count
 ), implied AS (
     -- A counted click of a mail implies its open, counted once: only where
-    -- the lead has none of that step yet, nor one in this batch.
+    -- the lead has none of that step yet, nor one in this batch; at the
+    -- step's first click of the batch. (One grouping: as a NOT EXISTS over
+    -- w, whose size the planner cannot see, it compared every click with
+    -- every hit of the batch.)
     INSERT INTO lead_facts (lead_id, kind, key, first_at, last_at, count)
-    SELECT DISTINCT ON (lead_id, step_key) lead_id, 'open', step_key, at, at, 1
-    FROM w c
-    WHERE counted AND type = 'click' AND step_key <> ''
-      AND NOT EXISTS (SELECT 1 FROM w o WHERE o.counted AND o.type = 'open' AND o.lead_id = c.lead_id AND o.step_key = c.step_key)
-    ORDER BY lead_id, step_key, at
+    SELECT lead_id, 'open', step_key, min(at), min(at), 1
+    FROM w
+    WHERE counted AND type IN ('open', 'click') AND step_key <> ''
+    GROUP BY lead_id, step_key
+    HAVING bool_and(type = 'click')
+    ORDER BY lead_id, step_key
     ON CONFLICT (lead_id, kind, key) DO NOTHING
 )
 SELECT u.n, COALESCE(w.id, 0) AS id, u.known, u.known AND u.deferred AS deferred,
