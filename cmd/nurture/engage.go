@@ -17,7 +17,7 @@ import (
 // with the shipped scanner networks and the operator's Apple egress ranges;
 // recorded is called after each commit that wrote events.
 func wireEngage(st *store.Store, cfg *config.Config, disp *dispatch.Dispatcher, recorded func(), log *slog.Logger, now func() time.Time) (*engage.Service, error) {
-	judge := tracking.Judge{Scanners: tracking.DefaultScanners(), ScanWindow: cfg.ScanWindow}
+	judge := tracking.Judge{Scanners: tracking.DefaultScanners(), ScanWindow: cfg.ScanWindow, BurstWindow: cfg.BurstWindow}
 	if cfg.AppleEgressFile != "" {
 		f, err := os.Open(cfg.AppleEgressFile)
 		if err != nil {

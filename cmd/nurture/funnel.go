@@ -15,10 +15,11 @@ import (
 // newFunnel is the scoring service of a server: it reads the live
 // scoring.yaml, and moves leads to mql through the dispatcher, so that the
 // stage's exits and triggers apply, and hands each new MQL to sales.
-func newFunnel(st *store.Store, seq *sequences, disp *dispatch.Dispatcher, handoffs funnel.Handoffs, tick time.Duration, log *slog.Logger, now func() time.Time) *funnel.Service {
+func newFunnel(st *store.Store, seq *sequences, disp *dispatch.Dispatcher, handoffs funnel.Handoffs, tick, settle time.Duration, log *slog.Logger, now func() time.Time) *funnel.Service {
 	return funnel.New(st, log, now, funnel.Config{
-		Rules: seq.scoring,
-		Tick:  tick,
+		Rules:  seq.scoring,
+		Tick:   tick,
+		Settle: settle, // a click's burst window
 		Stage: func(ctx context.Context, tx *store.Tx, leadID int64, c store.StageChange, now time.Time) error {
 			_, err := disp.StageChanged(ctx, tx, leadID, c, now)
 			return err

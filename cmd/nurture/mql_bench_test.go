@@ -38,7 +38,7 @@ handoff:
 // by eight clients at once, p50 and p99,
 // beside a bare go-mail send to the same catcher in the same run. It also
 // reports what a click crossing the line costs: clicks are scored only
-// once their burst window (2 s) has passed.
+// once their burst window (1.5 s) has passed.
 func BenchmarkEventToOwnerMail(b *testing.B) {
 	const seq, conc, clicks = 100, 200, 20
 	h := start(b, map[string]string{"NURTURE_CAMPAIGNS": writeCampaigns(b, map[string]string{"scoring.yaml": mqlScoring}), "NURTURE_TRACKING": "all"})

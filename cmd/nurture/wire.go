@@ -73,7 +73,7 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
-	fun := newFunnel(st, seq, disp, sales, cfg.Tick, log, now)
+	fun := newFunnel(st, seq, disp, sales, cfg.Tick, cfg.BurstWindow, log, now)
 	eng, err := wireEngage(st, cfg, disp, fun.Wake, log, now)
 	if err != nil {
 		return err

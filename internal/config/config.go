@@ -43,6 +43,7 @@ type Config struct {
 
 	Tracking            string        // consent, all or off
 	ScanWindow          time.Duration // clicks sooner after delivery look like scanners
+	BurstWindow         time.Duration // clicks on several links within it look like scanners
 	AppleEgressFile     string
 	SiteHosts           []string // the marketer's own site, for ?nt= and /t.js
 	SalesToken          string
@@ -97,6 +98,7 @@ func Load(get Source, need ...string) (*Config, error) {
 		DKIMKeyFile:         p.str("NURTURE_DKIM_KEY_FILE"),
 		Tracking:            p.oneOf("NURTURE_TRACKING", "consent", "all", "off"),
 		ScanWindow:          p.duration("NURTURE_SCAN_WINDOW"),
+		BurstWindow:         p.duration("NURTURE_BURST_WINDOW"),
 		AppleEgressFile:     p.str("NURTURE_APPLE_EGRESS_FILE"),
 		SiteHosts:           p.hosts("NURTURE_SITE_HOSTS"),
 		SalesToken:          p.str("NURTURE_SALES_TOKEN"),

@@ -44,6 +44,7 @@ var Settings = []Setting{
 	{"NURTURE_DKIM_KEY_FILE", "", "PEM file with the DKIM private key (RSA or Ed25519)"},
 	{"NURTURE_TRACKING", "consent", "open and click tracking: `consent` tracks only leads whose confirmed signup agreed to it (§ 25 TDDDG, GDPR), `all` tracks every lead, `off` none"},
 	{"NURTURE_SCAN_WINDOW", "30s", "a click sooner than this after its mail was delivered is taken for a link scanner, unless other evidence says a person clicked"},
+	{"NURTURE_BURST_WINDOW", "1.5s", "clicks on several links of one mail, each within this of the next, are taken for a link scanner; opens and clicks wait this long before they score, since a later click of the burst can still re-mark them"},
 	{"NURTURE_APPLE_EGRESS_FILE", "", "Apple's published iCloud Private Relay egress ranges (CSV), which confirm Apple Mail Privacy Protection opens; optional"},
 	{"NURTURE_SITE_HOSTS", "", "comma-separated hosts of your own site: a tracked click to one carries a signed lead reference (`?nt=…`) that `/t.js` reports page views with, and CORS allows these hosts only"},
 	{"NURTURE_SALES_TOKEN", "", "bearer token for the sales API (handoffs, accept, reject, qualify); the admin token works there too"},

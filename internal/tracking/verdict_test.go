@@ -80,7 +80,7 @@ func TestDecide_EveryRule(t *testing.T) {
 			Recent: []Click{{ID: 1, Link: 1, At: later.Add(-time.Second), Verdict: Scanner}, {ID: 2, Link: 2, At: later.Add(-time.Second), Verdict: Human}}},
 			Scanner, "honeypot", []int64{2}},
 		{"burst on two links", clickAt(0, 2, Click{ID: 7, Link: 1, At: later.Add(-800 * time.Millisecond), Verdict: Human}), Scanner, "2 clicks on 2 links", []int64{7}},
-		{"burst chain of three", clickAt(0, 3, Click{ID: 8, Link: 1, At: later.Add(-3500 * time.Millisecond), Verdict: Human}, Click{ID: 9, Link: 2, At: later.Add(-1800 * time.Millisecond), Verdict: Human}),
+		{"burst chain of three", clickAt(0, 3, Click{ID: 8, Link: 1, At: later.Add(-2700 * time.Millisecond), Verdict: Human}, Click{ID: 9, Link: 2, At: later.Add(-1400 * time.Millisecond), Verdict: Human}),
 			Scanner, "3 clicks on 3 links", []int64{8, 9}},
 		{"after the honeypot's burst", clickAt(0, 1, Click{ID: 5, Honeypot: true, At: later.Add(-time.Second), Verdict: Scanner}), Scanner, "honeypot", nil},
 		{"same link twice is no burst", clickAt(0, 1, Click{ID: 7, Link: 1, At: later.Add(-500 * time.Millisecond), Verdict: Human}), Human, "browser", nil},
