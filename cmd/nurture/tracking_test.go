@@ -201,6 +201,27 @@ func TestTracking_EachVerdictKind(t *testing.T) {
 	}
 }
 
+// NURTURE_BURST_WINDOW sets how far apart two clicks on two links of a
+// mail may be and still be a scanner's burst.
+func TestTracking_BurstWindowIsASetting(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		window string // "" for the default, 1.5s
+		want   string
+	}{{"", "human"}, {"5s", "scanner"}} {
+		h := start(t, map[string]string{"NURTURE_BURST_WINDOW": tt.window})
+		id := h.trackedLead("anna@example.com")
+		m := h.sentMail(id, "news", h.clock.Now().Add(-time.Hour), "https://acme.example/a", "https://acme.example/b")
+		h.do("GET", "/c/"+h.signer().Click(m, 1), "", nil)
+		h.advance(3 * time.Second)
+		h.do("GET", "/c/"+h.signer().Click(m, 2), "", nil)
+		evs := h.eventsOfMail(m)
+		if len(evs) != 2 || evs[0].Verdict != tt.want || evs[1].Verdict != tt.want {
+			t.Errorf("window %q: clicks 3 s apart on two links judged %+v, want both %s", tt.window, evs, tt.want)
+		}
+	}
+}
+
 func TestEventsAPI_ARetriedPostCountsOnce(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)

@@ -119,6 +119,10 @@ func Load(get Source, need ...string) (*Config, error) {
 	if c.SMTPReplyTimeout != 0 && c.SMTPReplyTimeout < time.Second {
 		return nil, &Error{"NURTURE_SMTP_REPLY_TIMEOUT", "must be at least 1s"}
 	}
+	if c.BurstWindow > time.Minute {
+		// Every open and click waits this long before it scores.
+		return nil, &Error{"NURTURE_BURST_WINDOW", "must be at most 1m: every open and click waits this long before it scores"}
+	}
 	if c.UnsubscribeMailto == "" && c.From != "" {
 		c.UnsubscribeMailto = bareAddress(c.From)
 	}

@@ -180,3 +180,21 @@ func TestLoad_SMTPReplyTimeout(t *testing.T) {
 		t.Fatalf("10ms accepted or error without the setting's name: %v", err)
 	}
 }
+
+func TestLoad_BurstWindow(t *testing.T) {
+	c, err := Load(source(valid()), ServeNeeds...)
+	if err != nil || c.BurstWindow != 1500*time.Millisecond {
+		t.Fatalf("default burst window %v, %v; want 1.5s", c.BurstWindow, err)
+	}
+	env := valid()
+	env["NURTURE_BURST_WINDOW"] = "800ms"
+	if c, err := Load(source(env), ServeNeeds...); err != nil || c.BurstWindow != 800*time.Millisecond {
+		t.Fatalf("burst window %v, %v; want 800ms", c.BurstWindow, err)
+	}
+	for _, bad := range []string{"2m", "0s", "soon"} {
+		env["NURTURE_BURST_WINDOW"] = bad
+		if _, err := Load(source(env), ServeNeeds...); err == nil || !strings.Contains(err.Error(), "NURTURE_BURST_WINDOW") {
+			t.Errorf("%q accepted or error without the setting's name: %v", bad, err)
+		}
+	}
+}
