@@ -91,7 +91,9 @@ func (h *harness) confirmScored(t *testing.T, s map[string]any) int64 {
 	id := h.lead(s["email"].(string)).ID
 	waitFor(t, "the confirmation to be scored", func() bool {
 		var n int
-		h.db().Get(&n, `SELECT count(*) FROM score_entries WHERE lead_id = $1 AND rule = 'points.confirmed'`, id)
+		if err := h.db().Get(&n, `SELECT count(*) FROM score_entries WHERE lead_id = $1 AND rule = 'points.confirmed'`, id); err != nil {
+			t.Fatal(err)
+		}
 		return n == 1
 	})
 	return id

@@ -106,7 +106,9 @@ func TestStory_ADemoRequestEndsTheEbookNurture(t *testing.T) {
 	h.wake()
 	var state, reason string
 	waitFor(t, "the e-book nurture to end", func() bool {
-		h.db().QueryRow(`SELECT state, ended_reason FROM enrolments WHERE sequence = 'ebook-datensicherheit'`).Scan(&state, &reason)
+		if err := h.db().QueryRow(`SELECT state, ended_reason FROM enrolments WHERE sequence = 'ebook-datensicherheit'`).Scan(&state, &reason); err != nil {
+			t.Fatal(err)
+		}
 		return state != "active"
 	})
 	if state != "exited" || !strings.Contains(reason, "demo_requested") {

@@ -190,7 +190,9 @@ func untouched(t *testing.T, name string) {
 	var used pq.StringArray
 	if err := db.QueryRow(pool.snap.untouched).Scan(&ok, &used); err != nil || !ok || len(used) != 0 {
 		var may bool
-		if db.QueryRow(`SELECT has_function_privilege('pg_stat_reset()', 'EXECUTE')`).Scan(&may); !may {
+		if err := db.QueryRow(`SELECT has_function_privilege('pg_stat_reset()', 'EXECUTE')`).Scan(&may); err != nil {
+			t.Fatal(err)
+		} else if !may {
 			t.Skip("the role may not clear the statistics counters: every reset is a full one")
 		}
 		t.Fatalf("after a reset: untouched %v, tables to empty %q, %v; want untouched and none", ok, used, err)
