@@ -147,6 +147,7 @@ func TestAPI_ErrorsSpeakToTheClient(t *testing.T) {
 		{"unknown endpoint", "GET", "/api/v1/nope", ``, false, 404, "GET /api/v1 lists them"},
 		{"wrong method", "DELETE", "/api/v1/subscribe", ``, false, 405, "does not take that method"},
 		{"event without type", "POST", "/api/v1/leads/anna@example.com/events", `{}`, true, 400, `send {"type": "demo_booked"}`},
+		{"event, not a time", "POST", "/api/v1/events", `{"lead": "anna@example.com", "type": "demo_booked", "at": "yesterday"}`, true, 400, `"yesterday" is not a time: write it as in RFC 3339`},
 		{"event, malformed", "POST", "/api/v1/leads/anna@example.com/events", `{"type": `, true, 400, `; send {"type": "demo_booked"}`},
 		{"stage missing", "PUT", "/api/v1/leads/anna@example.com/stage", `{}`, true, 400, `send {"stage": "mql"}`},
 		{"not a stage", "PUT", "/api/v1/leads/anna@example.com/stage", `{"stage": "hot"}`, true, 422, "stage must be one of"},

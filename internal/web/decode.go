@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/nurture/nurture/internal/lead"
@@ -56,6 +57,7 @@ func decodeJSON(r *http.Request, v any, strict bool) error {
 func jsonError(err error) error {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var when *time.ParseError
 	switch {
 	case errors.As(err, &syntax):
 		return badRequest(fmt.Sprintf("invalid JSON at byte %d: %s", syntax.Offset, syntax.Error()))
@@ -66,6 +68,8 @@ func jsonError(err error) error {
 	case errors.As(err, &typ):
 		// typeError took those that name a field: this is the body itself.
 		return badRequest("the body must be a JSON object, not " + jsonKind(typ.Value))
+	case errors.As(err, &when):
+		return badRequest(fmt.Sprintf("%q is not a time: write it as in RFC 3339, such as \"2026-12-01T10:00:00Z\"", when.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return badRequest(strings.TrimPrefix(err.Error(), "json: "))
 	}
