@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nurture/nurture/internal/handoff"
 	"github.com/nurture/nurture/internal/lead"
@@ -106,6 +107,10 @@ type decisionJSON struct {
 
 func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	if o := q.Get("owner"); !utf8.ValidString(o) || strings.ContainsRune(o, 0) {
+		s.apiError(w, r, badRequest("owner must be an address such as anna@sales.example"))
+		return
+	}
 	hs, err := s.cfg.Sales.Handoffs(r.Context(), q.Get("owner"), q.Get("status"))
 	if err != nil {
 		s.salesError(w, r, err)

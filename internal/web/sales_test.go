@@ -119,6 +119,22 @@ func TestSalesAPI_ListPassesTheFiltersAndAnswersItsOwnShape(t *testing.T) {
 	}
 }
 
+// An owner filter that no address can be (a NUL, bytes that are not
+// UTF-8) is the client's error, not the database's.
+func TestSalesAPI_ListRefusesAnOwnerThatIsNoText(t *testing.T) {
+	t.Parallel()
+	b, f := setupSales(t)
+	for _, q := range []string{"owner=a%00b", "owner=%ff%fe"} {
+		res, body := b.do(t, "GET", "/api/v1/handoffs?"+q, "", "", "Authorization", "Bearer "+salesTestToken)
+		if res.StatusCode != 400 || !strings.Contains(body, "owner must be an address") {
+			t.Errorf("%s: %d %s", q, res.StatusCode, body)
+		}
+	}
+	if len(f.filters) != 0 {
+		t.Errorf("the list was asked for with %v", f.filters)
+	}
+}
+
 func TestSalesAPI_DecisionsAndTheirErrors(t *testing.T) {
 	t.Parallel()
 	b, f := setupSales(t)
