@@ -165,36 +165,44 @@ func TestREADME_DocumentsEverySetting(t *testing.T) {
 	}
 }
 
-func TestLoad_SMTPReplyTimeout(t *testing.T) {
-	c, err := Load(source(valid()), ServeNeeds...)
-	if err != nil || c.SMTPReplyTimeout != 10*time.Minute {
-		t.Fatalf("default reply timeout %v, %v; want 10m", c.SMTPReplyTimeout, err)
+// The bounded durations: each default, a value that holds, and values
+// refused with the setting's name.
+func TestLoad_BoundedDurations(t *testing.T) {
+	tests := []struct {
+		name    string
+		got     func(*Config) time.Duration
+		def     time.Duration
+		set     string
+		want    time.Duration
+		refused []string
+	}{
+		{"NURTURE_SMTP_REPLY_TIMEOUT", func(c *Config) time.Duration { return c.SMTPReplyTimeout }, 10 * time.Minute, "2m", 2 * time.Minute, []string{"10ms"}},
+		{"NURTURE_BURST_WINDOW", func(c *Config) time.Duration { return c.BurstWindow }, 1500 * time.Millisecond, "800ms", 800 * time.Millisecond, []string{"2m", "0s", "soon"}},
 	}
-	env := valid()
-	env["NURTURE_SMTP_REPLY_TIMEOUT"] = "2m"
-	if c, err := Load(source(env), ServeNeeds...); err != nil || c.SMTPReplyTimeout != 2*time.Minute {
-		t.Fatalf("reply timeout %v, %v; want 2m", c.SMTPReplyTimeout, err)
-	}
-	env["NURTURE_SMTP_REPLY_TIMEOUT"] = "10ms"
-	if _, err := Load(source(env), ServeNeeds...); err == nil || !strings.Contains(err.Error(), "NURTURE_SMTP_REPLY_TIMEOUT") {
-		t.Fatalf("10ms accepted or error without the setting's name: %v", err)
-	}
-}
-
-func TestLoad_BurstWindow(t *testing.T) {
-	c, err := Load(source(valid()), ServeNeeds...)
-	if err != nil || c.BurstWindow != 1500*time.Millisecond {
-		t.Fatalf("default burst window %v, %v; want 1.5s", c.BurstWindow, err)
-	}
-	env := valid()
-	env["NURTURE_BURST_WINDOW"] = "800ms"
-	if c, err := Load(source(env), ServeNeeds...); err != nil || c.BurstWindow != 800*time.Millisecond {
-		t.Fatalf("burst window %v, %v; want 800ms", c.BurstWindow, err)
-	}
-	for _, bad := range []string{"2m", "0s", "soon"} {
-		env["NURTURE_BURST_WINDOW"] = bad
-		if _, err := Load(source(env), ServeNeeds...); err == nil || !strings.Contains(err.Error(), "NURTURE_BURST_WINDOW") {
-			t.Errorf("%q accepted or error without the setting's name: %v", bad, err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			load := func(env map[string]string) time.Duration {
+				t.Helper()
+				c, err := Load(source(env), ServeNeeds...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tt.got(c)
+			}
+			if got := load(valid()); got != tt.def {
+				t.Fatalf("default %v, want %v", got, tt.def)
+			}
+			env := valid()
+			env[tt.name] = tt.set
+			if got := load(env); got != tt.want {
+				t.Fatalf("%s: %v, want %v", tt.set, got, tt.want)
+			}
+			for _, bad := range tt.refused {
+				env[tt.name] = bad
+				if _, err := Load(source(env), ServeNeeds...); err == nil || !strings.Contains(err.Error(), tt.name) {
+					t.Errorf("%q accepted or error without the setting's name: %v", bad, err)
+				}
+			}
+		})
 	}
 }
