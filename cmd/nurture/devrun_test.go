@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 
+	"github.com/nurture/nurture/internal/logtest"
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/porttest"
 )
@@ -42,26 +41,9 @@ func TestMain(m *testing.M) {
 type devRun struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *logtest.Buffer
 	done   chan struct{}
 	err    error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // runEnv is the environment of a run in dir: this test binary as nurture,
@@ -87,7 +69,7 @@ func runEnv(t *testing.T, dir string) (env []string, listen, smtp, web string) {
 // startRun starts scripts/run with args, which it passes to serve.
 func startRun(t *testing.T, env []string, args ...string) *devRun {
 	t.Helper()
-	r := &devRun{t: t, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	r := &devRun{t: t, stderr: &logtest.Buffer{}, done: make(chan struct{})}
 	r.cmd = exec.Command("bash", append([]string{filepath.Join("..", "..", "scripts", "run")}, args...)...)
 	r.cmd.Env = env
 	r.cmd.Stdout, r.cmd.Stderr = r.stderr, r.stderr
@@ -262,7 +244,7 @@ func TestRun_CtrlCOnATerminalLeavesMake0(t *testing.T) {
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	out := &lockedBuffer{}
+	out := &logtest.Buffer{}
 	go func() {
 		buf := make([]byte, 4096)
 		for {

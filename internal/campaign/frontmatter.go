@@ -160,7 +160,7 @@ func (d *document) get(key string) (field, bool) {
 // text returns a scalar as text; numbers and true/false are read as written.
 func (f field) text(path string, ps *problems) (string, bool) {
 	if f.node.Kind != yaml.ScalarNode {
-		ps.errorf(path, f.line, "%s must be text, not %s", f.key, kindName(f.node))
+		ps.errorf(path, f.line, "%s must be text, not %s", f.key, problem.Kind(f.node))
 		return "", false
 	}
 	if f.node.Tag == "!!null" {
@@ -204,14 +204,4 @@ func (f field) list(path string, ps *problems) ([]string, bool) {
 	}
 	ps.errorf(path, f.line, "%s must be a text or a list of texts", f.key)
 	return nil, false
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a set of keys"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	return "this"
 }

@@ -71,7 +71,7 @@ func (s *Service) compose(to, name string, data any, now time.Time) ([]byte, str
 	if err := s.text.ExecuteTemplate(&text, name+".txt", data); err != nil {
 		return nil, "", fmt.Errorf("handoff: %s text: %w", name, err)
 	}
-	if err := s.html.ExecuteTemplate(&html, name+".html", data); err != nil {
+	if err := s.html[name].ExecuteTemplate(&html, "base", data); err != nil {
 		return nil, "", fmt.Errorf("handoff: %s html: %w", name, err)
 	}
 	mid := mailer.NewMessageID(s.domain)

@@ -84,14 +84,15 @@ type Service struct {
 	opts   Options
 	env    string // envelope sender
 	domain string
-	html   *htmltemplate.Template
+	html   map[string]*htmltemplate.Template // by mail: handoff, digest
 	text   *texttemplate.Template
 	mu     sync.Mutex
 	since  time.Time // the digest's last slot looked at, guarded by mu
 }
 
-// New returns the service. templates holds email/handoff.{html,txt} and
-// email/digest.{html,txt}.
+// New returns the service. templates holds email/handoff.{html,txt},
+// email/digest.{html,txt} and the frame both HTML mails fill in,
+// email/base.html.
 func New(st Store, stages Stages, c Composer, templates fs.FS, log *slog.Logger, now func() time.Time, opts Options) (*Service, error) {
 	opts.LinkTTL = cmp.Or(opts.LinkTTL, 14*24*time.Hour)
 	opts.Activity = cmp.Or(opts.Activity, 40)
@@ -102,9 +103,13 @@ func New(st Store, stages Stages, c Composer, templates fs.FS, log *slog.Logger,
 	if err != nil {
 		return nil, fmt.Errorf("handoff: From %q: %w", opts.From, err)
 	}
-	html, err := htmltemplate.ParseFS(templates, "email/handoff.html", "email/digest.html")
-	if err != nil {
-		return nil, fmt.Errorf("handoff: %w", err)
+	html := map[string]*htmltemplate.Template{}
+	for _, name := range []string{"handoff", "digest"} {
+		t, err := htmltemplate.ParseFS(templates, "email/base.html", "email/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("handoff: %w", err)
+		}
+		html[name] = t
 	}
 	text, err := texttemplate.ParseFS(templates, "email/handoff.txt", "email/digest.txt")
 	if err != nil {

@@ -70,7 +70,7 @@ func (s *Service) composeConfirmation(l *store.LeadRow, firstName, tok string, n
 	if err := s.text.Execute(&b.text, data); err != nil {
 		return nil, "", fmt.Errorf("optin: confirmation text: %w", err)
 	}
-	if err := s.html.Execute(&b.html, data); err != nil {
+	if err := s.html.ExecuteTemplate(&b.html, "base", data); err != nil {
 		return nil, "", fmt.Errorf("optin: confirmation html: %w", err)
 	}
 	mid := mailer.NewMessageID(s.domain)
@@ -95,7 +95,7 @@ func (s *Service) sizeBodies() error {
 	if err := s.text.Execute(&text, data); err != nil {
 		return fmt.Errorf("optin: confirmation text: %w", err)
 	}
-	if err := s.html.Execute(&html, data); err != nil {
+	if err := s.html.ExecuteTemplate(&html, "base", data); err != nil {
 		return fmt.Errorf("optin: confirmation html: %w", err)
 	}
 	const slack = 512

@@ -97,9 +97,9 @@ type Service struct {
 	consents           sync.Map // consent version → the wording it is kept with (see KeepConsent)
 }
 
-// New returns the service. templates holds email/confirm.html and
-// email/confirm.txt; a template that does not parse is an error here, not at
-// the first signup.
+// New returns the service. templates holds email/confirm.html with the
+// frame it fills in, email/base.html, and email/confirm.txt; a template
+// that does not parse or run is an error here, not at the first signup.
 func New(st Store, c Composer, links *link.Builder, templates fs.FS, log *slog.Logger, now func() time.Time, opts Options) (*Service, error) {
 	opts.ConfirmTTL = cmp.Or(opts.ConfirmTTL, 72*time.Hour)
 	opts.ConfirmInterval = cmp.Or(opts.ConfirmInterval, 24*time.Hour)
@@ -109,7 +109,7 @@ func New(st Store, c Composer, links *link.Builder, templates fs.FS, log *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("optin: From %q: %w", opts.From, err)
 	}
-	html, err := htmltemplate.ParseFS(templates, "email/confirm.html")
+	html, err := htmltemplate.ParseFS(templates, "email/base.html", "email/confirm.html")
 	if err != nil {
 		return nil, fmt.Errorf("optin: %w", err)
 	}

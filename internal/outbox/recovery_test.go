@@ -1,44 +1,20 @@
 package outbox_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"regexp"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nurture/nurture/internal/devmail"
+	"github.com/nurture/nurture/internal/logtest"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/store"
 )
-
-// logLines is a log that tests read back.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-// count is how many lines hold s.
-func (l *logLines) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.buf.String(), s)
-}
-
-func (l *logLines) logger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: level}))
-}
 
 // relayWith is another relay on the bundle's store and clock, sending to
 // the bundle's catcher through a pool edited by edit, logging to log.
@@ -225,15 +201,15 @@ func TestRelay_StopReleasesWhatIsNotInSMTPWithoutWaitingForASlowServer(t *testin
 // server's return.
 func TestRelay_AnOutagePausesTheRelayAndSendingResumesAtOnce(t *testing.T) {
 	b := setup(t)
-	var logs logLines
-	relay := b.relayWith(t, logs.logger(slog.LevelInfo), outbox.Config{Workers: 2, OutageLog: 50 * time.Millisecond}, nil)
+	var logs logtest.Buffer
+	relay := b.relayWith(t, logs.Logger(slog.LevelInfo), outbox.Config{Workers: 2, OutageLog: 50 * time.Millisecond}, nil)
 	if err := b.mail.StopSMTP(); err != nil {
 		t.Fatal(err)
 	}
 	b.queue(t, 20)
 	run(t, relay)
 	relay.Wake()
-	eventually(t, "the outage logged as lasting", func() bool { return logs.count("SMTP still unreachable") >= 2 })
+	eventually(t, "the outage logged as lasting", func() bool { return logs.Count("SMTP still unreachable") >= 2 })
 	if err := b.mail.StartSMTP(); err != nil {
 		t.Fatal(err)
 	}
@@ -242,11 +218,11 @@ func TestRelay_AnOutagePausesTheRelayAndSendingResumesAtOnce(t *testing.T) {
 	if took := time.Since(back); took > 2*time.Second {
 		t.Fatalf("sending resumed %v after the server came back", took)
 	}
-	eventually(t, "the end of the outage logged", func() bool { return logs.count("SMTP reachable again") == 1 })
-	if n := logs.count("SMTP unreachable, sending paused"); n != 1 {
+	eventually(t, "the end of the outage logged", func() bool { return logs.Count("SMTP reachable again") == 1 })
+	if n := logs.Count("SMTP unreachable, sending paused"); n != 1 {
 		t.Fatalf("%d lines for the start of one outage", n)
 	}
-	if n := logs.count("will retry"); n != 0 {
+	if n := logs.Count("will retry"); n != 0 {
 		t.Fatalf("%d lines of mail rescheduled one by one", n)
 	}
 	if s := relay.Stats(); s.Retried != 0 {
@@ -311,21 +287,21 @@ func TestRelay_AFailedMarkKeepsTheMailAndSendsItWhenTheDatabaseIsBack(t *testing
 // and the recipient's domain, never the address; at info, none.
 func TestRelay_LogsEachMailOnlyAtDebug(t *testing.T) {
 	b := setup(t)
-	var debug, info logLines
+	var debug, info logtest.Buffer
 	b.queue(t, 2)
-	if n, err := b.relayWith(t, info.logger(slog.LevelInfo), outbox.Config{Workers: 1}, nil).Drain(context.Background()); n != 2 || err != nil {
+	if n, err := b.relayWith(t, info.Logger(slog.LevelInfo), outbox.Config{Workers: 1}, nil).Drain(context.Background()); n != 2 || err != nil {
 		t.Fatalf("drained %d, %v", n, err)
 	}
 	b.queue(t, 2)
-	if n, err := b.relayWith(t, debug.logger(slog.LevelDebug), outbox.Config{Workers: 1}, nil).Drain(context.Background()); n != 2 || err != nil {
+	if n, err := b.relayWith(t, debug.Logger(slog.LevelDebug), outbox.Config{Workers: 1}, nil).Drain(context.Background()); n != 2 || err != nil {
 		t.Fatalf("drained %d, %v", n, err)
 	}
-	if n := info.count("outbox: sent"); n != 0 {
+	if n := info.Count("outbox: sent"); n != 0 {
 		t.Fatalf("%d lines per mail at info", n)
 	}
 	// The recipient, b@example.com, as a word of its own: a random message
 	// id may end in b before its @example.com.
-	if n := debug.count("outbox: sent"); n != 2 || debug.count("domain=example.com") != 2 || regexp.MustCompile(`\bb@example\.com`).MatchString(debug.buf.String()) {
-		t.Fatalf("debug log:\n%s", debug.buf.String())
+	if n := debug.Count("outbox: sent"); n != 2 || debug.Count("domain=example.com") != 2 || regexp.MustCompile(`\bb@example\.com`).MatchString(debug.String()) {
+		t.Fatalf("debug log:\n%s", debug.String())
 	}
 }

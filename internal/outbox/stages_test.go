@@ -1,15 +1,14 @@
 package outbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/nurture/nurture/internal/logtest"
 	"github.com/nurture/nurture/internal/store"
 )
 
@@ -118,15 +117,8 @@ func TestReady_EachMessageGoesOutOnceAndTakeGetsTheRest(t *testing.T) {
 // the backoff; the first success lets everyone go. One line starts the
 // outage, one per interval while it lasts, one ends it.
 func TestProber_PausesProbesOneAtATimeAndResumes(t *testing.T) {
-	var mu sync.Mutex
-	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(p)
-	}), nil))
-	lines := func(s string) int { mu.Lock(); defer mu.Unlock(); return strings.Count(buf.String(), s) }
-	p := newProber(log, func(int) time.Duration { return 20 * time.Millisecond }, 30*time.Millisecond, func() int { return 9 })
+	var logs logtest.Buffer
+	p := newProber(logs.Logger(slog.LevelInfo), func(int) time.Duration { return 20 * time.Millisecond }, 30*time.Millisecond, func() int { return 9 })
 	p.Start()
 	defer p.Stop()
 	stop := make(chan struct{})
@@ -152,11 +144,11 @@ func TestProber_PausesProbesOneAtATimeAndResumes(t *testing.T) {
 	p.ok()
 	<-passed
 	<-passed
-	if lines("SMTP unreachable, sending paused") != 1 || lines("SMTP reachable again") != 1 || lines("SMTP still unreachable") < 1 {
-		t.Fatalf("log:\n%s", buf.String())
+	if logs.Count("SMTP unreachable, sending paused") != 1 || logs.Count("SMTP reachable again") != 1 || logs.Count("SMTP still unreachable") < 1 {
+		t.Fatalf("log:\n%s", logs.String())
 	}
-	if !strings.Contains(buf.String(), "waiting=9") {
-		t.Fatalf("the log does not count the mail waiting:\n%s", buf.String())
+	if !strings.Contains(logs.String(), "waiting=9") {
+		t.Fatalf("the log does not count the mail waiting:\n%s", logs.String())
 	}
 	p.fail(errors.New("down again"))
 	close(stop)
@@ -164,10 +156,6 @@ func TestProber_PausesProbesOneAtATimeAndResumes(t *testing.T) {
 		t.Fatal("await passed after stop during an outage")
 	}
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 func TestProbeBackoff_StartsShortAndStaysWithinASecond(t *testing.T) {
 	if ProbeBackoff(1) != 50*time.Millisecond || ProbeBackoff(2) != 100*time.Millisecond || ProbeBackoff(100) != time.Second {

@@ -1,6 +1,10 @@
 package problem
 
-import "testing"
+import (
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
 
 func TestProblem_StringReadsPathLineMessage(t *testing.T) {
 	for _, tt := range []struct {
@@ -44,5 +48,21 @@ func TestSuggest_OnlyNamesATypo(t *testing.T) {
 	}
 	if got := Suggest("x", nil); got != "" {
 		t.Errorf("Suggest with no candidates = %q", got)
+	}
+}
+
+func TestKind_NamesWhatANodeIs(t *testing.T) {
+	for _, tt := range []struct {
+		n    *yaml.Node
+		want string
+	}{
+		{&yaml.Node{Kind: yaml.MappingNode}, "a set of keys"},
+		{&yaml.Node{Kind: yaml.SequenceNode}, "a list"},
+		{&yaml.Node{Kind: yaml.ScalarNode, Value: "five"}, `"five"`},
+		{&yaml.Node{Kind: yaml.AliasNode}, "this"},
+	} {
+		if got := Kind(tt.n); got != tt.want {
+			t.Errorf("Kind(%v) = %q, want %q", tt.n.Kind, got, tt.want)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -24,4 +26,18 @@ func YAML(err error) (int, string) {
 		msg = m[2]
 	}
 	return line, msg
+}
+
+// Kind names what a YAML node is, for a message that says it is not what
+// was wanted: "a set of keys", "a list", or a scalar's value in quotes.
+func Kind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a set of keys"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return strconv.Quote(n.Value)
+	}
+	return "this"
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/nurture/nurture/internal/problem"
 )
 
 var handoffKeys = []string{"reject_reasons", "routes", "webhook", "digest"}
@@ -56,7 +58,7 @@ func parseReasons(n *yaml.Node, ps *problems) []string {
 	for _, r := range n.Content {
 		switch {
 		case r.Kind != yaml.ScalarNode || !reasonName.MatchString(r.Value):
-			ps.errorf(r.Line, "handoff.reject_reasons: %s is not a reason name: use lower-case letters, digits, _ and -", kindName(r))
+			ps.errorf(r.Line, "handoff.reject_reasons: %s is not a reason name: use lower-case letters, digits, _ and -", problem.Kind(r))
 		case slices.Contains(out, r.Value):
 			ps.errorf(r.Line, "handoff.reject_reasons: %s is listed twice", r.Value)
 		default:

@@ -45,7 +45,7 @@ func parse(path string, data []byte, ps *problems) *Rules {
 	}
 	m := root.Content[0]
 	if m.Kind != yaml.MappingNode {
-		ps.errorf(m.Line, "the file must be keys such as mql:, points: and fit:, not %s", kindName(m))
+		ps.errorf(m.Line, "the file must be keys such as mql:, points: and fit:, not %s", problem.Kind(m))
 		return r
 	}
 	fields := mapping(m, "", ps)
@@ -121,7 +121,7 @@ func isMap(f field, key, example string, ps *problems) bool {
 	if f.val.Kind == yaml.MappingNode {
 		return true
 	}
-	ps.errorf(f.line, "%s must be keys and values, such as %s, not %s", key, example, kindName(f.val))
+	ps.errorf(f.line, "%s must be keys and values, such as %s, not %s", key, example, problem.Kind(f.val))
 	return false
 }
 
@@ -162,18 +162,6 @@ func whole(n *yaml.Node, key string, ps *problems) (int, bool) {
 	}
 	ps.errorf(n.Line, "%s must be a whole number, such as 5 or -10, not %s", key, what)
 	return 0, false
-}
-
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a set of keys"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		return strconv.Quote(n.Value)
-	}
-	return "this"
 }
 
 // yamlError returns the line a YAML error is on and a message with a hint

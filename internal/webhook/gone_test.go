@@ -1,15 +1,13 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nurture/nurture/internal/logtest"
 	"github.com/nurture/nurture/internal/scoring"
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/webhook"
@@ -21,9 +19,8 @@ import (
 func TestDelivery_GoneStopsLaterHandoffsToThatReceiver(t *testing.T) {
 	t.Parallel()
 	b := setup(t, status(410), status(200))
-	var logs syncBuffer
-	svc := b.service(t, b.recv.srv.URL, webhook.Config{AllowPrivate: true, Retry: fast,
-		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	var logs logtest.Buffer
+	svc := b.service(t, b.recv.srv.URL, webhook.Config{AllowPrivate: true, Retry: fast, Log: logs.Logger(slog.LevelInfo)})
 	b.enqueueID(t, svc, b.handoff)
 	b.waitStateOf(t, b.handoff, store.WebhookGone)
 
@@ -42,7 +39,7 @@ func TestDelivery_GoneStopsLaterHandoffsToThatReceiver(t *testing.T) {
 	if n := len(b.recv.received()); n != 1 {
 		t.Errorf("the receiver got %d posts, want only the one it answered 410", n)
 	}
-	if n := strings.Count(logs.String(), "410 Gone"); n != 1 {
+	if n := logs.Count("410 Gone"); n != 1 {
 		t.Errorf("the 410 is logged %d times, want once:\n%s", n, logs.String())
 	}
 
@@ -135,22 +132,4 @@ func (b *bundle) attemptsOf(t *testing.T, id int64) []store.WebhookAttempt {
 	as, err := b.st.WebhookAttempts(context.Background(), id)
 	b.must(t, err)
 	return as
-}
-
-// syncBuffer is a bytes.Buffer the service's workers may log to at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }
