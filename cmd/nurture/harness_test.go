@@ -18,6 +18,7 @@ import (
 	"github.com/nurture/nurture/internal/devmail"
 	"github.com/nurture/nurture/internal/devmail/devmailtest"
 	"github.com/nurture/nurture/internal/lead"
+	"github.com/nurture/nurture/internal/logtest"
 	"github.com/nurture/nurture/internal/outbox"
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/store"
@@ -107,12 +108,23 @@ func serveApp(t testing.TB, ctx context.Context, cancel func(), cfg *config.Conf
 	return a
 }
 
-// testLog discards the server's log, or writes it to the test's with -v.
+// testLog writes the server's log to the test's with -v; otherwise it
+// keeps it, and prints it only if the test fails, so that a failure that
+// happens once in many runs can still be read. Benchmarks discard it.
 func testLog(t testing.TB) *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(&testWriter{t}, nil))
 	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	if _, bench := t.(*testing.B); bench {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var b logtest.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the server's log:\n%s", b.String())
+		}
+	})
+	return b.Logger(slog.LevelInfo)
 }
 
 type testWriter struct{ t testing.TB }
