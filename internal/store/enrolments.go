@@ -174,12 +174,12 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, le
 // click with the step's key, url with the address, event with the type;
 // when it first and last happened, and how often.
 type Fact struct {
-	LeadID  int64     `db:"lead_id"`
-	Kind    string    `db:"kind"`
-	Key     string    `db:"key"`
-	FirstAt time.Time `db:"first_at"`
-	LastAt  time.Time `db:"last_at"`
-	Count   int       `db:"count"`
+	LeadID  int64
+	Kind    string
+	Key     string
+	FirstAt time.Time
+	LastAt  time.Time
+	Count   int
 }
 
 // Kinds of Fact.
@@ -197,12 +197,24 @@ func (t *Tx) FactsOf(ctx context.Context, leadIDs []int64) (map[int64][]Fact, er
 	if len(leadIDs) == 0 {
 		return out, nil
 	}
-	var fs []Fact
-	if err := t.stmt(t.q.FactsOfLeads).SelectContext(ctx, &fs, pq.Array(leadIDs)); err != nil {
+	rows, err := t.stmt(t.q.FactsOfLeads).QueryxContext(ctx, pq.Array(leadIDs))
+	if err != nil {
 		return nil, fmt.Errorf("store: facts of leads: %w", err)
 	}
-	for _, f := range fs {
+	defer rows.Close()
+	// Scanned by hand: a batch reads thousands of facts, and sqlx's
+	// reflection cost as much as the rows themselves.
+	for rows.Next() {
+		var f Fact
+		var first, last int64
+		if err := rows.Scan(&f.LeadID, &f.Kind, &f.Key, &first, &last, &f.Count); err != nil {
+			return nil, fmt.Errorf("store: facts of leads: %w", err)
+		}
+		f.FirstAt, f.LastAt = time.UnixMicro(first).UTC(), time.UnixMicro(last).UTC()
 		out[f.LeadID] = append(out[f.LeadID], f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: facts of leads: %w", err)
 	}
 	return out, nil
 }
