@@ -322,11 +322,10 @@ func (b *bundle) opened(leadID int64, step string) {
 	b.fact(leadID, store.FactEvent, "open")
 }
 
-// clicked keeps the facts of a click on u in step's mail; a click counts
-// as an open too.
+// clicked keeps the facts of a click on u in step's mail, as recording it
+// does: no open, which a click implies.
 func (b *bundle) clicked(leadID int64, step, u string) {
 	b.t.Helper()
-	b.opened(leadID, step)
 	b.fact(leadID, store.FactClick, step)
 	b.fact(leadID, store.FactURL, u)
 	b.fact(leadID, store.FactEvent, "click")

@@ -38,10 +38,10 @@ func TestInsertHits_BatchesOfOneRunTheGenericPlan(t *testing.T) {
 	}
 }
 
-// In one batch, a counted click implies its step's open at the step's
-// first click, unless the batch holds an open of that step too or the
-// lead has one already; a scanner's click implies nothing.
-func TestInsertHits_AClickImpliesItsOpenOncePerStep(t *testing.T) {
+// A counted click writes its step's click fact and its URL's, and no open
+// (conditions count the click as its mail's open); a scanner's click
+// writes no fact at all, and an open recorded before stays as it was.
+func TestInsertHits_AClickWritesItsClickAndURLFactsAndNoOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := newStore(t)
@@ -85,27 +85,37 @@ func TestInsertHits_AClickImpliesItsOpenOncePerStep(t *testing.T) {
 	if _, err := s.InsertHits(ctx, hits, store.HitOptions{TrackAll: true, Since: now, ScanWindow: time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	type open struct {
+	type fact struct {
 		Lead  int64     `db:"lead_id"`
+		Kind  string    `db:"kind"`
+		Key   string    `db:"key"`
 		First time.Time `db:"first_at"`
+		Last  time.Time `db:"last_at"`
 		Count int       `db:"count"`
 	}
-	var got []open
-	if err := db.SelectContext(ctx, &got, `SELECT lead_id, first_at, count FROM lead_facts
-		WHERE kind = 'open' AND key = 'welcome/01' ORDER BY lead_id`); err != nil {
+	var got []fact
+	if err := db.SelectContext(ctx, &got, `SELECT lead_id, kind, key, first_at, last_at, count FROM lead_facts
+		ORDER BY lead_id, kind, key`); err != nil {
 		t.Fatal(err)
 	}
-	want := []open{
-		{both, now.Add(3 * time.Minute), 1},  // the batch's own open, not the click's
-		{twice, now.Add(4 * time.Minute), 1}, // once, at the first click
-		{opened, now.Add(-time.Hour), 1},     // the open recorded before stays as it was
+	at := func(d time.Duration) time.Time { return now.Add(d) }
+	want := []fact{
+		{both, "click", "welcome/01", at(2 * time.Minute), at(2 * time.Minute), 1},
+		{both, "open", "welcome/01", at(3 * time.Minute), at(3 * time.Minute), 1}, // the batch's own open only
+		{both, "url", "https://acme.example/a", at(2 * time.Minute), at(2 * time.Minute), 1},
+		{twice, "click", "welcome/01", at(4 * time.Minute), at(5 * time.Minute), 2},
+		{twice, "url", "https://acme.example/a", at(4 * time.Minute), at(5 * time.Minute), 2},
+		{opened, "click", "welcome/01", at(6 * time.Minute), at(6 * time.Minute), 1},
+		{opened, "open", "welcome/01", at(-time.Hour), at(-time.Hour), 1}, // as it was
+		{opened, "url", "https://acme.example/a", at(6 * time.Minute), at(6 * time.Minute), 1},
 	}
 	if len(got) != len(want) {
-		t.Fatalf("open facts = %+v, want %+v (none for the scanner's lead %d)", got, want, scanned)
+		t.Fatalf("facts = %+v\nwant %+v (none for the scanner's lead %d)", got, want, scanned)
 	}
 	for i := range want {
-		if got[i].Lead != want[i].Lead || !got[i].First.Equal(want[i].First) || got[i].Count != want[i].Count {
-			t.Errorf("open fact %d = %+v, want %+v", i, got[i], want[i])
+		g, w := got[i], want[i]
+		if g.Lead != w.Lead || g.Kind != w.Kind || g.Key != w.Key || !g.First.Equal(w.First) || !g.Last.Equal(w.Last) || g.Count != w.Count {
+			t.Errorf("fact %d = %+v, want %+v", i, g, w)
 		}
 	}
 }

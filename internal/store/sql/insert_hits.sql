@@ -1,5 +1,8 @@
 -- Opens and clicks of a batch, the n-th numbered $1[n], with the lead facts
--- of those that count, in one statement. A hit of a mail that is not a
+-- of those that count, in one statement: an open's step, a click's step and
+-- URL. A click writes no open: conditions count a click fact as its mail's
+-- open, and a click taken back (a scanner's after all) then takes its open
+-- with it. A hit of a mail that is not a
 -- lead's is unknown; one whose lead is not tracked ($12 false:
 -- NURTURE_TRACKING=consent and the lead did not agree) is not written.
 --
@@ -61,20 +64,6 @@ WITH u AS (
     SET first_at = LEAST(f.first_at, EXCLUDED.first_at),
         last_at  = GREATEST(f.last_at, EXCLUDED.last_at),
         count    = f.count + EXCLUDED.count
-), implied AS (
-    -- A counted click of a mail implies its open, counted once: only where
-    -- the lead has none of that step yet, nor one in this batch; at the
-    -- step's first click of the batch. (One grouping: as a NOT EXISTS over
-    -- w, whose size the planner cannot see, it compared every click with
-    -- every hit of the batch.)
-    INSERT INTO lead_facts (lead_id, kind, key, first_at, last_at, count)
-    SELECT lead_id, 'open', step_key, min(at), min(at), 1
-    FROM w
-    WHERE counted AND type IN ('open', 'click') AND step_key <> ''
-    GROUP BY lead_id, step_key
-    HAVING bool_and(type = 'click')
-    ORDER BY lead_id, step_key
-    ON CONFLICT (lead_id, kind, key) DO NOTHING
 )
 SELECT u.n, COALESCE(w.id, 0) AS id, u.known, u.known AND u.deferred AS deferred,
        CASE WHEN u.quick AND u.known THEN u.lead_id ELSE 0 END AS lead_id,
