@@ -89,6 +89,7 @@ func TestClick_RedirectsOr404OrTryAgain(t *testing.T) {
 		location string
 	}{
 		{"https://acme.example/pricing", nil, 302, "https://acme.example/pricing"},
+		{"https://acme.example/preise-für-teams", nil, 302, "https://acme.example/preise-f%c3%bcr-teams"}, // escaped by http.Redirect
 		{"", engage.ErrUnknown, 404, ""},
 		{"https://acme.example/pricing", errors.New("database down"), 302, "https://acme.example/pricing"},
 		{"", store.ErrUnavailable, 503, ""},
