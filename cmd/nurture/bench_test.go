@@ -32,10 +32,21 @@ func load(b testing.TB, n int, post func(c *http.Client, i int) error) time.Dura
 	return loadFrom(b, benchClients, n, post)
 }
 
-// loadFrom is load with that many clients.
+// loadFrom is load with that many clients, whose connections are made
+// for this load and closed after it.
 func loadFrom(b testing.TB, clients, n int, post func(c *http.Client, i int) error) time.Duration {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+	client := newBenchClient(clients)
 	defer client.CloseIdleConnections()
+	return loadWith(b, client, clients, n, post)
+}
+
+// newBenchClient is a client that keeps that many connections per host.
+func newBenchClient(clients int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+}
+
+// loadWith is loadFrom through client, whose connections it reuses.
+func loadWith(b testing.TB, client *http.Client, clients, n int, post func(c *http.Client, i int) error) time.Duration {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
