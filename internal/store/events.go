@@ -157,8 +157,8 @@ func insertHits(ctx context.Context, q rowsQuery, hits []Hit, o HitOptions) ([]H
 	for i, end := range ends {
 		at[i], start = all[start:end], end
 	}
-	rows, err := q.QueryxContext(ctx, pq.Array(num), pq.Array(msg), pq.Array(typ), pq.Array(link), pq.Array(at),
-		pq.Array(src), pq.Array(verdict), pq.Array(reason), pq.Array(ip), pq.Array(ua), pq.Array(url), o.TrackAll,
+	rows, err := q.QueryxContext(ctx, int64Array(num), int64Array(msg), textArray(typ), int64Array(link), textArray(at),
+		textArray(src), textArray(verdict), textArray(reason), textArray(ip), textArray(ua), textArray(url), o.TrackAll,
 		pq.Array(quick), pq.Array(quiet), o.Since, o.ScanWindow.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("store: insert hits: %w", err)

@@ -119,3 +119,47 @@ func TestInsertHits_AClickWritesItsClickAndURLFactsAndNoOpen(t *testing.T) {
 		}
 	}
 }
+
+// The batch's texts reach Postgres as array literals the store writes
+// itself: every text must come back as it went, whatever it holds.
+func TestInsertHits_TextsComeBackAsTheyWent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	var mail int64
+	err := s.DB().GetContext(ctx, &mail, `
+		WITH l AS (INSERT INTO leads (email, status, created_at, updated_at, tracking)
+		           VALUES ('anna@example.com', 'confirmed', $1, $1, true) RETURNING id)
+		INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, sent_at, step_key)
+		SELECT 'step', l.id, '<m@test>', 'news@acme.example', 'anna@example.com', 'sent', $1, $1, $1, 'welcome/01' FROM l
+		RETURNING id`, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"", "NULL", `say "hi"`, `C:\path\`, `\"`, "a,b", "{x}", " spaced ", "zwölf Äpfel – 😀", "tab\tnew\nline", `""`, `\\`}
+	var hits []store.Hit
+	for i, text := range texts {
+		hits = append(hits, store.Hit{MessageID: mail, Type: "open", Link: -1, At: now.Add(time.Duration(i) * time.Second),
+			Source: "pixel", Verdict: "human", Reason: text, UserAgent: text + "/ua", IPPrefix: text})
+	}
+	if _, err := s.InsertHits(ctx, hits, store.HitOptions{TrackAll: true, Since: now, ScanWindow: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	var got []struct {
+		Reason    string `db:"reason"`
+		UserAgent string `db:"user_agent"`
+		IPPrefix  string `db:"ip_prefix"`
+	}
+	if err := s.DB().SelectContext(ctx, &got, `SELECT reason, user_agent, ip_prefix FROM events ORDER BY at`); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(texts) {
+		t.Fatalf("%d events, want %d", len(got), len(texts))
+	}
+	for i, text := range texts {
+		if g := got[i]; g.Reason != text || g.UserAgent != text+"/ua" || g.IPPrefix != text {
+			t.Errorf("text %q came back as %q, %q, %q", text, g.Reason, g.UserAgent, g.IPPrefix)
+		}
+	}
+}
