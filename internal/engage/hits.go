@@ -111,8 +111,13 @@ func (t *prefixText) of(ip netip.Addr) string {
 
 // header is what the verdict reads of a request: the user agent, the
 // purpose and the few other headers that tell a prefetch or a person's
-// click.
+// click. Usually those are the request's own headers, which are then read
+// as they are; a copy is made only where the Request's fields say
+// otherwise (a user agent cleaned, a purpose given without headers).
 func header(r Request) http.Header {
+	if r.Header != nil && r.Header.Get("User-Agent") == r.UserAgent && Purpose(r.Header) == r.Purpose {
+		return r.Header
+	}
 	h := make(http.Header, 6)
 	for _, k := range verdictHeaders {
 		if vs := r.Header.Values(k); len(vs) > 0 {
@@ -128,6 +133,15 @@ func header(r Request) http.Header {
 		h["Sec-Purpose"] = all[1:2:2]
 	}
 	return h
+}
+
+// Purpose is the purpose a request's headers give, what Request.Purpose
+// holds: Sec-Purpose, else Purpose.
+func Purpose(h http.Header) string {
+	if p := h.Get("Sec-Purpose"); p != "" {
+		return p
+	}
+	return h.Get("Purpose")
 }
 
 // header is what the verdict reads of the request, made once.

@@ -1,6 +1,7 @@
 package engage
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,6 +13,9 @@ import (
 	"github.com/nurture/nurture/internal/store"
 	"github.com/nurture/nurture/internal/tracking"
 )
+
+// DefaultWait is Config.Wait's default.
+const DefaultWait = 5 * time.Second
 
 // ErrUnknown means a token that is not valid, or names no mail or link
 // this server sent, or an event of no known lead.
@@ -56,6 +60,11 @@ type Config struct {
 	OnEvent func(ctx context.Context, tx *store.Tx, leadID int64, typ string, now time.Time) (int, error)
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Wait bounds how long Open and Click wait for their commit before
+	// their caller answers anyway; default 5s, half the web server's
+	// request timeout, so that a database that hangs still leaves time to
+	// answer the GIF or the redirect.
+	Wait time.Duration
 }
 
 // Stats counts what a Service did since it started.
@@ -89,6 +98,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	if cfg.Tracking == "" {
 		cfg.Tracking = "consent"
 	}
+	cfg.Wait = cmp.Or(cfg.Wait, DefaultWait)
 	s := &Service{st: st, cfg: cfg}
 	s.w = newWriter(s)
 	return s, nil
@@ -101,7 +111,7 @@ func (s *Service) Stats() Stats {
 
 // Open records an open of the pixel whose token is tok, and returns once it
 // has committed (or was not to be recorded: tracking off, or the lead not
-// tracked). ErrUnknown means a bad token. Any other error means the open
+// tracked), or after Config.Wait. ErrUnknown means a bad token. Any other error means the open
 // is lost; it is counted in Stats.Lost. The caller answers the pixel
 // whatever this returns.
 func (s *Service) Open(ctx context.Context, tok string, r Request) error {
@@ -113,7 +123,7 @@ func (s *Service) Open(ctx context.Context, tok string, r Request) error {
 		return nil
 	}
 	p := &pending{ref: ref, req: s.request(r)}
-	if err := s.w.Do(ctx, p); err != nil {
+	if err := s.w.DoWithin(ctx, p, s.cfg.Wait); err != nil {
 		if !errors.Is(err, ErrUnknown) {
 			s.lost.Add(1)
 		}
@@ -122,8 +132,9 @@ func (s *Service) Open(ctx context.Context, tok string, r Request) error {
 	return nil
 }
 
-// Click records a click of the link whose token is tok and returns where it
-// leads: the link as the mail had it, with ?nt= added for the marketer's
+// Click records a click of the link whose token is tok and returns, once
+// it has committed or after Config.Wait, where it leads: the link as the
+// mail had it, with ?nt= added for the marketer's
 // own site. ErrUnknown means a bad token or no such mail or link. Another
 // error means the click is lost (counted in Stats.Lost); target is then
 // still the link's when this server knew it already, and the caller
@@ -134,7 +145,7 @@ func (s *Service) Click(ctx context.Context, tok string, r Request) (target stri
 		return "", ErrUnknown
 	}
 	p := &pending{ref: ref, req: s.request(r), skip: s.cfg.Tracking == "off"}
-	err = s.w.Do(ctx, p)
+	err = s.w.DoWithin(ctx, p, s.cfg.Wait)
 	switch {
 	case err == nil:
 		return p.target, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
@@ -100,6 +101,17 @@ func TestVerdicts_EachKindWithItsReason(t *testing.T) {
 		{"head", "prefetch", "HEAD", false, at(req(later), func(r *Request) { r.Method = "HEAD" })},
 		{"purpose", "prefetch", "prefetch", true, at(req(later), func(r *Request) { r.Purpose = "prefetch" })},
 		{"soon", "scanner", "scan window", false, req(start.Add(5 * time.Second))},
+		// The request's own headers, as the web server passes them.
+		{"purpose header", "prefetch", "Purpose: prefetch", true, at(req(later), func(r *Request) {
+			r.Header, r.Purpose = http.Header{"User-Agent": {browser}, "Purpose": {"prefetch"}}, "prefetch"
+		})},
+		{"a person's hand", "human", "Sec-Fetch-User", false, at(req(start.Add(5*time.Second)), func(r *Request) {
+			r.Header = http.Header{"User-Agent": {browser}, "Sec-Fetch-User": {"?1"}}
+		})},
+		// The fields take precedence over the headers.
+		{"agent field", "scanner", "curl/8.4", false, at(req(later), func(r *Request) {
+			r.Header, r.UserAgent = http.Header{"User-Agent": {browser}}, "curl/8.4"
+		})},
 	}
 	for _, c := range cases {
 		m := b.mail(t, id, "welcome/"+c.name, start, "https://acme.example/"+c.name)
@@ -119,8 +131,8 @@ func TestVerdicts_EachKindWithItsReason(t *testing.T) {
 			t.Errorf("%s: verdict %s (%q), want %s with %q", c.name, evs[i].Verdict, evs[i].Reason, c.verdict, c.reason)
 		}
 	}
-	// Only the image proxy's open counts.
-	b.wantFacts(t, id, "open welcome/gmail 1")
+	// Only the image proxy's open and the person's click count.
+	b.wantFacts(t, id, "click welcome/a person's hand 1", "open welcome/gmail 1", "url https://acme.example/a person's hand 1")
 }
 
 func TestBurst_ClicksOnTwoLinksWithin2sAreAScannersBothOfThem(t *testing.T) {
@@ -327,6 +339,36 @@ func TestDatabaseHanging_OpenGivesUpWhenItsCallerDoes(t *testing.T) {
 // The first click of a mail is written by the statement that reads its
 // mail; a second within the burst window is deferred, judged with the
 // first, and, on the same link, is a person's too.
+func TestDatabaseHanging_ClickAndOpenGiveUpAfterTheirWait(t *testing.T) {
+	b := setup(t, func(c *Config) { c.Wait = 100 * time.Millisecond })
+	id := b.lead(t, "anna@example.com", true)
+	m := b.mail(t, id, "welcome/01-hello", start, "https://acme.example/a")
+	b.click(t, m, 1, start.Add(time.Hour)) // the mail's link is known from here on
+	lock, err := b.db.BeginTxx(b.ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.Exec(`LOCK TABLE events IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	target, err := b.svc.Click(b.ctx, b.signer.Click(m, 1), req(start.Add(2*time.Hour)))
+	if !errors.Is(err, context.DeadlineExceeded) || target != "https://acme.example/a" {
+		t.Errorf("Click while events is locked = %q, %v; want the link and the wait's deadline", target, err)
+	}
+	if err := b.svc.Open(b.ctx, b.signer.Open(m), req(start.Add(2*time.Hour))); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Open while events is locked = %v, want the wait's deadline", err)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("the two calls took %s with a wait of 100ms", d)
+	}
+	if st := b.svc.Stats(); st.Lost != 2 {
+		t.Errorf("stats = %+v, want 2 lost", st)
+	}
+	lock.Rollback()
+	b.svc.Wait()
+}
+
 func TestClick_ASecondClickOfTheMailIsJudgedWithTheFirst(t *testing.T) {
 	b := setup(t)
 	id := b.lead(t, "anna@example.com", true)

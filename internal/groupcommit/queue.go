@@ -81,7 +81,12 @@ func New[T Item, K comparable](cfg Config[T, K]) *Queue[T, K] {
 // Do queues it and waits until its batch has been written, and returns
 // the outcome Write gave it, or until ctx is done. An item not taken by
 // then is never written.
-func (q *Queue[T, K]) Do(ctx context.Context, it T) error {
+func (q *Queue[T, K]) Do(ctx context.Context, it T) error { return q.DoWithin(ctx, it, 0) }
+
+// DoWithin is Do that also gives up after wait, if not 0, with
+// context.DeadlineExceeded: as a deadline on ctx would, without a context
+// and a timer made for each call (the timers are reused).
+func (q *Queue[T, K]) DoWithin(ctx context.Context, it T, wait time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -94,15 +99,43 @@ func (q *Queue[T, K]) Do(ctx context.Context, it T) error {
 		go q.run()
 	}
 	q.mu.Unlock()
+	var expired <-chan time.Time
+	if wait > 0 {
+		t := startTimer(wait)
+		defer stopTimer(t)
+		expired = t.C
+	}
+	var err error
 	select {
 	case err := <-e.done:
 		return err
 	case <-ctx.Done():
-		if e.state.CompareAndSwap(queued, abandoned) || q.cfg.Detach {
-			return ctx.Err()
-		}
-		return <-e.done // taken already: the outcome is the batch's
+		err = ctx.Err()
+	case <-expired:
+		err = context.DeadlineExceeded
 	}
+	if e.state.CompareAndSwap(queued, abandoned) || q.cfg.Detach {
+		return err
+	}
+	return <-e.done // taken already: the outcome is the batch's
+}
+
+// timers are DoWithin's stopped timers, for the next call: one made and
+// dropped per call cost an allocation and more time than reusing one (a
+// stopped timer's channel holds no stale tick since Go 1.23).
+var timers sync.Pool
+
+func startTimer(d time.Duration) *time.Timer {
+	if t, ok := timers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+func stopTimer(t *time.Timer) {
+	t.Stop()
+	timers.Put(t)
 }
 
 // Wait returns once no batch is being written.

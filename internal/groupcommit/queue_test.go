@@ -3,6 +3,7 @@ package groupcommit
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -319,4 +320,34 @@ func TestQueue_ABatchContextOutlivesItsFirstCallerAndHasATimeout(t *testing.T) {
 	if !alive {
 		t.Error("the batch's context ended with its first caller's")
 	}
+}
+
+func TestQueue_DoWithinGivesUpAfterItsWait(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, Config[*item, string]{Detach: true})
+	ctx := context.Background()
+	r.do(ctx, &item{key: "a"})
+	r.batch(t) // the writer is busy: the next item waits in the queue
+	out := make(chan error, 1)
+	go func() { out <- r.q.DoWithin(ctx, &item{key: "late"}, 10*time.Millisecond) }()
+	if err := <-out; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued item's outcome %v, want context.DeadlineExceeded", err)
+	}
+	r.release <- nil
+	r.q.Wait()
+	for _, b := range r.batches {
+		if slices.Contains(keys(b), "late") {
+			t.Fatalf("the item given up was written in batch %v", keys(b))
+		}
+	}
+	// A reused timer of a call that ended early fires for no later call.
+	for range 3 {
+		go func() { out <- r.q.DoWithin(ctx, &item{}, time.Hour) }()
+		r.batch(t)
+		r.release <- nil
+		if err := <-out; err != nil {
+			t.Fatalf("outcome %v, want the batch's (nil)", err)
+		}
+	}
+	r.q.Wait()
 }

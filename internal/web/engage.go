@@ -34,8 +34,8 @@ func (s *Server) engageRoutes() []route {
 	)
 }
 
-// hitRoutes are the pixel and the tracked links. Each bounds its own wait
-// (trackWait) and answers a few bytes, so they are served without
+// hitRoutes are the pixel and the tracked links. Each waits for its commit
+// no longer than the engage service's Wait and answers a few bytes, so they are served without
 // http.TimeoutHandler, whose goroutine, buffered answer and copied headers
 // per request cost more than the rest of the pixel's handling.
 func (s *Server) hitRoutes() []route {
@@ -48,18 +48,9 @@ func (s *Server) hitRoutes() []route {
 	}
 }
 
-// trackWait is how long the pixel and a click wait for their event to
-// commit: half the request timeout, so that a database that hangs still
-// leaves time to answer the GIF or the redirect.
-func (s *Server) trackWait() time.Duration { return s.cfg.Timeout / 2 }
-
 // trackRequest is what the verdict on an open or click reads.
 func (s *Server) trackRequest(r *http.Request) engage.Request {
-	purpose := r.Header.Get("Sec-Purpose")
-	if purpose == "" {
-		purpose = r.Header.Get("Purpose")
-	}
-	return engage.Request{Method: r.Method, UserAgent: r.UserAgent(), Purpose: purpose,
+	return engage.Request{Method: r.Method, UserAgent: r.UserAgent(), Purpose: engage.Purpose(r.Header),
 		IP: s.clientIP(r), At: s.cfg.Now(), Header: r.Header}
 }
 
@@ -67,9 +58,7 @@ func (s *Server) trackRequest(r *http.Request) engage.Request {
 // answer, and the answer is the pixel whatever came of it, a bad token and
 // a database that is down included (the engagement counts that loss).
 func (s *Server) pixel(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.trackWait())
-	defer cancel()
-	_ = s.cfg.Engage.Open(ctx, r.PathValue("token"), s.trackRequest(r))
+	_ = s.cfg.Engage.Open(r.Context(), r.PathValue("token"), s.trackRequest(r))
 	h := w.Header()
 	h["Content-Type"], h["Content-Length"], h["Cache-Control"] = pixelType, pixelLength, noStore
 	w.WriteHeader(http.StatusOK)
@@ -93,9 +82,7 @@ var (
 // token gets the not-found page; while the database is down a link the
 // server knows still redirects, others get the try-again page.
 func (s *Server) click(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.trackWait())
-	defer cancel()
-	target, err := s.cfg.Engage.Click(ctx, r.PathValue("token"), s.trackRequest(r))
+	target, err := s.cfg.Engage.Click(r.Context(), r.PathValue("token"), s.trackRequest(r))
 	w.Header()["Cache-Control"] = noStore
 	switch {
 	case errors.Is(err, engage.ErrUnknown):
