@@ -102,10 +102,10 @@ func TestTracking_PixelAndClickRedirectToTheOriginalURL(t *testing.T) {
 		t.Fatalf("events = %+v", evs)
 	}
 	var facts []string
-	if err := h.db().Select(&facts, `SELECT kind || ' ' || key || ' ' || count FROM lead_facts WHERE lead_id = $1 ORDER BY kind, key`, id); err != nil {
+	if err := h.db().Select(&facts, `SELECT concat_ws(' ', kind, key, NULLIF(url, ''), count) FROM lead_facts WHERE lead_id = $1 ORDER BY kind, key, url`, id); err != nil {
 		t.Fatal(err)
 	}
-	want := "click welcome/01-hello 2,open welcome/01-hello 1,url https://acme.example/pricing?plan=pro#faq 1,url https://www.acme.example/blog 1"
+	want := "click welcome/01-hello https://acme.example/pricing?plan=pro#faq 1,click welcome/01-hello https://www.acme.example/blog 1,open welcome/01-hello 1"
 	if strings.Join(facts, ",") != want {
 		t.Errorf("facts = %q, want %q", facts, want)
 	}

@@ -152,8 +152,8 @@ func exitReason(x campaign.Exit, f *facts) string {
 		case !f.recent(r):
 		case r.Kind == store.FactEvent && x.OnEvent(r.Key):
 			return reasonEvent + r.Key
-		case r.Kind == store.FactURL && x.OnClick(r.Key):
-			return reasonClick + r.Key
+		case clickedURL(r) != "" && x.OnClick(clickedURL(r)):
+			return reasonClick + clickedURL(r)
 		}
 	}
 	return ""

@@ -223,6 +223,14 @@ func TestExit_OnClickedURL(t *testing.T) {
 	b.wantState(id, lead.EnrolmentExited)
 }
 
+func TestExit_OnClickedURLOfAPageViewed(t *testing.T) {
+	t.Parallel()
+	b, id := started(t, "exit:\n  clicked_url: https://acme.example/pricing*\n", "view@example.com", "Vera")
+	b.viewed(id, "https://acme.example/pricing")
+	b.wantNoMore("Hello Vera")
+	b.wantState(id, lead.EnrolmentExited)
+}
+
 func TestEdits_WhileEnrolled_EditAppliesInsertIsNeverSentDeleteIsSkipped(t *testing.T) {
 	t.Parallel()
 	b := setup(t, monday)
@@ -522,12 +530,15 @@ func TestConditions_ClickedAndClickedURLReadTheLeadFacts(t *testing.T) {
 	clicker := b.lead("clicker@example.com", "Cleo", nil)
 	pricer := b.lead("pricer@example.com", "Pia", nil)
 	opener := b.lead("opener@example.com", "Otto", nil)
+	viewer := b.lead("viewer@example.com", "Vera", nil)
 	b.lead("quiet@example.com", "Quinn", nil)
 	b.run()
 	b.clicked(clicker, "drip/guide", "https://acme.example/guide")
 	// A click in another sequence's mail counts for clicked_url only.
 	b.clicked(pricer, "welcome/hello", "https://acme.example/pricing?plan=team")
 	b.opened(opener, "drip/guide")
+	// So does a page of the site viewed.
+	b.viewed(viewer, "https://acme.example/pricing")
 	b.advance(day)
 	b.advance(day)
 	b.advance(day)
@@ -537,6 +548,7 @@ func TestConditions_ClickedAndClickedURLReadTheLeadFacts(t *testing.T) {
 		"clicker@example.com": "Guide|More for clickers",
 		"pricer@example.com":  "Guide|About pricing|Guide reminder",
 		"opener@example.com":  "Guide|Guide reminder",
+		"viewer@example.com":  "Guide|About pricing|Guide reminder",
 		"quiet@example.com":   "Guide|Guide reminder",
 	} {
 		if strings.Join(got[to], "|") != want {
@@ -567,8 +579,8 @@ func TestConditions_FactsFromBeforeTheEnrolmentDoNotCount(t *testing.T) {
 	b.tipsForReaders()
 	old := b.lead("old@example.com", "Olga", nil)
 	now := b.lead("now@example.com", "Nora", nil)
-	b.factAt(old, store.FactOpen, "welcome/hello", monday.Add(-day))
-	b.factAt(old, store.FactEvent, "demo_booked", monday.Add(-day))
+	b.factAt(old, store.FactOpen, "welcome/hello", "", monday.Add(-day))
+	b.factAt(old, store.FactEvent, "demo_booked", "", monday.Add(-day))
 	b.run()
 	b.opened(now, "welcome/hello")
 	b.advance(2 * day)

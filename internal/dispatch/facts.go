@@ -55,12 +55,25 @@ func (f *facts) Clicked(step string) (bool, error) {
 	return false, nil
 }
 
+// ClickedURLs are the addresses of the lead's clicks and of the pages it
+// viewed: url facts name their page, click facts their link.
 func (f *facts) ClickedURLs() ([]string, error) {
 	var out []string
 	for _, r := range f.rows {
-		if r.Kind == store.FactURL {
-			out = append(out, r.Key)
+		if u := clickedURL(r); u != "" {
+			out = append(out, u)
 		}
 	}
 	return out, nil
+}
+
+// clickedURL is the address a fact says the lead clicked or viewed, or "".
+func clickedURL(r store.Fact) string {
+	switch r.Kind {
+	case store.FactURL:
+		return r.Key
+	case store.FactClick:
+		return r.URL
+	}
+	return ""
 }

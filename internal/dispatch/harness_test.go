@@ -284,16 +284,16 @@ func (b *bundle) enrolment(leadID int64) lead.Enrolment {
 // these, never the events.
 func (b *bundle) fact(leadID int64, kind, key string) {
 	b.t.Helper()
-	b.factAt(leadID, kind, key, b.clock.Now())
+	b.factAt(leadID, kind, key, "", b.clock.Now())
 }
 
-// factAt is fact at a given time.
-func (b *bundle) factAt(leadID int64, kind, key string, at time.Time) {
+// factAt is fact at a given time, with the URL a click fact names.
+func (b *bundle) factAt(leadID int64, kind, key, url string, at time.Time) {
 	b.t.Helper()
 	_, err := b.db.ExecContext(b.ctx, `
-		INSERT INTO lead_facts AS f (lead_id, kind, key, first_at, last_at) VALUES ($1, $2, $3, $4, $4)
-		ON CONFLICT (lead_id, kind, key) DO UPDATE SET last_at = EXCLUDED.last_at, count = f.count + 1`,
-		leadID, kind, key, at)
+		INSERT INTO lead_facts AS f (lead_id, kind, key, url, first_at, last_at) VALUES ($1, $2, $3, $4, $5, $5)
+		ON CONFLICT (lead_id, kind, key, url) DO UPDATE SET last_at = EXCLUDED.last_at, count = f.count + 1`,
+		leadID, kind, key, url, at)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -323,12 +323,18 @@ func (b *bundle) opened(leadID int64, step string) {
 }
 
 // clicked keeps the facts of a click on u in step's mail, as recording it
-// does: no open, which a click implies.
+// does: one click fact naming both, and no open, which a click implies.
 func (b *bundle) clicked(leadID int64, step, u string) {
 	b.t.Helper()
-	b.fact(leadID, store.FactClick, step)
-	b.fact(leadID, store.FactURL, u)
+	b.factAt(leadID, store.FactClick, step, u, b.clock.Now())
 	b.fact(leadID, store.FactEvent, "click")
+}
+
+// viewed keeps the fact of a page view of u on the marketer's site.
+func (b *bundle) viewed(leadID int64, u string) {
+	b.t.Helper()
+	b.fact(leadID, store.FactURL, u)
+	b.fact(leadID, store.FactEvent, "page_view")
 }
 
 func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }

@@ -189,15 +189,15 @@ func (s *Service) writeTx(ctx context.Context, tx *store.Tx, hits []*pending, j 
 	return n, nil
 }
 
-// facts gathers a batch's lead facts, one per lead, kind and key.
+// facts gathers a batch's lead facts, one per lead, kind, key and URL.
 type facts struct {
 	byKey map[factKey]int
 	list  []store.Fact
 }
 
 type factKey struct {
-	lead      int64
-	kind, key string
+	lead           int64
+	kind, key, url string
 }
 
 func (f *facts) add(fact store.Fact) {
@@ -207,7 +207,7 @@ func (f *facts) add(fact store.Fact) {
 	if f.byKey == nil {
 		f.byKey = map[factKey]int{}
 	}
-	k := factKey{fact.LeadID, fact.Kind, fact.Key}
+	k := factKey{fact.LeadID, fact.Kind, fact.Key, fact.URL}
 	i, ok := f.byKey[k]
 	if !ok {
 		f.byKey[k] = len(f.list)

@@ -166,8 +166,7 @@ func (s *Service) remark(ctx context.Context, tx *store.Tx, j judged) error {
 		byReason[why] = append(byReason[why], id)
 		r := j.before[id]
 		if tracking.Verdict(r.Verdict).Counts() {
-			back = append(back, store.Fact{LeadID: r.LeadID, Kind: "click", Key: r.StepKey, Count: 1},
-				store.Fact{LeadID: r.LeadID, Kind: "url", Key: r.URL, Count: 1})
+			back = append(back, store.Fact{LeadID: r.LeadID, Kind: store.FactClick, Key: r.StepKey, URL: r.URL, Count: 1})
 		}
 	}
 	for why, ids := range byReason {

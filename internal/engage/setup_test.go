@@ -133,12 +133,13 @@ func (b *bundle) events(t *testing.T, leadID int64) []ev {
 	return out
 }
 
-// facts returns the lead's facts as "kind key count".
+// facts returns the lead's facts as "kind key count", a click's as "click
+// key url count".
 func (b *bundle) facts(t *testing.T, leadID int64) []string {
 	t.Helper()
 	var out []string
-	err := b.db.SelectContext(b.ctx, &out, `SELECT kind || ' ' || key || ' ' || count FROM lead_facts
-		WHERE lead_id = $1 ORDER BY kind, key`, leadID)
+	err := b.db.SelectContext(b.ctx, &out, `SELECT concat_ws(' ', kind, key, NULLIF(url, ''), count) FROM lead_facts
+		WHERE lead_id = $1 ORDER BY kind, key, url`, leadID)
 	if err != nil {
 		t.Fatal(err)
 	}

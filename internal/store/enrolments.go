@@ -170,13 +170,15 @@ func (t *Tx) QueueSteps(ctx context.Context, now time.Time, ms []StepMessage, le
 	return byMID, nil
 }
 
-// Fact is what one counted signal of a lead amounts to: kind open or
-// click with the step's key, url with the address, event with the type;
-// when it first and last happened, and how often.
+// Fact is what one counted signal of a lead amounts to: kind open with the
+// step's key, click with the step's key and the link's address as URL,
+// url with the address of a page viewed, event with the type; when it
+// first and last happened, and how often.
 type Fact struct {
 	LeadID  int64
 	Kind    string
 	Key     string
+	URL     string // a click's link; "" for the other kinds
 	FirstAt time.Time
 	LastAt  time.Time
 	Count   int
@@ -207,7 +209,7 @@ func (t *Tx) FactsOf(ctx context.Context, leadIDs []int64) (map[int64][]Fact, er
 	for rows.Next() {
 		var f Fact
 		var first, last int64
-		if err := rows.Scan(&f.LeadID, &f.Kind, &f.Key, &first, &last, &f.Count); err != nil {
+		if err := rows.Scan(&f.LeadID, &f.Kind, &f.Key, &f.URL, &first, &last, &f.Count); err != nil {
 			return nil, fmt.Errorf("store: facts of leads: %w", err)
 		}
 		f.FirstAt, f.LastAt = time.UnixMicro(first).UTC(), time.UnixMicro(last).UTC()

@@ -277,7 +277,7 @@ func (t *Tx) RemarkClicks(ctx context.Context, ids []int64, reason string) error
 	return nil
 }
 
-// UpsertFacts adds facts to the leads' facts. Each lead, kind and key
+// UpsertFacts adds facts to the leads' facts. Each lead, kind, key and URL
 // appears once in facts.
 func (t *Tx) UpsertFacts(ctx context.Context, facts []Fact) error {
 	if len(facts) == 0 {
@@ -285,12 +285,12 @@ func (t *Tx) UpsertFacts(ctx context.Context, facts []Fact) error {
 	}
 	n := len(facts)
 	lead, count := make([]int64, n), make([]int64, n)
-	kind, key, first, last := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	kind, key, url, first, last := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, f := range facts {
-		lead[i], kind[i], key[i], count[i] = f.LeadID, f.Kind, f.Key, int64(f.Count)
+		lead[i], kind[i], key[i], url[i], count[i] = f.LeadID, f.Kind, f.Key, f.URL, int64(f.Count)
 		first[i], last[i] = f.FirstAt.UTC().Format(time.RFC3339Nano), f.LastAt.UTC().Format(time.RFC3339Nano)
 	}
-	if _, err := t.stmt(t.q.UpsertFacts).ExecContext(ctx, pq.Array(lead), pq.Array(kind), pq.Array(key),
+	if _, err := t.stmt(t.q.UpsertFacts).ExecContext(ctx, pq.Array(lead), pq.Array(kind), pq.Array(key), pq.Array(url),
 		pq.Array(first), pq.Array(last), pq.Array(count)); err != nil {
 		return fmt.Errorf("store: upsert lead facts: %w", err)
 	}
@@ -304,11 +304,11 @@ func (t *Tx) RetractFacts(ctx context.Context, facts []Fact) error {
 		return nil
 	}
 	n := len(facts)
-	lead, count, kind, key := make([]int64, n), make([]int64, n), make([]string, n), make([]string, n)
+	lead, count, kind, key, url := make([]int64, n), make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, f := range facts {
-		lead[i], kind[i], key[i], count[i] = f.LeadID, f.Kind, f.Key, int64(f.Count)
+		lead[i], kind[i], key[i], url[i], count[i] = f.LeadID, f.Kind, f.Key, f.URL, int64(f.Count)
 	}
-	if _, err := t.stmt(t.q.RetractFacts).ExecContext(ctx, pq.Array(lead), pq.Array(kind), pq.Array(key), pq.Array(count)); err != nil {
+	if _, err := t.stmt(t.q.RetractFacts).ExecContext(ctx, pq.Array(lead), pq.Array(kind), pq.Array(key), pq.Array(url), pq.Array(count)); err != nil {
 		return fmt.Errorf("store: retract lead facts: %w", err)
 	}
 	return nil

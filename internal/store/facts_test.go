@@ -24,6 +24,8 @@ func TestFactsOf_ReturnsTheTimesWrittenByLeadInOrder(t *testing.T) {
 		{LeadID: anna, Kind: store.FactOpen, Key: "drip/hello", FirstAt: now, LastAt: now.Add(time.Hour), Count: 2},
 		{LeadID: anna, Kind: store.FactEvent, Key: "demo_requested", FirstAt: old, LastAt: now, Count: 1},
 		{LeadID: ben, Kind: store.FactURL, Key: "https://acme.example/pricing", FirstAt: now, LastAt: now, Count: 3},
+		{LeadID: ben, Kind: store.FactClick, Key: "drip/hello", URL: "https://acme.example/a", FirstAt: now, LastAt: now, Count: 1},
+		{LeadID: ben, Kind: store.FactClick, Key: "drip/hello", URL: "https://acme.example/b", FirstAt: now, LastAt: now, Count: 2},
 	}
 	var got map[int64][]store.Fact
 	err := s.WithTx(ctx, func(tx *store.Tx) error {
@@ -37,7 +39,7 @@ func TestFactsOf_ReturnsTheTimesWrittenByLeadInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[int64][]store.Fact{anna: {written[1], written[0]}, ben: {written[2]}}
+	want := map[int64][]store.Fact{anna: {written[1], written[0]}, ben: {written[3], written[4], written[2]}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("facts:\n got %+v\nwant %+v", got, want)
 	}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +78,88 @@ func TestMigration0006_OldLinksAndOptOutsCarryOver(t *testing.T) {
 	if _, err := p.Down(ctx); err != nil {
 		t.Fatalf("down: %v", err)
 	}
+}
+
+// Migration 0020 builds the click facts, one per step and link, and the
+// url facts of pages viewed anew from the counted events, and its down
+// migration builds the facts as they were before.
+func TestMigration0020_ClickFactsNameTheirLink(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := sql.Open("postgres", pgtest.EmptyURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 19); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, q := range []string{
+		`INSERT INTO leads (id, email, status, created_at, updated_at) VALUES (1, 'a@example.com', 'confirmed', $1, $1)`,
+		`INSERT INTO events (lead_id, type, step_key, url, at, source, verdict) VALUES
+		 (1, 'click', 'drip/01', 'https://acme.example/a', $1, 'click', 'human'),
+		 (1, 'click', 'drip/01', 'https://acme.example/a', $1 + interval '1 hour', 'click', 'human'),
+		 (1, 'click', 'drip/01', 'https://acme.example/b', $1, 'click', 'image_proxy'),
+		 (1, 'click', 'drip/01', 'https://acme.example/c', $1, 'click', 'scanner'),
+		 (1, 'open', 'drip/01', NULL, $1, 'pixel', 'human'),
+		 (1, 'page_view', NULL, 'https://acme.example/pricing', $1, 'site', 'human')`,
+		// The facts those events wrote: an open, a click, the addresses
+		// clicked and viewed, the events.
+		`INSERT INTO lead_facts (lead_id, kind, key, first_at, last_at, count) VALUES
+		 (1, 'open', 'drip/01', $1, $1, 1),
+		 (1, 'click', 'drip/01', $1, $1 + interval '1 hour', 3),
+		 (1, 'url', 'https://acme.example/a', $1, $1 + interval '1 hour', 2),
+		 (1, 'url', 'https://acme.example/b', $1, $1, 1),
+		 (1, 'url', 'https://acme.example/pricing', $1, $1, 1),
+		 (1, 'event', 'page_view', $1, $1, 1)`,
+	} {
+		if _, err := db.ExecContext(ctx, q, at); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	facts := func(query string) []string {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	want := func(got, want []string) {
+		t.Helper()
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("facts:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	before := facts(`SELECT concat_ws(' ', kind, key, count, first_at = last_at) FROM lead_facts ORDER BY kind, key`)
+	if _, err := p.UpTo(ctx, 20); err != nil {
+		t.Fatal(err)
+	}
+	want(facts(`SELECT concat_ws(' ', kind, key, NULLIF(url, ''), count, first_at = last_at) FROM lead_facts ORDER BY kind, key, url`), []string{
+		"click drip/01 https://acme.example/a 2 f",
+		"click drip/01 https://acme.example/b 1 t",
+		"event page_view 1 t",
+		"open drip/01 1 t",
+		"url https://acme.example/pricing 1 t",
+	})
+	if _, err := p.Down(ctx); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	want(facts(`SELECT concat_ws(' ', kind, key, count, first_at = last_at) FROM lead_facts ORDER BY kind, key`), before)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,8 +1,8 @@
 -- Opens and clicks of a batch, the n-th numbered $1[n], with the lead facts
 -- of those that count, in one statement: an open's step, a click's step and
--- URL. A click writes no open: conditions count a click fact as its mail's
--- open, and a click taken back (a scanner's after all) then takes its open
--- with it. A hit of a mail that is not a
+-- URL (one fact). A click writes no open: conditions count a click fact as
+-- its mail's open, and a click taken back (a scanner's after all) then
+-- takes its open with it. A hit of a mail that is not a
 -- lead's is unknown; one whose lead is not tracked ($12 false:
 -- NURTURE_TRACKING=consent and the lead did not agree) is not written.
 --
@@ -52,15 +52,13 @@ WITH u AS (
            verdict, reason, ip_prefix, user_agent
     FROM w
 ), facts AS (
-    INSERT INTO lead_facts AS f (lead_id, kind, key, first_at, last_at, count)
-    SELECT lead_id, kind, key, min(at), max(at), count(*)::int
-    FROM (SELECT lead_id, type AS kind, step_key AS key, at FROM w
-          WHERE counted AND type IN ('open', 'click') AND step_key <> ''
-          UNION ALL
-          SELECT lead_id, 'url', url, at FROM w WHERE counted AND type = 'click' AND url <> '') x
-    GROUP BY lead_id, kind, key
-    ORDER BY lead_id, kind, key
-    ON CONFLICT (lead_id, kind, key) DO UPDATE
+    INSERT INTO lead_facts AS f (lead_id, kind, key, url, first_at, last_at, count)
+    SELECT lead_id, type, step_key, CASE WHEN type = 'click' THEN url ELSE '' END AS url, min(at), max(at), count(*)::int
+    FROM w
+    WHERE counted AND ((type = 'open' AND step_key <> '') OR (type = 'click' AND (step_key <> '' OR url <> '')))
+    GROUP BY 1, 2, 3, 4
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (lead_id, kind, key, url) DO UPDATE
     SET first_at = LEAST(f.first_at, EXCLUDED.first_at),
         last_at  = GREATEST(f.last_at, EXCLUDED.last_at),
         count    = f.count + EXCLUDED.count
