@@ -139,10 +139,10 @@ func (s *Service) resolve(ctx context.Context, batch []*pending) ([]*pending, er
 		p.msg = found[p.ref.Message]
 		ok := p.msg != nil
 		if ok {
-			s.cache.put(p.msg)
+			s.cache.put(p.msg.ID, p.msg.LeadID, p.msg.LinkSet, p.msg.Links)
 		}
 		if ok && p.ref.Kind == tracking.KindClick {
-			p.target, ok = s.target(p.msg, p.ref.Link)
+			p.target, ok = s.linkTarget(p.msg.LeadID, p.msg.Links, p.ref.Link)
 		}
 		switch {
 		case !ok:

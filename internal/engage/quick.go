@@ -58,8 +58,10 @@ func (s *Service) writeQuick(ctx context.Context, batch []*pending) (int, []*pen
 	}
 	var res []store.HitResult
 	var err error
+	o := s.hitOptions(since)
+	o.KnownSets = s.cache.knownSets()
 	for range batchRetries {
-		if res, err = s.st.InsertHits(ctx, rows, s.hitOptions(since)); !store.Retryable(err) {
+		if res, err = s.st.InsertHits(ctx, rows, o); !store.Retryable(err) {
 			break
 		}
 	}
@@ -78,10 +80,10 @@ func (s *Service) writeQuick(ctx context.Context, batch []*pending) (int, []*pen
 		case !r.Known:
 			p.Finish(ErrUnknown)
 			continue
-		case r.Mail != nil:
-			s.cache.put(r.Mail)
+		case r.LeadID != 0: // a click's, with its mail's lead and link
+			s.cache.put(p.ref.Message, r.LeadID, r.LinkSet, r.Links)
 			var ok bool
-			if p.target, ok = s.target(r.Mail, p.ref.Link); !ok {
+			if p.target, ok = s.target(r.LeadID, r.URL); !ok {
 				p.Finish(ErrUnknown) // the statement knew the link; a URL it could not parse is never a redirect
 				continue
 			}

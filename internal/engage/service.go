@@ -153,8 +153,8 @@ func (s *Service) Click(ctx context.Context, tok string, r Request) (target stri
 		return "", err
 	}
 	s.lost.Add(1)
-	if m := s.cache.get(ref.Message); m != nil && ref.Kind == tracking.KindClick {
-		target, _ = s.target(m, ref.Link)
+	if lead, links, ok := s.cache.links(ref.Message); ok && ref.Kind == tracking.KindClick {
+		target, _ = s.linkTarget(lead, links, ref.Link)
 	}
 	return target, err
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 type TrackedMessage struct {
 	ID      int64         `db:"id"`
 	LeadID  int64         `db:"lead_id"`
+	LinkSet int64         `db:"link_set_id"` // 0 for a mail without links
 	StepKey string        `db:"step_key"`
 	SentAt  *time.Time    `db:"sent_at"` // when SMTP took it; nil until then
 	Links   []Link        `db:"-"`       // in tracking.Link.Index order; nil for a mail without a link set
@@ -104,18 +104,26 @@ type HitOptions struct {
 	// or was delivered less than ScanWindow before it.
 	Since      time.Time
 	ScanWindow time.Duration
+	// KnownSets are link sets the caller has the links of (a set never
+	// changes): a quick click of a mail with one of them comes back
+	// without them.
+	KnownSets []int64
 }
 
 // HitResult is what became of a Hit: its id if written, 0 when its lead is
 // not tracked or it is deferred; Known is false when its message is not a
-// lead's mail (or, quick, has no such link). A known quick click has its
-// Mail, without recent clicks; Deferred says it was not written and is to
-// be judged again with them.
+// lead's mail (or, quick, has no such link). Deferred says a quick click
+// was not written and is to be judged again with its mail's recent clicks.
+// A known quick click has its mail's lead and link set, the URL of its
+// link, and the set's links unless HitOptions.KnownSets has the set.
 type HitResult struct {
 	ID       int64
 	Known    bool
 	Deferred bool
-	Mail     *TrackedMessage
+	LeadID   int64
+	LinkSet  int64
+	URL      string
+	Links    []Link
 }
 
 // InsertHits writes opens and clicks and the lead facts of those that
@@ -159,37 +167,34 @@ func insertHits(ctx context.Context, q rowsQuery, hits []Hit, o HitOptions) ([]H
 	}
 	rows, err := q.QueryxContext(ctx, int64Array(num), int64Array(msg), textArray(typ), int64Array(link), textArray(at),
 		textArray(src), textArray(verdict), textArray(reason), textArray(ip), textArray(ua), textArray(url), o.TrackAll,
-		pq.Array(quick), pq.Array(quiet), o.Since, o.ScanWindow.Seconds())
+		pq.Array(quick), pq.Array(quiet), o.Since, o.ScanWindow.Seconds(), int64Array(o.KnownSets))
 	if err != nil {
 		return nil, fmt.Errorf("store: insert hits: %w", err)
 	}
 	defer rows.Close()
 	out := make([]HitResult, n)
-	// Scanned into once for all rows: only a row with a mail keeps one.
-	// The mails of a batch mostly share their step's link set, which is
-	// parsed once and shared (a mail's links are only read).
+	// The mails of a batch mostly share their step's link set, whose links
+	// come once at most and are parsed once (they are only read).
 	var i int
-	var r HitResult
-	var m TrackedMessage
-	var raw, lastRaw sql.RawBytes
-	var lastLinks []Link
+	var raw sql.RawBytes
+	var sets map[int64][]Link
 	for rows.Next() {
-		r, m = HitResult{}, TrackedMessage{}
-		if err := rows.Scan(&i, &r.ID, &r.Known, &r.Deferred, &m.LeadID, &m.StepKey, &m.SentAt, &raw); err != nil {
+		var r HitResult
+		if err := rows.Scan(&i, &r.ID, &r.Known, &r.Deferred, &r.LeadID, &r.LinkSet, &r.URL, &raw); err != nil {
 			return nil, fmt.Errorf("store: insert hits: %w", err)
 		}
-		if m.LeadID != 0 {
-			mail := m
-			mail.ID = hits[i].MessageID
-			if lastRaw != nil && bytes.Equal(raw, lastRaw) {
-				mail.Links = lastLinks
-			} else {
-				if err := json.Unmarshal(raw, &mail.Links); err != nil {
-					return nil, fmt.Errorf("store: insert hits: links of message %d: %w", mail.ID, err)
+		if raw != nil {
+			links, ok := sets[r.LinkSet]
+			if !ok {
+				if err := json.Unmarshal(raw, &links); err != nil {
+					return nil, fmt.Errorf("store: insert hits: links of message %d: %w", hits[i].MessageID, err)
 				}
-				lastRaw, lastLinks = bytes.Clone(raw), mail.Links
+				if sets == nil {
+					sets = map[int64][]Link{}
+				}
+				sets[r.LinkSet] = links
 			}
-			r.Mail = &mail
+			r.Links = links
 		}
 		out[i] = r
 	}

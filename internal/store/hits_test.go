@@ -161,3 +161,47 @@ func TestInsertHits_TextsComeBackAsTheyWent(t *testing.T) {
 		}
 	}
 }
+
+// A known quick click comes back with its mail's lead, link set and link,
+// and the set's links only when the caller does not have them.
+func TestInsertHits_AQuickClickBringsItsLinksUnlessTheCallerHasThem(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	db := s.DB()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	var lead, set int64
+	var mails []int64
+	err := db.GetContext(ctx, &lead, `INSERT INTO leads (email, status, created_at, updated_at, tracking)
+		VALUES ('anna@example.com', 'confirmed', $1, $1, true) RETURNING id`, now)
+	if err == nil {
+		err = db.GetContext(ctx, &set, `INSERT INTO link_sets (digest, links)
+			VALUES ('\x01', '[{"url": "https://acme.example/a", "text": "a"}, {"url": "https://acme.example/b", "text": "b"}]') RETURNING id`)
+	}
+	if err == nil {
+		err = db.SelectContext(ctx, &mails, `INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, sent_at, step_key, link_set_id)
+			SELECT 'step', $1, '<m' || i || '@test>', 'news@acme.example', 'anna@example.com', 'sent', $2, $2, $2, 'welcome/01', $3
+			FROM generate_series(1, 2) i RETURNING id`, lead, now.Add(-time.Hour), set)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	click := func(mail int64, known ...int64) store.HitResult {
+		t.Helper()
+		hits := []store.Hit{{MessageID: mail, Type: "click", Link: 2, At: now, Source: "click", Verdict: "human", Reason: "a person", Quick: true, Quiet: true}}
+		res, err := s.InsertHits(ctx, hits, store.HitOptions{Since: now.Add(-time.Minute), ScanWindow: time.Second, KnownSets: known})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res[0]
+	}
+	r := click(mails[0])
+	if !r.Known || r.ID == 0 || r.LeadID != lead || r.LinkSet != set || r.URL != "https://acme.example/b" ||
+		len(r.Links) != 2 || r.Links[1].URL != "https://acme.example/b" {
+		t.Errorf("first click = %+v, want it written with its lead, set, link and the set's links", r)
+	}
+	r = click(mails[1], 7, set)
+	if !r.Known || r.ID == 0 || r.LeadID != lead || r.LinkSet != set || r.URL != "https://acme.example/b" || r.Links != nil {
+		t.Errorf("click of a set the caller has = %+v, want it written with its lead, set and link, no links", r)
+	}
+}

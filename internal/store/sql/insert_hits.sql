@@ -20,12 +20,12 @@
 -- cheaper, and Postgres planned every later batch afresh, which cost it
 -- about three times the statement's own work.
 -- Returns each hit's number, its id if written, whether it was known, and
--- for quick clicks whether deferred and the mail's lead, step, delivery
--- and links.
+-- for known quick clicks whether deferred, the mail's lead and link set,
+-- the link's URL, and the set's links unless the caller has them ($17).
 WITH u AS (
     SELECT u.n, u.message_id, u.type, u.link, u.at, u.source, u.verdict, u.reason, u.ip_prefix, u.user_agent,
            CASE WHEN u.quick THEN COALESCE(ls.links -> (u.link - 1) ->> 'url', '') ELSE u.url END AS url,
-           u.quick, m.lead_id, COALESCE(m.step_key, '') AS step_key, m.sent_at, ls.links,
+           u.quick, m.lead_id, COALESCE(m.step_key, '') AS step_key, ls.id AS link_set, ls.links,
            l.id IS NOT NULL AND ($12::bool OR l.tracking) AS tracked,
            u.verdict IN ('human', 'image_proxy') AS counted,
            m.lead_id IS NOT NULL AND (NOT u.quick OR COALESCE(u.link >= 1 AND ls.links -> (u.link - 1) ->> 'url' ~ '^https?://', false)) AS known,
@@ -45,7 +45,9 @@ WITH u AS (
                        WHERE u.quick AND u.quiet AND e.message_id = u.message_id AND e.at >= $15 AND e.source = 'click'
                        LIMIT 1) r ON true
 ), w AS (
-    SELECT nextval('events_id_seq') AS id, u.* FROM u WHERE tracked AND known AND NOT deferred
+    SELECT nextval('events_id_seq') AS id, n, lead_id, type, step_key, url, at, source, message_id, link,
+           verdict, reason, ip_prefix, user_agent, counted
+    FROM u WHERE tracked AND known AND NOT deferred
 ), ins AS (
     INSERT INTO events (id, lead_id, type, step_key, url, at, source, message_id, link, verdict, reason, ip_prefix, user_agent)
     SELECT id, lead_id, type, NULLIF(step_key, ''), NULLIF(url, ''), at, source, message_id, NULLIF(link, -1),
@@ -65,7 +67,7 @@ WITH u AS (
 )
 SELECT u.n, COALESCE(w.id, 0) AS id, u.known, u.known AND u.deferred AS deferred,
        CASE WHEN u.quick AND u.known THEN u.lead_id ELSE 0 END AS lead_id,
-       CASE WHEN u.quick THEN u.step_key ELSE '' END AS step_key,
-       CASE WHEN u.quick THEN u.sent_at END AS sent_at,
-       CASE WHEN u.quick AND u.known THEN u.links END AS links
+       CASE WHEN u.quick AND u.known THEN u.link_set ELSE 0 END AS link_set,
+       CASE WHEN u.quick AND u.known THEN u.url ELSE '' END AS url,
+       CASE WHEN u.quick AND u.known AND u.link_set <> ALL($17::bigint[]) THEN u.links END AS links
 FROM u LEFT JOIN w ON w.n = u.n
