@@ -19,18 +19,7 @@ import (
 func TestMigration0006_OldLinksAndOptOutsCarryOver(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sql.Open("postgres", pgtest.EmptyURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 4); err != nil {
-		t.Fatal(err)
-	}
+	db, p := migratedTo(t, 4)
 	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	for _, q := range []string{
 		`INSERT INTO leads (id, email, first_name, status, source, attributes, created_at, updated_at, unsubscribed_at)
@@ -86,18 +75,7 @@ func TestMigration0006_OldLinksAndOptOutsCarryOver(t *testing.T) {
 func TestMigration0020_ClickFactsNameTheirLink(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sql.Open("postgres", pgtest.EmptyURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 19); err != nil {
-		t.Fatal(err)
-	}
+	db, p := migratedTo(t, 19)
 	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	for _, q := range []string{
 		`INSERT INTO leads (id, email, status, created_at, updated_at) VALUES (1, 'a@example.com', 'confirmed', $1, $1)`,
@@ -160,6 +138,25 @@ func TestMigration0020_ClickFactsNameTheirLink(t *testing.T) {
 		t.Fatalf("down: %v", err)
 	}
 	want(facts(`SELECT concat_ws(' ', kind, key, count, first_at = last_at) FROM lead_facts ORDER BY kind, key`), before)
+}
+
+// migratedTo returns a database of its own, migrated up to version, and
+// the provider that migrates it further.
+func migratedTo(t *testing.T, version int64) (*sql.DB, *goose.Provider) {
+	t.Helper()
+	db, err := sql.Open("postgres", pgtest.EmptyURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(context.Background(), version); err != nil {
+		t.Fatal(err)
+	}
+	return db, p
 }
 
 func ptr[T any](v T) *T { return &v }
