@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/mail"
 	"net/textproto"
-	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -99,9 +98,6 @@ func (p *Pool) transact(c *smtp.Client, from, to string, raw []byte) outcome {
 	if err := c.UpdateDeadline(p.cfg.Timeout); err != nil {
 		return outcome{err: &unavailable{err}, broken: true, atMail: true}
 	}
-	if ok, _ := c.Extension("PIPELINING"); ok {
-		return p.pipelined(c, from, to, raw)
-	}
 	if err := c.Mail(from); err != nil {
 		o := refused(c, "MAIL", err)
 		o.atMail = true
@@ -143,81 +139,6 @@ func noReply(err error) outcome {
 		e = &unavailable{fmt.Errorf("%w: %w", ErrNoReply, err)}
 	}
 	return outcome{err: e, broken: broken}
-}
-
-// pipelined is transact for a server that offers PIPELINING (RFC 2920):
-// MAIL, RCPT and DATA go out in one write and their three replies are
-// read in order, then the data goes, so a mail costs two round trips
-// instead of four. go-mail's client sends one command at a time; this
-// writes the same commands, with the parameters its Mail would add, on its
-// textproto connection, which go-mail exports for extensions.
-func (p *Pool) pipelined(c *smtp.Client, from, to string, raw []byte) outcome {
-	if strings.ContainsAny(from, "\r\n") || strings.ContainsAny(to, "\r\n") {
-		return outcome{err: errors.New("mailer: an envelope address holds a line break")}
-	}
-	t := c.Text
-	t.W.WriteString("MAIL FROM:" + from)
-	if ok, _ := c.Extension("8BITMIME"); ok {
-		t.W.WriteString(" BODY=8BITMIME")
-	}
-	if ok, _ := c.Extension("SMTPUTF8"); ok {
-		t.W.WriteString(" SMTPUTF8")
-	}
-	t.W.WriteString("\r\nRCPT TO:" + to + "\r\nDATA\r\n")
-	if err := t.W.Flush(); err != nil {
-		return outcome{err: &unavailable{err}, broken: true, atMail: true}
-	}
-	// Every reply is read, whatever came before, to keep the conversation
-	// in step; the first failure is the outcome.
-	var refusal error
-	for _, step := range [...]struct {
-		command string
-		code    int
-	}{{"MAIL", 250}, {"RCPT", 25}, {"DATA", 354}} {
-		_, _, err := t.ReadResponse(step.code)
-		if err == nil {
-			continue
-		}
-		e, broken := classify(step.command, err)
-		if broken {
-			// Nothing was sent after the commands, so nothing was taken.
-			return outcome{err: e, broken: true, atMail: true}
-		}
-		if refusal == nil {
-			refusal = e
-		}
-		if step.command == "DATA" {
-			return outcome{err: refusal, broken: c.Reset() != nil}
-		}
-	}
-	if refusal != nil {
-		// DATA was accepted after a refusal, which a server should not do:
-		// end the data at once, with nothing in it, and start over.
-		t.W.WriteString(".\r\n")
-		err := t.W.Flush()
-		if err == nil {
-			_, _, err = t.ReadResponse(0) // whatever it says
-		}
-		return outcome{err: refusal, broken: err != nil || c.Reset() != nil}
-	}
-	if err := writeData(t.W, raw); err != nil {
-		return outcome{err: &unavailable{err}, broken: true}
-	}
-	if err := c.UpdateDeadline(p.cfg.ReplyTimeout); err != nil {
-		return outcome{err: &unavailable{err}, broken: true}
-	}
-	t.W.Write(dotLine)
-	if err := t.W.Flush(); err != nil {
-		return outcome{err: &unavailable{fmt.Errorf("%w: %w", ErrNoReply, err)}, broken: true}
-	}
-	_, msg, err := t.ReadResponse(250)
-	if err != nil {
-		return noReply(err)
-	}
-	if msg == "" {
-		return outcome{reply: "250"}
-	}
-	return outcome{reply: "250 " + msg}
 }
 
 func refused(c *smtp.Client, command string, err error) outcome {

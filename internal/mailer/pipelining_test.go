@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -251,5 +252,73 @@ func TestWriteData_IsDotWritersOutputWithoutTheFinalDot(t *testing.T) {
 		if got.String() != want.String() {
 			t.Errorf("%q:\ngot  %q\nwant %q", raw, got.String(), want.String())
 		}
+	}
+}
+
+// DeliverChain sends the next mail's commands behind the final dot: this
+// server answers the dot only once it has read them too. A refused mail
+// in the chain is reported in its place, and the chain goes on.
+func TestPool_DeliverChainPipelinesTheNextMailBehindTheDot(t *testing.T) {
+	t.Parallel()
+	cmds := func(to string) []string {
+		return []string{"MAIL FROM:<news@acme.example>", "RCPT TO:<" + to + ">", "DATA"}
+	}
+	s := serveScript(t, []string{"PIPELINING"}, func(c *textproto.Conn) error {
+		steps := []func() error{
+			func() error { return expectLines(c, cmds("a@example.com")...) },
+			func() error { c.PrintfLine("250 Ok"); c.PrintfLine("250 Ok"); return c.PrintfLine("354 Go ahead") },
+			func() error { _, err := readData(c); return err },
+			func() error { return expectLines(c, cmds("b@example.com")...) },
+			func() error {
+				c.PrintfLine("250 Ok: queued as 1")
+				c.PrintfLine("250 Ok")
+				c.PrintfLine("550 5.1.1 No such user")
+				return c.PrintfLine("554 No valid recipients")
+			},
+			func() error { return expectLines(c, "RSET") },
+			func() error { return c.PrintfLine("250 Ok") },
+			func() error { return expectLines(c, cmds("c@example.com")...) },
+			func() error { c.PrintfLine("250 Ok"); c.PrintfLine("250 Ok"); return c.PrintfLine("354 Go ahead") },
+			func() error { _, err := readData(c); return err },
+			func() error { return c.PrintfLine("250 Ok: queued as 2") },
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	p := s.pool(t)
+	mails := []Mail{
+		{From: "news@acme.example", To: "a@example.com", Raw: []byte("Subject: a\r\n\r\na\r\n")},
+		{From: "news@acme.example", To: "b@example.com", Raw: []byte("Subject: b\r\n\r\nb\r\n")},
+		{From: "news@acme.example", To: "c@example.com", Raw: []byte("Subject: c\r\n\r\nc\r\n")},
+	}
+	i := 0
+	next := func() (Mail, bool) {
+		if i++; i < len(mails) {
+			return mails[i], true
+		}
+		return Mail{}, false
+	}
+	var got []string
+	p.DeliverChain(context.Background(), mails[0], next, func(reply string, err error) {
+		var se *SMTPError
+		switch {
+		case err == nil:
+			got = append(got, reply)
+		case errors.As(err, &se):
+			got = append(got, se.Command+" "+strconv.Itoa(se.Code))
+		default:
+			got = append(got, err.Error())
+		}
+	})
+	s.wait(t)
+	if want := "250 Ok: queued as 1|RCPT 550|250 Ok: queued as 2"; strings.Join(got, "|") != want {
+		t.Fatalf("outcomes %q, want %q", got, want)
+	}
+	if st := p.Stats(); st.Sent != 2 || st.Dials != 1 {
+		t.Errorf("stats %+v, want 2 sent on 1 connection", st)
 	}
 }

@@ -135,51 +135,8 @@ func (p *Pool) Send(ctx context.Context, from, to string, raw []byte) error {
 // Deliver is Send that also returns the server's reply to the end of DATA,
 // such as "2.0.0 Ok: queued as 4F1A2B".
 func (p *Pool) Deliver(ctx context.Context, from, to string, raw []byte) (reply string, err error) {
-	envFrom, ok := envelope(from)
-	if !ok {
-		return "", fmt.Errorf("mailer: sender %q is not a mail address", from)
-	}
-	envTo, ok := envelope(to)
-	if !ok {
-		return "", &addressError{to}
-	}
-
-	wctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	defer context.AfterFunc(p.closing, func() { cancel(ErrClosed) })()
-	if err := p.acquire(wctx); err != nil {
-		return "", err
-	}
-	defer func() { <-p.slots }()
-	if p.limiter != nil {
-		if err := p.limiter.Wait(wctx); err != nil {
-			return "", waitErr(wctx, err)
-		}
-	}
-	c, reused, err := p.get(wctx)
-	if err != nil {
-		return "", err
-	}
-	t := p.transact(c, envFrom, envTo, raw)
-	if t.broken && t.atMail && reused && wctx.Err() == nil {
-		// A pooled connection the server closed while it was idle: nothing
-		// was sent, so one try on a fresh connection is safe.
-		p.discard(c, t.err)
-		if c, err = p.dial(wctx); err != nil {
-			return "", err
-		}
-		t = p.transact(c, envFrom, envTo, raw)
-	}
-	if t.broken {
-		p.discard(c, t.err)
-	} else {
-		p.put(c)
-	}
-	if t.err != nil {
-		return "", t.err
-	}
-	p.sent.Add(1)
-	return t.reply, nil
+	p.DeliverChain(ctx, Mail{From: from, To: to, Raw: raw}, nil, func(r string, e error) { reply, err = r, e })
+	return reply, err
 }
 
 // Close refuses new sends, waits until the transactions under way have

@@ -51,6 +51,23 @@ func (q *ready) pop() (store.Claimed, bool) {
 		q.mu.Unlock()
 		return store.Claimed{}, false
 	}
+	return q.shift(), true
+}
+
+// tryPop is pop that does not wait: it reports false when the queue is
+// empty.
+func (q *ready) tryPop() (store.Claimed, bool) {
+	q.mu.Lock()
+	if len(q.ms) == 0 {
+		q.mu.Unlock()
+		return store.Claimed{}, false
+	}
+	return q.shift(), true
+}
+
+// shift takes the first message, unlocks, and asks for a refill once the
+// queue is down to half.
+func (q *ready) shift() store.Claimed {
 	m := q.ms[0]
 	q.ms = q.ms[1:]
 	low := 2*len(q.ms) <= q.size
@@ -61,7 +78,7 @@ func (q *ready) pop() (store.Claimed, bool) {
 		default:
 		}
 	}
-	return m, true
+	return m
 }
 
 // end lets the workers empty the queue, then stop.

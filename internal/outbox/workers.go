@@ -12,7 +12,8 @@ import (
 )
 
 // workers are the relay's SMTP connections at work: each takes a marked
-// message from ready, hands it to SMTP and reports the outcome. Stop makes
+// message from ready, hands it to SMTP, with whatever ready holds
+// meanwhile behind it on the same connection, and reports the outcomes. Stop makes
 // them take nothing more and cancels the waits before a transaction (for a
 // connection, the rate limit, the end of an outage); a transaction under
 // way runs to its end. Without Stop they end once ready has ended and is
@@ -53,45 +54,112 @@ func (w *workers) work(ctx context.Context, stop <-chan struct{}) {
 		if !ok {
 			return
 		}
-		if res, ok := w.send(ctx, stop, m); ok {
-			w.p.results <- res
+		w.send(ctx, stop, m)
+	}
+}
+
+// chainSender is a Sender that also sends mails in a row on one
+// connection, each mail's commands pipelined behind the one before;
+// *mailer.Pool is one.
+type chainSender interface {
+	DeliverChain(ctx context.Context, first mailer.Mail, next func() (mailer.Mail, bool), done func(reply string, err error))
+}
+
+// send hands m to SMTP, and behind it on the same connection what ready
+// holds meanwhile, and passes each outcome on: to the marker, or written
+// at once (a refusal, a mail that may or may not have arrived). A mail
+// that did not reach the server is tried again after each probe while the
+// server cannot be reached, and given back once the workers stop.
+func (w *workers) send(ctx context.Context, stop <-chan struct{}, m store.Claimed) {
+	r, pr := w.r, w.p.prober
+	todo := []store.Claimed{m}
+	for len(todo) > 0 {
+		m, todo = todo[0], todo[1:]
+		if pr != nil && !pr.await(stop) || isClosed(stop) {
+			w.p.results <- result{m: m, release: true}
+			continue
+		}
+		missed, err := w.deliver(ctx, stop, m)
+		if len(missed) == 0 {
+			continue
+		}
+		switch {
+		case isClosed(stop):
+			for _, m := range missed {
+				w.p.results <- result{m: m, release: true}
+			}
+			continue
+		case pr != nil:
+			pr.fail(err)
+			todo = append(missed, todo...)
+			continue
+		}
+		for _, m := range missed { // a Drain: no prober to wait for
+			r.persist(ctx, w.p, func(ctx context.Context) error { return r.fail(ctx, m, err) })
+			w.p.win.done(m.ID)
 		}
 	}
 }
 
-// send hands m to SMTP, again after each probe while the server cannot be
-// reached. It returns the outcome for the marker, or false when it wrote
-// the outcome itself (a refusal, a mail that may or may not have arrived).
-func (w *workers) send(ctx context.Context, stop <-chan struct{}, m store.Claimed) (result, bool) {
-	r, pr := w.r, w.p.prober
-	for {
-		if pr != nil && !pr.await(stop) || isClosed(stop) {
-			return result{m: m, release: true}, true
+// deliver sends m, and chains to it what ready holds, until the chain
+// ends; it passes on each outcome but for the mails that did not reach
+// the server, which it returns with the last error.
+func (w *workers) deliver(ctx context.Context, stop <-chan struct{}, m store.Claimed) (missed []store.Claimed, err error) {
+	cs, ok := w.r.sender.(chainSender)
+	if !ok {
+		reply, err := w.r.sender.Deliver(ctx, m.From, m.To, m.Raw)
+		if unreached(err) {
+			return []store.Claimed{m}, err
 		}
-		reply, err := r.sender.Deliver(ctx, m.From, m.To, m.Raw)
-		switch {
-		case err == nil:
-			if pr != nil {
-				pr.ok()
-			}
-			if r.log.Enabled(ctx, slog.LevelDebug) {
-				r.log.Debug("outbox: sent", "message", m.ID, "kind", m.Kind, "domain", domain(m.To), "message_id", m.MessageID)
-			}
-			return result{m: m, reply: reply}, true
-		case unreached(err) && isClosed(stop):
-			return result{m: m, release: true}, true
-		case unreached(err) && pr != nil:
-			pr.fail(err)
-			continue
-		}
-		if pr != nil && refusal(err) {
-			pr.ok() // the server answered
-		}
-		r.persist(ctx, w.p, func(ctx context.Context) error { return r.fail(ctx, m, err) })
-		w.p.win.done(m.ID)
-		return result{}, false
+		w.outcome(ctx, m, reply, err)
+		return nil, nil
 	}
+	taken := []store.Claimed{m} // their outcomes still to come, in order
+	next := func() (mailer.Mail, bool) {
+		if isClosed(stop) {
+			return mailer.Mail{}, false
+		}
+		n, ok := w.p.ready.tryPop()
+		if !ok {
+			return mailer.Mail{}, false
+		}
+		taken = append(taken, n)
+		return mail(n), true
+	}
+	done := func(reply string, e error) {
+		m := taken[0]
+		taken = taken[1:]
+		if unreached(e) {
+			missed, err = append(missed, m), e
+			return
+		}
+		w.outcome(ctx, m, reply, e)
+	}
+	cs.DeliverChain(ctx, mail(m), next, done)
+	return missed, err
 }
+
+// outcome passes on what SMTP made of m.
+func (w *workers) outcome(ctx context.Context, m store.Claimed, reply string, err error) {
+	r, pr := w.r, w.p.prober
+	if err == nil {
+		if pr != nil {
+			pr.ok()
+		}
+		if r.log.Enabled(ctx, slog.LevelDebug) {
+			r.log.Debug("outbox: sent", "message", m.ID, "kind", m.Kind, "domain", domain(m.To), "message_id", m.MessageID)
+		}
+		w.p.results <- result{m: m, reply: reply}
+		return
+	}
+	if pr != nil && refusal(err) {
+		pr.ok() // the server answered
+	}
+	r.persist(ctx, w.p, func(ctx context.Context) error { return r.fail(ctx, m, err) })
+	w.p.win.done(m.ID)
+}
+
+func mail(m store.Claimed) mailer.Mail { return mailer.Mail{From: m.From, To: m.To, Raw: m.Raw} }
 
 // unreached reports whether err says the mail did not reach the server:
 // it could not be reached, or the wait before the transaction was cut

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,5 +94,69 @@ func TestWorkers_AnUnreachableServerKeepsTheMailUntilStopReleasesIt(t *testing.T
 	w.Stop()
 	if res := <-p.results; res.m.ID != 7 || !res.release {
 		t.Fatalf("outcome %+v, want the mail given back", res)
+	}
+}
+
+// chainFunc is a Sender that chains: it sends first and what next gives,
+// with the outcomes its function decides, as *mailer.Pool does. A chain
+// begins with a call for the empty address.
+type chainFunc func(to string) (string, error)
+
+func (f chainFunc) Deliver(_ context.Context, _, to string, _ []byte) (string, error) { return f(to) }
+
+func (f chainFunc) DeliverChain(_ context.Context, first mailer.Mail, next func() (mailer.Mail, bool), done func(string, error)) {
+	f("")
+	for m, ok := first, true; ok; m, ok = next() {
+		reply, err := f(m.To)
+		done(reply, err)
+		if err != nil {
+			return // a broken connection ends the chain
+		}
+	}
+}
+
+// A worker chains what ready holds behind the mail it took, passes each
+// outcome on in order, and sends a chained mail that did not reach the
+// server again after a probe.
+func TestWorkers_ChainWhatReadyHoldsAndRetryWhatMissed(t *testing.T) {
+	var mu sync.Mutex
+	var calls []string
+	failed := false
+	w, p := workersFor(chainFunc(func(to string) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if to == "" {
+			calls = append(calls, "|")
+			return "", nil
+		}
+		calls = append(calls, to)
+		if to == "c@x.example" && !failed {
+			failed = true
+			return "", errors.Join(mailer.ErrUnavailable, errors.New("connection reset"))
+		}
+		return "250 " + to, nil
+	}), true)
+	p.prober.Start()
+	defer p.prober.Stop()
+	for i, to := range []string{"a@x.example", "b@x.example", "c@x.example"} {
+		p.ready.push(store.Claimed{ID: int64(i + 1), To: to})
+	}
+	w.Start(context.Background())
+	for i, want := range []string{"a@x.example", "b@x.example", "c@x.example"} {
+		select {
+		case res := <-p.results:
+			if res.m.ID != int64(i+1) || res.release || res.reply != "250 "+want {
+				t.Fatalf("outcome %d: %+v", i, res)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no outcome for %s", want)
+		}
+	}
+	p.ready.take()
+	w.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(calls, " "); got != "| a@x.example b@x.example c@x.example | c@x.example" {
+		t.Fatalf("sent %s, want a, b and c chained, then c again", got)
 	}
 }
