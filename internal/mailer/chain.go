@@ -72,7 +72,7 @@ func (p *Pool) DeliverChain(ctx context.Context, first Mail, next func() (Mail, 
 	if stale {
 		// A pooled connection the server closed while it was idle: nothing
 		// was sent, so one try on a fresh connection is safe.
-		p.discard(c, k.staleErr)
+		p.discard(c, broken)
 		if c, err = p.dial(wctx); err != nil {
 			done("", err)
 			return
@@ -93,9 +93,12 @@ type chain struct {
 	ctx        context.Context
 	next       func() (Mail, bool)
 	done       func(reply string, err error)
-	retryStale bool  // the connection was pooled: a first transaction broken before its data is tried again
-	staleErr   error // why it broke
+	retryStale bool // the connection was pooled: a first transaction broken before its data is tried again
 }
+
+// stale reports whether the chain's first transaction, which broke before
+// its data, is to be tried again on a fresh connection.
+func (k *chain) stale() bool { return k.retryStale && k.ctx.Err() == nil }
 
 // more returns the next mail to chain, if the chain goes on.
 func (k *chain) more() (Mail, bool) {
@@ -125,8 +128,7 @@ func (k *chain) run(c *smtp.Client, m Mail) (broken error, stale bool) {
 			k.done("", err)
 		} else {
 			o := k.p.transact(c, from, to, m.Raw)
-			if o.broken && o.atMail && first && k.retryStale && k.ctx.Err() == nil {
-				k.staleErr = o.err
+			if o.broken && o.atMail && first && k.stale() {
 				return o.err, true
 			}
 			k.report(o)
@@ -146,8 +148,7 @@ func (k *chain) run(c *smtp.Client, m Mail) (broken error, stale bool) {
 // one's data.
 func (k *chain) pipelined(c *smtp.Client, m Mail) (broken error, stale bool) {
 	more, err := k.begin(c, &m)
-	if err != nil && k.retryStale && k.ctx.Err() == nil {
-		k.staleErr = err
+	if err != nil && k.stale() {
 		return err, true
 	}
 	if err != nil {
@@ -157,8 +158,7 @@ func (k *chain) pipelined(c *smtp.Client, m Mail) (broken error, stale bool) {
 	for first := true; more; first = false {
 		o, ready := k.p.commandReplies(c)
 		if !ready {
-			if o.broken && first && k.retryStale && k.ctx.Err() == nil {
-				k.staleErr = o.err
+			if o.broken && first && k.stale() {
 				return o.err, true
 			}
 			k.report(o)
@@ -224,13 +224,6 @@ func (k *chain) send(c *smtp.Client, m *Mail) (bool, error) {
 		k.report(outcome{err: &unavailable{err}})
 		return false, err
 	}
-	nxt, chained := k.more()
-	var from, to string
-	var envErr error // the next mail's, reported after this one's outcome
-	if chained {
-		from, to, envErr = envelopes(nxt)
-	}
-	piped := chained && envErr == nil
 	// The reply after the final dot may take minutes (the server may be
 	// checking the mail); a client that gives up sooner cannot tell
 	// whether the mail was taken.
@@ -238,6 +231,14 @@ func (k *chain) send(c *smtp.Client, m *Mail) (bool, error) {
 		k.report(outcome{err: &unavailable{err}})
 		return false, err
 	}
+	// From here on, every mail taken is reported.
+	nxt, chained := k.more()
+	var from, to string
+	var envErr error // the next mail's, reported after this one's outcome
+	if chained {
+		from, to, envErr = envelopes(nxt)
+	}
+	piped := chained && envErr == nil
 	t.W.Write(dotLine)
 	if piped {
 		commands(c, from, to)
