@@ -1,15 +1,16 @@
 -- Queues a batch of step mails at $1 in one statement; the bytes go to
--- message_raw, joined back by the unique Message-ID. They come as one bytea
--- ($6), each mail at its offset ($9, from 1) with its length ($10): a
--- bytea[] would go as hex text and cost more to parse than the insert. With
--- a lease ($11) the mails are written as claimed by the sender that will be
--- handed them after commit, on node $12, and their bytes are not stored: the sender has
--- them, stores them if it must retry, and a step mail found leased after a
--- crash is composed again from its step and lead. Without a lease they are
--- queued. A mail's id is $13's where one was reserved (not 0), and $14 is
--- its set of links, for a tracked mail (0 for none). It returns each mail's
--- id by its Message-ID. The sequence is looked up once, in a subquery: as
--- nextval's argument it would be looked up again for every row.
+-- message_raw, joined back by the Message-ID (160 random bits: unique, and
+-- not indexed, see migrations/0021). They come as one bytea ($6), each mail
+-- at its offset ($9, from 1) with its length ($10): a bytea[] would go as hex
+-- text and cost more to parse than the insert. With a lease ($11) the mails
+-- are written as claimed by the sender that will be handed them after commit,
+-- on node $12, and their bytes are not stored: the sender has them, stores
+-- them if it must retry, and a step mail found leased after a crash is
+-- composed again from its step and lead. Without a lease they are queued. A
+-- mail's id is $13's where one was reserved (not 0), and $14 is its set of
+-- links, for a tracked mail (0 for none). It returns each mail's id by its
+-- Message-ID. The sequence is looked up once, in a subquery: as nextval's
+-- argument it would be looked up again for every row.
 WITH u AS (
     SELECT u.lead_id, u.message_id, u.sender, u.recipient, substring($6::bytea FROM u.off FOR u.len) AS raw,
         u.enrolment_id, u.step_key, u.id, u.link_set_id
