@@ -14,8 +14,10 @@
 -- The due rows are picked in MATERIALIZED CTEs: as a subquery in FROM the
 -- planner may scan it more than once, and each scan with SKIP LOCKED can
 -- return other rows, so the claim could exceed the limit. Expired leases,
--- mail of dead nodes and queued mail are picked apart, each by its own
--- index: an OR of them would scan and sort the whole queue on every claim.
+-- mail of dead nodes and queued mail are picked apart, the first two from
+-- messages_sending_idx (the mail being sent, which is little) and the
+-- queued mail from messages_queued_idx: an OR of them would scan and sort
+-- the whole queue on every claim.
 WITH stale AS MATERIALIZED (
     SELECT id FROM messages
     WHERE status = 'sending' AND locked_until <= $1 AND id <> ALL ($4::bigint[])
