@@ -23,7 +23,9 @@ type result struct {
 // meanwhile, and puts those it may send on ready; outcomes alone are
 // written after recordLinger, or at once when there are many. So a write
 // serves several mails, while the messages marked and not yet recorded,
-// the only ones a crash can send twice, stay a few per worker.
+// the only ones a crash can send twice, stay at most one and a half
+// readyPerWorker per worker: those on ready, and those taken since the
+// last write (in a transaction, or sent and waiting for the next).
 //
 // Stop releases: what is not yet marked, what waits on ready, and what
 // comes back from the workers or from late hand-overs is given back to

@@ -40,7 +40,7 @@ func (r *Relay) start(ctx context.Context, run bool) (*pipeline, error) {
 	p := &pipeline{
 		r:       r,
 		win:     newWindow(r.cfg.InFlight),
-		ready:   newReady(4 * r.cfg.Workers),
+		ready:   newReady(readyPerWorker * r.cfg.Workers),
 		jobs:    make(chan store.Claimed, r.cfg.InFlight),
 		results: make(chan result, r.cfg.InFlight),
 		closing: make(chan struct{}),
