@@ -197,10 +197,6 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 	}
 	leased := room != nil && room.N() > 0
 	now := d.now()
-	set := d.set()
-	if set == nil {
-		set = &campaign.Set{}
-	}
 	var (
 		claimed int
 		handed  []store.Claimed
@@ -212,6 +208,14 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 			return err
 		}
 		claimed = len(due)
+		// The campaigns are taken once the batch is claimed, not before:
+		// an enrolment in a sequence that a reload has just added may be
+		// among the claimed, and the campaigns from before that reload
+		// would stop it as removed.
+		set := d.set()
+		if set == nil {
+			set = &campaign.Set{}
+		}
 		ids := make([]int64, len(due))
 		for i := range due {
 			ids[i] = due[i].ID

@@ -2,9 +2,11 @@ package dispatch_test
 
 import (
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -443,6 +445,45 @@ func TestReload_InvalidEditIsRejectedAndTheLastGoodVersionKeepsSending(t *testin
 	}
 	b.advance(7 * day)
 	b.wantSubjects("Hello Hannah", "Three tips", "A better offer")
+}
+
+// A reload may add a sequence, and a lead confirm into it, at any moment
+// of a tick: right after the tick read the campaigns, say. The tick then
+// claims that enrolment, and must decide it with the campaigns as they
+// are once it has claimed it, not as they were (which stopped it as
+// "sequence removed"). Here the campaigns are read through a function
+// that lets that happen right after its first call.
+func TestReload_ASequenceAddedDuringATickIsSentNotStopped(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	var id int64
+	var once sync.Once
+	reloadAndConfirm := func() {
+		once.Do(func() {
+			b.sequence("welcome", "---\ntrigger: confirmed\n---\n", map[string]string{
+				"01-hello.md": step("Hello {{ .Lead.FirstName }}", "0", "", "Hi."),
+			})
+			id = b.lead("anna@example.com", "Anna", nil)
+		})
+	}
+	d, err := dispatch.New(b.store, func() *campaign.Set {
+		defer reloadAndConfirm()
+		return b.set.Load()
+	}, b.composer, b.links, slog.New(slog.DiscardHandler), b.clock.Now, b.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the first tick may have found nothing due yet
+		if _, err := d.Tick(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+		reloadAndConfirm()
+	}
+	if _, err := b.relay.Drain(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.wantSubjects("Hello Anna")
+	b.wantState(id, lead.EnrolmentCompleted)
 }
 
 func TestFastMode_ShortensDelaysAndIgnoresWindows(t *testing.T) {

@@ -46,6 +46,7 @@ type bundle struct {
 	set   atomic.Pointer[campaign.Set]
 
 	links         *link.Builder
+	composer      *mailer.Composer
 	cfg           dispatch.Config
 	newDispatcher func(dispatch.Config) *dispatch.Dispatcher
 }
@@ -91,7 +92,7 @@ func setupWith(t *testing.T, start time.Time, cfg dispatch.Config) *bundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.links = links
+	b.links, b.composer = links, composer
 	cfg.From, cfg.Batch = "Acme <news@acme.example>", 50
 	if cfg.Signer == nil {
 		cfg.Signer = trackSigner
