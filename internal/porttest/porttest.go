@@ -10,15 +10,19 @@ import (
 	"testing"
 )
 
-// lowest is the first port FreeAddr considers: above the well-known and
-// the common service ports.
-const lowest = 20000
+// FreeAddr's ports are 12000–19999: above the well-known and the common
+// service ports, below the kernel's ephemeral range (32768 and up on
+// Linux), and below the ports scripts/pg picks for a cluster at random
+// (20000–31999). The ranges were one: a test that took three ports for a
+// `make run` and closed them saw the run's cluster pick one of them, and
+// the mail catcher then failed to bind it.
+const lowest, highest = 12000, 19999
 
 // FreeAddr returns host:port on 127.0.0.1 that nothing listens on, with
-// the port below the kernel's ephemeral range.
+// the port below the kernel's ephemeral range and outside scripts/pg's.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	top := ephemeralLow() - 1
+	top := min(highest, ephemeralLow()-1)
 	if top <= lowest {
 		top = lowest + 5000
 	}
