@@ -144,30 +144,23 @@ type rowsQuery interface {
 
 func insertHits(ctx context.Context, q rowsQuery, hits []Hit, o HitOptions) ([]HitResult, error) {
 	n := len(hits)
-	// The columns share three arrays, one of each type, and the times one
-	// string: a handful of allocations per batch instead of some per hit.
-	ints, strs, bools := make([]int64, 3*n), make([]string, 8*n), make([]bool, 2*n)
+	// The columns share three arrays, one of each type, and the times one:
+	// a handful of allocations per batch instead of some per hit. They go
+	// in binary (see binaryArray).
+	ints, strs, bools, at := make([]int64, 3*n), make([]string, 7*n), make([]bool, 2*n), make([]time.Time, n)
 	num, msg, link := ints[:n:n], ints[n:2*n:2*n], ints[2*n:]
-	typ, at, src, url := strs[:n:n], strs[n:2*n:2*n], strs[2*n:3*n:3*n], strs[3*n:4*n:4*n]
-	verdict, reason, ip, ua := strs[4*n:5*n:5*n], strs[5*n:6*n:6*n], strs[6*n:7*n:7*n], strs[7*n:]
+	typ, src, url := strs[:n:n], strs[n:2*n:2*n], strs[2*n:3*n:3*n]
+	verdict, reason, ip, ua := strs[3*n:4*n:4*n], strs[4*n:5*n:5*n], strs[5*n:6*n:6*n], strs[6*n:]
 	quick, quiet := bools[:n:n], bools[n:]
-	times := make([]byte, 0, n*len(time.RFC3339Nano))
-	ends := make([]int, n)
 	for i, h := range hits {
 		num[i], msg[i], link[i] = int64(i), h.MessageID, int64(h.Link)
-		typ[i], src[i], url[i] = h.Type, h.Source, h.URL
-		times = h.At.UTC().AppendFormat(times, time.RFC3339Nano)
-		ends[i] = len(times)
+		typ[i], src[i], url[i], at[i] = h.Type, h.Source, h.URL, h.At
 		verdict[i], reason[i], ip[i], ua[i] = h.Verdict, h.Reason, h.IPPrefix, h.UserAgent
 		quick[i], quiet[i] = h.Quick, h.Quiet
 	}
-	all, start := string(times), 0
-	for i, end := range ends {
-		at[i], start = all[start:end], end
-	}
-	rows, err := q.QueryxContext(ctx, int64Array(num), int64Array(msg), textArray(typ), int64Array(link), textArray(at),
-		textArray(src), textArray(verdict), textArray(reason), textArray(ip), textArray(ua), textArray(url), o.TrackAll,
-		pq.Array(quick), pq.Array(quiet), o.Since, o.ScanWindow.Seconds(), int64Array(o.KnownSets))
+	rows, err := q.QueryxContext(ctx, int4Array(num), int8Array(msg), textArray(typ), int4Array(link), timeArray(at),
+		textArray(src), textArray(verdict), textArray(reason), textArray(ip), textArray(ua),
+		textArray(url), o.TrackAll, boolArray(quick), boolArray(quiet), o.Since, o.ScanWindow.Seconds(), int8Array(o.KnownSets))
 	if err != nil {
 		return nil, fmt.Errorf("store: insert hits: %w", err)
 	}

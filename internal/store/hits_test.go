@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -118,7 +119,7 @@ func TestInsertHits_AClickWritesOneFactOfItsStepAndURLAndNoOpen(t *testing.T) {
 	}
 }
 
-// The batch's texts reach Postgres as array literals the store writes
+// The batch's texts reach Postgres as binary arrays the store encodes
 // itself: every text must come back as it went, whatever it holds.
 func TestInsertHits_TextsComeBackAsTheyWent(t *testing.T) {
 	t.Parallel()
@@ -159,6 +160,58 @@ func TestInsertHits_TextsComeBackAsTheyWent(t *testing.T) {
 		if g := got[i]; g.Reason != text || g.UserAgent != text+"/ua" || g.IPPrefix != text {
 			t.Errorf("text %q came back as %q, %q, %q", text, g.Reason, g.UserAgent, g.IPPrefix)
 		}
+	}
+}
+
+// The batch's times and numbers go in binary too: a time comes back
+// rounded to the microsecond as Postgres rounds, whatever its zone and
+// even before Postgres's epoch of 2000, and a link beyond an int's range
+// is an error, not a wrapped number.
+func TestInsertHits_TimesComeBackToTheMicrosecond(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	var mail int64
+	err := s.DB().GetContext(ctx, &mail, `
+		WITH l AS (INSERT INTO leads (email, status, created_at, updated_at, tracking)
+		           VALUES ('anna@example.com', 'confirmed', $1, $1, true) RETURNING id)
+		INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, sent_at, step_key)
+		SELECT 'step', l.id, '<m@test>', 'news@acme.example', 'anna@example.com', 'sent', $1, $1, $1, 'welcome/01' FROM l
+		RETURNING id`, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	berlin := time.FixedZone("CET", 3600)
+	times := []time.Time{
+		now.Add(499 * time.Nanosecond),
+		now.Add(time.Second + 500*time.Nanosecond),
+		time.Date(1999, 12, 31, 23, 59, 59, 999_998_700, time.UTC),
+		time.Date(2026, 3, 1, 11, 30, 0, 123_456_000, berlin),
+	}
+	var hits []store.Hit
+	for _, at := range times {
+		hits = append(hits, store.Hit{MessageID: mail, Type: "open", Link: -1, At: at, Source: "pixel", Verdict: "human"})
+	}
+	if _, err := s.InsertHits(ctx, hits, store.HitOptions{TrackAll: true, Since: now, ScanWindow: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	var got []time.Time
+	if err := s.DB().SelectContext(ctx, &got, `SELECT at FROM events ORDER BY at`); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(times) {
+		t.Fatalf("%d events, want %d", len(got), len(times))
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	for i, at := range times {
+		if want := at.Round(time.Microsecond); !got[i].Equal(want) {
+			t.Errorf("time %v came back as %v, want %v", at, got[i], want)
+		}
+	}
+	far := []store.Hit{{MessageID: mail, Type: "click", Link: 1 << 31, At: now, Source: "click", Verdict: "human"}}
+	if _, err := s.InsertHits(ctx, far, store.HitOptions{TrackAll: true, Since: now, ScanWindow: time.Second}); err == nil {
+		t.Error("a link of 2^31 was written; want an error")
 	}
 }
 

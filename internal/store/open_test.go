@@ -33,4 +33,24 @@ func TestOpen_ErrorsNeverHoldThePassword(t *testing.T) {
 	}
 }
 
+// Opens and clicks go in binary, which lib/pq sends only with
+// binary_parameters: a URL that turns it off is refused at once, not
+// failed at the first open.
+func TestOpen_RefusesBinaryParametersOff(t *testing.T) {
+	for _, u := range []string{
+		"postgres://u@127.0.0.1:5432/nurture?binary_parameters=no",
+		"host=127.0.0.1 binary_parameters=off",
+	} {
+		db, err := store.Open(context.Background(), u)
+		if err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded", u)
+			continue
+		}
+		if !strings.Contains(err.Error(), "binary_parameters must be yes") {
+			t.Errorf("Open(%q) = %q", u, err)
+		}
+	}
+}
+
 func TestMain(m *testing.M) { os.Exit(pgtest.RunParallel(m, 8)) }

@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the Postgres driver
+	"github.com/lib/pq" // the Postgres driver
 
 	"github.com/nurture/nurture/internal/dsn"
 )
@@ -36,13 +36,17 @@ type Store struct {
 //
 // The connection uses lib/pq's binary_parameters mode, in which a query with
 // arguments takes one round trip (parse, bind and execute together) instead
-// of two.
+// of two, and a []byte argument goes in binary (see binaryArray). A URL
+// that turns the mode off is refused.
 //
 // Its errors never hold the password: lib/pq's own parse errors quote the
 // whole URL, so the string is checked first by dsn.Check, which does not.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 	if err := dsn.Check(url); err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	if cfg, err := pq.NewConfig(url); err == nil && strings.Contains(url, "binary_parameters") && !cfg.BinaryParameters {
+		return nil, errors.New("store: connect: binary_parameters must be yes or left out: opens and clicks go to Postgres in binary")
 	}
 	db, err := sqlx.Open("postgres", withBinaryParameters(url))
 	if err != nil {
