@@ -216,6 +216,13 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 		if set == nil {
 			set = &campaign.Set{}
 		}
+		// Conditions and the mails read each lead's score as it stands
+		// now, decayed since it was stored.
+		if set.Scoring != nil {
+			for i := range due {
+				set.Scoring.Current(&due[i].Lead, now)
+			}
+		}
 		ids := make([]int64, len(due))
 		for i := range due {
 			ids[i] = due[i].ID

@@ -634,3 +634,40 @@ func TestConditions_FactsFromBeforeTheEnrolmentDoNotCount(t *testing.T) {
 		t.Fatalf("an event from before the enrolment ended it: %+v", e)
 	}
 }
+
+// Scoring stores a lead's score when it scores an event, and decay stores
+// it again only once a day; conditions and the mails read it as it stands
+// at send time. Twenty days into a half-life of thirty, engagement 60 is
+// 38 and 40 is 25: only the first lead still passes engagement >= 30, and
+// the subject shows each score and temperature of that moment.
+func TestConditions_ReadTheScoreDecayedToSendTime(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.write("scoring.yaml", "mql: score >= 1000\npoints:\n  confirmed: 0\ndecay:\n  half_life: 30d\nbands:\n  warm: 20\n  hot: 50\n")
+	b.sequence("welcome", "---\ntrigger: confirmed\n---\n", map[string]string{
+		"01-hello.md": step("Hello", "0", "", "hello"),
+		"02-warm.md":  step("{{ .Lead.FirstName }} {{ .Lead.Score }} {{ .Lead.Engagement }} {{ .Lead.Temperature }}", "20d", "if: engagement >= 30 and score >= 40\n", "still warm"),
+	})
+	keen := b.lead("keen@example.com", "Kim", nil)
+	fading := b.lead("fading@example.com", "Fay", nil)
+	b.run()
+	scored := b.clock.Now()
+	for id, engagement := range map[int64]int{keen: 60, fading: 40} {
+		if _, err := b.store.DB().ExecContext(b.ctx, `UPDATE leads SET fit = 5, engagement = $2, score = 5 + $2,
+			temperature = CASE WHEN $2 >= 50 THEN 'hot' ELSE 'warm' END, score_at = $3 WHERE id = $1`, id, engagement, scored); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.advance(20 * day)
+	got := b.subjectsTo()
+	if s := strings.Join(got["keen@example.com"], "|"); s != "Hello|Kim 43 38 warm" {
+		t.Errorf("keen lead got %q, want Hello|Kim 43 38 warm", s)
+	}
+	if s := strings.Join(got["fading@example.com"], "|"); s != "Hello" {
+		t.Errorf("fading lead got %q, want only Hello: its engagement is 25 by now", s)
+	}
+	var stored int
+	if err := b.store.DB().GetContext(b.ctx, &stored, `SELECT engagement FROM leads WHERE id = $1`, keen); err != nil || stored != 60 {
+		t.Errorf("stored engagement %d (%v), want 60: reading the current score writes nothing", stored, err)
+	}
+}

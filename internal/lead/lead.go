@@ -61,10 +61,13 @@ type Lead struct {
 	Attributes Attributes `db:"attributes" json:"attributes"`
 	Score      int        `db:"score" json:"score"`
 	// Fit and Engagement are the two parts of Score; Temperature is
-	// Engagement's band (cold, warm or hot), as scoring last wrote them.
-	Fit         int    `db:"fit" json:"fit"`
-	Engagement  int    `db:"engagement" json:"engagement"`
-	Temperature string `db:"temperature" json:"temperature"`
+	// Engagement's band (cold, warm or hot), as scoring last wrote them at
+	// ScoreAt (nil before it first did). Engagement decays from then on;
+	// scoring.Rules.Current works out the figures of a later time.
+	Fit         int        `db:"fit" json:"fit"`
+	Engagement  int        `db:"engagement" json:"engagement"`
+	Temperature string     `db:"temperature" json:"temperature"`
+	ScoreAt     *time.Time `db:"score_at" json:"score_at,omitempty"`
 	// Tracking is the lead's consent to open and click tracking.
 	Tracking       bool       `db:"tracking" json:"tracking"`
 	CreatedAt      time.Time  `db:"created_at" json:"created_at"`

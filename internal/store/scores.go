@@ -28,11 +28,7 @@ type ScoreEvent struct {
 // ScoreLead is a lead with its stored score.
 type ScoreLead struct {
 	lead.Lead
-	Fit         int        `db:"fit"`
-	Engagement  int        `db:"engagement"`
-	Temperature string     `db:"temperature"`
-	ScoreAt     *time.Time `db:"score_at"`
-	RecycledAt  *time.Time `db:"recycled_at"`
+	RecycledAt *time.Time `db:"recycled_at"`
 }
 
 // ScoreEntry is a row of the score ledger.
