@@ -79,3 +79,66 @@ func TestHandoff_SalesAPIFiltersDecidesAndNeedsItsToken(t *testing.T) {
 		t.Fatalf("accept with none live: %d %s", res.status, res.body)
 	}
 }
+
+// The admin API's stage moves keep the handoff in step: a lead set to mql
+// by hand is handed to the owner whose turn it is, as scoring would hand
+// it; set back to lead, its handoff is withdrawn, so that the next time
+// it is an MQL it gets a handoff of its own, to the next owner; at sal
+// and sql the live handoff is accepted and qualified.
+func TestHandoff_StageSetByHandKeepsTheHandoffInStep(t *testing.T) {
+	t.Parallel()
+	h := startSales(t)
+	h.confirmAnna(1)
+	id := h.lead("anna@example.com").ID
+	put := func(stage string) {
+		t.Helper()
+		res := h.do("PUT", "/api/v1/leads/anna@example.com/stage", "application/json", strings.NewReader(`{"stage": "`+stage+`"}`),
+			"Authorization", "Bearer "+adminToken)
+		if res.status != 200 {
+			t.Fatalf("PUT stage %s: %d %s", stage, res.status, res.body)
+		}
+	}
+	handoffs := func() string {
+		t.Helper()
+		var rows []string
+		if err := h.db().Select(&rows, `SELECT owner || ' ' || status FROM handoffs WHERE lead_id = $1 ORDER BY id`, id); err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(rows, ", ")
+	}
+	put("mql")
+	if m := h.waitMail(2); strings.Join(m.To, ",") != "anna@sales.example" || !strings.Contains(m.Text, "anna@example.com") {
+		t.Fatalf("owner mail to %v:\n%s", m.To, m.Text)
+	}
+	if got := handoffs(); got != "anna@sales.example open" {
+		t.Fatalf("after mql: %s", got)
+	}
+	put("lead")
+	if got := handoffs(); got != "anna@sales.example withdrawn" {
+		t.Fatalf("after lead: %s", got)
+	}
+	put("mql")
+	if m := h.waitMail(3); strings.Join(m.To, ",") != "ben@sales.example" {
+		t.Fatalf("second owner mail to %v", m.To)
+	}
+	put("sal")
+	if got := handoffs(); got != "anna@sales.example withdrawn, ben@sales.example accepted" {
+		t.Fatalf("after sal: %s", got)
+	}
+	put("sql")
+	if got := handoffs(); got != "anna@sales.example withdrawn, ben@sales.example qualified" {
+		t.Fatalf("after sql: %s", got)
+	}
+	var reasons []string
+	if err := h.db().Select(&reasons, `SELECT actor || ': ' || reason FROM stage_changes WHERE lead_id = $1 ORDER BY id`, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reasons {
+		if r != "api: set through the API" {
+			t.Errorf("stage change %q, want api: set through the API", r)
+		}
+	}
+	if len(reasons) != 5 {
+		t.Errorf("%d stage changes, want 5: %v", len(reasons), reasons)
+	}
+}

@@ -142,7 +142,7 @@ func (a *app) webConfig(signer *token.Signer, tpl fs.FS, now func() time.Time) w
 		Templates:      tpl,
 		Now:            now,
 		Log:            a.log,
-		Sequences:      a.dispatch,
+		Sequences:      stageAPI{Dispatcher: a.dispatch, store: a.store, funnel: a.funnel, handoff: a.handoff, now: now},
 		Tracking:       a.optin,
 		Site:           siteEvents{a.engage},
 		SiteHosts:      cfg.SiteHosts,

@@ -88,7 +88,7 @@ func (d *Dispatcher) SetStage(ctx context.Context, leadID int64, stage lead.Stag
 	var c StageChange
 	err := d.store.WithTx(ctx, func(tx *store.Tx) error {
 		var err error
-		c, err = d.StageChanged(ctx, tx, leadID, store.StageChange{To: stage, Actor: "api"}, d.now())
+		c, err = d.StageChanged(ctx, tx, leadID, store.StageChange{To: stage, Actor: "api", Reason: "set through the API"}, d.now())
 		return err
 	})
 	return c, err

@@ -63,6 +63,13 @@ func (s *Service) promote(ctx context.Context, tx *store.Tx, rules *scoring.Rule
 		return err
 	}
 	l.Stage = lead.StageMQL
+	return s.openHandoff(ctx, tx, rules, l, facts, sc, now)
+}
+
+// openHandoff opens the handoff of a lead that has just become an MQL, to
+// the owner whose turn it is in the lead's team, unless scoring.yaml has
+// no handoff section or the lead has a live handoff already.
+func (s *Service) openHandoff(ctx context.Context, tx *store.Tx, rules *scoring.Rules, l *store.ScoreLead, facts scoring.Facts, sc scoring.Score, now time.Time) error {
 	if rules.Handoff == nil {
 		return nil
 	}
@@ -91,6 +98,33 @@ func (s *Service) promote(ctx context.Context, tx *store.Tx, rules *scoring.Rule
 		return nil
 	}
 	return s.cfg.Handoffs.Opened(ctx, tx, h)
+}
+
+// EnsureHandoff opens a handoff for a lead the admin API has just moved to
+// stage mql by hand, in the caller's transaction, as if scoring had: its
+// team by the routes, with the score as it stands now. A lead with a live
+// handoff keeps it; without scoring.yaml, or its handoff section, there is
+// none to open.
+func (s *Service) EnsureHandoff(ctx context.Context, tx *store.Tx, leadID int64, now time.Time) error {
+	rules := s.rules()
+	if rules == nil || rules.Handoff == nil {
+		return nil
+	}
+	leads, err := tx.LeadsForScoring(ctx, []int64{leadID})
+	if err != nil || len(leads) == 0 {
+		return err
+	}
+	if _, err := tx.LiveHandoffForUpdate(ctx, leadID); !errors.Is(err, store.ErrNotFound) {
+		return err // nil: it has one
+	}
+	l := &leads[0]
+	rules.Current(&l.Lead, now)
+	types, err := tx.EventTypes(ctx, l.ID)
+	if err != nil {
+		return err
+	}
+	sc := scoring.Score{Fit: l.Fit, Engagement: l.Engagement}
+	return s.openHandoff(ctx, tx, rules, l, scoring.Facts{Lead: &l.Lead, Events: types, Now: now}, sc, now)
 }
 
 func (s *Service) stage(ctx context.Context, tx *store.Tx, leadID int64, c store.StageChange, now time.Time) error {

@@ -225,14 +225,14 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, h *store.Handoff, d D
 // Handoffs lists handoffs, newest first: owner's (any when empty) in
 // status (any when empty).
 func (s *Service) Handoffs(ctx context.Context, owner, status string) ([]store.HandoffLead, error) {
-	if status != "" && !slices.Contains([]string{store.HandoffOpen, store.HandoffAccepted, store.HandoffRejected, store.HandoffQualified}, status) {
+	if status != "" && !slices.Contains([]string{store.HandoffOpen, store.HandoffAccepted, store.HandoffRejected, store.HandoffQualified, store.HandoffWithdrawn}, status) {
 		return nil, ErrBadStatus
 	}
 	return s.store.Handoffs(ctx, store.HandoffFilter{Owner: owner, Status: status})
 }
 
 // ErrBadStatus is a status filter that is not a handoff status.
-var ErrBadStatus = errors.New("status must be one of open, accepted, rejected, qualified")
+var ErrBadStatus = errors.New("status must be one of open, accepted, rejected, qualified, withdrawn")
 
 // Allows reports whether action a may act on a handoff in status with its
 // lead at stage, as Decide would judge it: the page of a link says so

@@ -18,7 +18,7 @@ type Handoff struct {
 	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
 	Route      int        `db:"route" json:"route"` // index of the handoff.routes entry
 	Owner      string     `db:"owner" json:"owner"`
-	Status     string     `db:"status" json:"status"` // open, accepted, rejected, qualified
+	Status     string     `db:"status" json:"status"` // open, accepted, rejected, qualified, withdrawn
 	Reason     string     `db:"reason" json:"reason,omitempty"`
 	Score      int        `db:"score" json:"score"`
 	Fit        int        `db:"fit" json:"fit"`
@@ -34,6 +34,7 @@ const (
 	HandoffAccepted  = "accepted"
 	HandoffRejected  = "rejected"
 	HandoffQualified = "qualified"
+	HandoffWithdrawn = "withdrawn" // its lead moved back to stage lead by the admin API
 )
 
 // HandoffLead is a handoff with what sales sees of its lead.
@@ -110,7 +111,7 @@ func (t *Tx) LiveHandoffForUpdate(ctx context.Context, leadID int64) (*Handoff, 
 
 // Decision is what sales decided of a handoff.
 type Decision struct {
-	Status string // accepted, rejected or qualified
+	Status string // accepted, rejected, qualified or withdrawn (or open again)
 	Reason string // a rejection's
 	By     string // the owner's address, or "api"
 }

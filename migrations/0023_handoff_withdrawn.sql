@@ -1,0 +1,14 @@
+-- +goose Up
+
+-- A handoff is withdrawn when the admin API moves its lead back to stage
+-- lead, by hand rather than by a decision of sales: the lead is no longer
+-- sales's, and when it becomes an MQL again it gets a handoff of its own.
+ALTER TABLE handoffs DROP CONSTRAINT handoffs_status_check;
+ALTER TABLE handoffs ADD CONSTRAINT handoffs_status_check
+    CHECK (status IN ('open', 'accepted', 'rejected', 'qualified', 'withdrawn'));
+
+-- +goose Down
+UPDATE handoffs SET status = 'rejected' WHERE status = 'withdrawn';
+ALTER TABLE handoffs DROP CONSTRAINT handoffs_status_check;
+ALTER TABLE handoffs ADD CONSTRAINT handoffs_status_check
+    CHECK (status IN ('open', 'accepted', 'rejected', 'qualified'));
