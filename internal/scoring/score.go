@@ -111,8 +111,9 @@ func Day(t time.Time) time.Time {
 
 // SignalPoints returns the engagement points of a signal, given what the lead has
 // already earned that day (today may be nil). A click earns points.click,
-// and points.open as well when its mail has no open; a click or a page
-// view earns the points of every points.urls pattern its address matches.
+// and points.open as well when its mail has no open; a click, or an event
+// with a URL (a page view, a download), earns the points of every
+// points.urls pattern its address matches.
 // Positive points are cut to what the day's cap leaves; a cut is noted in
 // the reason, and a signal with nothing left still gets a reason of 0.
 func (r *Rules) SignalPoints(s Signal, today Today) Award {
@@ -153,8 +154,11 @@ func (r *Rules) SignalPoints(s Signal, today Today) Award {
 		give("click", "points.click", p.lines["click"], p.Click, "click")
 		r.urlPoints(s, give)
 	case SignalEvent:
-		if e, ok := p.Events[s.Type]; ok {
-			give(s.Type, "points.events."+s.Type, e.Line, e.Points, "event "+s.Type)
+		// Event types are matched ignoring case, as the sequences' triggers
+		// and exits match them; the file writes them in lower case.
+		t := strings.ToLower(s.Type)
+		if e, ok := p.Events[t]; ok {
+			give(t, "points.events."+t, e.Line, e.Points, "event "+s.Type)
 		}
 		r.urlPoints(s, give)
 	}

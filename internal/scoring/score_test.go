@@ -82,6 +82,8 @@ func TestSignalPoints(t *testing.T) {
 		{"page views capped", Signal{Kind: SignalEvent, Type: "page_view", URL: "https://blog.example/x"}, Today{"page_view": 3}, 0, []string{"+0 event page_view", "capped at 3 a day"}},
 		{"negative points are never capped", Signal{Kind: SignalEvent, Type: "unsubscribed_from_sequence"}, nil, -10, []string{"-10 event unsubscribed_from_sequence"}},
 		{"unknown event", Signal{Kind: SignalEvent, Type: "webinar_attended"}, nil, 0, nil},
+		{"event types ignore case, as triggers do", Signal{Kind: SignalEvent, Type: "Demo_Requested"}, nil, 40, []string{"+40 event Demo_Requested (points.events.demo_requested, line 10)"}},
+		{"their caps too", Signal{Kind: SignalEvent, Type: "PAGE_VIEW"}, Today{"page_view": 3}, 0, []string{"+0 event PAGE_VIEW", "capped at 3 a day"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -72,15 +72,20 @@ func retryAfter(res *http.Response, now time.Time) (time.Duration, bool) {
 		if s < 0 {
 			return 0, false
 		}
-		return time.Duration(min(s, int64(maxRetryAfter/time.Second))) * time.Second, true
+		return max(time.Duration(min(s, int64(maxRetryAfter/time.Second)))*time.Second, minRetryAfter), true
 	}
 	at, err := http.ParseTime(v)
 	if err != nil {
 		return 0, false
 	}
-	return min(max(at.Sub(now), 0), maxRetryAfter), true
+	return min(max(at.Sub(now), minRetryAfter), maxRetryAfter), true
 }
 
 // maxRetryAfter bounds a receiver's Retry-After: a day, the span of the
-// retries themselves.
-const maxRetryAfter = 24 * time.Hour
+// retries themselves. minRetryAfter is the least wait it can ask for: a
+// receiver that keeps answering Retry-After: 0 is tried every 10 seconds,
+// not every second the queue polls, for the day the retries last.
+const (
+	maxRetryAfter = 24 * time.Hour
+	minRetryAfter = 10 * time.Second
+)

@@ -65,9 +65,10 @@ func TestRetryAfter(t *testing.T) {
 		ok     bool
 	}{
 		{503, "120", 120 * time.Second, true},
-		{429, "0", 0, true},
+		{429, "0", 10 * time.Second, true},
+		{429, "3", 10 * time.Second, true},
 		{429, now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{503, now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
+		{503, now.Add(-time.Hour).Format(http.TimeFormat), 10 * time.Second, true},
 		{503, "999999999", 24 * time.Hour, true},
 		{503, "", 0, false},
 		{503, "soon", 0, false},
