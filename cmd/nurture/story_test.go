@@ -118,3 +118,79 @@ func TestStory_ADemoRequestEndsTheEbookNurture(t *testing.T) {
 		t.Errorf("%d mails to the lead; want the confirmation and the e-book only", n)
 	}
 }
+
+// The story of the shipped campaigns, whole: a Head of IT who agreed to
+// tracking downloads the e-book from its mail, clicks "see our prices" in
+// the mail about ransomware costs a week later, and books a demo. The
+// clicks score under the shipped scoring.yaml, the demo makes the lead an
+// MQL, and the owner's mail tells that story with the links' words.
+func TestStory_DownloadPricingAndDemoHandTheReaderToSales(t *testing.T) {
+	t.Parallel()
+	h := start(t, map[string]string{"NURTURE_CAMPAIGNS": "../../campaigns", "NURTURE_TICK": "20ms"})
+	const email = "hanna@elbwerk.example"
+	h.signupEbook(t, email)
+	// click follows the tracked link of a mail's text part whose words
+	// start with words, as a person's browser does, and no other: two
+	// links of one mail clicked at once would be a scanner's burst.
+	click := func(text, words, target string) {
+		t.Helper()
+		l := regexp.MustCompile(regexp.QuoteMeta(words) + `[^\n]*?\((http://[^\s)]+/c/[A-Za-z0-9_-]+)\)`).FindStringSubmatch(text)
+		if l == nil {
+			t.Fatalf("no tracked link %q in:\n%s", words, text)
+		}
+		res := h.do("GET", strings.TrimPrefix(l[1], h.base), "", nil, "User-Agent", chromeUA, "Sec-Fetch-User", "?1")
+		if res.status != http.StatusFound || res.header.Get("Location") != target {
+			t.Fatalf("%s: %d to %q, want 302 to %s", words, res.status, res.header.Get("Location"), target)
+		}
+	}
+	copy := h.waitMail(2)
+	h.advance(time.Hour) // read an hour after it came, past the scan window
+	click(copy.Text, "Download the playbook", "https://example.com/downloads/data-security-playbook.pdf")
+
+	var costs string
+	for range 14 {
+		h.advance(24 * time.Hour)
+		h.settle()
+		for _, m := range h.mail.Messages() {
+			if strings.Contains(m.Subject, "ransomware") {
+				costs = m.Text
+			}
+		}
+		if costs != "" {
+			break
+		}
+	}
+	if costs == "" {
+		t.Fatalf("no mail about ransomware costs in two weeks; the catcher has %d mails", len(h.mail.Messages()))
+	}
+	h.advance(time.Hour)
+	click(costs, "see our prices", "https://example.com/pricing")
+	h.advance(time.Minute) // the clicks settle: no burst can mark them now
+	if res := h.do("POST", "/api/v1/events", "application/json", strings.NewReader(`{"lead": "`+email+`", "type": "demo_booked"}`),
+		"Authorization", "Bearer "+adminToken); res.status != http.StatusCreated {
+		t.Fatalf("demo event: %d %s", res.status, res.body)
+	}
+	var owner string
+	waitFor(t, "the owner's mail", func() bool {
+		for _, m := range h.mail.Messages() {
+			if strings.HasPrefix(m.Subject, "New lead for you") && strings.Contains(m.Subject, email) {
+				owner = strings.Join(m.To, ",") + "\n" + m.Text
+				return true
+			}
+		}
+		return false
+	})
+	for _, want := range []string{"sales@example.com\n", "Download the playbook", "see our prices", "demo_booked"} {
+		if !strings.Contains(owner, want) {
+			t.Errorf("the owner's mail lacks %q:\n%s", want, owner)
+		}
+	}
+	var urls []string
+	if err := h.db().Select(&urls, `SELECT signal FROM score_entries s JOIN leads l ON l.id = s.lead_id
+		WHERE l.email = $1 AND s.rule = 'points.urls' ORDER BY s.id`, email); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(urls, ", ") != "click https://example.com/downloads/data-security-playbook.pdf, click https://example.com/pricing" {
+		t.Errorf("url points for %v; want the download and the pricing click", urls)
+	}
+}
