@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -97,4 +98,77 @@ func (h *harness) confirmScored(t *testing.T, s map[string]any) int64 {
 		return n == 1
 	})
 	return id
+}
+
+// Points, caps, fit, decay and bands, through the API under the server's
+// clock: the confirmation and a fit rule count at once, page views stop at
+// their daily cap, an event lifts the lead from warm to hot, ten days of a
+// ten-day half-life halve the engagement (not the fit), and a new day
+// opens the cap again.
+func TestScores_PointsCapsFitDecayAndBandsThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	h := start(t, map[string]string{"NURTURE_TICK": "20ms", "NURTURE_CAMPAIGNS": writeCampaigns(t, map[string]string{
+		"scoring.yaml": `mql: score >= 1000
+points:
+  confirmed: 5
+  events:
+    page_view: 4
+    webinar_registered: 15
+caps:
+  page_view: 10
+fit:
+  - if: attr.company == "Acme GmbH"
+    points: 20
+decay:
+  half_life: 10d
+bands:
+  warm: 15
+  hot: 30
+`,
+		"forms/ebook.md": "---\ntitle: Free e-book\nsource: ebook-datensicherheit\nconsent: Yes, send me the e-book and related mail.\nconsent_version: ebook-form-1\n---\nThe e-book.\n",
+	})})
+	h.confirmAnna(1)
+	type figures struct {
+		Score, Fit, Engagement int
+		Temperature            string
+	}
+	want := func(what string, w figures) {
+		t.Helper()
+		var got figures
+		defer func() {
+			if t.Failed() {
+				t.Logf("%s: got %+v, want %+v", what, got, w)
+			}
+		}()
+		waitFor(t, what, func() bool {
+			res := h.do("GET", "/api/v1/leads/anna@example.com", "", nil, "Authorization", "Bearer "+adminToken)
+			if res.status != 200 {
+				t.Fatalf("GET lead: %d %s", res.status, res.body)
+			}
+			if err := json.Unmarshal([]byte(res.body), &got); err != nil {
+				t.Fatal(err)
+			}
+			return got == w
+		})
+		_ = got
+	}
+	post := func(body string) {
+		t.Helper()
+		if res := h.do("POST", "/api/v1/events", "application/json", strings.NewReader(body), "Authorization", "Bearer "+adminToken); res.status != 201 {
+			t.Fatalf("events %s: %d %s", body, res.status, res.body)
+		}
+	}
+	want("the confirmation and the fit rule", figures{25, 20, 5, "cold"})
+	view := `{"lead": "anna@example.com", "type": "page_view", "url": "https://acme.example/p"}`
+	post("[" + strings.Repeat(view+",", 3) + view + "]")
+	want("four page views, capped at 10", figures{35, 20, 15, "warm"})
+	post(`{"lead": "anna@example.com", "type": "webinar_registered"}`)
+	want("the webinar", figures{50, 20, 30, "hot"})
+	h.clock.Advance(10 * 24 * time.Hour)
+	if _, err := h.app.funnel.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want("ten days of decay", figures{35, 20, 15, "warm"})
+	post(view)
+	want("a page view on a new day", figures{39, 20, 19, "warm"})
 }
