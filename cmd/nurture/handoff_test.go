@@ -180,11 +180,16 @@ func TestHandoff_OwnerMailTellsWhoWhyWhatAndConsent(t *testing.T) {
 		t.Errorf("the confirmation reads as a bare event:\n%s", m.Text)
 	}
 	order := []string{"opened the mail", "See pricing", "downloaded", "viewed the page", "event demo_requested"}
-	_, did, _ := strings.Cut(m.Text, "WHAT THEY READ AND DID")
+	_, did, ok := strings.Cut(m.Text, "WHAT THEY READ AND DID")
+	if !ok {
+		t.Fatalf("no WHAT THEY READ AND DID section in:\n%s", m.Text)
+	}
 	last := -1
 	for _, w := range order {
 		i := strings.Index(did, w)
-		if i < last {
+		if i < 0 {
+			t.Errorf("%q is not in what they read and did:\n%s", w, did)
+		} else if i < last {
 			t.Errorf("%q is out of time order in:\n%s", w, m.Text)
 		}
 		last = i
