@@ -22,7 +22,7 @@ func TestJobs_DigestRefreshAndPurgeRunAtTheClocksTime(t *testing.T) {
 	}
 	h.waitMail(3)
 	c := h.app.jobs(context.Background())
-	want := []cron.Schedule{cron.Every(time.Hour), cron.Every(time.Minute), nil, cron.Every(time.Minute)}
+	want := []cron.Schedule{cron.Every(time.Hour), cron.Every(time.Minute), nil, cron.Every(time.Minute), cron.Every(time.Minute)}
 	if n := len(c.Entries()); n != len(want) {
 		t.Fatalf("%d jobs, want %d", n, len(want))
 	}

@@ -167,6 +167,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { a.dispatch.Run(work) })
 	wg.Go(func() { a.funnel.Run(work) })
 	c := a.jobs(work)
+	wg.Go(func() { a.warmLinks(work) })
 	a.seq.start(work, &wg)
 	c.Start()
 	if err := a.webhooks.Start(work); err != nil {
@@ -220,9 +221,25 @@ func (a *app) jobs(work context.Context) *cron.Cron {
 			a.log.Error("funnel: refreshing decayed scores failed", "err", err)
 		}
 	})
+	// The links of recent mail, kept in memory so that they redirect
+	// while the database is down, whichever node sent the mail.
+	c.AddFunc("@every 1m", func() { a.warmLinks(work) })
 	// A tick wakes the dispatcher every minute besides its own poll.
 	c.AddFunc("@every 1m", a.dispatch.Wake)
 	return c
+}
+
+// warmLinks reads the tracked mails sent since the last look into the
+// engagement service's memory (engage.Service.Warm). While the database is
+// away there is nothing to read, and the mail kept stays kept.
+func (a *app) warmLinks(ctx context.Context) {
+	n, err := a.engage.Warm(ctx)
+	switch {
+	case err != nil && !store.Unavailable(err) && ctx.Err() == nil:
+		a.log.Warn("engage: reading the links of recent mail failed", "err", err)
+	case n > 0:
+		a.log.Debug("engage: links of recent mail kept", "mails", n)
+	}
 }
 
 // shutdown stops the server in order once its context is done (see run).

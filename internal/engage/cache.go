@@ -1,26 +1,37 @@
 package engage
 
 import (
+	"context"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/nurture/nurture/internal/store"
 )
 
-// maxCached is how many mails the cache holds before it starts anew.
-const maxCached = 1 << 16
+// maxCached is how many mails a generation of the cache holds: when one
+// is full it becomes the older, and the older is let go, so that the
+// newest mails are always kept. maxSets bounds the link sets, which the
+// mails of a step share; past it the cache starts anew.
+const (
+	maxCached = 1 << 18
+	maxSets   = 1 << 14
+)
 
-// messageCache keeps the lead and links of the mails that clicks named,
-// so that a link of a mail clicked before still redirects while the
-// database is down: a mail's lead and link set never change, nor does a
-// link set. A mail is two numbers, in a map the garbage collector need not
-// scan; the links are kept once per set, which the mails of a step share.
+// messageCache keeps the lead and links of the newest tracked mails, those
+// clicks named and those Warm read, so that their links still redirect
+// while the database is down: a mail's lead and link set never change,
+// nor does a link set. A mail is two numbers, in maps the garbage
+// collector need not scan; the links are kept once per set.
 type messageCache struct {
-	mu    sync.RWMutex
-	mails map[int64]cachedMail
-	sets  map[int64][]store.Link
-	ids   []int64 // the keys of sets, made anew when one is added
+	mu           sync.RWMutex
+	mails, older map[int64]cachedMail
+	sets         map[int64][]store.Link
+	ids          []int64        // the sets clicks brought, made anew when one is added
+	clicked      map[int64]bool // ids as a set
+	// warmed are the newest mail ids the last two Warms saw.
+	warmed, warmedBefore int64
 }
 
 type cachedMail struct{ lead, set int64 }
@@ -30,11 +41,16 @@ func (c *messageCache) links(id int64) (lead int64, links []store.Link, ok bool)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	m, ok := c.mails[id]
+	if !ok {
+		m, ok = c.older[id]
+	}
 	return m.lead, c.sets[m.set], ok
 }
 
-// knownSets are the link sets kept, for InsertHits's KnownSets; the slice
-// is never changed.
+// knownSets are the link sets that clicks brought, for InsertHits's
+// KnownSets: the statement then leaves their links out. (Those Warm read
+// are not among them, so that the array stays as short as the sets
+// clicked.) The slice is never changed.
 func (c *messageCache) knownSets() []int64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -46,17 +62,100 @@ func (c *messageCache) knownSets() []int64 {
 func (c *messageCache) put(id, lead, set int64, links []store.Link) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mails == nil || len(c.mails) >= maxCached {
-		c.mails, c.sets, c.ids = make(map[int64]cachedMail), make(map[int64][]store.Link), nil
-	}
 	if _, ok := c.sets[set]; !ok {
 		if links == nil {
 			return // a set let go meanwhile: the next click brings it again
 		}
-		c.sets[set] = links
+		c.addSet(set, links)
+	}
+	if !c.clicked[set] {
+		c.clicked[set] = true
 		c.ids = append(c.ids[:len(c.ids):len(c.ids)], set)
 	}
-	c.mails[id] = cachedMail{lead, set}
+	c.addMail(id, cachedMail{lead, set})
+}
+
+// warm keeps mails, oldest first, with the sets of theirs not kept yet.
+func (c *messageCache) warm(mails []store.LinkMail, sets map[int64][]store.Link) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, links := range sets {
+		if _, ok := c.sets[id]; !ok {
+			c.addSet(id, links)
+		}
+	}
+	for _, m := range mails {
+		if _, ok := c.sets[m.LinkSet]; ok {
+			c.addMail(m.ID, cachedMail{m.LeadID, m.LinkSet})
+		}
+	}
+}
+
+// addSet keeps a set, starting anew when maxSets are kept; c.mu is held.
+func (c *messageCache) addSet(id int64, links []store.Link) {
+	if c.sets == nil || len(c.sets) >= maxSets {
+		c.mails, c.older, c.sets, c.ids, c.clicked = nil, nil, make(map[int64][]store.Link), nil, make(map[int64]bool)
+	}
+	c.sets[id] = links
+}
+
+// addMail keeps a mail in the newer generation; c.mu is held.
+func (c *messageCache) addMail(id int64, m cachedMail) {
+	if c.mails == nil || len(c.mails) >= maxCached {
+		c.older, c.mails = c.mails, make(map[int64]cachedMail)
+	}
+	c.mails[id] = m
+}
+
+// after is the mail id the next Warm reads from: the newest the Warm before
+// last saw, since a mail whose id was reserved before the last Warm may
+// have committed after it.
+func (c *messageCache) after() int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.warmedBefore
+}
+
+// sawUpTo records the newest mail id a Warm read.
+func (c *messageCache) sawUpTo(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.warmedBefore, c.warmed = c.warmed, max(id, c.warmed)
+}
+
+// missing are the sets of mails that the cache does not keep, once each.
+func (c *messageCache) missing(mails []store.LinkMail) []int64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []int64
+	seen := map[int64]bool{}
+	for _, m := range mails {
+		if _, ok := c.sets[m.LinkSet]; !ok && !seen[m.LinkSet] {
+			seen[m.LinkSet] = true
+			out = append(out, m.LinkSet)
+		}
+	}
+	return out
+}
+
+// Warm keeps in memory the lead and links of the tracked mails sent since
+// the Warm before last, by whichever node (at the first, the newest
+// maxCached), so that their links still redirect while the database is
+// down, not only those this process followed before. The server runs it at
+// start and every minute; it returns how many mails it read.
+func (s *Service) Warm(ctx context.Context) (int, error) {
+	mails, err := s.st.RecentLinkMails(ctx, s.cache.after(), maxCached)
+	if err != nil || len(mails) == 0 {
+		return 0, err
+	}
+	sets, err := s.st.LinkSetsByID(ctx, s.cache.missing(mails))
+	if err != nil {
+		return 0, err
+	}
+	slices.Reverse(mails) // oldest first, so that the newest stay kept
+	s.cache.warm(mails, sets)
+	s.cache.sawUpTo(mails[len(mails)-1].ID)
+	return len(mails), nil
 }
 
 // linkTarget is where link i (tracking.Link.Index, from 1) of a lead's

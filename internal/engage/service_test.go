@@ -315,6 +315,41 @@ func TestDatabaseDown_AKnownLinkStillRedirectsAndTheLossIsCounted(t *testing.T) 
 	}
 }
 
+// Warm reads the mails sent since its last look, whichever node sent
+// them, so that with the database down a link nobody followed before
+// still redirects; a mail sent after the last Warm does not, and its
+// click is lost all the same. A second Warm reads again what may have
+// committed late.
+func TestDatabaseDown_ALinkOfAMailWarmReadRedirects(t *testing.T) {
+	b := setup(t)
+	anna := b.lead(t, "anna@example.com", true)
+	first := b.mail(t, anna, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b")
+	if n, err := b.svc.Warm(b.ctx); err != nil || n != 1 {
+		t.Fatalf("first Warm = %d, %v; want the one mail", n, err)
+	}
+	ben := b.lead(t, "ben@example.com", true)
+	second := b.mail(t, ben, "welcome/02-tips", start, "https://acme.example/tips")
+	if n, err := b.svc.Warm(b.ctx); err != nil || n != 2 {
+		t.Fatalf("second Warm = %d, %v; want both mails, the first read again", n, err)
+	}
+	cleo := b.lead(t, "cleo@example.com", true)
+	late := b.mail(t, cleo, "welcome/01-hello", start, "https://acme.example/a", "https://acme.example/b")
+	b.db.Close()
+	for _, c := range []struct {
+		mail   int64
+		link   int
+		target string
+	}{{first, 2, "https://acme.example/b"}, {second, 1, "https://acme.example/tips"}, {late, 1, ""}} {
+		target, err := b.svc.Click(b.ctx, b.signer.Click(c.mail, c.link), req(start.Add(time.Hour)))
+		if err == nil || target != c.target {
+			t.Errorf("Click of mail %d with the database closed = %q, %v; want %q and an error", c.mail, target, err, c.target)
+		}
+	}
+	if st := b.svc.Stats(); st.Lost != 3 {
+		t.Errorf("stats = %+v, want 3 lost", st)
+	}
+}
+
 func TestDatabaseHanging_OpenGivesUpWhenItsCallerDoes(t *testing.T) {
 	b := setup(t)
 	id := b.lead(t, "anna@example.com", true)

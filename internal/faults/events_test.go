@@ -136,11 +136,17 @@ func (w *world) trackedMail() (leadID, msgID int64) {
 }
 
 // TestPostgresStopped_PixelAndRedirectAnswerAndTheLossIsCounted: with
-// Postgres stopped, the pixel still answers its GIF and a link the node
-// has followed before still redirects; both events are counted as lost.
+// Postgres stopped, the pixel still answers its GIF, and a link the node
+// has followed before still redirects, as does one of a mail sent before
+// the node started that nobody followed (the node read the recent mail at
+// start); all three events are counted as lost.
 func TestPostgresStopped_PixelAndRedirectAnswerAndTheLossIsCounted(t *testing.T) {
 	w := newWorld(t)
 	_, msgID := w.trackedMail()
+	var unclicked int64
+	must(t, w.db.Get(&unclicked, `INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, sent_at, step_key, link_set_id)
+		SELECT kind, lead_id, '<m2@test>', sender, recipient, status, run_at, created_at, sent_at, 'faults/02-next', link_set_id
+		FROM messages WHERE id = $1 RETURNING id`, msgID))
 	signer := tracking.NewSigner([]byte(strings.Repeat("k", 32)))
 	a := startNode(t, "node-a", w.env(w.mail.SMTPAddr()))
 	client := &http.Client{Timeout: 15 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -173,7 +179,10 @@ func TestPostgresStopped_PixelAndRedirectAnswerAndTheLossIsCounted(t *testing.T)
 	if res, _ := get(click, false); res.StatusCode != 302 || res.Header.Get("Location") != "https://acme.example/a" {
 		t.Errorf("click with Postgres stopped: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	if res, body := get("/api/v1/events/stats", true); res.StatusCode != 200 || !strings.Contains(body, `"events_lost": 2`) {
+	if res, _ := get("/c/"+signer.Click(unclicked, 1), false); res.StatusCode != 302 || res.Header.Get("Location") != "https://acme.example/a" {
+		t.Errorf("never followed before, click with Postgres stopped: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, body := get("/api/v1/events/stats", true); res.StatusCode != 200 || !strings.Contains(body, `"events_lost": 3`) {
 		t.Errorf("stats: %d %s", res.StatusCode, body)
 	}
 }

@@ -145,3 +145,40 @@ func (s *Store) Relink(ctx context.Context, messageID int64, set LinkSet) (int64
 	})
 	return id, err
 }
+
+// LinkMail is a tracked mail of a lead and its set of links.
+type LinkMail struct {
+	ID      int64 `db:"id"`
+	LeadID  int64 `db:"lead_id"`
+	LinkSet int64 `db:"link_set_id"`
+}
+
+// RecentLinkMails returns the newest limit tracked mails of leads whose
+// ids are above after, newest first.
+func (s *Store) RecentLinkMails(ctx context.Context, after int64, limit int) ([]LinkMail, error) {
+	var out []LinkMail
+	if err := s.q.RecentLinkMails.SelectContext(ctx, &out, after, limit); err != nil {
+		return nil, fmt.Errorf("store: recent tracked mails: %w", err)
+	}
+	return out, nil
+}
+
+// LinkSetsByID returns the links of the sets of these ids, by id.
+func (s *Store) LinkSetsByID(ctx context.Context, ids []int64) (map[int64][]Link, error) {
+	var rows []struct {
+		ID    int64  `db:"id"`
+		Links string `db:"links"`
+	}
+	if err := s.q.LinkSetsByID.SelectContext(ctx, &rows, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("store: link sets: %w", err)
+	}
+	out := make(map[int64][]Link, len(rows))
+	for _, r := range rows {
+		var links []Link
+		if err := json.Unmarshal([]byte(r.Links), &links); err != nil {
+			return nil, fmt.Errorf("store: link set %d: %w", r.ID, err)
+		}
+		out[r.ID] = links
+	}
+	return out, nil
+}
