@@ -21,6 +21,7 @@ import (
 	"github.com/nurture/nurture/internal/engage"
 	"github.com/nurture/nurture/internal/funnel"
 	"github.com/nurture/nurture/internal/handoff"
+	"github.com/nurture/nurture/internal/jobs"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
 	"github.com/nurture/nurture/internal/outbox"
@@ -117,6 +118,8 @@ type app struct {
 	handoff  *handoff.Service
 	seq      *sequences
 	webhooks *webhook.Service
+	queue    *jobs.Queue
+	now      func() time.Time
 	http     *http.Server
 	closer   []func()
 }
@@ -170,7 +173,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { a.warmLinks(work) })
 	a.seq.start(work, &wg)
 	c.Start()
-	if err := a.webhooks.Start(work); err != nil {
+	if err := a.queue.Start(work); err != nil {
 		stopWork()
 		cronDone := c.Stop()
 		<-cronDone.Done()
@@ -183,7 +186,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	select {
 	case err := <-served:
 		stopWork()
-		a.webhooks.Stop(context.Background())
+		a.queue.Stop(context.Background())
 		wg.Wait()
 		return err
 	case <-ctx.Done():
@@ -205,28 +208,25 @@ func (a *app) jobs(work context.Context) *cron.Cron {
 		}
 	})
 	// The digest of open handoffs: its schedule is scoring.yaml's, looked
-	// at every minute; one node sends each time it falls due.
-	c.AddFunc("@every 1m", func() {
-		if _, err := a.handoff.DigestDue(work); err != nil {
-			a.log.Error("handoff: digest failed", "err", err)
-		}
-	})
+	// at every minute by a task that one node runs (see wire's tasks).
+	c.AddFunc("@every 1m", func() { a.due(work, taskDigest, time.Minute) })
 	// Decay: every hour one node stores again the scores older than 20h,
 	// so that none is more than a day stale even when a run is missed.
-	c.AddFunc("@hourly", func() {
-		if _, err := a.store.Singleton(work, store.LockScores, func(ctx context.Context) error {
-			_, err := a.funnel.Refresh(ctx)
-			return err
-		}); err != nil {
-			a.log.Error("funnel: refreshing decayed scores failed", "err", err)
-		}
-	})
+	c.AddFunc("@hourly", func() { a.due(work, taskDecay, time.Hour) })
 	// The links of recent mail, kept in memory so that they redirect
 	// while the database is down, whichever node sent the mail.
 	c.AddFunc("@every 1m", func() { a.warmLinks(work) })
 	// A tick wakes the dispatcher every minute besides its own poll.
 	c.AddFunc("@every 1m", a.dispatch.Wake)
 	return c
+}
+
+// due queues a task for the slot of every that now falls in: every node's
+// cron calls it, and one job of the task and slot runs, on one node.
+func (a *app) due(ctx context.Context, task string, every time.Duration) {
+	if err := a.queue.Due(ctx, task, a.now().Truncate(every)); err != nil && !store.Unavailable(err) && ctx.Err() == nil {
+		a.log.Error("jobs: queueing a task failed", "task", task, "err", err)
+	}
 }
 
 // warmLinks reads the tracked mails sent since the last look into the
@@ -255,10 +255,10 @@ func (a *app) shutdown(c *cron.Cron, stopWork context.CancelFunc, wg *sync.WaitG
 	// The relay finishes the SMTP transactions under way and gives the
 	// rest of what it holds back to the queue; a purge under way stops.
 	cronDone := c.Stop()
-	// Deliveries under way finish; River gives the rest back when they
-	// do not in time.
-	if err := a.webhooks.Stop(shutdown); err != nil {
-		a.log.Warn("webhook: deliveries did not stop in time", "err", err)
+	// Jobs under way (deliveries, a digest, the decay) finish; River
+	// gives the rest back when they do not in time.
+	if err := a.queue.Stop(shutdown); err != nil {
+		a.log.Warn("jobs: the jobs under way did not stop in time", "err", err)
 	}
 	stopWork()
 	<-cronDone.Done()

@@ -14,6 +14,7 @@ import (
 	"github.com/nurture/nurture/internal/config"
 	"github.com/nurture/nurture/internal/dispatch"
 	"github.com/nurture/nurture/internal/handoff"
+	"github.com/nurture/nurture/internal/jobs"
 	"github.com/nurture/nurture/internal/link"
 	"github.com/nurture/nurture/internal/mailer"
 	"github.com/nurture/nurture/internal/optin"
@@ -29,7 +30,7 @@ import (
 // wire builds the server. Each part is built from parts built before it,
 // held in local variables, so that a wrong order does not compile.
 func wire(ctx context.Context, cfg *config.Config, log *slog.Logger, now func() time.Time) (*app, error) {
-	a := &app{cfg: cfg, log: log}
+	a := &app{cfg: cfg, log: log, now: now}
 	if err := a.wire(ctx, now); err != nil {
 		a.close()
 		return nil, err
@@ -61,8 +62,12 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
+	queue, err := jobs.New(st.DB().DB, jobs.Config{Log: log})
+	if err != nil {
+		return err
+	}
 	// Without scoring.yaml, or a webhook in it, there is none to deliver to.
-	hooks, err := webhook.New(st, webhook.Config{Rules: seq.scoring, AllowPrivate: cfg.WebhookAllowPrivate, Now: now, Log: log})
+	hooks, err := webhook.New(st, webhook.Config{Rules: seq.scoring, Jobs: queue, AllowPrivate: cfg.WebhookAllowPrivate, Now: now, Log: log})
 	if err != nil {
 		return err
 	}
@@ -93,7 +98,9 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 		return err
 	}
 	a.store, a.pool, a.relay, a.seq, a.dispatch, a.optin = st, pool, relay, seq, disp, opt
-	a.engage, a.funnel, a.handoff, a.webhooks = eng, fun, sales, hooks
+	a.engage, a.funnel, a.handoff, a.webhooks, a.queue = eng, fun, sales, hooks, queue
+	queue.Task(taskDigest, func(ctx context.Context) error { _, err := sales.DigestDue(ctx); return err })
+	queue.Task(taskDecay, func(ctx context.Context) error { _, err := fun.Refresh(ctx); return err })
 	srv, err := web.New(opt, a.webConfig(signer, tpl, now))
 	if err != nil {
 		return err
@@ -101,6 +108,14 @@ func (a *app) wire(ctx context.Context, now func() time.Time) error {
 	a.http = newHTTPServer(cfg.Listen, srv.Handler(), log)
 	return nil
 }
+
+// The tasks that one node runs each time their schedule (see jobs) falls
+// due: the digest of open handoffs, whose own schedule is scoring.yaml's,
+// and the refresh of decayed scores.
+const (
+	taskDigest = "handoff-digest"
+	taskDecay  = "score-decay"
+)
 
 // wireDispatch builds the relay, which sends every mail: what it claims
 // from the outbox, and what the opt-in and the dispatcher hand it as they

@@ -8,7 +8,6 @@ import (
 // Advisory lock keys of the singleton jobs.
 const (
 	LockPurge  int64 = 0x6e75720001 // "nur" + 1
-	LockScores int64 = 0x6e75720002 // the decay refresh of stored scores
 	LockDigest int64 = 0x6e75720014 // the handoff digest; "nur" + its migration, 0014
 )
 

@@ -35,6 +35,10 @@ type worker struct {
 	s *Service
 }
 
+// Timeout bounds one attempt's job: twice the request's own timeout, for
+// the recording around it.
+func (w *worker) Timeout(*river.Job[delivery]) time.Duration { return 2 * w.s.cfg.Timeout }
+
 // NextRetry is when a failed delivery is tried again (see Retry).
 func (w *worker) NextRetry(job *river.Job[delivery]) time.Time {
 	return w.s.cfg.Now().Add(w.s.cfg.Retry.Delay(len(job.Errors)+1, w.s.cfg.Rand))

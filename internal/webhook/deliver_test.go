@@ -10,6 +10,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/nurture/nurture/internal/jobs"
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/scoring"
 	"github.com/nurture/nurture/internal/store"
@@ -248,8 +249,12 @@ func TestStart_WaitsForTheDatabaseThenDelivers(t *testing.T) {
 	b := setup(t, status(204))
 	unblock := pgtest.Block(t, b.db)
 	rules := &scoring.Rules{Handoff: &scoring.Handoff{Webhook: &scoring.Webhook{URL: b.recv.srv.URL + "/hooks", SecretEnv: "TEST_WEBHOOK_SECRET"}}}
+	q, err := jobs.New(b.st.DB().DB, jobs.Config{Poll: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc, err := webhook.New(b.st, webhook.Config{
-		Rules: func() *scoring.Rules { return rules }, AllowPrivate: true, Retry: fast, Poll: 20 * time.Millisecond,
+		Rules: func() *scoring.Rules { return rules }, Jobs: q, AllowPrivate: true, Retry: fast,
 		Getenv: func(string) string { return secret },
 	})
 	if err != nil {
@@ -257,10 +262,10 @@ func TestStart_WaitsForTheDatabaseThenDelivers(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := svc.Start(ctx); err != nil {
+	if err := q.Start(ctx); err != nil {
 		t.Fatalf("Start with the database away: %v", err)
 	}
-	defer svc.Stop(context.Background())
+	defer q.Stop(context.Background())
 	unblock()
 	b.enqueue(t, svc)
 	b.waitState(t, store.WebhookDelivered)

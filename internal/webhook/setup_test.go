@@ -15,6 +15,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/nurture/nurture/internal/jobs"
 	"github.com/nurture/nurture/internal/pgtest"
 	"github.com/nurture/nurture/internal/scoring"
 	"github.com/nurture/nurture/internal/store"
@@ -142,19 +143,23 @@ func (b *bundle) service(t *testing.T, url string, cfg webhook.Config) *webhook.
 		}
 		return ""
 	}
-	cfg.Poll = 20 * time.Millisecond
+	q, err := jobs.New(b.st.DB().DB, jobs.Config{Poll: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Jobs = q
 	svc, err := webhook.New(b.st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := svc.Start(ctx); err != nil {
+	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		svc.Stop(ctx)
+		q.Stop(ctx)
 	})
 	return svc
 }
