@@ -7,6 +7,13 @@ ALTER TABLE handoffs DROP CONSTRAINT handoffs_status_check;
 ALTER TABLE handoffs ADD CONSTRAINT handoffs_status_check
     CHECK (status IN ('open', 'accepted', 'rejected', 'qualified', 'withdrawn'));
 
+-- A lead the API moved back to lead before this kept its live handoff,
+-- which kept it from getting one when it next became an MQL.
+UPDATE handoffs h SET status = 'withdrawn', reason = 'stage lead set through the API',
+    decided_by = 'api', decided_at = now()
+FROM leads l
+WHERE l.id = h.lead_id AND l.stage = 'lead' AND h.status IN ('open', 'accepted');
+
 -- +goose Down
 UPDATE handoffs SET status = 'rejected' WHERE status = 'withdrawn';
 ALTER TABLE handoffs DROP CONSTRAINT handoffs_status_check;

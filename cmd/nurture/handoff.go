@@ -22,8 +22,10 @@ func (s handoffStages) Move(ctx context.Context, tx *store.Tx, leadID int64, sc 
 
 // stageAPI is the sequence engine as the admin API uses it, whose stage
 // moves by hand keep the handoff in step, in the move's transaction: a
-// lead set to mql gets a handoff as if scoring had made it one, and the
-// lead's live handoff follows a move to another stage (handoff.Follow).
+// lead set to mql gets a handoff as if scoring had made it one, the
+// lead's live handoff follows a move to another stage (handoff.Follow),
+// and a lead set back to lead counts only the engagement it earns from
+// then on towards the mql rule.
 type stageAPI struct {
 	*dispatch.Dispatcher
 	store   *store.Store
@@ -36,6 +38,9 @@ func (s stageAPI) SetStage(ctx context.Context, leadID int64, stage lead.Stage) 
 	var c dispatch.StageChange
 	err := s.store.WithTx(ctx, func(tx *store.Tx) error {
 		now := s.now()
+		if err := handoff.LockLive(ctx, tx, leadID); err != nil {
+			return err
+		}
 		var err error
 		c, err = s.StageChanged(ctx, tx, leadID, store.StageChange{To: stage, Actor: "api", Reason: "set through the API"}, now)
 		if err != nil || c.From == stage {
@@ -43,6 +48,12 @@ func (s stageAPI) SetStage(ctx context.Context, leadID int64, stage lead.Stage) 
 		}
 		if err := s.handoff.Follow(ctx, tx, leadID, stage, "api", now); err != nil {
 			return err
+		}
+		if stage == lead.StageLead {
+			// Back at lead, it becomes an MQL again only on engagement
+			// earned from now on, as after a rejection (without the
+			// recycled trigger, which a rejection alone fires).
+			return tx.RecycleLead(ctx, leadID, now)
 		}
 		if stage == lead.StageMQL {
 			return s.funnel.EnsureHandoff(ctx, tx, leadID, now)

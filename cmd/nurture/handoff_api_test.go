@@ -117,6 +117,10 @@ func TestHandoff_StageSetByHandKeepsTheHandoffInStep(t *testing.T) {
 	if got := handoffs(); got != "anna@sales.example withdrawn" {
 		t.Fatalf("after lead: %s", got)
 	}
+	var recycled bool
+	if err := h.db().Get(&recycled, `SELECT recycled_at IS NOT NULL FROM leads WHERE id = $1`, id); err != nil || !recycled {
+		t.Errorf("back at lead: recycled %v (%v); want recycled, so that only new engagement makes it an MQL again", recycled, err)
+	}
 	put("mql")
 	if m := h.waitMail(3); strings.Join(m.To, ",") != "ben@sales.example" {
 		t.Fatalf("second owner mail to %v", m.To)
@@ -125,6 +129,12 @@ func TestHandoff_StageSetByHandKeepsTheHandoffInStep(t *testing.T) {
 	if got := handoffs(); got != "anna@sales.example withdrawn, ben@sales.example accepted" {
 		t.Fatalf("after sal: %s", got)
 	}
+	put("mql") // back: the accepted handoff is open and undecided again
+	var undecided bool
+	if err := h.db().Get(&undecided, `SELECT decided_at IS NULL AND decided_by = '' FROM handoffs WHERE lead_id = $1 AND status = 'open'`, id); err != nil || !undecided {
+		t.Fatalf("back at mql: handoffs %s, undecided %v (%v)", handoffs(), undecided, err)
+	}
+	put("sal")
 	put("sql")
 	if got := handoffs(); got != "anna@sales.example withdrawn, ben@sales.example qualified" {
 		t.Fatalf("after sql: %s", got)
@@ -138,7 +148,7 @@ func TestHandoff_StageSetByHandKeepsTheHandoffInStep(t *testing.T) {
 			t.Errorf("stage change %q, want api: set through the API", r)
 		}
 	}
-	if len(reasons) != 5 {
-		t.Errorf("%d stage changes, want 5: %v", len(reasons), reasons)
+	if len(reasons) != 7 {
+		t.Errorf("%d stage changes, want 7: %v", len(reasons), reasons)
 	}
 }

@@ -215,6 +215,11 @@ func (r *Recomposer) Recompose(ctx context.Context, m store.Claimed) ([]byte, er
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: recompose: %w", err)
 	}
+	// The score as the first composing read it, decayed to its time, so
+	// that the mail comes out as it did (unless scoring wrote it since).
+	if set.Scoring != nil {
+		set.Scoring.Current(&l.Lead, m.CreatedAt)
+	}
 	_, stored, err := r.Leads.LinkSetOf(ctx, m.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return r.StepMail.Compose(st, &l.Lead, m.MessageID, m.CreatedAt)

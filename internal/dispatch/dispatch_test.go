@@ -671,3 +671,27 @@ func TestConditions_ReadTheScoreDecayedToSendTime(t *testing.T) {
 		t.Errorf("stored engagement %d (%v), want 60: reading the current score writes nothing", stored, err)
 	}
 }
+
+// A condition's events are the types in lower case, as triggers, exits and
+// scoring match them: an event sent as Demo_Requested passes
+// "demo_requested" in events.
+func TestConditions_EventsIgnoreCase(t *testing.T) {
+	t.Parallel()
+	b := setup(t, monday)
+	b.sequence("welcome", "---\ntrigger: confirmed\n---\n", map[string]string{
+		"01-hello.md": step("Hello", "0", "", "hello"),
+		"02-demo.md":  step("Your demo", "1d", "if: '\"demo_requested\" in events'\n", "see you"),
+	})
+	asked := b.lead("asked@example.com", "Ann", nil)
+	b.lead("quiet@example.com", "Quinn", nil)
+	b.run()
+	b.event(asked, "Demo_Requested")
+	b.advance(day)
+	got := b.subjectsTo()
+	if s := strings.Join(got["asked@example.com"], "|"); s != "Hello|Your demo" {
+		t.Errorf("the lead who asked got %q, want Hello|Your demo", s)
+	}
+	if s := strings.Join(got["quiet@example.com"], "|"); s != "Hello" {
+		t.Errorf("the quiet lead got %q, want Hello", s)
+	}
+}

@@ -1,6 +1,8 @@
 package dispatch
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/nurture/nurture/internal/lead"
@@ -22,11 +24,16 @@ type facts struct {
 func (f *facts) Lead() *lead.Lead { return f.lead }
 func (f *facts) Now() time.Time   { return f.now }
 
+// Events are the types of the lead's events in lower case, as triggers,
+// exits and scoring match them ignoring case: "demo_requested" in events
+// holds for an event sent as Demo_Requested.
 func (f *facts) Events() ([]string, error) {
 	var out []string
 	for _, r := range f.rows {
 		if r.Kind == store.FactEvent {
-			out = append(out, r.Key)
+			if t := strings.ToLower(r.Key); !slices.Contains(out, t) {
+				out = append(out, t)
+			}
 		}
 	}
 	return out, nil

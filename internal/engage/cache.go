@@ -13,7 +13,9 @@ import (
 // maxCached is how many mails a generation of the cache holds: when one
 // is full it becomes the older, and the older is let go, so that the
 // newest mails are always kept. maxSets bounds the link sets, which the
-// mails of a step share; past it the cache starts anew.
+// mails of a step share: past it the older generation is let go with the
+// sets no kept mail names (links that differ per lead make a set per
+// mail, and the cache then keeps the newest maxSets mails).
 const (
 	maxCached = 1 << 18
 	maxSets   = 1 << 14
@@ -21,8 +23,10 @@ const (
 
 // messageCache keeps the lead and links of the newest tracked mails, those
 // clicks named and those Warm read, so that their links still redirect
-// while the database is down: a mail's lead and link set never change,
-// nor does a link set. A mail is two numbers, in maps the garbage
+// while the database is down: a mail's lead never changes, nor does a
+// link set, and a mail's set changes only when it is composed again
+// before it is sent (a step edited meanwhile), which Warm, reading it
+// before it is sent, can miss. A mail is two numbers, in maps the garbage
 // collector need not scan; the links are kept once per set.
 type messageCache struct {
 	mu           sync.RWMutex
@@ -32,6 +36,7 @@ type messageCache struct {
 	clicked      map[int64]bool // ids as a set
 	// warmed are the newest mail ids the last two Warms saw.
 	warmed, warmedBefore int64
+	warming              sync.Mutex // one Warm at a time
 }
 
 type cachedMail struct{ lead, set int64 }
@@ -75,28 +80,60 @@ func (c *messageCache) put(id, lead, set int64, links []store.Link) {
 	c.addMail(id, cachedMail{lead, set})
 }
 
-// warm keeps mails, oldest first, with the sets of theirs not kept yet.
+// warm keeps mails, oldest first, each with its set from sets unless the
+// set is kept already.
 func (c *messageCache) warm(mails []store.LinkMail, sets map[int64][]store.Link) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for id, links := range sets {
-		if _, ok := c.sets[id]; !ok {
-			c.addSet(id, links)
-		}
-	}
 	for _, m := range mails {
-		if _, ok := c.sets[m.LinkSet]; ok {
-			c.addMail(m.ID, cachedMail{m.LeadID, m.LinkSet})
+		if _, ok := c.sets[m.LinkSet]; !ok {
+			links, ok := sets[m.LinkSet]
+			if !ok {
+				continue
+			}
+			c.addSet(m.LinkSet, links)
 		}
+		c.addMail(m.ID, cachedMail{m.LeadID, m.LinkSet})
 	}
 }
 
-// addSet keeps a set, starting anew when maxSets are kept; c.mu is held.
+// addSet keeps a set, making room when maxSets are kept; c.mu is held.
 func (c *messageCache) addSet(id int64, links []store.Link) {
-	if c.sets == nil || len(c.sets) >= maxSets {
-		c.mails, c.older, c.sets, c.ids, c.clicked = nil, nil, make(map[int64][]store.Link), nil, make(map[int64]bool)
+	if c.sets == nil {
+		c.sets, c.clicked = make(map[int64][]store.Link), make(map[int64]bool)
+	}
+	if len(c.sets) >= maxSets {
+		c.shrink()
 	}
 	c.sets[id] = links
+}
+
+// shrink lets go of the older generation and of the sets that no mail
+// left names, and of everything if that leaves more than half of maxSets;
+// c.mu is held.
+func (c *messageCache) shrink() {
+	c.older = nil
+	named := make(map[int64]bool, len(c.sets))
+	for _, m := range c.mails {
+		named[m.set] = true
+	}
+	for id := range c.sets {
+		if !named[id] {
+			delete(c.sets, id)
+		}
+	}
+	if len(c.sets) > maxSets/2 {
+		c.mails, c.sets = nil, make(map[int64][]store.Link)
+	}
+	ids := make([]int64, 0, len(c.ids))
+	for _, id := range c.ids {
+		if _, ok := c.sets[id]; ok {
+			ids = append(ids, id)
+		} else {
+			delete(c.clicked, id)
+		}
+	}
+	c.ids = ids
 }
 
 // addMail keeps a mail in the newer generation; c.mu is held.
@@ -116,10 +153,14 @@ func (c *messageCache) after() int64 {
 	return c.warmedBefore
 }
 
-// sawUpTo records the newest mail id a Warm read.
+// sawUpTo records the newest mail id a Warm read. The first Warm, which
+// read the newest mails of all, counts as the two last.
 func (c *messageCache) sawUpTo(id int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.warmed == 0 {
+		c.warmed = id
+	}
 	c.warmedBefore, c.warmed = c.warmed, max(id, c.warmed)
 }
 
@@ -144,6 +185,10 @@ func (c *messageCache) missing(mails []store.LinkMail) []int64 {
 // down, not only those this process followed before. The server runs it at
 // start and every minute; it returns how many mails it read.
 func (s *Service) Warm(ctx context.Context) (int, error) {
+	if !s.cache.warming.TryLock() {
+		return 0, nil // the one under way reads what this one would
+	}
+	defer s.cache.warming.Unlock()
 	mails, err := s.st.RecentLinkMails(ctx, s.cache.after(), maxCached)
 	if err != nil || len(mails) == 0 {
 		return 0, err

@@ -29,6 +29,10 @@ type taskWorker struct {
 	q *Queue
 }
 
+// Timeout lets a task run for half an hour, not River's default minute:
+// the decay refreshes every stale score in one go.
+func (w *taskWorker) Timeout(*river.Job[taskArgs]) time.Duration { return 30 * time.Minute }
+
 func (w *taskWorker) Work(ctx context.Context, job *river.Job[taskArgs]) error {
 	run, ok := w.q.tasks[job.Args.Name]
 	if !ok {

@@ -124,6 +124,14 @@ func (t *Tx) DecideHandoff(ctx context.Context, id int64, d Decision, now time.T
 	return nil
 }
 
+// ReopenHandoff makes a decided handoff open and undecided again.
+func (t *Tx) ReopenHandoff(ctx context.Context, id int64) error {
+	if _, err := t.stmt(t.q.ReopenHandoff).ExecContext(ctx, id); err != nil {
+		return fmt.Errorf("store: reopen handoff %d: %w", id, err)
+	}
+	return nil
+}
+
 // RecycleLead marks a lead sent back by sales at now (leads.recycled_at).
 func (t *Tx) RecycleLead(ctx context.Context, leadID int64, now time.Time) error {
 	if _, err := t.stmt(t.q.RecycleLead).ExecContext(ctx, leadID, now); err != nil {

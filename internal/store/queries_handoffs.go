@@ -9,6 +9,7 @@ type handoffQueries struct {
 	HandoffForUpdate     *sqlx.Stmt `query:"handoff_for_update"`
 	LiveHandoffForUpdate *sqlx.Stmt `query:"live_handoff_for_update"`
 	DecideHandoff        *sqlx.Stmt `query:"decide_handoff"`
+	ReopenHandoff        *sqlx.Stmt `query:"reopen_handoff"`
 	RecycleLead          *sqlx.Stmt `query:"recycle_lead"`
 	LeadScoreFigures     *sqlx.Stmt `query:"lead_score_figures"`
 	ScoreSummaryOfLead   *sqlx.Stmt `query:"score_summary_of_lead"`
