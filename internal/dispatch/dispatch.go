@@ -216,13 +216,7 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 		if set == nil {
 			set = &campaign.Set{}
 		}
-		// Conditions and the mails read each lead's score as it stands
-		// now, decayed since it was stored.
-		if set.Scoring != nil {
-			for i := range due {
-				set.Scoring.Current(&due[i].Lead, now)
-			}
-		}
+		currentScores(set, due, now)
 		ids := make([]int64, len(due))
 		for i := range due {
 			ids[i] = due[i].ID
@@ -300,4 +294,15 @@ func each(n, workers int, fn func(i int)) {
 		})
 	}
 	wg.Wait()
+}
+
+// currentScores brings each claimed lead's score to now, decayed since it
+// was stored, for the conditions and the mails.
+func currentScores(set *campaign.Set, due []store.Due, now time.Time) {
+	if set.Scoring == nil {
+		return
+	}
+	for i := range due {
+		set.Scoring.Current(&due[i].Lead, now)
+	}
 }
