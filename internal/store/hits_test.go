@@ -119,15 +119,11 @@ func TestInsertHits_AClickWritesOneFactOfItsStepAndURLAndNoOpen(t *testing.T) {
 	}
 }
 
-// The batch's texts reach Postgres as binary arrays the store encodes
-// itself: every text must come back as it went, whatever it holds.
-func TestInsertHits_TextsComeBackAsTheyWent(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s := newStore(t)
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+// annasMail is a tracked lead's step mail, sent at now.
+func annasMail(t *testing.T, s *store.Store, now time.Time) int64 {
+	t.Helper()
 	var mail int64
-	err := s.DB().GetContext(ctx, &mail, `
+	err := s.DB().GetContext(context.Background(), &mail, `
 		WITH l AS (INSERT INTO leads (email, status, created_at, updated_at, tracking)
 		           VALUES ('anna@example.com', 'confirmed', $1, $1, true) RETURNING id)
 		INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, sent_at, step_key)
@@ -136,6 +132,17 @@ func TestInsertHits_TextsComeBackAsTheyWent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mail
+}
+
+// The batch's texts reach Postgres as binary arrays the store encodes
+// itself: every text must come back as it went, whatever it holds.
+func TestInsertHits_TextsComeBackAsTheyWent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	mail := annasMail(t, s, now)
 	texts := []string{"", "NULL", `say "hi"`, `C:\path\`, `\"`, "a,b", "{x}", " spaced ", "zwölf Äpfel – 😀", "tab\tnew\nline", `""`, `\\`}
 	var hits []store.Hit
 	for i, text := range texts {
@@ -172,16 +179,7 @@ func TestInsertHits_TimesComeBackToTheMicrosecond(t *testing.T) {
 	ctx := context.Background()
 	s := newStore(t)
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	var mail int64
-	err := s.DB().GetContext(ctx, &mail, `
-		WITH l AS (INSERT INTO leads (email, status, created_at, updated_at, tracking)
-		           VALUES ('anna@example.com', 'confirmed', $1, $1, true) RETURNING id)
-		INSERT INTO messages (kind, lead_id, message_id, sender, recipient, status, run_at, created_at, sent_at, step_key)
-		SELECT 'step', l.id, '<m@test>', 'news@acme.example', 'anna@example.com', 'sent', $1, $1, $1, 'welcome/01' FROM l
-		RETURNING id`, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mail := annasMail(t, s, now)
 	berlin := time.FixedZone("CET", 3600)
 	times := []time.Time{
 		now.Add(499 * time.Nanosecond),
